@@ -1,0 +1,48 @@
+/* Where does this user live? Two lookups behind one call: nginx's auth_http
+ * protocol, or the static map file that needs no auth server. */
+#ifndef POSTERN_AUTH_H
+#define POSTERN_AUTH_H
+
+#include "addr.h"
+#include "sasl.h"
+
+struct server_conf;
+
+struct auth_request {
+	const char *method;       /* Auth-Method: "plain", ... */
+	const char *user;
+	const char *pass;
+	const char *salt;         /* NULL unless the method has one */
+	const char *protocol;     /* Auth-Protocol */
+	unsigned attempt;         /* Auth-Login-Attempt, from 1 */
+	const char *client_ip;
+	const char *client_host;  /* NULL: not sent */
+};
+
+enum auth_status {
+	AUTH_STATUS_OK,        /* backend and credentials are in the reply */
+	AUTH_STATUS_FAIL,      /* refused; error holds the text for the client */
+	AUTH_STATUS_WAIT,      /* ask again after wait seconds */
+	AUTH_STATUS_TEMPFAIL,  /* the lookup itself failed; why says how */
+};
+
+struct auth_reply {
+	enum auth_status status;
+	char error[256];
+	char error_code[32];
+	char server[INET6_ADDRSTRLEN + 2];
+	char port[8];
+	struct addr backend;
+	char user[CRED_MAX];
+	char pass[CRED_MAX];
+	int has_user, has_pass;
+	int wait;                 /* Auth-Wait seconds; 0 when absent */
+	char why[160];
+};
+
+void auth_reply_init(struct auth_reply *r);
+void auth_reply_clear(struct auth_reply *r);
+void auth_lookup(const struct server_conf *c, const struct auth_request *req,
+                 struct auth_reply *rep);
+
+#endif

@@ -1,0 +1,263 @@
+#include "auth_http.h"
+#include "clock.h"
+#include "lineio.h"
+#include "net.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+ssize_t auth_http_escape(const char *in, char *out, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+		int esc = *p <= 0x20 || *p == '%';
+
+		if (o + (esc ? 3 : 1) >= size)
+			return -1;
+		if (esc) {
+			out[o++] = '%';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		} else {
+			out[o++] = (char)*p;
+		}
+	}
+	out[o] = '\0';
+	return (ssize_t)o;
+}
+
+struct out {
+	char *buf;
+	size_t size, len;
+	int overflow;
+};
+
+static void put(struct out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->overflow)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->size - o->len)
+		o->overflow = 1;
+	else
+		o->len += (size_t)n;
+}
+
+ssize_t auth_http_build(char *buf, size_t size,
+                        const struct auth_http_target *t, const char *headers,
+                        const struct auth_request *req)
+{
+	char user[3 * CRED_MAX + 1], pass[3 * CRED_MAX + 1];
+	struct out o = { buf, size, 0, 0 };
+
+	if (auth_http_escape(req->user, user, sizeof user) < 0 ||
+	    auth_http_escape(req->pass ? req->pass : "", pass, sizeof pass) < 0)
+		return -1;
+	put(&o, "GET %s HTTP/1.0\r\nHost: %s\r\n", t->uri, t->host);
+	put(&o, "Auth-Method: %s\r\n", req->method);
+	put(&o, "Auth-User: %s\r\nAuth-Pass: %s\r\n", user, pass);
+	explicit_bzero(pass, sizeof pass);
+	if (req->salt)
+		put(&o, "Auth-Salt: %s\r\n", req->salt);
+	put(&o, "Auth-Protocol: %s\r\n", req->protocol);
+	put(&o, "Auth-Login-Attempt: %u\r\n", req->attempt);
+	put(&o, "Client-IP: %s\r\n", req->client_ip);
+	if (req->client_host)
+		put(&o, "Client-Host: %s\r\n", req->client_host);
+	put(&o, "%s\r\n", headers ? headers : "");
+	if (o.overflow) {
+		explicit_bzero(buf, size);
+		return -1;
+	}
+	return (ssize_t)o.len;
+}
+
+static void copy_value(char *dst, size_t size, const char *v, size_t len)
+{
+	if (len >= size)
+		len = size - 1;
+	memcpy(dst, v, len);
+	dst[len] = '\0';
+}
+
+static int header_is(const char *name, size_t len, const char *want)
+{
+	return strlen(want) == len && strncasecmp(name, want, len) == 0;
+}
+
+static void take_header(struct auth_reply *rep, const char *name, size_t nlen,
+                        const char *v, size_t vlen)
+{
+	if (header_is(name, nlen, "Auth-Status")) {
+		if (vlen == 2 && memcmp(v, "OK", 2) == 0)
+			rep->status = AUTH_STATUS_OK;
+		else if (vlen == 4 && memcmp(v, "WAIT", 4) == 0)
+			rep->status = AUTH_STATUS_WAIT;
+		else {
+			rep->status = AUTH_STATUS_FAIL;
+			copy_value(rep->error, sizeof rep->error, v, vlen);
+		}
+	} else if (header_is(name, nlen, "Auth-Server")) {
+		copy_value(rep->server, sizeof rep->server, v, vlen);
+	} else if (header_is(name, nlen, "Auth-Port")) {
+		copy_value(rep->port, sizeof rep->port, v, vlen);
+	} else if (header_is(name, nlen, "Auth-User")) {
+		copy_value(rep->user, sizeof rep->user, v, vlen);
+		rep->has_user = 1;
+	} else if (header_is(name, nlen, "Auth-Pass")) {
+		copy_value(rep->pass, sizeof rep->pass, v, vlen);
+		rep->has_pass = 1;
+	} else if (header_is(name, nlen, "Auth-Wait")) {
+		char num[16];
+
+		copy_value(num, sizeof num, v, vlen);
+		if (vlen > 0 && vlen < 10 && strspn(num, "0123456789") == vlen)
+			rep->wait = atoi(num);
+	} else if (header_is(name, nlen, "Auth-Error-Code")) {
+		copy_value(rep->error_code, sizeof rep->error_code, v, vlen);
+	}
+}
+
+static int malformed(struct auth_reply *rep, const char *why)
+{
+	snprintf(rep->why, sizeof rep->why, "auth server: %s", why);
+	rep->status = AUTH_STATUS_TEMPFAIL;
+	return -1;
+}
+
+/* The outcome once all headers are in: nginx's rules for what OK needs. */
+static int finish(struct auth_reply *rep, int need_password)
+{
+	if (rep->status != AUTH_STATUS_OK)
+		return 1;
+	if (!rep->server[0] || !rep->port[0])
+		return malformed(rep, "did not send server or port");
+	if (need_password && !rep->has_pass)
+		return malformed(rep, "did not send password");
+	if (addr_from_parts(rep->server, rep->port, &rep->backend) < 0)
+		return malformed(rep, "sent an invalid server address or port");
+	return 1;
+}
+
+int auth_http_parse(const char *buf, size_t len, int need_password,
+                    struct auth_reply *rep)
+{
+	const char *p = buf, *end = buf + len, *eol;
+
+	rep->status = AUTH_STATUS_OK; /* no Auth-Status means OK, as in nginx */
+	eol = memchr(p, '\n', len);
+	if (!eol)
+		return len >= 5 && strncmp(buf, "HTTP/", 5) ? malformed(rep,
+		       "sent an invalid status line") : 0;
+	if (strncmp(p, "HTTP/", 5) != 0)
+		return malformed(rep, "sent an invalid status line");
+	p = eol + 1;
+	while (p < end) {
+		const char *name = p, *colon, *v, *ve;
+
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			return 0;
+		ve = eol > p && eol[-1] == '\r' ? eol - 1 : eol;
+		if (ve == p)
+			return finish(rep, need_password);
+		for (colon = p; colon < ve && (isalnum((unsigned char)*colon) ||
+		                               *colon == '-');
+		     colon++)
+			;
+		if (colon == p || colon == ve || *colon != ':')
+			return malformed(rep, "sent an invalid header");
+		for (v = colon + 1; v < ve && *v == ' '; v++)
+			;
+		while (ve > v && ve[-1] == ' ')
+			ve--;
+		if (memchr(v, '\r', (size_t)(ve - v)))
+			return malformed(rep, "sent an invalid header");
+		take_header(rep, name, (size_t)(colon - name), v,
+		            (size_t)(ve - v));
+		p = eol + 1;
+	}
+	return 0;
+}
+
+static int exchange(const struct server_conf *c, const char *req, size_t len,
+                    char *resp, size_t *rlen, const char **why)
+{
+	int64_t deadline = clock_ms() + c->auth_http_timeout_ms;
+	int fd = net_connect(&c->auth_http_target.addr, deadline, why);
+	struct lineio in;
+	enum io_result r;
+
+	if (fd < 0)
+		return -1;
+	r = io_write_all(fd, req, len, deadline);
+	if (r != IO_OK) {
+		*why = io_result_str(r);
+		close(fd);
+		return -1;
+	}
+	in.fd = fd;
+	in.buf = resp;
+	in.size = AUTH_HTTP_RESPONSE_MAX;
+	in.start = in.end = 0;
+	/* HTTP/1.0: the server closes when done; stop early at the blank line. */
+	for (;;) {
+		r = lineio_fill(&in, deadline);
+		if (r == IO_EOF)
+			break;
+		if (r != IO_OK) {
+			*why = r == IO_TOOLONG ? "response too long" :
+			       io_result_str(r);
+			close(fd);
+			return -1;
+		}
+		resp[in.end] = '\0';
+		if (strstr(resp, "\r\n\r\n") || strstr(resp, "\n\n"))
+			break;
+	}
+	close(fd);
+	*rlen = in.end;
+	return 0;
+}
+
+void auth_http_query(const struct server_conf *c,
+                     const struct auth_request *req, struct auth_reply *rep)
+{
+	char request[8192], response[AUTH_HTTP_RESPONSE_MAX + 1];
+	ssize_t n = auth_http_build(request, sizeof request,
+	                            &c->auth_http_target, c->auth_http_headers,
+	                            req);
+	const char *why = NULL;
+	size_t rlen = 0;
+
+	if (n < 0) {
+		malformed(rep, "request too large");
+		return;
+	}
+	if (exchange(c, request, (size_t)n, response, &rlen, &why) < 0) {
+		explicit_bzero(request, sizeof request);
+		snprintf(rep->why, sizeof rep->why, "auth server %s: %s",
+		         c->auth_http, why);
+		rep->status = AUTH_STATUS_TEMPFAIL;
+		return;
+	}
+	explicit_bzero(request, sizeof request);
+	if (auth_http_parse(response, rlen, req->salt != NULL, rep) == 0)
+		malformed(rep, "response ended before its headers did");
+	explicit_bzero(response, sizeof response);
+}

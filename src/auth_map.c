@@ -1,0 +1,98 @@
+#include "auth_map.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+enum { MATCH_NONE, MATCH_ANY, MATCH_DOMAIN, MATCH_USER };
+
+static int rank(const char *key, const char *user)
+{
+	const char *at = strrchr(user, '@');
+
+	if (strcasecmp(key, user) == 0)
+		return MATCH_USER;
+	if (key[0] == '@' && at && strcasecmp(key, at) == 0)
+		return MATCH_DOMAIN;
+	if (strcmp(key, "*") == 0)
+		return MATCH_ANY;
+	return MATCH_NONE;
+}
+
+int auth_map_find(FILE *f, const char *user, char *backend, size_t size,
+                  char *why, size_t why_size)
+{
+	char line[AUTH_MAP_LINE_MAX + 2];
+	int best = MATCH_NONE, lineno = 0;
+
+	while (fgets(line, sizeof line, f)) {
+		char *key, *value, *extra, *save = NULL;
+		int r;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(why, why_size, "line %d is too long", lineno);
+			return -1;
+		}
+		line[strcspn(line, "#\r\n")] = '\0';
+		key = strtok_r(line, " \t", &save);
+		if (!key)
+			continue;
+		value = strtok_r(NULL, " \t", &save);
+		extra = strtok_r(NULL, " \t", &save);
+		if (!value || extra) {
+			snprintf(why, why_size, "line %d: want \"KEY HOST:PORT\"",
+			         lineno);
+			return -1;
+		}
+		r = rank(key, user);
+		if (r > best) {
+			best = r;
+			snprintf(backend, size, "%s", value);
+		}
+	}
+	if (ferror(f)) {
+		snprintf(why, why_size, "read error: %s", strerror(errno));
+		return -1;
+	}
+	return best != MATCH_NONE;
+}
+
+void auth_map_query(const char *path, const struct auth_request *req,
+                    struct auth_reply *rep)
+{
+	char backend[AUTH_MAP_LINE_MAX], why[128];
+	FILE *f = fopen(path, "re");
+	int found;
+
+	if (!f) {
+		snprintf(rep->why, sizeof rep->why, "auth_map %s: %s", path,
+		         strerror(errno));
+		rep->status = AUTH_STATUS_TEMPFAIL;
+		return;
+	}
+	found = auth_map_find(f, req->user, backend, sizeof backend, why,
+	                      sizeof why);
+	fclose(f);
+	if (found < 0) {
+		snprintf(rep->why, sizeof rep->why, "auth_map %s: %s", path, why);
+		rep->status = AUTH_STATUS_TEMPFAIL;
+		return;
+	}
+	if (found == 0) {
+		snprintf(rep->why, sizeof rep->why, "no route for the user");
+		rep->status = AUTH_STATUS_FAIL;
+		return;
+	}
+	if (addr_parse(backend, &rep->backend) < 0) {
+		snprintf(rep->why, sizeof rep->why,
+		         "auth_map %s: bad backend \"%.40s\"", path, backend);
+		rep->status = AUTH_STATUS_TEMPFAIL;
+		return;
+	}
+	snprintf(rep->server, sizeof rep->server, "%.*s",
+	         (int)(strrchr(backend, ':') - backend), backend);
+	snprintf(rep->port, sizeof rep->port, "%s", strrchr(backend, ':') + 1);
+	rep->status = AUTH_STATUS_OK;
+}

@@ -1,0 +1,61 @@
+/* The configuration, read with libconfuse and validated into plain structs.
+ * Directive names and meanings follow nginx's mail modules. Every server
+ * section inherits the global value of any directive it does not set. */
+#ifndef POSTERN_CONF_H
+#define POSTERN_CONF_H
+
+#include "addr.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/un.h>
+
+struct protocol;
+
+#define CAPS_MAX 32
+
+struct auth_http_target {
+	struct addr addr;       /* TCP or AF_UNIX */
+	char host[256];         /* Host: header */
+	char uri[512];
+};
+
+struct server_conf {
+	const char *name;
+	int listen_port;                 /* 0: not given */
+	const struct protocol *protocol;
+
+	const char *server_name;
+	const char *auth_http;           /* NULL: use auth_map */
+	struct auth_http_target auth_http_target;
+	char *auth_http_headers;         /* "Name: value\r\n"..., may be "" */
+	const char *auth_map;
+	int64_t auth_http_timeout_ms;
+	int64_t timeout_ms;
+	int64_t proxy_timeout_ms;
+	const char *imap_capabilities[CAPS_MAX];
+	size_t imap_ncapabilities;
+	unsigned imap_auth;              /* enum sasl_mech bits */
+	size_t imap_client_buffer;
+	int proxy_pass_error_message;
+	int max_errors;
+	const char *relay_program;
+	const char *error_log;
+	int log_level;
+};
+
+struct conf {
+	struct server_conf *servers;
+	size_t nservers;
+	void *cfg;                       /* keeps the strings alive */
+};
+
+/* Returns 0, or -1 with a "file:line: reason" message in err. */
+int conf_load(const char *path, struct conf *conf, char *err, size_t size);
+void conf_free(struct conf *conf);
+
+/* The section for a socket name, or NULL. */
+const struct server_conf *conf_by_name(const struct conf *c, const char *name);
+const struct server_conf *conf_by_port(const struct conf *c, int port);
+
+#endif

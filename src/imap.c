@@ -1,0 +1,428 @@
+/* IMAP before login (RFC 9051/3501): greeting, CAPABILITY, NOOP, LOGOUT, ID,
+ * LOGIN, AUTHENTICATE; then LOGIN at the backend under the client's tag. */
+#include "imap.h"
+#include "lineio.h"
+#include "log.h"
+#include "proto.h"
+#include "session.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static struct imap_state *st(struct session *s)
+{
+	return s->proto_state;
+}
+
+static int imap_init(struct session *s)
+{
+	struct imap_state *is = calloc(1, sizeof *is);
+
+	if (!is)
+		return -1;
+	is->store = malloc(s->conf->imap_client_buffer);
+	if (!is->store) {
+		free(is);
+		return -1;
+	}
+	imap_parser_init(&is->parser, is->store, s->conf->imap_client_buffer);
+	s->proto_state = is;
+	return 0;
+}
+
+static int has_cap(const char *list, const char *cap)
+{
+	size_t n = strlen(cap);
+
+	for (const char *p = list; (p = strcasestr(p, cap)); p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+static void add_cap(char *buf, size_t size, const char *cap)
+{
+	size_t used = strlen(buf);
+
+	if (has_cap(buf, cap))
+		return;
+	snprintf(buf + used, size - used, "%s%s", used ? " " : "", cap);
+}
+
+/* The configured list, then what postern itself does before login. */
+static void capabilities(const struct server_conf *c, char *buf, size_t size)
+{
+	static const unsigned mechs[] = { SASL_PLAIN, SASL_LOGIN, 0 };
+	char auth[32];
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < c->imap_ncapabilities; i++)
+		add_cap(buf, size, c->imap_capabilities[i]);
+	add_cap(buf, size, "ID");
+	add_cap(buf, size, "LITERAL+");
+	add_cap(buf, size, "SASL-IR");
+	for (int i = 0; mechs[i]; i++) {
+		if (!(c->imap_auth & mechs[i]))
+			continue;
+		snprintf(auth, sizeof auth, "AUTH=%s", sasl_mech_name(mechs[i]));
+		add_cap(buf, size, auth);
+	}
+}
+
+static enum step imap_greet(struct session *s)
+{
+	char caps[1024];
+
+	capabilities(s->conf, caps, sizeof caps);
+	if (session_printf(s, "* OK [CAPABILITY %s] %s IMAP4 ready\r\n", caps,
+	                   s->conf->server_name) < 0) {
+		session_end(s, "error", "write failed");
+		return STEP_CLOSE;
+	}
+	return STEP_NEXT;
+}
+
+static void imap_bye(struct session *s, const char *why)
+{
+	session_printf(s, "* BYE %s\r\n", why);
+}
+
+static enum step reply(struct session *s, enum step next, const char *fmt,
+                       ...) __attribute__((format(printf, 3, 4)));
+
+/* A tagged reply; a failed write ends the session whatever was planned. */
+static enum step reply(struct session *s, enum step next, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (session_printf(s, "%s %s\r\n", st(s)->tag, line) < 0) {
+		session_end(s, "error", "write failed");
+		return STEP_CLOSE;
+	}
+	return next;
+}
+
+static enum step client_gone(struct session *s, enum io_result r)
+{
+	if (r == IO_TIMEOUT) {
+		logmsg(LOG_INFO, "event=timeout state=auth");
+		imap_bye(s, "Autologout; idle for too long");
+		session_end(s, "timeout", "client timed out");
+	} else {
+		session_end(s, "closed", r == IO_EOF ? "client closed" :
+		            io_result_str(r));
+	}
+	return STEP_CLOSE;
+}
+
+static enum step imap_read_command(struct session *s, const char **name)
+{
+	struct imap_state *is = st(s);
+	struct lineio *in = &s->in;
+
+	imap_parser_reset(&is->parser);
+	snprintf(is->tag, sizeof is->tag, "*");
+	for (;;) {
+		size_t used = 0;
+		enum imap_parse_result rc = IMAP_PARSE_AGAIN;
+		enum io_result r;
+
+		if (lineio_pending(in)) {
+			rc = imap_parse(&is->parser, in->buf + in->start,
+			                lineio_pending(in), &used);
+			in->start += used;
+		}
+		if (is->parser.tag)
+			snprintf(is->tag, sizeof is->tag, "%s", is->parser.tag);
+		switch (rc) {
+		case IMAP_PARSE_DONE:
+			*name = is->parser.name;
+			return STEP_NEXT;
+		case IMAP_PARSE_CONTINUE:
+			if (session_printf(s, "+ OK\r\n") < 0)
+				return client_gone(s, IO_ERROR);
+			continue;
+		case IMAP_PARSE_INVALID:
+			logmsg(LOG_INFO, "event=invalid_command reason=\"%s\"",
+			       is->parser.error);
+			return reply(s, STEP_ERROR, "BAD %s", is->parser.error);
+		case IMAP_PARSE_TOO_LONG:
+			logmsg(LOG_NOTICE, "event=line_too_long limit=%zu",
+			       s->conf->imap_client_buffer);
+			reply(s, STEP_CLOSE, "BAD Command line too long");
+			imap_bye(s, "Command line too long");
+			session_end(s, "error", "command too long");
+			return STEP_CLOSE;
+		case IMAP_PARSE_AGAIN:
+			break;
+		}
+		r = lineio_fill(in, session_deadline(s));
+		if (r != IO_OK)
+			return client_gone(s, r);
+		s->bytes_in += lineio_pending(in);
+	}
+}
+
+static size_t nargs(struct session *s)
+{
+	return st(s)->parser.nargs;
+}
+
+static const struct imap_arg *arg(struct session *s, size_t i)
+{
+	return &st(s)->parser.args[i];
+}
+
+static enum step imap_capability(struct session *s)
+{
+	char caps[1024];
+
+	if (nargs(s))
+		return reply(s, STEP_ERROR, "BAD CAPABILITY takes no arguments");
+	capabilities(s->conf, caps, sizeof caps);
+	if (session_printf(s, "* CAPABILITY %s\r\n", caps) < 0)
+		return client_gone(s, IO_ERROR);
+	return reply(s, STEP_NEXT, "OK CAPABILITY completed");
+}
+
+static enum step imap_noop(struct session *s)
+{
+	if (nargs(s))
+		return reply(s, STEP_ERROR, "BAD NOOP takes no arguments");
+	return reply(s, STEP_NEXT, "OK NOOP completed");
+}
+
+static enum step imap_logout(struct session *s)
+{
+	if (nargs(s))
+		return reply(s, STEP_ERROR, "BAD LOGOUT takes no arguments");
+	imap_bye(s, "Logging out");
+	reply(s, STEP_CLOSE, "OK LOGOUT completed");
+	session_end(s, "logout", "client logged out");
+	return STEP_CLOSE;
+}
+
+static int is_nil(const struct imap_arg *a)
+{
+	return a->type == IMAP_ATOM && strcasecmp(a->s, "NIL") == 0;
+}
+
+/* RFC 2971: NIL, or a list of at most 30 field/value pairs. */
+static int id_valid(struct session *s)
+{
+	size_t n = nargs(s);
+
+	if (n == 1 && is_nil(arg(s, 0)))
+		return 1;
+	if (n < 2 || arg(s, 0)->type != IMAP_LIST_START ||
+	    arg(s, n - 1)->type != IMAP_LIST_END || (n - 2) % 2 || n - 2 > 60)
+		return 0;
+	for (size_t i = 1; i < n - 1; i++) {
+		const struct imap_arg *a = arg(s, i);
+
+		if (a->type != IMAP_STRING && !(i % 2 == 0 && is_nil(a)))
+			return 0;
+	}
+	return 1;
+}
+
+static enum step imap_id(struct session *s)
+{
+	if (!id_valid(s))
+		return reply(s, STEP_ERROR, "BAD Invalid ID parameters");
+	if (session_printf(s, "* ID (\"name\" \"postern\" \"version\" \"%s\")\r\n",
+	                   PACKAGE_VERSION) < 0)
+		return client_gone(s, IO_ERROR);
+	return reply(s, STEP_NEXT, "OK ID completed");
+}
+
+static int take_string(const struct imap_arg *a, char *out, size_t size)
+{
+	if ((a->type != IMAP_ATOM && a->type != IMAP_STRING) ||
+	    a->len >= size || memchr(a->s, '\0', a->len))
+		return -1;
+	memcpy(out, a->s, a->len + 1);
+	return 0;
+}
+
+/* The password was copied out: wipe the parser's copy too. */
+static void wipe_store(struct session *s)
+{
+	explicit_bzero(st(s)->store, s->conf->imap_client_buffer);
+}
+
+static enum step imap_login(struct session *s)
+{
+	if (nargs(s) != 2)
+		return reply(s, STEP_ERROR, "BAD LOGIN needs a user and a password");
+	if (take_string(arg(s, 0), s->cred.user, sizeof s->cred.user) < 0 ||
+	    take_string(arg(s, 1), s->cred.pass, sizeof s->cred.pass) < 0 ||
+	    !s->cred.user[0]) {
+		wipe_store(s);
+		credentials_clear(&s->cred);
+		return reply(s, STEP_ERROR, "BAD Invalid user or password");
+	}
+	wipe_store(s);
+	s->cred.method = "plain";
+	return STEP_LOGIN;
+}
+
+/* One line of a SASL exchange after a "+ " continuation. */
+static enum step sasl_line(struct session *s, const char *prompt, char **line,
+                           size_t *len)
+{
+	enum io_result r;
+
+	if (session_printf(s, "+ %s\r\n", prompt) < 0)
+		return client_gone(s, IO_ERROR);
+	r = lineio_getline(&s->in, session_deadline(s), line, len);
+	if (r == IO_TOOLONG) {
+		logmsg(LOG_NOTICE, "event=line_too_long limit=%zu",
+		       s->conf->imap_client_buffer);
+		reply(s, STEP_CLOSE, "BAD Line too long");
+		session_end(s, "error", "SASL line too long");
+		return STEP_CLOSE;
+	}
+	if (r != IO_OK)
+		return client_gone(s, r);
+	s->bytes_in += *len + 2;
+	if (*len == 1 && (*line)[0] == '*')
+		return reply(s, STEP_ERROR, "BAD AUTHENTICATE cancelled");
+	return STEP_NEXT;
+}
+
+static enum step sasl_failed(struct session *s, const char *why)
+{
+	credentials_clear(&s->cred);
+	logmsg(LOG_INFO, "event=invalid_sasl reason=\"%s\"", why);
+	return reply(s, STEP_ERROR, "BAD %s", why);
+}
+
+static enum step auth_plain(struct session *s)
+{
+	const char *why = NULL;
+	char *line;
+	size_t len;
+	enum step r;
+
+	if (nargs(s) == 2) {
+		const struct imap_arg *ir = arg(s, 1);
+		size_t n = strcmp(ir->s, "=") == 0 ? 0 : ir->len;
+
+		r = sasl_plain(ir->s, n, &s->cred, &why) < 0 ? STEP_ERROR
+		                                             : STEP_LOGIN;
+		wipe_store(s);
+		return r == STEP_LOGIN ? r : sasl_failed(s, why);
+	}
+	r = sasl_line(s, "", &line, &len);
+	if (r != STEP_NEXT)
+		return r;
+	r = sasl_plain(line, len, &s->cred, &why) < 0 ? STEP_ERROR : STEP_LOGIN;
+	explicit_bzero(line, len);
+	return r == STEP_LOGIN ? r : sasl_failed(s, why);
+}
+
+static enum step auth_login(struct session *s)
+{
+	const char *why = NULL;
+	char *line;
+	size_t len;
+	enum step r;
+
+	if (nargs(s) == 2) {
+		if (sasl_login_field(arg(s, 1)->s, arg(s, 1)->len, s->cred.user,
+		                     sizeof s->cred.user, &why) < 0)
+			return sasl_failed(s, why);
+	} else {
+		r = sasl_line(s, "VXNlcm5hbWU6", &line, &len); /* "Username:" */
+		if (r != STEP_NEXT)
+			return r;
+		if (sasl_login_field(line, len, s->cred.user, sizeof s->cred.user,
+		                     &why) < 0)
+			return sasl_failed(s, why);
+	}
+	r = sasl_line(s, "UGFzc3dvcmQ6", &line, &len); /* "Password:" */
+	if (r != STEP_NEXT)
+		return r;
+	if (sasl_login_field(line, len, s->cred.pass, sizeof s->cred.pass,
+	                     &why) < 0) {
+		explicit_bzero(line, len);
+		return sasl_failed(s, why);
+	}
+	explicit_bzero(line, len);
+	if (!s->cred.user[0])
+		return sasl_failed(s, "empty user name");
+	/* nginx names LOGIN "plain" towards the auth server. */
+	s->cred.method = "plain";
+	return STEP_LOGIN;
+}
+
+static enum step imap_authenticate(struct session *s)
+{
+	unsigned mech;
+
+	if (nargs(s) < 1 || nargs(s) > 2 || arg(s, 0)->type != IMAP_ATOM ||
+	    (nargs(s) == 2 && arg(s, 1)->type != IMAP_ATOM))
+		return reply(s, STEP_ERROR, "BAD Invalid AUTHENTICATE arguments");
+	mech = sasl_mech_parse(arg(s, 0)->s);
+	if (!(mech & s->conf->imap_auth))
+		return reply(s, STEP_ERROR,
+		             "NO [CANNOT] Unsupported authentication mechanism");
+	if (mech == SASL_PLAIN)
+		return auth_plain(s);
+	return auth_login(s);
+}
+
+static enum step imap_unknown(struct session *s)
+{
+	logmsg(LOG_INFO, "event=invalid_command reason=\"unknown command\"");
+	return reply(s, STEP_ERROR, "BAD Unknown command or not allowed before login");
+}
+
+static const struct command imap_commands[] = {
+	{ "CAPABILITY", imap_capability },
+	{ "NOOP", imap_noop },
+	{ "LOGOUT", imap_logout },
+	{ "ID", imap_id },
+	{ "LOGIN", imap_login },
+	{ "AUTHENTICATE", imap_authenticate },
+	{ NULL, imap_unknown },
+};
+
+static void imap_auth_reply(struct session *s, enum auth_result r,
+                            const char *text)
+{
+	switch (r) {
+	case AUTH_OK:
+		break;
+	case AUTH_FAILED:
+		reply(s, STEP_NEXT, "NO %s",
+		      text ? text : "[AUTHENTICATIONFAILED] Authentication failed.");
+		break;
+	case AUTH_TEMPFAIL:
+		reply(s, STEP_NEXT, "NO [UNAVAILABLE] Temporary authentication "
+		      "failure, try again later");
+		break;
+	}
+}
+
+const struct protocol proto_imap = {
+	.name = "imap",
+	.ports = { 143, 0 },
+	.commands = imap_commands,
+	.init = imap_init,
+	.greet = imap_greet,
+	.read_command = imap_read_command,
+	.auth_reply = imap_auth_reply,
+	.backend_login = imap_backend_login,
+	.bye = imap_bye,
+	.internal_error = "* BAD internal server error\r\n",
+};

@@ -1,0 +1,52 @@
+/* A fixed-size input buffer over one socket, and deadline-bound reads and
+ * writes. The buffer never grows: its size is the protocol's line limit. */
+#ifndef POSTERN_LINEIO_H
+#define POSTERN_LINEIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum io_result {
+	IO_OK = 0,
+	IO_EOF = -1,
+	IO_TIMEOUT = -2,
+	IO_ERROR = -3,
+	IO_TOOLONG = -4,
+};
+
+struct lineio {
+	int fd;
+	char *buf;
+	size_t size;   /* capacity, fixed at init */
+	size_t start;  /* first unconsumed byte */
+	size_t end;    /* one past the last byte read */
+};
+
+int lineio_init(struct lineio *io, int fd, size_t size);
+void lineio_free(struct lineio *io);
+
+/* Bytes read but not consumed yet. */
+static inline size_t lineio_pending(const struct lineio *io)
+{
+	return io->end - io->start;
+}
+
+/* Read whatever arrives before the deadline (at least one byte). */
+enum io_result lineio_fill(struct lineio *io, int64_t deadline);
+
+/* One line without its CRLF (or bare LF), NUL-terminated in place. The
+ * pointer is valid until the next call on this lineio. */
+enum io_result lineio_getline(struct lineio *io, int64_t deadline,
+                              char **line, size_t *len);
+
+/* Forget everything buffered: after STARTTLS, nothing sent in clear counts. */
+void lineio_drop(struct lineio *io);
+
+/* Wait until fd is ready for events, or the deadline passes. */
+enum io_result io_wait(int fd, short events, int64_t deadline);
+enum io_result io_write_all(int fd, const void *data, size_t len,
+                            int64_t deadline);
+const char *io_result_str(enum io_result r);
+
+#endif

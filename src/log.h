@@ -1,0 +1,33 @@
+/* One line per event, "key=value" fields, tagged with the session id.
+ * Targets: syslog, the journal (postern only), a file, or stderr. Never
+ * stderr of an inetd-started process: there fd 2 is the client. */
+#ifndef POSTERN_LOG_H
+#define POSTERN_LOG_H
+
+#include <syslog.h>
+
+enum log_target {
+	LOG_TO_SYSLOG,
+	LOG_TO_JOURNAL,
+	LOG_TO_STDERR,
+	LOG_TO_FILE,
+};
+
+/* A sink for the journal, set by programs that link libsystemd. */
+typedef void (*log_journal_fn)(int prio, const char *ident,
+                               const char *session, const char *msg);
+extern log_journal_fn log_journal_sink;
+
+/* spec: "auto", "syslog", "journal", "stderr" or an absolute file path.
+ * Returns 0, or -1 if the spec is unknown (logging then goes to syslog). */
+int log_open(const char *ident, const char *spec, int level, int inetd);
+void log_set_session(const char *id);
+void log_set_level(int level);
+/* Parse "error", "warn", "notice", "info", "debug"; -1 if unknown. */
+int log_level_parse(const char *name);
+const char *log_spec(void);
+
+void logmsg(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,41 @@
+#include "net.h"
+#include "lineio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+int net_connect(const struct addr *a, int64_t deadline, const char **why)
+{
+	int fd, err = 0;
+	socklen_t len = sizeof err;
+	enum io_result r;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	            0);
+	if (fd < 0) {
+		*why = strerror(errno);
+		return -1;
+	}
+	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == 0)
+		return fd;
+	if (errno != EINPROGRESS && errno != EAGAIN) {
+		*why = strerror(errno);
+		close(fd);
+		return -1;
+	}
+	r = io_wait(fd, POLLOUT, deadline);
+	if (r != IO_OK) {
+		*why = r == IO_TIMEOUT ? "connect timed out" : "poll failed";
+		close(fd);
+		return -1;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
+		*why = strerror(err ? err : errno);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}

@@ -1,0 +1,233 @@
+/* postern: the front of one mail connection. It takes the socket systemd or
+ * inetd accepted, reads the config, runs greeting and login, and execs
+ * postern-relay with the client and backend sockets. */
+#include "conf.h"
+#include "handoff.h"
+#include "log.h"
+#include "log_journal.h"
+#include "proto.h"
+#include "session.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+/* Exit codes are an interface (postern(8)). */
+enum {
+	EXIT_DONE = 0,
+	EXIT_TEST_FAILED = 1,
+	EXIT_USAGE = 100,
+	EXIT_TEMPORARY = 111,
+};
+
+struct options {
+	const char *config;
+	const char *server;
+	int test;
+};
+
+struct client_socket {
+	int fd;
+	int inetd;
+	char name[64];   /* FileDescriptorName=, "" under inetd */
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: postern [-c FILE] [-s NAME]\n"
+	        "       postern -t [-c FILE]\n"
+	        "Started per connection by systemd (Accept=yes) or inetd.\n"
+	        "  -c FILE  configuration (default %s/postern/postern.conf)\n"
+	        "  -s NAME  use the server section NAME\n"
+	        "  -t       check the configuration and exit\n",
+	        SYSCONFDIR);
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	int c;
+
+	o->config = SYSCONFDIR "/postern/postern.conf";
+	while ((c = getopt(argc, argv, "c:s:thV")) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 's':
+			o->server = optarg;
+			break;
+		case 't':
+			o->test = 1;
+			break;
+		case 'V':
+			printf("postern %s\n", PACKAGE_VERSION);
+			exit(EXIT_DONE);
+		case 'h':
+			usage(stdout);
+			exit(EXIT_DONE);
+		default:
+			return -1;
+		}
+	}
+	return optind == argc ? 0 : -1;
+}
+
+/* systemd passes one accepted socket at fd 3; inetd puts it on fd 0. */
+static int find_socket(struct client_socket *cs, const char **why)
+{
+	char **names = NULL;
+	int n = sd_listen_fds_with_names(1, &names);
+
+	memset(cs, 0, sizeof *cs);
+	if (n > 1) {
+		*why = "more than one socket passed; use Accept=yes";
+		return -1;
+	}
+	if (n == 1) {
+		cs->fd = SD_LISTEN_FDS_START;
+		snprintf(cs->name, sizeof cs->name, "%s", names ? names[0] : "");
+		for (char **p = names; p && *p; p++)
+			free(*p);
+		free(names);
+		if (sd_is_socket(cs->fd, AF_UNSPEC, SOCK_STREAM, 0) <= 0) {
+			*why = "the passed socket is not a connected stream "
+			       "socket; use Accept=yes";
+			return -1;
+		}
+		return 0;
+	}
+	if (sd_is_socket(STDIN_FILENO, AF_UNSPEC, SOCK_STREAM, 0) > 0) {
+		cs->fd = STDIN_FILENO;
+		cs->inetd = 1;
+		return 0;
+	}
+	*why = "no socket: postern runs per connection, started by systemd "
+	       "socket activation (Accept=yes) or inetd";
+	return -1;
+}
+
+static const struct server_conf *pick_server(const struct conf *c,
+                                             const struct options *o,
+                                             const struct client_socket *cs)
+{
+	const struct server_conf *s;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	if (o->server)
+		return conf_by_name(c, o->server);
+	if (cs->name[0] && (s = conf_by_name(c, cs->name)))
+		return s;
+	if (getsockname(cs->fd, (struct sockaddr *)&ss, &len) < 0)
+		return NULL;
+	return conf_by_port(c, addr_port((struct sockaddr *)&ss));
+}
+
+/* Before the config names a log target, errors go to stderr when that is
+ * not the client, and to the log as well. */
+static void early_error(const struct client_socket *cs, const char *what,
+                        const char *why)
+{
+	if (!cs || !cs->inetd)
+		fprintf(stderr, "postern: %s: %s\n", what, why);
+	logmsg(LOG_ERR, "event=startup_error what=\"%s\" reason=\"%s\"", what,
+	       why);
+}
+
+static int test_config(const struct options *o)
+{
+	struct conf c;
+	char err[512];
+
+	if (conf_load(o->config, &c, err, sizeof err) < 0) {
+		fprintf(stderr, "postern: %s\npostern: configuration test failed\n",
+		        err);
+		return EXIT_TEST_FAILED;
+	}
+	fprintf(stderr, "postern: %s: %zu server section(s), syntax is ok\n"
+	                "postern: configuration test is successful\n",
+	        o->config, c.nservers);
+	conf_free(&c);
+	return EXIT_DONE;
+}
+
+static int serve(struct session *s)
+{
+	const char *why = NULL;
+
+	logmsg(LOG_INFO, "event=connect client=%s server=%s protocol=%s",
+	       s->client, s->conf->name, s->proto->name);
+	if (s->proto->init(s) < 0) {
+		session_write(s, s->proto->internal_error,
+		              strlen(s->proto->internal_error));
+		logmsg(LOG_ERR, "event=internal_error reason=\"out of memory\"");
+		return EXIT_TEMPORARY;
+	}
+	if (!session_run(s))
+		return EXIT_DONE;
+	handoff_exec(s, &why);
+	/* The client already saw its login succeed; all we can do is log. */
+	logmsg(LOG_ERR, "event=relay_failed program=%s reason=\"%s\"",
+	       s->conf->relay_program, why);
+	return EXIT_TEMPORARY;
+}
+
+int main(int argc, char **argv)
+{
+	const struct server_conf *sc;
+	struct client_socket cs;
+	struct options o = { 0 };
+	struct session s;
+	struct conf c;
+	const char *why = NULL;
+	char err[512];
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	log_journal_enable();
+	if (parse_options(argc, argv, &o) < 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (o.test)
+		return test_config(&o);
+	if (find_socket(&cs, &why) < 0) {
+		log_open("postern", "auto", LOG_INFO, 0);
+		early_error(NULL, "start", why);
+		return EXIT_USAGE;
+	}
+	log_open("postern", "auto", LOG_INFO, cs.inetd);
+	if (conf_load(o.config, &c, err, sizeof err) < 0) {
+		early_error(&cs, "configuration", err);
+		return EXIT_USAGE;
+	}
+	sc = pick_server(&c, &o, &cs);
+	if (!sc) {
+		early_error(&cs, "server selection",
+		            "no server section matches the socket name, -s, "
+		            "or the local port");
+		conf_free(&c);
+		return EXIT_USAGE;
+	}
+	if (log_open("postern", sc->error_log, sc->log_level, cs.inetd) < 0)
+		logmsg(LOG_ERR, "event=log_error target=\"%s\"", sc->error_log);
+	if (session_init(&s, sc, cs.fd, cs.inetd) < 0) {
+		logmsg(LOG_ERR, "event=internal_error reason=\"out of memory\"");
+		conf_free(&c);
+		return EXIT_TEMPORARY;
+	}
+	log_set_session(s.id);
+	rc = serve(&s);
+	session_free(&s);
+	conf_free(&c);
+	return rc;
+}

@@ -1,0 +1,16 @@
+#include "proto.h"
+
+#include <string.h>
+
+static const struct protocol *const protocols[] = {
+	&proto_imap,
+	NULL,
+};
+
+const struct protocol *proto_find(const char *name)
+{
+	for (int i = 0; protocols[i]; i++)
+		if (strcmp(protocols[i]->name, name) == 0)
+			return protocols[i];
+	return NULL;
+}

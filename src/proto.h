@@ -1,0 +1,61 @@
+/* The protocol table: what differs between IMAP, POP3 and SMTP. Shared code
+ * decides what happened (enum auth_result); a protocol says how to tell the
+ * client. Shared code never switches on the protocol. */
+#ifndef POSTERN_PROTO_H
+#define POSTERN_PROTO_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+
+struct session;
+struct server_conf;
+
+enum auth_result {
+	AUTH_OK,        /* backend logged in; the protocol has replied */
+	AUTH_FAILED,    /* wrong credentials: the client may try again */
+	AUTH_TEMPFAIL,  /* auth server or backend unusable right now */
+};
+
+/* What a command handler asks the session loop to do next. */
+enum step {
+	STEP_NEXT,    /* read the next command */
+	STEP_LOGIN,   /* credentials are in s->cred: look up and log in */
+	STEP_CLOSE,   /* the reply was sent; end the session */
+	STEP_ERROR,   /* a protocol error was answered; count it */
+	STEP_HANDOFF, /* logged in to the backend: exec the relay */
+};
+
+struct command {
+	const char *name;               /* NULL for the sentinel */
+	enum step (*handler)(struct session *s);
+};
+
+struct protocol {
+	const char *name;                /* Auth-Protocol and logs */
+	in_port_t ports[4];              /* well-known ports, 0-terminated */
+	const struct command *commands;  /* sentinel handles unknown ones */
+
+	/* Check the protocol's directives once the config is read. */
+	int (*check_conf)(const struct server_conf *c, char *err, size_t size);
+	enum step (*greet)(struct session *s);
+	/* Read one command; STEP_NEXT with its name for the command table. */
+	enum step (*read_command)(struct session *s, const char **name);
+	/* Allocate s->proto_state. */
+	int (*init)(struct session *s);
+	/* Tell the client the outcome of a login; text may be NULL. */
+	void (*auth_reply)(struct session *s, enum auth_result r,
+	                   const char *text);
+	/* Log in to the backend on s->backend.fd with s->cred. */
+	enum auth_result (*backend_login)(struct session *s, char *text,
+	                                  size_t size);
+	/* Last words before closing: too many errors, timeouts, line limits. */
+	void (*bye)(struct session *s, const char *why);
+
+	const char *internal_error;
+};
+
+extern const struct protocol proto_imap;
+
+const struct protocol *proto_find(const char *name);
+
+#endif

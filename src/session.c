@@ -1,0 +1,302 @@
+#include "session.h"
+#include "auth.h"
+#include "clock.h"
+#include "log.h"
+#include "net.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const state_names[] = {
+	[ST_GREETING] = "greeting", [ST_AUTH] = "auth",
+	[ST_LOOKUP] = "lookup",     [ST_BACKEND] = "backend",
+	[ST_RELAY] = "relay",       [ST_CLOSED] = "closed",
+};
+
+static void make_id(char *id, size_t size)
+{
+	uint64_t r = 0;
+
+	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != sizeof r)
+		r = (uint64_t)getpid() << 32 ^ (uint64_t)clock_ms();
+	snprintf(id, size, "%016llx", (unsigned long long)r);
+}
+
+int session_init(struct session *s, const struct server_conf *c, int fd,
+                 int inetd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	struct timeval tv;
+
+	memset(s, 0, sizeof *s);
+	s->conf = c;
+	s->proto = c->protocol;
+	s->inetd = inetd;
+	s->started_ms = clock_ms();
+	gettimeofday(&tv, NULL);
+	s->started_us_wall = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	s->backend.fd = -1;
+	s->result = "closed";
+	make_id(s->id, sizeof s->id);
+	snprintf(s->client, sizeof s->client, "unknown");
+	snprintf(s->client_ip, sizeof s->client_ip, "unknown");
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+		addr_format((struct sockaddr *)&ss, s->client, sizeof s->client);
+		addr_format_ip((struct sockaddr *)&ss, s->client_ip,
+		               sizeof s->client_ip);
+	}
+	return lineio_init(&s->in, fd, c->imap_client_buffer);
+}
+
+void session_free(struct session *s)
+{
+	credentials_clear(&s->cred);
+	lineio_free(&s->in);
+	if (s->backend.buf)
+		lineio_free(&s->backend);
+	free(s->proto_state);
+	s->proto_state = NULL;
+}
+
+void session_set_state(struct session *s, enum session_state st)
+{
+	logmsg(LOG_DEBUG, "event=state from=%s to=%s", state_names[s->state],
+	       state_names[st]);
+	s->state = st;
+}
+
+int64_t session_deadline(const struct session *s)
+{
+	return clock_ms() + s->conf->timeout_ms;
+}
+
+int session_write(struct session *s, const char *data, size_t len)
+{
+	enum io_result r = io_write_all(s->in.fd, data, len,
+	                                session_deadline(s));
+
+	if (r != IO_OK) {
+		logmsg(LOG_INFO, "event=write_failed reason=\"%s\"",
+		       io_result_str(r));
+		return -1;
+	}
+	s->bytes_out += len;
+	return 0;
+}
+
+int session_printf(struct session *s, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof buf)
+		return -1;
+	return session_write(s, buf, (size_t)n);
+}
+
+void session_end(struct session *s, const char *result, const char *why)
+{
+	if (!s->end_why) {
+		s->result = result;
+		s->end_why = why;
+	}
+}
+
+static void log_close(struct session *s)
+{
+	int64_t ms = clock_ms() - s->started_ms;
+
+	logmsg(LOG_INFO,
+	       "event=close client=%s user=\"%s\" backend=%s result=%s "
+	       "reason=\"%s\" bytes_in=%llu bytes_out=%llu duration=%lld.%03lld",
+	       s->client, s->user_shown, s->backend_name[0] ? s->backend_name : "-",
+	       s->result, s->end_why ? s->end_why : "-",
+	       (unsigned long long)s->bytes_in,
+	       (unsigned long long)s->bytes_out, (long long)(ms / 1000),
+	       (long long)(ms % 1000));
+}
+
+/* Shown in logs: printable, no quotes, bounded. Not a secret. */
+static void show_user(char *dst, size_t size, const char *user)
+{
+	size_t i;
+
+	for (i = 0; user[i] && i + 1 < size && i < 64; i++) {
+		unsigned char c = (unsigned char)user[i];
+
+		dst[i] = c > 0x20 && c < 0x7f && c != '"' && c != '\\' ? (char)c
+		                                                        : '?';
+	}
+	dst[i] = '\0';
+}
+
+static void wait_seconds(int seconds)
+{
+	struct timespec ts = { .tv_sec = seconds > 60 ? 60 : seconds };
+
+	while (nanosleep(&ts, &ts) < 0)
+		;
+}
+
+static enum step backend_login(struct session *s, struct auth_reply *rep)
+{
+	char text[512] = "";
+	const char *why = NULL;
+	enum auth_result r;
+	int fd;
+
+	session_set_state(s, ST_BACKEND);
+	addr_format((struct sockaddr *)&rep->backend.ss, s->backend_name,
+	            sizeof s->backend_name);
+	fd = net_connect(&rep->backend, session_deadline(s), &why);
+	if (fd < 0) {
+		logmsg(LOG_ERR, "event=backend_down backend=%s reason=\"%s\"",
+		       s->backend_name, why);
+		s->proto->auth_reply(s, AUTH_TEMPFAIL, NULL);
+		session_end(s, "tempfail", "backend unreachable");
+		return STEP_CLOSE;
+	}
+	if (!s->backend.buf && lineio_init(&s->backend, fd, 16384) < 0) {
+		close(fd);
+		s->proto->auth_reply(s, AUTH_TEMPFAIL, NULL);
+		session_end(s, "tempfail", "out of memory");
+		return STEP_CLOSE;
+	}
+	s->backend.fd = fd;
+	lineio_drop(&s->backend);
+	if (rep->has_user)
+		snprintf(s->cred.user, sizeof s->cred.user, "%s", rep->user);
+	if (rep->has_pass)
+		snprintf(s->cred.pass, sizeof s->cred.pass, "%s", rep->pass);
+	r = s->proto->backend_login(s, text, sizeof text);
+	if (r == AUTH_OK) {
+		logmsg(LOG_INFO, "event=login user=\"%s\" backend=%s result=ok",
+		       s->user_shown, s->backend_name);
+		return STEP_HANDOFF;
+	}
+	close(fd);
+	s->backend.fd = -1;
+	if (r == AUTH_FAILED) {
+		logmsg(LOG_NOTICE,
+		       "event=login user=\"%s\" backend=%s result=fail "
+		       "reason=\"backend refused\"", s->user_shown, s->backend_name);
+		s->proto->auth_reply(s, AUTH_FAILED,
+		                     s->conf->proxy_pass_error_message ? text
+		                                                       : NULL);
+		return STEP_ERROR;
+	}
+	logmsg(LOG_ERR, "event=backend_error backend=%s reason=\"%s\"",
+	       s->backend_name, text);
+	s->proto->auth_reply(s, AUTH_TEMPFAIL, NULL);
+	session_end(s, "tempfail", "backend error");
+	return STEP_CLOSE;
+}
+
+/* Ask where the user lives, honouring Auth-Wait, then log in there. */
+static enum step login(struct session *s)
+{
+	struct auth_reply rep;
+	struct auth_request req = {
+		.method = s->cred.method,
+		.user = s->cred.user,
+		.pass = s->cred.pass,
+		.protocol = s->proto->name,
+		.attempt = ++s->attempts,
+		.client_ip = s->client_ip,
+	};
+	enum step st;
+
+	show_user(s->user_shown, sizeof s->user_shown, s->cred.user);
+	session_set_state(s, ST_LOOKUP);
+	for (unsigned waits = 0;; waits++) {
+		auth_lookup(s->conf, &req, &rep);
+		if (rep.status != AUTH_STATUS_WAIT || waits >= 10)
+			break;
+		wait_seconds(rep.wait);
+	}
+	switch (rep.status) {
+	case AUTH_STATUS_OK:
+		st = backend_login(s, &rep);
+		break;
+	case AUTH_STATUS_FAIL:
+		logmsg(LOG_NOTICE,
+		       "event=login user=\"%s\" result=fail reason=\"%s\" wait=%d",
+		       s->user_shown, rep.error[0] ? rep.error : rep.why,
+		       rep.wait);
+		wait_seconds(rep.wait);
+		s->proto->auth_reply(s, AUTH_FAILED,
+		                     rep.error[0] ? rep.error : NULL);
+		/* nginx: a refusal without Auth-Wait ends the session. */
+		if (s->conf->auth_http && rep.wait == 0) {
+			session_end(s, "fail", "auth refused");
+			st = STEP_CLOSE;
+		} else {
+			st = s->conf->auth_http ? STEP_NEXT : STEP_ERROR;
+		}
+		break;
+	default:
+		logmsg(LOG_ERR, "event=auth_error reason=\"%s\"",
+		       rep.why[0] ? rep.why : "auth server sent WAIT too often");
+		s->proto->auth_reply(s, AUTH_TEMPFAIL, NULL);
+		session_end(s, "tempfail", "auth lookup failed");
+		st = STEP_CLOSE;
+		break;
+	}
+	auth_reply_clear(&rep);
+	if (st != STEP_HANDOFF)
+		credentials_clear(&s->cred);
+	if (st == STEP_NEXT || st == STEP_ERROR)
+		session_set_state(s, ST_AUTH);
+	return st;
+}
+
+static enum step dispatch(struct session *s, const char *name)
+{
+	const struct command *c = s->proto->commands;
+
+	while (c->name && strcasecmp(c->name, name) != 0)
+		c++;
+	return c->handler(s);
+}
+
+int session_run(struct session *s)
+{
+	enum step st = s->proto->greet(s);
+
+	if (st == STEP_NEXT)
+		session_set_state(s, ST_AUTH);
+	while (st != STEP_CLOSE) {
+		const char *name = NULL;
+
+		st = s->proto->read_command(s, &name);
+		if (st == STEP_NEXT)
+			st = dispatch(s, name);
+		if (st == STEP_LOGIN)
+			st = login(s);
+		if (st == STEP_HANDOFF) {
+			session_set_state(s, ST_RELAY);
+			return 1;
+		}
+		if (st == STEP_ERROR && ++s->errors >= (unsigned)s->conf->max_errors) {
+			s->proto->bye(s, "Too many invalid commands");
+			session_end(s, "error", "too many errors");
+			st = STEP_CLOSE;
+		}
+	}
+	session_set_state(s, ST_CLOSED);
+	log_close(s);
+	return 0;
+}

@@ -1,0 +1,67 @@
+/* One client connection: its sockets, limits, counters and state. */
+#ifndef POSTERN_SESSION_H
+#define POSTERN_SESSION_H
+
+#include "addr.h"
+#include "conf.h"
+#include "lineio.h"
+#include "proto.h"
+#include "sasl.h"
+
+#include <stdint.h>
+
+enum session_state {
+	ST_GREETING,
+	ST_AUTH,        /* reading commands before login */
+	ST_LOOKUP,      /* asking where the user lives */
+	ST_BACKEND,     /* connecting and logging in to the backend */
+	ST_RELAY,       /* about to exec the relay */
+	ST_CLOSED,
+};
+
+struct session {
+	const struct server_conf *conf;
+	const struct protocol *proto;
+	enum session_state state;
+	int inetd;
+	char id[20];
+	int64_t started_ms;
+	int64_t started_us_wall;
+
+	struct lineio in;            /* client bytes */
+	struct lineio backend;       /* backend bytes; fd -1 when none */
+	char client[ADDR_TEXT_MAX];  /* "ip:port" */
+	char client_ip[ADDR_TEXT_MAX];
+	char backend_name[ADDR_TEXT_MAX];
+
+	unsigned errors;
+	unsigned attempts;
+	uint64_t bytes_in, bytes_out;
+	struct credentials cred;
+	char user_shown[CRED_MAX];   /* the user as it may appear in logs */
+	const char *result;          /* for the closing line */
+	const char *end_why;
+
+	void *proto_state;           /* owned by the protocol */
+};
+
+int session_init(struct session *s, const struct server_conf *c, int fd,
+                 int inetd);
+void session_free(struct session *s);
+void session_set_state(struct session *s, enum session_state st);
+
+/* Write to the client within the session's timeout. */
+int session_write(struct session *s, const char *data, size_t len);
+int session_printf(struct session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int64_t session_deadline(const struct session *s);
+
+/* Run greeting and login. 1: the backend is logged in, hand off to the
+ * relay; 0: the session is over (already logged and answered). */
+int session_run(struct session *s);
+
+/* Record why a session that never reaches the relay ends; the first call
+ * wins. session_run logs it as the closing line. */
+void session_end(struct session *s, const char *result, const char *why);
+
+#endif

@@ -1,0 +1,13 @@
+/* nginx-style durations ("60s", "1h 30m", "500ms") and sizes ("4k", "1m"). */
+#ifndef POSTERN_UNITS_H
+#define POSTERN_UNITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A bare number means seconds, as in nginx. Returns 0, or -1 if malformed. */
+int parse_duration_ms(const char *text, int64_t *ms);
+/* A bare number means bytes. Returns 0, or -1 if malformed. */
+int parse_size(const char *text, size_t *bytes);
+
+#endif
