@@ -83,7 +83,7 @@ int handoff_exec(struct session *s, const char **why)
 	snprintf(env[n++], sizeof env[0], "POSTERN_STARTED_US=%lld",
 	         (long long)s->started_us_wall);
 	snprintf(env[n++], sizeof env[0], "POSTERN_BYTES_IN=%llu",
-	         (unsigned long long)s->bytes_in);
+	         (unsigned long long)s->in.total);
 	snprintf(env[n++], sizeof env[0], "POSTERN_BYTES_OUT=%llu",
 	         (unsigned long long)s->bytes_out);
 	snprintf(env[n++], sizeof env[0], "POSTERN_LOG=%s", s->conf->error_log);

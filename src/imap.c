@@ -167,7 +167,6 @@ static enum step imap_read_command(struct session *s, const char **name)
 		r = lineio_fill(in, session_deadline(s));
 		if (r != IO_OK)
 			return client_gone(s, r);
-		s->bytes_in += lineio_pending(in);
 	}
 }
 
@@ -293,7 +292,6 @@ static enum step sasl_line(struct session *s, const char *prompt, char **line,
 	}
 	if (r != IO_OK)
 		return client_gone(s, r);
-	s->bytes_in += *len + 2;
 	if (*len == 1 && (*line)[0] == '*')
 		return reply(s, STEP_ERROR, "BAD AUTHENTICATE cancelled");
 	return STEP_NEXT;

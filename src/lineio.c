@@ -13,6 +13,7 @@ int lineio_init(struct lineio *io, int fd, size_t size)
 	io->fd = fd;
 	io->size = size;
 	io->start = io->end = 0;
+	io->total = 0;
 	io->buf = malloc(size + 1);
 	return io->buf ? 0 : -1;
 }
@@ -103,6 +104,7 @@ enum io_result lineio_fill(struct lineio *io, int64_t deadline)
 			n = read(io->fd, io->buf + io->end, io->size - io->end);
 		if (n > 0) {
 			io->end += (size_t)n;
+			io->total += (uint64_t)n;
 			return IO_OK;
 		}
 		if (n == 0)

@@ -21,6 +21,7 @@ struct lineio {
 	size_t size;   /* capacity, fixed at init */
 	size_t start;  /* first unconsumed byte */
 	size_t end;    /* one past the last byte read */
+	uint64_t total; /* bytes read over the connection's life */
 };
 
 int lineio_init(struct lineio *io, int fd, size_t size);

@@ -124,7 +124,7 @@ static void log_close(struct session *s)
 	       "reason=\"%s\" bytes_in=%llu bytes_out=%llu duration=%lld.%03lld",
 	       s->client, s->user_shown, s->backend_name[0] ? s->backend_name : "-",
 	       s->result, s->end_why ? s->end_why : "-",
-	       (unsigned long long)s->bytes_in,
+	       (unsigned long long)s->in.total,
 	       (unsigned long long)s->bytes_out, (long long)(ms / 1000),
 	       (long long)(ms % 1000));
 }

@@ -36,7 +36,7 @@ struct session {
 
 	unsigned errors;
 	unsigned attempts;
-	uint64_t bytes_in, bytes_out;
+	uint64_t bytes_out;            /* bytes in: in.total */
 	struct credentials cred;
 	char user_shown[CRED_MAX];   /* the user as it may appear in logs */
 	const char *result;          /* for the closing line */

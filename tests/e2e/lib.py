@@ -1,0 +1,375 @@
+"""Shared parts of postern's end-to-end tests.
+
+Everything here is real: a Dovecot started as an ordinary process with its
+own configuration under a temporary directory, postern started by the real
+systemd-socket-activate, ports picked free on loopback. Tests print TAP.
+"""
+import hashlib
+import json
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+BUILDDIR = os.environ.get("POSTERN_BUILDDIR",
+                          os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+SRCDIR = os.environ.get("POSTERN_SRCDIR", BUILDDIR)
+POSTERN = os.path.join(BUILDDIR, "src", "postern")
+RELAY = os.path.join(BUILDDIR, "src", "postern-relay")
+
+USERS = {
+    "alice": "wonderland",
+    "bob@example.org": "b0b pass \"quoted\" \\slash",
+    "carol": "s\u00e9same-\u00fcnicode",
+}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=10.0, proc=None):
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError("process exited with %s" % proc.returncode)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("nothing listens on port %d" % port)
+
+
+def wait_for(predicate, timeout=5.0, what="condition"):
+    end = time.time() + timeout
+    while time.time() < end:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class TempDir:
+    def __init__(self):
+        self.path = tempfile.mkdtemp(prefix="postern-test-")
+        # Dovecot's mail processes run as an unprivileged user when we are
+        # root; they must be able to walk into the tree.
+        os.chmod(self.path, 0o755)
+
+    def __call__(self, *parts):
+        return os.path.join(self.path, *parts)
+
+    def cleanup(self):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+class Dovecot:
+    """A real Dovecot on loopback, with USERS and their Maildirs."""
+
+    def __init__(self, tmp, users=USERS):
+        self.tmp = tmp
+        self.users = users
+        self.imap_port = free_port()
+        self.pop3_port = free_port()
+        self.proc = None
+        if os.geteuid() == 0:
+            self.mail_user = pwd.getpwnam("nobody")
+            internal, login = "dovecot", "dovenull"
+        else:
+            self.mail_user = pwd.getpwuid(os.geteuid())
+            internal = login = self.mail_user.pw_name
+
+        os.makedirs(tmp("dovecot", "run"))
+        os.makedirs(tmp("dovecot", "state"))
+        with open(tmp("dovecot", "passwd"), "w") as f:
+            for user, password in users.items():
+                f.write("%s:{PLAIN}%s::::::\n" % (user, password))
+        conf = f"""
+protocols = imap pop3
+listen = 127.0.0.1
+base_dir = {tmp('dovecot', 'run')}
+state_dir = {tmp('dovecot', 'state')}
+log_path = {tmp('dovecot', 'dovecot.log')}
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:~/Maildir
+default_internal_user = {internal}
+default_login_user = {login}
+first_valid_uid = 1
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {tmp('dovecot', 'passwd')}
+}}
+userdb {{
+  driver = static
+  args = uid={self.mail_user.pw_uid} gid={self.mail_user.pw_gid} home={tmp('dovecot', 'home')}/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    port = {self.imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = {self.pop3_port}
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
+"""
+        with open(tmp("dovecot", "dovecot.conf"), "w") as f:
+            f.write(conf)
+        for user in users:
+            self.add_message(user, b"Subject: welcome\r\n\r\nHello " +
+                             user.encode() + b".\r\n")
+
+    def maildir(self, user):
+        return self.tmp("dovecot", "home", user, "Maildir")
+
+    def add_message(self, user, data, name=None):
+        md = self.maildir(user)
+        for sub in ("new", "cur", "tmp"):
+            os.makedirs(os.path.join(md, sub), exist_ok=True)
+        name = name or "%d.%d.test" % (time.time_ns(), os.getpid())
+        path = os.path.join(md, "new", name)
+        with open(path, "wb") as f:
+            f.write(data)
+        uid, gid = self.mail_user.pw_uid, self.mail_user.pw_gid
+        for root, dirs, files in os.walk(self.tmp("dovecot", "home")):
+            os.chown(root, uid, gid)
+            for n in files:
+                os.chown(os.path.join(root, n), uid, gid)
+        return path
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["dovecot", "-F", "-c", self.tmp("dovecot", "dovecot.conf")],
+            stdout=subprocess.DEVNULL, stderr=open(self.tmp("dovecot", "stderr"), "w"))
+        wait_port(self.imap_port, proc=self.proc)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+DEFAULT_SERVER = """
+server imap {{
+    listen = {port}
+    protocol = imap
+{extra}
+}}
+"""
+
+
+class Postern:
+    """postern behind the real systemd-socket-activate."""
+
+    def __init__(self, tmp, global_conf="", server_conf="", inetd=False,
+                 map_lines=None, name="imap", raw_conf=None):
+        self.tmp = tmp
+        self.port = free_port()
+        self.log = tmp("postern-%d.log" % self.port)
+        self.conf = tmp("postern-%d.conf" % self.port)
+        self.map = tmp("users-%d.map" % self.port)
+        self.inetd = inetd
+        self.name = name
+        with open(self.map, "w") as f:
+            f.write("\n".join(map_lines or []) + "\n")
+        if raw_conf is None:
+            raw_conf = (
+                'error_log = "%s"\nlog_level = "debug"\nrelay_program = "%s"\n'
+                'auth_map = "%s"\nserver_name = "postern.test"\n'
+                % (self.log, RELAY, self.map)
+                + global_conf
+                + DEFAULT_SERVER.format(port=self.port, extra=server_conf))
+        with open(self.conf, "w") as f:
+            f.write(raw_conf)
+        self.proc = None
+
+    def start(self):
+        cmd = ["systemd-socket-activate", "-l", "127.0.0.1:%d" % self.port]
+        if self.inetd:
+            cmd += ["--inetd"]
+        else:
+            cmd += ["--fdname=" + self.name]
+        cmd += ["-a", POSTERN, "-c", self.conf]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                     stderr=open(self.tmp("activate-%d.err" % self.port), "w"))
+        wait_port(self.port, proc=self.proc)
+        # wait_port made one connection of its own; let it finish.
+        time.sleep(0.1)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def read_log(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def wait_log(self, text, timeout=5.0):
+        wait_for(lambda: text in self.read_log(), timeout, repr(text) + " in the log")
+        return self.read_log()
+
+    def connect(self, timeout=10.0):
+        return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+
+
+class Client:
+    """Raw line-level client for exact-byte checks."""
+
+    def __init__(self, port, timeout=10.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def line(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("connection closed; have %r" % self.buf)
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.rstrip(b"\r").decode("utf-8", "replace")
+
+    def until_tag(self, tag):
+        lines = []
+        while True:
+            line = self.line()
+            lines.append(line)
+            if line.startswith(tag + " "):
+                return lines
+
+    def read_exact(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise EOFError("closed after %d of %d bytes" % (len(self.buf), n))
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def closed(self, timeout=5.0):
+        """True once the server closed the connection (EOF)."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return True
+                self.buf += chunk
+        except (socket.timeout, ConnectionResetError):
+            return False
+
+    def close(self):
+        self.sock.close()
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def run(tests, setup=None, teardown=None):
+    """Run test functions, print TAP, exit non-zero if any failed."""
+    print("1..%d" % len(tests), flush=True)
+    failed = 0
+    ctx = None
+    try:
+        ctx = setup() if setup else None
+    except Exception:
+        for i, t in enumerate(tests, 1):
+            print("not ok %d - %s # setup failed" % (i, t.__name__))
+        traceback.print_exc(file=sys.stdout)
+        sys.exit(1)
+    try:
+        for i, t in enumerate(tests, 1):
+            name = t.__name__
+            try:
+                t(ctx) if setup else t()
+                print("ok %d - %s" % (i, name), flush=True)
+            except Exception:
+                failed += 1
+                print("not ok %d - %s" % (i, name), flush=True)
+                for line in traceback.format_exc().splitlines():
+                    print("# " + line)
+                if ctx is not None and hasattr(ctx, "dump"):
+                    for line in ctx.dump().splitlines():
+                        print("# " + line)
+    finally:
+        if teardown:
+            teardown(ctx)
+    sys.exit(1 if failed else 0)
+
+
+class AuthServer:
+    """tests/e2e/authd.py on a loopback port or a unix socket."""
+
+    def __init__(self, tmp, backend_port, users=USERS, aliases=None,
+                 wait=0, mode="normal", unix=False):
+        self.tmp = tmp
+        self.port = free_port()
+        self.record = tmp("auth-%d.jsonl" % self.port)
+        self.unix = tmp("auth-%d.sock" % self.port) if unix else None
+        users_file = tmp("auth-users-%d.json" % self.port)
+        aliases_file = tmp("auth-aliases-%d.json" % self.port)
+        with open(users_file, "w") as f:
+            json.dump(users, f)
+        with open(aliases_file, "w") as f:
+            json.dump(aliases or {}, f)
+        self.cmd = [sys.executable, os.path.join(SRCDIR, "tests", "e2e", "authd.py"),
+                    "--record", self.record, "--users", users_file,
+                    "--aliases", aliases_file,
+                    "--backend", "127.0.0.1:%d" % backend_port,
+                    "--wait", str(wait), "--mode", mode]
+        self.cmd += ["--unix", self.unix] if unix else ["--port", str(self.port)]
+        self.proc = None
+
+    @property
+    def url(self):
+        return "unix:%s:/auth" % self.unix if self.unix else \
+            "http://127.0.0.1:%d/auth" % self.port
+
+    def start(self):
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE)
+        assert self.proc.stdout.readline().strip() == b"ready"
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def requests(self):
+        try:
+            with open(self.record) as f:
+                return [json.loads(line) for line in f]
+        except FileNotFoundError:
+            return []
