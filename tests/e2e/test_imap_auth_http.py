@@ -1,0 +1,200 @@
+"""postern against an auth_http server speaking nginx's protocol."""
+import base64
+import imaplib
+import time
+import urllib.parse
+
+import lib
+
+
+class Ctx:
+    def __init__(self):
+        self.tmp = lib.TempDir()
+        self.dovecot = lib.Dovecot(self.tmp).start()
+        self.running = []
+
+    def proxy(self, auth_url, extra=""):
+        conf = 'auth_http = "%s"\nauth_http_header = {"X-Auth-Key secret-key"}\n' \
+               'imap_auth = {plain, login}\n%s' % (auth_url, extra)
+        p = lib.Postern(self.tmp, global_conf=conf).start()
+        self.running.append(p)
+        self.last = p
+        return p
+
+    def auth(self, **kw):
+        a = lib.AuthServer(self.tmp, self.dovecot.imap_port, **kw).start()
+        self.running.append(a)
+        return a
+
+    def dump(self):
+        return "postern log:\n" + self.last.read_log()[-3000:] if hasattr(self, "last") else ""
+
+
+def setup():
+    return Ctx()
+
+
+def teardown(ctx):
+    for r in ctx.running:
+        r.stop()
+    ctx.dovecot.stop()
+    ctx.tmp.cleanup()
+
+
+def greet(p):
+    c = lib.Client(p.port)
+    assert c.line().startswith("* OK")
+    return c
+
+
+def test_headers_the_auth_server_saw(ctx):
+    a = ctx.auth()
+    p = ctx.proxy(a.url)
+    m = imaplib.IMAP4("127.0.0.1", p.port)
+    m.login("bob@example.org", lib.USERS["bob@example.org"])
+    m.logout()
+    req = a.requests()[-1]
+    assert req["_path"] == "/auth"
+    assert req["Host"] == "127.0.0.1"
+    assert req["Auth-Method"] == "plain"
+    assert req["Auth-User"] == "bob@example.org"
+    # nginx escapes space, '%' and control characters, nothing else.
+    assert req["Auth-Pass"] == 'b0b%20pass%20"quoted"%20\\slash', req["Auth-Pass"]
+    assert req["Auth-Protocol"] == "imap"
+    assert req["Auth-Login-Attempt"] == "1"
+    assert req["Client-IP"] == "127.0.0.1"
+    assert req["X-Auth-Key"] == "secret-key"
+    assert "Auth-Salt" not in req
+
+
+def test_authenticate_login_is_plain_to_the_auth_server(ctx):
+    a = ctx.auth()
+    p = ctx.proxy(a.url)
+    c = greet(p)
+    c.send("a AUTHENTICATE LOGIN %s\r\n" % base64.b64encode(b"alice").decode())
+    assert c.line() == "+ UGFzc3dvcmQ6"
+    c.send(base64.b64encode(b"wonderland") + b"\r\n")
+    assert c.until_tag("a")[-1].startswith("a OK")
+    assert a.requests()[-1]["Auth-Method"] == "plain"
+    c.close()
+
+
+def test_auth_server_rewrites_user_and_password(ctx):
+    a = ctx.auth(aliases={"nick": ["alice", "wonderland"]})
+    p = ctx.proxy(a.url)
+    c = greet(p)
+    c.send("r1 LOGIN nick whatever\r\n")
+    assert c.until_tag("r1")[-1].startswith("r1 OK")
+    c.send("r2 SELECT INBOX\r\n")
+    assert c.until_tag("r2")[-1].startswith("r2 OK")
+    c.close()
+
+
+def test_failure_with_auth_wait_lets_client_retry(ctx):
+    a = ctx.auth(wait=1)
+    p = ctx.proxy(a.url)
+    c = greet(p)
+    start = time.time()
+    c.send("f1 LOGIN alice wrong\r\n")
+    assert c.line() == "f1 NO Invalid login or password"
+    assert time.time() - start >= 0.9, "Auth-Wait was not honoured"
+    c.send("f2 LOGIN alice wonderland\r\n")
+    assert c.until_tag("f2")[-1].startswith("f2 OK")
+    attempts = [r["Auth-Login-Attempt"] for r in a.requests()[-2:]]
+    assert attempts == ["1", "2"], attempts
+    c.close()
+
+
+def test_failure_without_auth_wait_closes(ctx):
+    a = ctx.auth(wait=0)
+    p = ctx.proxy(a.url)
+    c = greet(p)
+    c.send("f3 LOGIN alice wrong\r\n")
+    assert c.line() == "f3 NO Invalid login or password"
+    assert c.closed()
+    assert "result=fail" in p.wait_log("event=close")
+
+
+def test_auth_status_wait_asks_again(ctx):
+    a = ctx.auth(mode="wait-once")
+    p = ctx.proxy(a.url)
+    c = greet(p)
+    c.send("w1 LOGIN alice wonderland\r\n")
+    assert c.until_tag("w1")[-1].startswith("w1 OK")
+    assert len(a.requests()) == 2
+    c.close()
+
+
+def test_auth_server_down(ctx):
+    p = ctx.proxy("http://127.0.0.1:%d/auth" % lib.free_port())
+    c = greet(p)
+    c.send("d1 LOGIN alice wonderland\r\n")
+    assert c.line().startswith("d1 NO [UNAVAILABLE]")
+    assert c.closed()
+    log = p.wait_log("event=auth_error")
+    assert "Connection refused" in log
+
+
+def test_auth_server_slow(ctx):
+    a = ctx.auth(mode="slow")
+    p = ctx.proxy(a.url, extra='auth_http_timeout = "1s"\n')
+    c = greet(p)
+    start = time.time()
+    c.send("s1 LOGIN alice wonderland\r\n")
+    assert c.line().startswith("s1 NO [UNAVAILABLE]")
+    assert time.time() - start < 5
+    assert "timeout" in p.wait_log("event=auth_error")
+
+
+def test_auth_server_malformed(ctx):
+    a = ctx.auth(mode="malformed")
+    p = ctx.proxy(a.url)
+    c = greet(p)
+    c.send("m1 LOGIN alice wonderland\r\n")
+    assert c.line().startswith("m1 NO [UNAVAILABLE]")
+    assert "invalid status line" in p.wait_log("event=auth_error")
+
+
+def test_auth_server_on_unix_socket(ctx):
+    a = ctx.auth(unix=True)
+    p = ctx.proxy(a.url)
+    m = imaplib.IMAP4("127.0.0.1", p.port)
+    m.login("alice", "wonderland")
+    m.logout()
+    req = a.requests()[-1]
+    assert req["Host"] == "localhost" and req["_path"] == "/auth"
+
+
+def test_escaping_of_user_with_space_and_percent(ctx):
+    a = ctx.auth()
+    p = ctx.proxy(a.url)
+    c = greet(p)
+    c.send('e1 LOGIN "odd user%" "x"\r\n')
+    c.line()
+    req = a.requests()[-1]
+    assert req["Auth-User"] == "odd%20user%25", req["Auth-User"]
+    assert urllib.parse.unquote(req["Auth-User"]) == "odd user%"
+    c.close()
+
+
+def test_no_password_in_log(ctx):
+    for p in [r for r in ctx.running if isinstance(r, lib.Postern)]:
+        log = p.read_log()
+        for password in list(lib.USERS.values()) + ["whatever"]:
+            assert password not in log
+
+
+if __name__ == "__main__":
+    lib.run([test_headers_the_auth_server_saw,
+             test_authenticate_login_is_plain_to_the_auth_server,
+             test_auth_server_rewrites_user_and_password,
+             test_failure_with_auth_wait_lets_client_retry,
+             test_failure_without_auth_wait_closes,
+             test_auth_status_wait_asks_again,
+             test_auth_server_down,
+             test_auth_server_slow,
+             test_auth_server_malformed,
+             test_auth_server_on_unix_socket,
+             test_escaping_of_user_with_space_and_percent,
+             test_no_password_in_log],
+            setup, teardown)
