@@ -4,6 +4,8 @@
 #include "log.h"
 #include "net.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,6 +265,23 @@ static enum step login(struct session *s)
 	return st;
 }
 
+/* Closing a socket with unread input makes the kernel send a reset, which
+ * can destroy our last reply (a BYE) before the client reads it. So send
+ * FIN first and read until the client closes, for a short while. */
+static void linger(struct session *s)
+{
+	int64_t deadline = clock_ms() + 2000;
+	char sink[4096];
+	ssize_t n;
+
+	shutdown(s->in.fd, SHUT_WR);
+	while (io_wait(s->in.fd, POLLIN, deadline) == IO_OK) {
+		n = recv(s->in.fd, sink, sizeof sink, MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			break;
+	}
+}
+
 static enum step dispatch(struct session *s, const char *name)
 {
 	const struct command *c = s->proto->commands;
@@ -298,5 +317,6 @@ int session_run(struct session *s)
 	}
 	session_set_state(s, ST_CLOSED);
 	log_close(s);
+	linger(s);
 	return 0;
 }

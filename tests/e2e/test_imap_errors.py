@@ -1,0 +1,159 @@
+"""Bad input and broken neighbours: every case gets the protocol's reply
+and a log line, never a crash, a hang or a silent drop."""
+import time
+
+import lib
+
+
+class Ctx:
+    def __init__(self):
+        self.tmp = lib.TempDir()
+        self.dovecot = lib.Dovecot(self.tmp).start()
+        self.running = []
+        self.p = self.proxy()
+
+    def proxy(self, extra="", map_to=None):
+        port = map_to or self.dovecot.imap_port
+        p = lib.Postern(self.tmp, global_conf=extra,
+                        map_lines=["* 127.0.0.1:%d" % port]).start()
+        self.running.append(p)
+        self.last = p
+        return p
+
+    def dump(self):
+        return "postern log:\n" + self.last.read_log()[-3000:]
+
+
+def setup():
+    return Ctx()
+
+
+def teardown(ctx):
+    for r in ctx.running:
+        r.stop()
+    ctx.dovecot.stop()
+    ctx.tmp.cleanup()
+
+
+def greet(p):
+    c = lib.Client(p.port)
+    assert c.line().startswith("* OK")
+    return c
+
+
+def test_unknown_command_and_invalid_syntax(ctx):
+    c = greet(ctx.p)
+    c.send("u1 SELECT INBOX\r\n")
+    assert c.line().startswith("u1 BAD")
+    c.send("u2 LOGIN \"unterminated\r\n")
+    assert c.line().startswith("u2 BAD")
+    c.send("+bad NOOP\r\n")
+    assert c.line().startswith("* BAD")
+    c.send("\r\n")
+    assert c.line().startswith("* BAD")
+    c.send("u3 NOOP\r\n")
+    assert c.line() == "u3 OK NOOP completed"
+    c.close()
+    assert "event=invalid_command" in ctx.p.read_log()
+
+
+def test_too_many_errors_closes(ctx):
+    p = ctx.proxy('max_errors = 3\n')
+    c = greet(p)
+    for i in range(3):
+        c.send("e%d BOGUS\r\n" % i)
+        assert c.line().startswith("e%d BAD" % i)
+    assert c.line().startswith("* BYE")
+    assert c.closed()
+    assert 'reason="too many errors"' in p.wait_log("event=close")
+
+
+def test_line_longer_than_buffer_is_refused(ctx):
+    p = ctx.proxy('imap_client_buffer = "256"\n')
+    c = greet(p)
+    c.send("l1 LOGIN " + "a" * 400 + " b\r\n")
+    assert c.line() == "l1 BAD Command line too long"
+    assert c.line().startswith("* BYE")
+    assert c.closed()
+    assert "event=line_too_long limit=256" in p.wait_log("event=close")
+
+
+def test_literal_larger_than_buffer_is_refused_before_sending(ctx):
+    p = ctx.proxy('imap_client_buffer = "1k"\n')
+    c = greet(p)
+    c.send("l2 LOGIN alice {5000}\r\n")
+    line = c.line()
+    assert not line.startswith("+"), "continuation sent for an oversize literal"
+    assert line == "l2 BAD Command line too long", line
+    assert c.closed()
+
+
+def test_backend_down_is_a_temporary_failure(ctx):
+    p = ctx.proxy(map_to=lib.free_port())
+    c = greet(p)
+    c.send("b1 LOGIN alice wonderland\r\n")
+    assert c.line().startswith("b1 NO [UNAVAILABLE]")
+    assert c.closed()
+    log = p.wait_log("event=close")
+    assert "event=backend_down" in log and "result=tempfail" in log
+
+
+def test_backend_refusal_text_with_proxy_pass_error_message(ctx):
+    p = ctx.proxy("proxy_pass_error_message = true\n")
+    c = greet(p)
+    c.send("b2 LOGIN alice nope\r\n")
+    line = c.until_tag("b2")[-1]
+    assert line.startswith("b2 NO [AUTHENTICATIONFAILED]"), line
+    c.close()
+
+
+def test_user_without_route_fails(ctx):
+    p = lib.Postern(ctx.tmp, map_lines=["@example.org 127.0.0.1:%d" % ctx.dovecot.imap_port]).start()
+    ctx.running.append(p)
+    c = greet(p)
+    c.send("n1 LOGIN alice wonderland\r\n")
+    assert c.line().startswith("n1 NO")
+    c.send('n2 LOGIN "bob@example.org" "%s"\r\n' % lib.USERS["bob@example.org"].replace("\\", "\\\\").replace('"', '\\"'))
+    assert c.until_tag("n2")[-1].startswith("n2 OK")
+    c.close()
+
+
+def test_idle_client_times_out(ctx):
+    p = ctx.proxy('timeout = "1s"\n')
+    c = greet(p)
+    start = time.time()
+    assert c.line().startswith("* BYE")
+    assert c.closed()
+    assert 0.8 < time.time() - start < 5
+    assert "result=timeout" in p.wait_log("event=close")
+
+
+def test_client_that_vanishes_mid_command(ctx):
+    c = greet(ctx.p)
+    c.send("v1 LOGIN alice {10}\r\n")
+    assert c.line().startswith("+")
+    c.close()
+    assert 'reason="client closed"' in ctx.p.wait_log('reason="client closed"')
+
+
+def test_binary_garbage(ctx):
+    c = greet(ctx.p)
+    c.send(b"\x00\xff\xfe garbage \x01\r\n")
+    assert c.line().startswith("* BAD")
+    c.send("g1 NOOP\r\n")
+    assert c.line() == "g1 OK NOOP completed"
+    c.close()
+
+
+if __name__ == "__main__":
+    lib.run([test_unknown_command_and_invalid_syntax,
+             test_too_many_errors_closes,
+             test_line_longer_than_buffer_is_refused,
+             test_literal_larger_than_buffer_is_refused_before_sending,
+             test_backend_down_is_a_temporary_failure,
+             test_backend_refusal_text_with_proxy_pass_error_message,
+             test_user_without_route_fails,
+             test_idle_client_times_out,
+             test_client_that_vanishes_mid_command,
+             test_binary_garbage],
+            setup, teardown)
