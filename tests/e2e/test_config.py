@@ -1,0 +1,91 @@
+"""postern -t, errors with file:line, and starting without a socket."""
+import os
+import subprocess
+
+import lib
+
+
+def run(*args, **kw):
+    return subprocess.run([lib.POSTERN] + list(args), capture_output=True,
+                          text=True, timeout=20, **kw)
+
+
+def write(tmp, text):
+    path = tmp("conf-%d.conf" % lib.free_port())
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def test_shipped_config_is_valid(tmp):
+    r = run("-t", "-c", os.path.join(lib.SRCDIR, "conf", "postern.conf"))
+    assert r.returncode == 0, r.stderr
+    assert "successful" in r.stderr
+
+
+def test_unknown_directive_names_file_and_line(tmp):
+    path = write(tmp, 'server_name = "x"\n\nlisten_here = 1\n')
+    r = run("-t", "-c", path)
+    assert r.returncode == 1
+    assert "%s:3:" % path in r.stderr and "listen_here" in r.stderr, r.stderr
+
+
+def test_bad_duration_names_file_and_line(tmp):
+    path = write(tmp, 'timeout = "5 parsecs"\nserver s { protocol = "imap" }\n')
+    r = run("-t", "-c", path)
+    assert r.returncode == 1
+    assert "%s:1:" % path in r.stderr and "invalid duration" in r.stderr, r.stderr
+
+
+def test_bad_values_in_server_section(tmp):
+    for bad, word in [('imap_client_buffer = "12q"', "invalid size"),
+                      ('imap_auth = {"gssapi"}', "unsupported method"),
+                      ('protocol = "nntp"', "unknown protocol"),
+                      ('listen = "99999"', "listen")]:
+        path = write(tmp, 'server s {\n  protocol = "imap"\n  %s\n}\n' % bad)
+        r = run("-t", "-c", path)
+        assert r.returncode == 1, bad
+        assert "%s:3:" % path in r.stderr and word in r.stderr, (bad, r.stderr)
+
+
+def test_auth_http_needs_numeric_address(tmp):
+    path = write(tmp, 'auth_http = "http://auth.example.org/x"\n'
+                      'server s { protocol = "imap" }\n')
+    r = run("-t", "-c", path)
+    assert r.returncode == 1 and "numeric address" in r.stderr, r.stderr
+
+
+def test_durations_and_sizes_as_nginx_writes_them(tmp):
+    path = write(tmp, 'timeout = "1m 30s"\nproxy_timeout = "500ms"\n'
+                      'auth_http_timeout = 30\nimap_client_buffer = "8k"\n'
+                      'server s { protocol = "imap" }\n')
+    r = run("-t", "-c", path)
+    assert r.returncode == 0, r.stderr
+
+
+def test_no_socket_exits_100(tmp):
+    r = run("-c", os.path.join(lib.SRCDIR, "conf", "postern.conf"),
+            stdin=subprocess.DEVNULL)
+    assert r.returncode == 100, r.returncode
+    assert "no socket" in r.stderr, r.stderr
+
+
+def test_bad_usage_exits_100(tmp):
+    r = run("-x")
+    assert r.returncode == 100 and "usage" in r.stderr
+
+
+def setup():
+    return lib.TempDir()
+
+
+if __name__ == "__main__":
+    lib.run([test_shipped_config_is_valid,
+             test_unknown_directive_names_file_and_line,
+             test_bad_duration_names_file_and_line,
+             test_bad_values_in_server_section,
+             test_auth_http_needs_numeric_address,
+             test_durations_and_sizes_as_nginx_writes_them,
+             test_no_socket_exits_100,
+             test_bad_usage_exits_100],
+            setup, lambda t: t.cleanup())
