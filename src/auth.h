@@ -6,6 +6,8 @@
 #include "addr.h"
 #include "sasl.h"
 
+#include <string.h>
+
 struct server_conf;
 
 struct auth_request {
@@ -40,8 +42,18 @@ struct auth_reply {
 	char why[160];
 };
 
-void auth_reply_init(struct auth_reply *r);
-void auth_reply_clear(struct auth_reply *r);
+static inline void auth_reply_init(struct auth_reply *r)
+{
+	memset(r, 0, sizeof *r);
+	r->status = AUTH_STATUS_TEMPFAIL;
+}
+
+/* The reply may carry a backend password (Auth-Pass). */
+static inline void auth_reply_clear(struct auth_reply *r)
+{
+	explicit_bzero(r->pass, sizeof r->pass);
+}
+
 void auth_lookup(const struct server_conf *c, const struct auth_request *req,
                  struct auth_reply *rep);
 

@@ -1,0 +1,101 @@
+#include "auth_map.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char map[] =
+	"# comment\n"
+	"\n"
+	"alice@example.org   192.0.2.10:143   # alice has her own\n"
+	"@example.org        192.0.2.11:143\n"
+	"*                   [2001:db8::1]:143\n"
+	"@EXAMPLE.NET        192.0.2.12:143\n";
+
+static int find(const char *text, const char *user, char *out, size_t size)
+{
+	char why[128];
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int r = auth_map_find(f, user, out, size, why, sizeof why);
+
+	fclose(f);
+	return r;
+}
+
+START_TEST(most_specific_wins)
+{
+	char b[128];
+
+	ck_assert_int_eq(find(map, "alice@example.org", b, sizeof b), 1);
+	ck_assert_str_eq(b, "192.0.2.10:143");
+	ck_assert_int_eq(find(map, "bob@example.org", b, sizeof b), 1);
+	ck_assert_str_eq(b, "192.0.2.11:143");
+	ck_assert_int_eq(find(map, "carol", b, sizeof b), 1);
+	ck_assert_str_eq(b, "[2001:db8::1]:143");
+	ck_assert_int_eq(find(map, "dave@example.net", b, sizeof b), 1);
+	ck_assert_str_eq(b, "192.0.2.12:143");
+}
+END_TEST
+
+START_TEST(no_match)
+{
+	char b[128];
+
+	ck_assert_int_eq(find("@example.org 192.0.2.1:143\n", "x@other.org", b,
+	                      sizeof b), 0);
+	ck_assert_int_eq(find("", "x", b, sizeof b), 0);
+}
+END_TEST
+
+START_TEST(malformed)
+{
+	char b[128], big[2100];
+
+	ck_assert_int_eq(find("alice\n", "alice", b, sizeof b), -1);
+	ck_assert_int_eq(find("alice 1.2.3.4:1 extra\n", "alice", b, sizeof b), -1);
+	memset(big, 'a', sizeof big - 2);
+	big[sizeof big - 2] = '\n';
+	big[sizeof big - 1] = '\0';
+	ck_assert_int_eq(find(big, "alice", b, sizeof b), -1);
+}
+END_TEST
+
+START_TEST(query_parses_backend)
+{
+	char path[] = "/tmp/postern-map-XXXXXX";
+	int fd = mkstemp(path);
+	struct auth_request req = { .user = "u@example.org" };
+	struct auth_reply rep = { 0 };
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, map, strlen(map)), (ssize_t)strlen(map));
+	close(fd);
+	auth_map_query(path, &req, &rep);
+	ck_assert_int_eq(rep.status, AUTH_STATUS_OK);
+	ck_assert_str_eq(rep.server, "192.0.2.11");
+	ck_assert_str_eq(rep.port, "143");
+	unlink(path);
+	auth_map_query(path, &req, &rep);
+	ck_assert_int_eq(rep.status, AUTH_STATUS_TEMPFAIL);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("auth_map");
+	TCase *tc = tcase_create("map");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, most_specific_wins);
+	tcase_add_test(tc, no_match);
+	tcase_add_test(tc, malformed);
+	tcase_add_test(tc, query_parses_backend);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

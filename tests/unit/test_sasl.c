@@ -1,0 +1,118 @@
+#include "base64.h"
+#include "sasl.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+START_TEST(base64_round_trip)
+{
+	const char *in[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
+	const char *out[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
+	                      "Zm9vYmFy" };
+	char enc[32], dec[32];
+
+	for (int i = 0; i < 7; i++) {
+		ck_assert_int_eq(base64_encode(in[i], strlen(in[i]), enc, sizeof enc),
+		                 (ssize_t)strlen(out[i]));
+		ck_assert_str_eq(enc, out[i]);
+		ck_assert_int_eq(base64_decode(out[i], strlen(out[i]), dec, sizeof dec),
+		                 (ssize_t)strlen(in[i]));
+		ck_assert_int_eq(memcmp(dec, in[i], strlen(in[i])), 0);
+	}
+}
+END_TEST
+
+START_TEST(base64_rejects)
+{
+	char dec[32];
+
+	ck_assert_int_eq(base64_decode("Zg=", 3, dec, sizeof dec), -1);
+	ck_assert_int_eq(base64_decode("Z===", 4, dec, sizeof dec), -1);
+	ck_assert_int_eq(base64_decode("Zg=a", 4, dec, sizeof dec), -1);
+	ck_assert_int_eq(base64_decode("Zm9v!!!!", 8, dec, sizeof dec), -1);
+	ck_assert_int_eq(base64_decode("Zg==Zg==", 8, dec, sizeof dec), -1);
+	ck_assert_int_eq(base64_decode("Zm9vYmFy", 8, dec, 5), -1);
+}
+END_TEST
+
+static const char *enc(const char *data, size_t len)
+{
+	static char out[256];
+
+	base64_encode(data, len, out, sizeof out);
+	return out;
+}
+
+START_TEST(plain)
+{
+	struct credentials c;
+	const char *why = NULL;
+	const char *m = enc("admin\0alice\0secret pw", 21);
+
+	ck_assert_int_eq(sasl_plain(m, strlen(m), &c, &why), 0);
+	ck_assert_str_eq(c.user, "alice");
+	ck_assert_str_eq(c.pass, "secret pw");
+	ck_assert_str_eq(c.method, "plain");
+	credentials_clear(&c);
+	ck_assert_str_eq(c.pass, "");
+}
+END_TEST
+
+START_TEST(plain_rejects)
+{
+	struct credentials c;
+	const char *why = NULL;
+	const char *m;
+
+	m = enc("alice\0secret", 12); /* one NUL only */
+	ck_assert_int_eq(sasl_plain(m, strlen(m), &c, &why), -1);
+	ck_assert_ptr_nonnull(why);
+	m = enc("\0\0secret", 8); /* empty user */
+	ck_assert_int_eq(sasl_plain(m, strlen(m), &c, &why), -1);
+	m = enc("\0a\0b\0c", 6); /* NUL in the password */
+	ck_assert_int_eq(sasl_plain(m, strlen(m), &c, &why), -1);
+	ck_assert_int_eq(sasl_plain("***", 3, &c, &why), -1);
+}
+END_TEST
+
+START_TEST(login_field)
+{
+	char out[CRED_MAX];
+	const char *why = NULL;
+
+	ck_assert_int_eq(sasl_login_field("YWxpY2U=", 8, out, sizeof out, &why), 0);
+	ck_assert_str_eq(out, "alice");
+	ck_assert_int_eq(sasl_login_field("YQBi", 4, out, sizeof out, &why), -1);
+}
+END_TEST
+
+START_TEST(mechanism_names)
+{
+	ck_assert_uint_eq(sasl_mech_parse("plain"), SASL_PLAIN);
+	ck_assert_uint_eq(sasl_mech_parse("LOGIN"), SASL_LOGIN);
+	ck_assert_uint_eq(sasl_mech_parse("gssapi"), 0);
+	ck_assert_str_eq(sasl_mech_name(SASL_LOGIN), "LOGIN");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sasl");
+	TCase *tc = tcase_create("decode");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, base64_round_trip);
+	tcase_add_test(tc, base64_rejects);
+	tcase_add_test(tc, plain);
+	tcase_add_test(tc, plain_rejects);
+	tcase_add_test(tc, login_field);
+	tcase_add_test(tc, mechanism_names);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
