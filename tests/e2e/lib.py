@@ -184,9 +184,9 @@ class Postern:
     """postern behind the real systemd-socket-activate."""
 
     def __init__(self, tmp, global_conf="", server_conf="", inetd=False,
-                 map_lines=None, name="imap", raw_conf=None):
+                 map_lines=None, name="imap", raw_conf=None, port=None):
         self.tmp = tmp
-        self.port = free_port()
+        self.port = port or free_port()
         self.log = tmp("postern-%d.log" % self.port)
         self.conf = tmp("postern-%d.conf" % self.port)
         self.map = tmp("users-%d.map" % self.port)
