@@ -372,8 +372,6 @@ static int resolve(cfg_t *sec, cfg_t *top, struct server_conf *s, char *err,
 	s->relay_program = str_of(sec, top, "relay_program");
 	s->error_log = str_of(sec, top, "error_log");
 	s->log_level = log_level_parse(str_of(sec, top, "log_level"));
-	if (s->protocol->check_conf)
-		return s->protocol->check_conf(s, err, size);
 	return 0;
 }
 
@@ -408,7 +406,6 @@ int conf_load(const char *path, struct conf *conf, char *err, size_t size)
 	set_validators(cfg, "server|");
 	cfg_set_validate_func(cfg, "server|protocol", check_protocol);
 	cfg_set_validate_func(cfg, "server|listen", check_listen);
-	cfg_set_validate_func(cfg, "log_level", check_level);
 
 	rc = cfg_parse(cfg, path);
 	errbuf.buf = NULL;
@@ -464,10 +461,21 @@ const struct server_conf *conf_by_name(const struct conf *c, const char *name)
 	return NULL;
 }
 
+/* A section's own listen port first; then, for sections without listen,
+ * the well-known ports of their protocol. */
 const struct server_conf *conf_by_port(const struct conf *c, int port)
 {
 	for (size_t i = 0; i < c->nservers; i++)
 		if (c->servers[i].listen_port == port)
 			return &c->servers[i];
+	for (size_t i = 0; i < c->nservers; i++) {
+		const in_port_t *p = c->servers[i].protocol->ports;
+
+		if (c->servers[i].listen_port)
+			continue;
+		for (; *p; p++)
+			if (*p == port)
+				return &c->servers[i];
+	}
 	return NULL;
 }

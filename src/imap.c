@@ -20,15 +20,10 @@ static struct imap_state *st(struct session *s)
 
 static int imap_init(struct session *s)
 {
-	struct imap_state *is = calloc(1, sizeof *is);
+	struct imap_state *is = calloc(1, sizeof *is + s->conf->imap_client_buffer);
 
 	if (!is)
 		return -1;
-	is->store = malloc(s->conf->imap_client_buffer);
-	if (!is->store) {
-		free(is);
-		return -1;
-	}
 	imap_parser_init(&is->parser, is->store, s->conf->imap_client_buffer);
 	s->proto_state = is;
 	return 0;

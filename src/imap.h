@@ -13,7 +13,7 @@ struct session;
 struct imap_state {
 	struct imap_parser parser;
 	char tag[128];        /* the current command's tag, for replies */
-	char *store;
+	char store[];         /* imap_client_buffer bytes for the parser */
 };
 
 /* LOGIN at the backend under the client's tag; on success the backend's

@@ -35,8 +35,6 @@ struct protocol {
 	in_port_t ports[4];              /* well-known ports, 0-terminated */
 	const struct command *commands;  /* sentinel handles unknown ones */
 
-	/* Check the protocol's directives once the config is read. */
-	int (*check_conf)(const struct server_conf *c, char *err, size_t size);
 	enum step (*greet)(struct session *s);
 	/* Read one command; STEP_NEXT with its name for the command table. */
 	enum step (*read_command)(struct session *s, const char **name);

@@ -60,6 +60,19 @@ def test_inetd_errors_never_reach_the_client(ctx):
     assert c.buf == b"", c.buf
 
 
+def test_socket_name_picks_the_section(ctx):
+    # Neither section listens on the port: only FileDescriptorName= decides.
+    conf = ('error_log = "%s"\nrelay_program = "%s"\n'
+            'server imap { protocol = "imap" listen = "1" server_name = "first" }\n'
+            'server second { protocol = "imap" listen = "2" server_name = "second" }\n')
+    p = lib.Postern(ctx.tmp, name="second", raw_conf=conf % ("/dev/null", lib.RELAY))
+    ctx.running.append(p.start())
+    c = lib.Client(p.port)
+    greeting = c.line()
+    assert greeting.endswith("second IMAP4 ready"), greeting
+    c.close()
+
+
 class Xinetd:
     def __init__(self, tmp, conf_path):
         self.tmp = tmp
@@ -115,5 +128,6 @@ def test_xinetd(ctx):
 if __name__ == "__main__":
     lib.run([test_socket_activate_inetd,
              test_inetd_errors_never_reach_the_client,
+             test_socket_name_picks_the_section,
              test_xinetd],
             setup, teardown)
