@@ -74,7 +74,7 @@ class TempDir:
 class Dovecot:
     """A real Dovecot on loopback, with USERS and their Maildirs."""
 
-    def __init__(self, tmp, users=USERS):
+    def __init__(self, tmp, users=USERS, listen="127.0.0.1"):
         self.tmp = tmp
         self.users = users
         self.imap_port = free_port()
@@ -94,7 +94,7 @@ class Dovecot:
                 f.write("%s:{PLAIN}%s::::::\n" % (user, password))
         conf = f"""
 protocols = imap pop3
-listen = 127.0.0.1
+listen = {listen}
 base_dir = {tmp('dovecot', 'run')}
 state_dir = {tmp('dovecot', 'state')}
 log_path = {tmp('dovecot', 'dovecot.log')}
@@ -293,6 +293,19 @@ class Client:
         self.sock.close()
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run on this machine, with the reason."""
+
+
+def have_ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
 def sha256(data):
     return hashlib.sha256(data).hexdigest()
 
@@ -315,6 +328,8 @@ def run(tests, setup=None, teardown=None):
             try:
                 t(ctx) if setup else t()
                 print("ok %d - %s" % (i, name), flush=True)
+            except Skip as why:
+                print("ok %d - %s # SKIP %s" % (i, name, why), flush=True)
             except Exception:
                 failed += 1
                 print("not ok %d - %s" % (i, name), flush=True)

@@ -10,7 +10,9 @@ import lib
 class Ctx:
     def __init__(self):
         self.tmp = lib.TempDir()
-        self.dovecot = lib.Dovecot(self.tmp).start()
+        self.ipv6 = lib.have_ipv6_loopback()
+        self.dovecot = lib.Dovecot(
+            self.tmp, listen="127.0.0.1, ::1" if self.ipv6 else "127.0.0.1").start()
         self.postern = lib.Postern(
             self.tmp, map_lines=["# everyone lives on the one Dovecot",
                                  "* 127.0.0.1:%d" % self.dovecot.imap_port],
@@ -192,6 +194,19 @@ def test_curl_fetches_message(ctx):
     assert "Hello alice." in out.stdout, out.stdout
 
 
+def test_ipv6_backend(ctx):
+    if not ctx.ipv6:
+        raise lib.Skip("no IPv6 loopback on this machine")
+    p = lib.Postern(ctx.tmp, map_lines=["alice [::1]:%d" % ctx.dovecot.imap_port]).start()
+    try:
+        m = imaplib.IMAP4("127.0.0.1", p.port)
+        m.login("alice", "wonderland")
+        m.logout()
+        assert "backend=[::1]:%d" % ctx.dovecot.imap_port in p.wait_log("result=relayed")
+    finally:
+        p.stop()
+
+
 def test_log_has_closing_lines_and_no_password(ctx):
     log = ctx.postern.wait_log("result=relayed")
     assert "event=connect" in log and "event=login" in log
@@ -218,5 +233,6 @@ if __name__ == "__main__":
              test_wrong_password_then_retry,
              test_curl_lists_inbox,
              test_curl_fetches_message,
+             test_ipv6_backend,
              test_log_has_closing_lines_and_no_password],
             setup, teardown)
