@@ -1,0 +1,113 @@
+"""Logging to the journal: one entry per event with POSTERN_* fields.
+
+journald cannot run inside the test machine's container; when its socket
+is absent we stand in for it by binding /run/systemd/journal/socket and
+reading the datagrams sd_journal_sendv(3) writes (the native protocol:
+KEY=value lines). Where a journald runs, journalctl is asked instead."""
+import imaplib
+import json
+import os
+import socket
+import subprocess
+import time
+
+import lib
+
+JOURNAL = "/run/systemd/journal/socket"
+
+
+class Collector:
+    """Reads native journal protocol datagrams sent to JOURNAL."""
+
+    def __init__(self):
+        os.makedirs(os.path.dirname(JOURNAL), exist_ok=True)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(JOURNAL)
+        self.sock.settimeout(0.2)
+
+    def entries(self):
+        out = []
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                return out
+            entry = {}
+            for line in data.decode("utf-8", "replace").split("\n"):
+                if "=" in line:
+                    k, v = line.split("=", 1)
+                    entry[k] = v
+            out.append(entry)
+
+    def close(self):
+        self.sock.close()
+        os.unlink(JOURNAL)
+
+
+def journalctl_entries(since):
+    out = subprocess.run(["journalctl", "-o", "json", "--no-pager",
+                          "--since", "@%d" % int(since),
+                          "SYSLOG_IDENTIFIER=postern"],
+                         capture_output=True, text=True)
+    return [json.loads(l) for l in out.stdout.splitlines() if l.strip()]
+
+
+def journald_listening():
+    """True if something receives on JOURNAL; a stale file is removed."""
+    if not os.path.exists(JOURNAL):
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(JOURNAL)
+            return True
+        except ConnectionRefusedError:
+            os.unlink(JOURNAL)
+            return False
+
+
+def test_journal_fields():
+    tmp = lib.TempDir()
+    d = lib.Dovecot(tmp).start()
+    collector = None
+    start = time.time() - 1
+    if not journald_listening():
+        if os.geteuid() != 0:
+            raise lib.Skip("no journald and not root")
+        collector = Collector()
+    p = lib.Postern(tmp, map_lines=["* 127.0.0.1:%d" % d.imap_port],
+                    global_conf='error_log = "journal"\n')
+    try:
+        p.start()
+        m = imaplib.IMAP4("127.0.0.1", p.port)
+        m.login("alice", "wonderland")
+        m.logout()
+        time.sleep(0.5)
+        if collector:
+            entries = collector.entries()
+        else:
+            time.sleep(1)
+            entries = journalctl_entries(start)
+        logins = [e for e in entries if e.get("POSTERN_EVENT") == "login"]
+        assert logins, entries
+        e = logins[-1]
+        assert e["SYSLOG_IDENTIFIER"] == "postern"
+        assert e["PRIORITY"] == "6"
+        assert e["POSTERN_USER"] == "alice"
+        assert e["POSTERN_RESULT"] == "ok"
+        assert e["POSTERN_BACKEND"] == "127.0.0.1:%d" % d.imap_port
+        assert len(e["POSTERN_SESSION"]) == 16
+        assert e["MESSAGE"].startswith("session=%s event=login" % e["POSTERN_SESSION"])
+        connects = [x for x in entries if x.get("POSTERN_EVENT") == "connect"]
+        assert connects and connects[-1]["POSTERN_PROTOCOL"] == "imap"
+        for x in entries:
+            assert "wonderland" not in json.dumps(x)
+    finally:
+        p.stop()
+        d.stop()
+        if collector:
+            collector.close()
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    lib.run([test_journal_fields])
