@@ -14,11 +14,10 @@ log_journal_fn log_journal_sink;
 static struct {
 	enum log_target target;
 	const char *ident;
-	const char *spec;
 	int level;
 	int fd;
 	char session[32];
-} lg = { LOG_TO_SYSLOG, "postern", "syslog", LOG_INFO, -1, "" };
+} lg = { LOG_TO_SYSLOG, "postern", LOG_INFO, -1, "" };
 
 static const struct {
 	const char *name;
@@ -50,7 +49,6 @@ int log_open(const char *ident, const char *spec, int level, int inetd)
 
 	lg.ident = ident;
 	lg.level = level;
-	lg.spec = spec;
 	if (lg.fd >= 0) {
 		close(lg.fd);
 		lg.fd = -1;
@@ -76,19 +74,9 @@ int log_open(const char *ident, const char *spec, int level, int inetd)
 	return rc;
 }
 
-const char *log_spec(void)
-{
-	return lg.spec;
-}
-
 void log_set_session(const char *id)
 {
 	snprintf(lg.session, sizeof lg.session, "%s", id);
-}
-
-void log_set_level(int level)
-{
-	lg.level = level;
 }
 
 static void write_line(int fd, int prio, const char *msg)

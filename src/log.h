@@ -22,10 +22,8 @@ extern log_journal_fn log_journal_sink;
  * Returns 0, or -1 if the spec is unknown (logging then goes to syslog). */
 int log_open(const char *ident, const char *spec, int level, int inetd);
 void log_set_session(const char *id);
-void log_set_level(int level);
 /* Parse "error", "warn", "notice", "info", "debug"; -1 if unknown. */
 int log_level_parse(const char *name);
-const char *log_spec(void);
 
 void logmsg(int prio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
