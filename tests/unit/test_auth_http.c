@@ -1,5 +1,7 @@
 #include "auth_http.h"
 
+#include "run_suite.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,8 +172,6 @@ int main(void)
 {
 	Suite *s = suite_create("auth_http");
 	TCase *tc = tcase_create("protocol");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, escape_like_nginx);
 	tcase_add_test(tc, request_has_nginx_headers);
@@ -184,9 +184,5 @@ int main(void)
 	tcase_add_test(tc, response_malformed);
 	tcase_add_test(tc, response_needs_password_after_salted_method);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

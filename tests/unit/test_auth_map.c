@@ -1,5 +1,7 @@
 #include "auth_map.h"
 
+#include "run_suite.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,17 +87,11 @@ int main(void)
 {
 	Suite *s = suite_create("auth_map");
 	TCase *tc = tcase_create("map");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, most_specific_wins);
 	tcase_add_test(tc, no_match);
 	tcase_add_test(tc, malformed);
 	tcase_add_test(tc, query_parses_backend);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

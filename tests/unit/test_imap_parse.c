@@ -1,5 +1,7 @@
 #include "imap_parse.h"
 
+#include "run_suite.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,8 +193,6 @@ int main(void)
 {
 	Suite *s = suite_create("imap_parse");
 	TCase *tc = tcase_create("parse");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, simple_command);
@@ -208,9 +208,5 @@ int main(void)
 	tcase_add_test(tc, tag_kept_for_bad_reply);
 	tcase_add_test(tc, too_many_arguments);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -1,6 +1,8 @@
 #include "base64.h"
 #include "sasl.h"
 
+#include "run_suite.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,8 +102,6 @@ int main(void)
 {
 	Suite *s = suite_create("sasl");
 	TCase *tc = tcase_create("decode");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, base64_round_trip);
 	tcase_add_test(tc, base64_rejects);
@@ -110,9 +110,5 @@ int main(void)
 	tcase_add_test(tc, login_field);
 	tcase_add_test(tc, mechanism_names);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }
