@@ -293,6 +293,39 @@ class Client:
         self.sock.close()
 
 
+class Harness:
+    """A temporary tree, a Dovecot, and whatever a test file starts on top;
+    close() stops them all."""
+
+    def __init__(self, **dovecot_kw):
+        self.tmp = TempDir()
+        self.dovecot = Dovecot(self.tmp, **dovecot_kw).start()
+        self.running = []
+
+    def track(self, server):
+        """Start server and stop it at close(); returns it."""
+        self.running.append(server.start())
+        return server
+
+    def dump(self):
+        logs = [r.read_log()[-3000:] for r in self.running if isinstance(r, Postern)]
+        return "postern log:\n" + logs[-1] if logs else ""
+
+    def close(self):
+        for r in self.running:
+            r.stop()
+        self.dovecot.stop()
+        self.tmp.cleanup()
+
+
+def greet(port):
+    """A raw client past the greeting."""
+    c = Client(port)
+    greeting = c.line()
+    assert greeting.startswith("* OK"), greeting
+    return c
+
+
 class Skip(Exception):
     """Raised by a test that cannot run on this machine, with the reason."""
 
@@ -341,6 +374,8 @@ def run(tests, setup=None, teardown=None):
     finally:
         if teardown:
             teardown(ctx)
+        elif hasattr(ctx, "close"):
+            ctx.close()
     sys.exit(1 if failed else 0)
 
 

@@ -7,44 +7,18 @@ import urllib.parse
 import lib
 
 
-class Ctx:
-    def __init__(self):
-        self.tmp = lib.TempDir()
-        self.dovecot = lib.Dovecot(self.tmp).start()
-        self.running = []
-
+class Ctx(lib.Harness):
     def proxy(self, auth_url, extra=""):
         conf = 'auth_http = "%s"\nauth_http_header = {"X-Auth-Key secret-key"}\n' \
                'imap_auth = {plain, login}\n%s' % (auth_url, extra)
-        p = lib.Postern(self.tmp, global_conf=conf).start()
-        self.running.append(p)
-        self.last = p
-        return p
+        return self.track(lib.Postern(self.tmp, global_conf=conf))
 
     def auth(self, **kw):
-        a = lib.AuthServer(self.tmp, self.dovecot.imap_port, **kw).start()
-        self.running.append(a)
-        return a
-
-    def dump(self):
-        return "postern log:\n" + self.last.read_log()[-3000:] if hasattr(self, "last") else ""
-
-
-def setup():
-    return Ctx()
-
-
-def teardown(ctx):
-    for r in ctx.running:
-        r.stop()
-    ctx.dovecot.stop()
-    ctx.tmp.cleanup()
+        return self.track(lib.AuthServer(self.tmp, self.dovecot.imap_port, **kw))
 
 
 def greet(p):
-    c = lib.Client(p.port)
-    assert c.line().startswith("* OK")
-    return c
+    return lib.greet(p.port)
 
 
 def test_headers_the_auth_server_saw(ctx):
@@ -197,4 +171,4 @@ if __name__ == "__main__":
              test_auth_server_on_unix_socket,
              test_escaping_of_user_with_space_and_percent,
              test_no_password_in_log],
-            setup, teardown)
+            Ctx)

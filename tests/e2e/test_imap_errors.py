@@ -5,40 +5,19 @@ import time
 import lib
 
 
-class Ctx:
+class Ctx(lib.Harness):
     def __init__(self):
-        self.tmp = lib.TempDir()
-        self.dovecot = lib.Dovecot(self.tmp).start()
-        self.running = []
+        super().__init__()
         self.p = self.proxy()
 
     def proxy(self, extra="", map_to=None):
         port = map_to or self.dovecot.imap_port
-        p = lib.Postern(self.tmp, global_conf=extra,
-                        map_lines=["* 127.0.0.1:%d" % port]).start()
-        self.running.append(p)
-        self.last = p
-        return p
-
-    def dump(self):
-        return "postern log:\n" + self.last.read_log()[-3000:]
-
-
-def setup():
-    return Ctx()
-
-
-def teardown(ctx):
-    for r in ctx.running:
-        r.stop()
-    ctx.dovecot.stop()
-    ctx.tmp.cleanup()
+        return self.track(lib.Postern(self.tmp, global_conf=extra,
+                                      map_lines=["* 127.0.0.1:%d" % port]))
 
 
 def greet(p):
-    c = lib.Client(p.port)
-    assert c.line().startswith("* OK")
-    return c
+    return lib.greet(p.port)
 
 
 def test_unknown_command_and_invalid_syntax(ctx):
@@ -108,8 +87,7 @@ def test_backend_refusal_text_with_proxy_pass_error_message(ctx):
 
 
 def test_user_without_route_fails(ctx):
-    p = lib.Postern(ctx.tmp, map_lines=["@example.org 127.0.0.1:%d" % ctx.dovecot.imap_port]).start()
-    ctx.running.append(p)
+    p = ctx.track(lib.Postern(ctx.tmp, map_lines=["@example.org 127.0.0.1:%d" % ctx.dovecot.imap_port]))
     c = greet(p)
     c.send("n1 LOGIN alice wonderland\r\n")
     assert c.line().startswith("n1 NO")
@@ -156,4 +134,4 @@ if __name__ == "__main__":
              test_idle_client_times_out,
              test_client_that_vanishes_mid_command,
              test_binary_garbage],
-            setup, teardown)
+            Ctx)

@@ -8,26 +8,8 @@ import subprocess
 import lib
 
 
-class Ctx:
-    def __init__(self):
-        self.tmp = lib.TempDir()
-        self.dovecot = lib.Dovecot(self.tmp).start()
-        self.running = []
-
-    def dump(self):
-        return "".join(p.read_log()[-2000:] for p in self.running
-                       if isinstance(p, lib.Postern))
-
-
-def setup():
-    return Ctx()
-
-
-def teardown(ctx):
-    for r in ctx.running:
-        r.stop()
-    ctx.dovecot.stop()
-    ctx.tmp.cleanup()
+class Ctx(lib.Harness):
+    pass
 
 
 def session(port):
@@ -42,9 +24,8 @@ def session(port):
 
 
 def test_socket_activate_inetd(ctx):
-    p = lib.Postern(ctx.tmp, inetd=True,
-                    map_lines=["* 127.0.0.1:%d" % ctx.dovecot.imap_port]).start()
-    ctx.running.append(p)
+    p = ctx.track(lib.Postern(ctx.tmp, inetd=True,
+                              map_lines=["* 127.0.0.1:%d" % ctx.dovecot.imap_port]))
     session(p.port)
     log = p.wait_log("result=relayed")
     assert "event=connect" in log
@@ -53,8 +34,7 @@ def test_socket_activate_inetd(ctx):
 def test_inetd_errors_never_reach_the_client(ctx):
     # stderr is the client socket here; a config error must go to the log
     # file named by... nothing, so syslog: the client sees only a close.
-    p = lib.Postern(ctx.tmp, inetd=True, raw_conf="bogus_directive = 1\n").start()
-    ctx.running.append(p)
+    p = ctx.track(lib.Postern(ctx.tmp, inetd=True, raw_conf="bogus_directive = 1\n"))
     c = lib.Client(p.port)
     assert c.closed()
     assert c.buf == b"", c.buf
@@ -65,8 +45,8 @@ def test_socket_name_picks_the_section(ctx):
     conf = ('error_log = "%s"\nrelay_program = "%s"\n'
             'server imap { protocol = "imap" listen = "1" server_name = "first" }\n'
             'server second { protocol = "imap" listen = "2" server_name = "second" }\n')
-    p = lib.Postern(ctx.tmp, name="second", raw_conf=conf % ("/dev/null", lib.RELAY))
-    ctx.running.append(p.start())
+    p = ctx.track(lib.Postern(ctx.tmp, name="second",
+                              raw_conf=conf % ("/dev/null", lib.RELAY)))
     c = lib.Client(p.port)
     greeting = c.line()
     assert greeting.endswith("second IMAP4 ready"), greeting
@@ -110,15 +90,11 @@ service postern-test
             self.proc.terminate()
             self.proc.wait(10)
 
-    def read_log(self):
-        return ""
-
 
 def test_xinetd(ctx):
     assert shutil.which("xinetd"), "xinetd is not installed"
     p = lib.Postern(ctx.tmp, map_lines=["* 127.0.0.1:%d" % ctx.dovecot.imap_port])
-    x = Xinetd(ctx.tmp, p.conf).start()
-    ctx.running.append(x)
+    x = ctx.track(Xinetd(ctx.tmp, p.conf))
     session(x.port)
     log = p.wait_log("result=relayed")
     # xinetd put the socket on fds 0-2; nothing postern logged went there.
@@ -130,4 +106,4 @@ if __name__ == "__main__":
              test_inetd_errors_never_reach_the_client,
              test_socket_name_picks_the_section,
              test_xinetd],
-            setup, teardown)
+            Ctx)
