@@ -19,6 +19,10 @@ struct auth_request {
 	unsigned attempt;         /* Auth-Login-Attempt, from 1 */
 	const char *client_ip;
 	const char *client_host;  /* NULL: not sent */
+	/* smtp_auth none: what the client sent, whole command lines for
+	 * MAIL and RCPT; sent as Auth-SMTP-* when method is "none". */
+	const char *smtp_helo, *smtp_from, *smtp_to;
+	const char *map_key;      /* what auth_map looks up; NULL: user */
 };
 
 enum auth_status {

@@ -58,6 +58,14 @@ static void put(struct out *o, const char *fmt, ...)
 		o->len += (size_t)n;
 }
 
+static int has_ctl(const char *v)
+{
+	for (const unsigned char *p = (const unsigned char *)v; p && *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 1;
+	return 0;
+}
+
 ssize_t auth_http_build(char *buf, size_t size,
                         const struct auth_http_target *t, const char *headers,
                         const struct auth_request *req)
@@ -79,6 +87,16 @@ ssize_t auth_http_build(char *buf, size_t size,
 	put(&o, "Client-IP: %s\r\n", req->client_ip);
 	if (req->client_host)
 		put(&o, "Client-Host: %s\r\n", req->client_host);
+	/* The SMTP lines go as they came, as nginx sends them: the SMTP parser
+	 * refuses control characters, and a header never ends early here. */
+	if (strcmp(req->method, "none") == 0) {
+		if (has_ctl(req->smtp_helo) || has_ctl(req->smtp_from) ||
+		    has_ctl(req->smtp_to))
+			return -1;
+		put(&o, "Auth-SMTP-Helo: %s\r\n", req->smtp_helo ? req->smtp_helo : "");
+		put(&o, "Auth-SMTP-From: %s\r\n", req->smtp_from ? req->smtp_from : "");
+		put(&o, "Auth-SMTP-To: %s\r\n", req->smtp_to ? req->smtp_to : "");
+	}
 	put(&o, "%s\r\n", headers ? headers : "");
 	if (o.overflow) {
 		explicit_bzero(buf, size);

@@ -72,8 +72,8 @@ void auth_map_query(const char *path, const struct auth_request *req,
 		rep->status = AUTH_STATUS_TEMPFAIL;
 		return;
 	}
-	found = auth_map_find(f, req->user, backend, sizeof backend, why,
-	                      sizeof why);
+	found = auth_map_find(f, req->map_key ? req->map_key : req->user,
+	                      backend, sizeof backend, why, sizeof why);
 	fclose(f);
 	if (found < 0) {
 		snprintf(rep->why, sizeof rep->why, "auth_map %s: %s", path, why);

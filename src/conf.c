@@ -33,6 +33,15 @@
 	X(LIST, imap_capabilities, "{IMAP4, IMAP4rev1, UIDPLUS}")       \
 	X(LIST, imap_auth, "{plain}")                                   \
 	X(SIZE, imap_client_buffer, "4k")                               \
+	X(LIST, pop3_capabilities, "{TOP, USER, UIDL}")                 \
+	X(LIST, pop3_auth, "{plain}")                                   \
+	X(SIZE, pop3_client_buffer, "128")                              \
+	X(LIST, smtp_capabilities, NULL)                                \
+	X(LIST, smtp_auth, "{plain, login}")                            \
+	X(SIZE, smtp_client_buffer, "4k")                               \
+	X(TIME, smtp_greeting_delay, "0")                               \
+	X(BOOL, xclient, cfg_true)                                      \
+	X(BOOL, proxy_smtp_auth, cfg_false)                             \
 	X(BOOL, proxy_pass_error_message, cfg_false)                    \
 	X(INT, max_errors, 5)                                           \
 	X(STR, relay_program, LIBEXECDIR "/postern-relay")              \
@@ -113,12 +122,19 @@ static int check_size(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/* "pop3_auth" takes what the pop3 protocol allows. */
 static int check_auth(cfg_t *cfg, cfg_opt_t *opt)
 {
+	char name[16];
+	const struct protocol *p;
+
+	snprintf(name, sizeof name, "%.*s", (int)strcspn(opt->name, "_"),
+	         opt->name);
+	p = proto_find(name);
 	for (unsigned i = 0; i < cfg_opt_size(opt); i++) {
 		const char *m = cfg_opt_getnstr(opt, i);
 
-		if (!sasl_mech_parse(m)) {
+		if (!p || !(sasl_mech_parse(m) & p->auth_allowed)) {
 			cfg_error(cfg, "%s: unsupported method \"%s\"",
 			          opt->name, m);
 			return -1;
@@ -195,6 +211,10 @@ static int check_listen(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+static const char *const auth_directives[] = {
+	"imap_auth", "pop3_auth", "smtp_auth", NULL,
+};
+
 static void set_validators(cfg_t *cfg, const char *prefix)
 {
 	char path[96];
@@ -213,8 +233,10 @@ static void set_validators(cfg_t *cfg, const char *prefix)
 		snprintf(path, sizeof path, "%s%s", prefix, kinds[i].name);
 		cfg_set_validate_func(cfg, path, fn);
 	}
-	snprintf(path, sizeof path, "%simap_auth", prefix);
-	cfg_set_validate_func(cfg, path, check_auth);
+	for (const char *const *a = auth_directives; *a; a++) {
+		snprintf(path, sizeof path, "%s%s", prefix, *a);
+		cfg_set_validate_func(cfg, path, check_auth);
+	}
 	snprintf(path, sizeof path, "%sauth_http_header", prefix);
 	cfg_set_validate_func(cfg, path, check_header);
 	snprintf(path, sizeof path, "%slog_level", prefix);
@@ -317,11 +339,60 @@ static char *join_headers(cfg_t *from, const char *name)
 	return out;
 }
 
+/* The server's own protocol's directives: <name>_capabilities,
+ * <name>_auth, <name>_client_buffer. */
+static int resolve_protocol(cfg_t *sec, cfg_t *top, struct server_conf *s,
+                            char *err, size_t size)
+{
+	char caps[48], auth[48], buffer[48];
+	cfg_t *o;
+
+	snprintf(caps, sizeof caps, "%s_capabilities", s->protocol->name);
+	snprintf(auth, sizeof auth, "%s_auth", s->protocol->name);
+	snprintf(buffer, sizeof buffer, "%s_client_buffer", s->protocol->name);
+	o = owner(sec, top, caps);
+	s->ncapabilities = cfg_size(o, caps);
+	if (s->ncapabilities > CAPS_MAX) {
+		snprintf(err, size, "%s: server %s: more than %d capabilities",
+		         top->filename, s->name, CAPS_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < s->ncapabilities; i++)
+		s->capabilities[i] = cfg_getnstr(o, caps, (unsigned)i);
+	o = owner(sec, top, auth);
+	s->auth = 0;
+	for (unsigned i = 0; i < cfg_size(o, auth); i++)
+		s->auth |= sasl_mech_parse(cfg_getnstr(o, auth, i));
+	parse_size(str_of(sec, top, buffer), &s->client_buffer);
+	return 0;
+}
+
+/* The map routes but checks no password: whatever would let a client in
+ * without the backend checking its password needs an auth server. */
+static int check_lookup(const struct server_conf *s, cfg_t *top, char *err,
+                        size_t size)
+{
+	const char *why = NULL;
+
+	if (s->auth_http)
+		return 0;
+	if (s->auth & SASL_SALTED)
+		why = "apop and cram-md5 need auth_http (the auth server checks "
+		      "the digest and returns the password)";
+	else if ((s->auth & ~SASL_NONE) && s->protocol == &proto_smtp &&
+	         !s->proxy_smtp_auth)
+		why = "smtp logins with auth_map need proxy_smtp_auth = true "
+		      "(the map checks no password; the backend must)";
+	if (!why)
+		return 0;
+	snprintf(err, size, "%s: server %s: %s", top->filename, s->name, why);
+	return -1;
+}
+
 static int resolve(cfg_t *sec, cfg_t *top, struct server_conf *s, char *err,
                    size_t size)
 {
 	static char hostname[256];
-	cfg_t *o;
 
 	s->name = cfg_title(sec);
 	s->listen_port = cfg_getstr(sec, "listen") ?
@@ -349,26 +420,19 @@ static int resolve(cfg_t *sec, cfg_t *top, struct server_conf *s, char *err,
 	s->timeout_ms = ms_of(sec, top, "timeout");
 	s->proxy_timeout_ms = ms_of(sec, top, "proxy_timeout");
 
-	o = owner(sec, top, "imap_capabilities");
-	s->imap_ncapabilities = cfg_size(o, "imap_capabilities");
-	if (s->imap_ncapabilities > CAPS_MAX) {
-		snprintf(err, size, "%s: server %s: more than %d capabilities",
-		         top->filename, s->name, CAPS_MAX);
+	if (resolve_protocol(sec, top, s, err, size) < 0)
 		return -1;
-	}
-	for (size_t i = 0; i < s->imap_ncapabilities; i++)
-		s->imap_capabilities[i] =
-			cfg_getnstr(o, "imap_capabilities", (unsigned)i);
-	o = owner(sec, top, "imap_auth");
-	s->imap_auth = 0;
-	for (unsigned i = 0; i < cfg_size(o, "imap_auth"); i++)
-		s->imap_auth |= sasl_mech_parse(cfg_getnstr(o, "imap_auth", i));
-	parse_size(str_of(sec, top, "imap_client_buffer"), &s->imap_client_buffer);
 	s->proxy_pass_error_message = cfg_getbool(
 		owner(sec, top, "proxy_pass_error_message"),
 		"proxy_pass_error_message");
 	s->max_errors = (int)cfg_getint(owner(sec, top, "max_errors"),
 	                                "max_errors");
+	s->smtp_greeting_delay_ms = ms_of(sec, top, "smtp_greeting_delay");
+	s->xclient = cfg_getbool(owner(sec, top, "xclient"), "xclient");
+	s->proxy_smtp_auth = cfg_getbool(owner(sec, top, "proxy_smtp_auth"),
+	                                 "proxy_smtp_auth");
+	if (check_lookup(s, top, err, size) < 0)
+		return -1;
 	s->relay_program = str_of(sec, top, "relay_program");
 	s->error_log = str_of(sec, top, "error_log");
 	s->log_level = log_level_parse(str_of(sec, top, "log_level"));

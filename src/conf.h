@@ -33,10 +33,14 @@ struct server_conf {
 	int64_t auth_http_timeout_ms;
 	int64_t timeout_ms;
 	int64_t proxy_timeout_ms;
-	const char *imap_capabilities[CAPS_MAX];
-	size_t imap_ncapabilities;
-	unsigned imap_auth;              /* enum sasl_mech bits */
-	size_t imap_client_buffer;
+	/* From the directives of the section's protocol (imap_auth, ...). */
+	const char *capabilities[CAPS_MAX];
+	size_t ncapabilities;
+	unsigned auth;                   /* enum sasl_mech bits */
+	size_t client_buffer;
+	int64_t smtp_greeting_delay_ms;
+	int xclient;
+	int proxy_smtp_auth;
 	int proxy_pass_error_message;
 	int max_errors;
 	const char *relay_program;

@@ -4,6 +4,7 @@
 #include "lineio.h"
 #include "log.h"
 #include "proto.h"
+#include "sasl_exchange.h"
 #include "session.h"
 
 #include <stdarg.h>
@@ -19,11 +20,11 @@ static struct imap_state *st(struct session *s)
 
 static int imap_init(struct session *s)
 {
-	struct imap_state *is = calloc(1, sizeof *is + s->conf->imap_client_buffer);
+	struct imap_state *is = calloc(1, sizeof *is + s->conf->client_buffer);
 
 	if (!is)
 		return -1;
-	imap_parser_init(&is->parser, is->store, s->conf->imap_client_buffer);
+	imap_parser_init(&is->parser, is->store, s->conf->client_buffer);
 	s->proto_state = is;
 	return 0;
 }
@@ -50,17 +51,18 @@ static void add_cap(char *buf, size_t size, const char *cap)
 /* The configured list, then what postern itself does before login. */
 static void capabilities(const struct server_conf *c, char *buf, size_t size)
 {
-	static const unsigned mechs[] = { SASL_PLAIN, SASL_LOGIN, 0 };
+	static const unsigned mechs[] = { SASL_PLAIN, SASL_LOGIN, SASL_CRAM_MD5,
+	                                  0 };
 	char auth[32];
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < c->imap_ncapabilities; i++)
-		add_cap(buf, size, c->imap_capabilities[i]);
+	for (size_t i = 0; i < c->ncapabilities; i++)
+		add_cap(buf, size, c->capabilities[i]);
 	add_cap(buf, size, "ID");
 	add_cap(buf, size, "LITERAL+");
 	add_cap(buf, size, "SASL-IR");
 	for (int i = 0; mechs[i]; i++) {
-		if (!(c->imap_auth & mechs[i]))
+		if (!(c->auth & mechs[i]))
 			continue;
 		snprintf(auth, sizeof auth, "AUTH=%s", sasl_mech_name(mechs[i]));
 		add_cap(buf, size, auth);
@@ -104,19 +106,6 @@ static enum step reply(struct session *s, enum step next, const char *fmt, ...)
 	return next;
 }
 
-static enum step client_gone(struct session *s, enum io_result r)
-{
-	if (r == IO_TIMEOUT) {
-		logmsg(LOG_INFO, "event=timeout state=auth");
-		imap_bye(s, "Autologout; idle for too long");
-		session_end(s, "timeout", "client timed out");
-	} else {
-		session_end(s, "closed", r == IO_EOF ? "client closed" :
-		            io_result_str(r));
-	}
-	return STEP_CLOSE;
-}
-
 static enum step imap_read_command(struct session *s, const char **name)
 {
 	struct imap_state *is = st(s);
@@ -142,25 +131,20 @@ static enum step imap_read_command(struct session *s, const char **name)
 			return STEP_NEXT;
 		case IMAP_PARSE_CONTINUE:
 			if (session_printf(s, "+ OK\r\n") < 0)
-				return client_gone(s, IO_ERROR);
+				return session_client_gone(s, IO_ERROR);
 			continue;
 		case IMAP_PARSE_INVALID:
 			logmsg(LOG_INFO, "event=invalid_command reason=\"%s\"",
 			       is->parser.error);
 			return reply(s, STEP_ERROR, "BAD %s", is->parser.error);
 		case IMAP_PARSE_TOO_LONG:
-			logmsg(LOG_NOTICE, "event=line_too_long limit=%zu",
-			       s->conf->imap_client_buffer);
-			reply(s, STEP_CLOSE, "BAD Command line too long");
-			imap_bye(s, "Command line too long");
-			session_end(s, "error", "command too long");
-			return STEP_CLOSE;
+			return session_client_gone(s, IO_TOOLONG);
 		case IMAP_PARSE_AGAIN:
 			break;
 		}
 		r = lineio_fill(in, session_deadline(s));
 		if (r != IO_OK)
-			return client_gone(s, r);
+			return session_client_gone(s, r);
 	}
 }
 
@@ -182,7 +166,7 @@ static enum step imap_capability(struct session *s)
 		return reply(s, STEP_ERROR, "BAD CAPABILITY takes no arguments");
 	capabilities(s->conf, caps, sizeof caps);
 	if (session_printf(s, "* CAPABILITY %s\r\n", caps) < 0)
-		return client_gone(s, IO_ERROR);
+		return session_client_gone(s, IO_ERROR);
 	return reply(s, STEP_NEXT, "OK CAPABILITY completed");
 }
 
@@ -233,7 +217,7 @@ static enum step imap_id(struct session *s)
 		return reply(s, STEP_ERROR, "BAD Invalid ID parameters");
 	if (session_printf(s, "* ID (\"name\" \"postern\" \"version\" \"%s\")\r\n",
 	                   PACKAGE_VERSION) < 0)
-		return client_gone(s, IO_ERROR);
+		return session_client_gone(s, IO_ERROR);
 	return reply(s, STEP_NEXT, "OK ID completed");
 }
 
@@ -249,7 +233,7 @@ static int take_string(const struct imap_arg *a, char *out, size_t size)
 /* The password was copied out: wipe the parser's copy too. */
 static void wipe_store(struct session *s)
 {
-	explicit_bzero(st(s)->store, s->conf->imap_client_buffer);
+	explicit_bzero(st(s)->store, s->conf->client_buffer);
 }
 
 static enum step imap_login(struct session *s)
@@ -268,109 +252,24 @@ static enum step imap_login(struct session *s)
 	return STEP_LOGIN;
 }
 
-/* One line of a SASL exchange after a "+ " continuation. */
-static enum step sasl_line(struct session *s, const char *prompt, char **line,
-                           size_t *len)
-{
-	enum io_result r;
-
-	if (session_printf(s, "+ %s\r\n", prompt) < 0)
-		return client_gone(s, IO_ERROR);
-	r = lineio_getline(&s->in, session_deadline(s), line, len);
-	if (r == IO_TOOLONG) {
-		logmsg(LOG_NOTICE, "event=line_too_long limit=%zu",
-		       s->conf->imap_client_buffer);
-		reply(s, STEP_CLOSE, "BAD Line too long");
-		session_end(s, "error", "SASL line too long");
-		return STEP_CLOSE;
-	}
-	if (r != IO_OK)
-		return client_gone(s, r);
-	if (*len == 1 && (*line)[0] == '*')
-		return reply(s, STEP_ERROR, "BAD AUTHENTICATE cancelled");
-	return STEP_NEXT;
-}
-
-static enum step sasl_failed(struct session *s, const char *why)
-{
-	credentials_clear(&s->cred);
-	logmsg(LOG_INFO, "event=invalid_sasl reason=\"%s\"", why);
-	return reply(s, STEP_ERROR, "BAD %s", why);
-}
-
-static enum step auth_plain(struct session *s)
-{
-	const char *why = NULL;
-	char *line;
-	size_t len;
-	enum step r;
-
-	if (nargs(s) == 2) {
-		const struct imap_arg *ir = arg(s, 1);
-		size_t n = strcmp(ir->s, "=") == 0 ? 0 : ir->len;
-
-		r = sasl_plain(ir->s, n, &s->cred, &why) < 0 ? STEP_ERROR
-		                                             : STEP_LOGIN;
-		wipe_store(s);
-		return r == STEP_LOGIN ? r : sasl_failed(s, why);
-	}
-	r = sasl_line(s, "", &line, &len);
-	if (r != STEP_NEXT)
-		return r;
-	r = sasl_plain(line, len, &s->cred, &why) < 0 ? STEP_ERROR : STEP_LOGIN;
-	explicit_bzero(line, len);
-	return r == STEP_LOGIN ? r : sasl_failed(s, why);
-}
-
-static enum step auth_login(struct session *s)
-{
-	const char *why = NULL;
-	char *line;
-	size_t len;
-	enum step r;
-
-	if (nargs(s) == 2) {
-		if (sasl_login_field(arg(s, 1)->s, arg(s, 1)->len, s->cred.user,
-		                     sizeof s->cred.user, &why) < 0)
-			return sasl_failed(s, why);
-	} else {
-		r = sasl_line(s, "VXNlcm5hbWU6", &line, &len); /* "Username:" */
-		if (r != STEP_NEXT)
-			return r;
-		if (sasl_login_field(line, len, s->cred.user, sizeof s->cred.user,
-		                     &why) < 0)
-			return sasl_failed(s, why);
-	}
-	r = sasl_line(s, "UGFzc3dvcmQ6", &line, &len); /* "Password:" */
-	if (r != STEP_NEXT)
-		return r;
-	if (sasl_login_field(line, len, s->cred.pass, sizeof s->cred.pass,
-	                     &why) < 0) {
-		explicit_bzero(line, len);
-		return sasl_failed(s, why);
-	}
-	explicit_bzero(line, len);
-	if (!s->cred.user[0])
-		return sasl_failed(s, "empty user name");
-	/* nginx names LOGIN "plain" towards the auth server. */
-	s->cred.method = "plain";
-	return STEP_LOGIN;
-}
-
 static enum step imap_authenticate(struct session *s)
 {
 	unsigned mech;
+	enum step r;
 
 	if (nargs(s) < 1 || nargs(s) > 2 || arg(s, 0)->type != IMAP_ATOM ||
 	    (nargs(s) == 2 && arg(s, 1)->type != IMAP_ATOM))
 		return reply(s, STEP_ERROR, "BAD Invalid AUTHENTICATE arguments");
 	mech = sasl_mech_parse(arg(s, 0)->s);
-	if (!(mech & s->conf->imap_auth))
+	if (!(mech & s->conf->auth & proto_imap.auth_allowed))
 		return reply(s, STEP_ERROR,
 		             "NO [CANNOT] Unsupported authentication mechanism");
-	if (mech == SASL_PLAIN)
-		return auth_plain(s);
-	return auth_login(s);
+	if (nargs(s) == 2)
+		r = sasl_exchange(s, mech, arg(s, 1)->s, arg(s, 1)->len);
+	else
+		r = sasl_exchange(s, mech, NULL, 0);
+	wipe_store(s);
+	return r;
 }
 
 static enum step imap_unknown(struct session *s)
@@ -390,8 +289,9 @@ static const struct command imap_commands[] = {
 };
 
 static void imap_auth_reply(struct session *s, enum auth_result r,
-                            const char *text)
+                            const char *text, const char *code)
 {
+	(void)code; /* Auth-Error-Code is SMTP's */
 	switch (r) {
 	case AUTH_OK:
 		break;
@@ -406,15 +306,33 @@ static void imap_auth_reply(struct session *s, enum auth_result r,
 	}
 }
 
+static enum step imap_sasl_trouble(struct session *s, enum sasl_trouble t,
+                                   const char *why)
+{
+	if (t == SASL_CANCELLED)
+		return reply(s, STEP_ERROR, "BAD AUTHENTICATE cancelled");
+	return reply(s, STEP_ERROR, "BAD %s", why);
+}
+
+static void imap_too_long(struct session *s)
+{
+	reply(s, STEP_CLOSE, "BAD Command line too long");
+	imap_bye(s, "Command line too long");
+}
+
 const struct protocol proto_imap = {
 	.name = "imap",
 	.ports = { 143, 0 },
 	.commands = imap_commands,
+	.auth_allowed = SASL_PLAIN | SASL_LOGIN | SASL_CRAM_MD5,
+	.sasl_prompt = "+ ",
 	.init = imap_init,
 	.greet = imap_greet,
 	.read_command = imap_read_command,
 	.auth_reply = imap_auth_reply,
 	.backend_login = imap_backend_login,
 	.bye = imap_bye,
+	.too_long = imap_too_long,
+	.sasl_trouble = imap_sasl_trouble,
 	.internal_error = "* BAD internal server error\r\n",
 };

@@ -4,6 +4,8 @@
 
 static const struct protocol *const protocols[] = {
 	&proto_imap,
+	&proto_pop3,
+	&proto_smtp,
 	NULL,
 };
 

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <stddef.h>
 
+struct auth_request;
 struct session;
 struct server_conf;
 
@@ -30,29 +31,48 @@ struct command {
 	enum step (*handler)(struct session *s);
 };
 
+/* The client side of a SASL exchange that went wrong. */
+enum sasl_trouble {
+	SASL_INVALID,    /* undecodable or malformed response */
+	SASL_CANCELLED,  /* the client sent "*" */
+};
+
 struct protocol {
-	const char *name;                /* Auth-Protocol and logs */
+	/* Auth-Protocol, logs, and the prefix of the protocol's directives:
+	 * <name>_auth, <name>_capabilities, <name>_client_buffer. */
+	const char *name;
 	in_port_t ports[4];              /* well-known ports, 0-terminated */
 	const struct command *commands;  /* sentinel handles unknown ones */
+	unsigned auth_allowed;           /* enum sasl_mech values <name>_auth takes */
+	const char *sasl_prompt;         /* before a challenge: "+ ", "334 " */
 
 	enum step (*greet)(struct session *s);
 	/* Read one command; STEP_NEXT with its name for the command table. */
 	enum step (*read_command)(struct session *s, const char **name);
 	/* Allocate s->proto_state. */
 	int (*init)(struct session *s);
-	/* Tell the client the outcome of a login; text may be NULL. */
+	/* Optional: add what the protocol knows to the lookup. */
+	void (*fill_request)(struct session *s, struct auth_request *req);
+	/* Tell the client the outcome of a login. text (the auth server's
+	 * Auth-Status or the backend's refusal) and code (Auth-Error-Code)
+	 * may be NULL. */
 	void (*auth_reply)(struct session *s, enum auth_result r,
-	                   const char *text);
+	                   const char *text, const char *code);
+	/* Answer a failed SASL exchange; returns the step to take. */
+	enum step (*sasl_trouble)(struct session *s, enum sasl_trouble t,
+	                          const char *why);
 	/* Log in to the backend on s->backend.fd with s->cred. */
 	enum auth_result (*backend_login)(struct session *s, char *text,
 	                                  size_t size);
-	/* Last words before closing: too many errors, timeouts, line limits. */
+	/* Last words before closing: too many errors, timeouts. */
 	void (*bye)(struct session *s, const char *why);
+	/* A line over <name>_client_buffer; the session ends after it. */
+	void (*too_long)(struct session *s);
 
 	const char *internal_error;
 };
 
-extern const struct protocol proto_imap;
+extern const struct protocol proto_imap, proto_pop3, proto_smtp;
 
 const struct protocol *proto_find(const char *name);
 

@@ -1,6 +1,7 @@
 #include "sasl.h"
 #include "base64.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -10,6 +11,9 @@ static const struct {
 } mechs[] = {
 	{ "PLAIN", SASL_PLAIN },
 	{ "LOGIN", SASL_LOGIN },
+	{ "CRAM-MD5", SASL_CRAM_MD5 },
+	{ "APOP", SASL_APOP },
+	{ "NONE", SASL_NONE },
 	{ NULL, 0 },
 };
 
@@ -27,6 +31,78 @@ const char *sasl_mech_name(unsigned mech)
 		if (mechs[i].mech == mech)
 			return mechs[i].name;
 	return "?";
+}
+
+int sasl_salt(char *out, size_t size, long pid, long long now,
+              const char *server_name)
+{
+	int n = snprintf(out, size, "<%ld.%lld@%s>", pid, now, server_name);
+
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+static int is_digest(const char *d, size_t len)
+{
+	if (len != 32)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!strchr("0123456789abcdef", d[i]) || !d[i])
+			return 0;
+	return 1;
+}
+
+/* user and digest are not secrets, but the digest is sent as Auth-Pass. */
+static int take_digest(const char *user, size_t ulen, const char *digest,
+                       size_t dlen, struct credentials *c, const char **why)
+{
+	if (ulen == 0 || ulen >= CRED_MAX || memchr(user, '\0', ulen)) {
+		*why = "invalid user name";
+		return -1;
+	}
+	if (!is_digest(digest, dlen)) {
+		*why = "invalid digest";
+		return -1;
+	}
+	memcpy(c->user, user, ulen);
+	c->user[ulen] = '\0';
+	memcpy(c->pass, digest, dlen);
+	c->pass[dlen] = '\0';
+	return 0;
+}
+
+int sasl_cram_md5(const char *b64, size_t len, struct credentials *c,
+                  const char **why)
+{
+	char buf[CRED_MAX + 40];
+	ssize_t n = base64_decode(b64, len, buf, sizeof buf - 1);
+	char *sp;
+
+	if (n < 0) {
+		*why = "invalid base64";
+		return -1;
+	}
+	buf[n] = '\0';
+	sp = memrchr(buf, ' ', (size_t)n);
+	if (!sp) {
+		*why = "invalid CRAM-MD5 response";
+		return -1;
+	}
+	if (take_digest(buf, (size_t)(sp - buf), sp + 1,
+	                (size_t)(buf + n - sp - 1), c, why) < 0)
+		return -1;
+	c->method = "cram-md5";
+	c->salted = 1;
+	return 0;
+}
+
+int sasl_apop(const char *user, const char *digest, struct credentials *c,
+              const char **why)
+{
+	if (take_digest(user, strlen(user), digest, strlen(digest), c, why) < 0)
+		return -1;
+	c->method = "apop";
+	c->salted = 1;
+	return 0;
 }
 
 int sasl_plain(const char *b64, size_t len, struct credentials *c,
@@ -63,6 +139,7 @@ int sasl_plain(const char *b64, size_t len, struct credentials *c,
 	memcpy(c->pass, pass, plen);
 	c->pass[plen] = '\0';
 	c->method = "plain";
+	c->salted = 0;
 	explicit_bzero(buf, sizeof buf);
 	return 0;
 }

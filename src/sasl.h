@@ -7,20 +7,36 @@
 
 #define CRED_MAX 256
 
+/* Names are nginx's *_auth values; NONE is smtp_auth none. */
 enum sasl_mech {
 	SASL_PLAIN = 1 << 0,
 	SASL_LOGIN = 1 << 1,
+	SASL_CRAM_MD5 = 1 << 2,
+	SASL_APOP = 1 << 3,
+	SASL_NONE = 1 << 4,
 };
+
+/* Methods whose proof only the auth server can check: it gets the digest
+ * and the salt, and must answer with the cleartext Auth-Pass. */
+#define SASL_SALTED (SASL_CRAM_MD5 | SASL_APOP)
+
+/* "<pid.time@server_name>" (RFC 1939 APOP timestamp, RFC 2195 challenge). */
+#define SALT_MAX 300
 
 struct credentials {
 	char user[CRED_MAX];
 	char pass[CRED_MAX];
 	const char *method;  /* Auth-Method: "plain", "login", ... */
+	int salted;          /* pass is a digest of the session's salt */
 };
 
 /* "plain" -> SASL_PLAIN; 0 if unknown. */
 unsigned sasl_mech_parse(const char *name);
 const char *sasl_mech_name(unsigned mech);  /* "PLAIN" */
+
+/* The salt for APOP and CRAM-MD5; -1 if it does not fit. */
+int sasl_salt(char *out, size_t size, long pid, long long now,
+              const char *server_name);
 
 /* RFC 4616: base64("authzid\0authcid\0passwd"); authzid is ignored, as
  * nginx does. Returns 0, or -1 with *why set. */
@@ -29,6 +45,14 @@ int sasl_plain(const char *b64, size_t len, struct credentials *c,
 /* One base64 field of the LOGIN exchange into out (NUL-terminated). */
 int sasl_login_field(const char *b64, size_t len, char *out, size_t size,
                      const char **why);
+
+/* RFC 2195: base64("user SP 32 lowercase hex digits"). The digest goes
+ * to the auth server as Auth-Pass, the method as "cram-md5". */
+int sasl_cram_md5(const char *b64, size_t len, struct credentials *c,
+                  const char **why);
+/* RFC 1939 APOP: the user and the hex MD5 digest, method "apop". */
+int sasl_apop(const char *user, const char *digest, struct credentials *c,
+              const char **why);
 
 /* Wipe the secret before memory is reused or the process execs. */
 void credentials_clear(struct credentials *c);

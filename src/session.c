@@ -56,7 +56,7 @@ int session_init(struct session *s, const struct server_conf *c, int fd,
 		addr_format_ip((struct sockaddr *)&ss, s->client_ip,
 		               sizeof s->client_ip);
 	}
-	return lineio_init(&s->in, fd, c->imap_client_buffer);
+	return lineio_init(&s->in, fd, c->client_buffer);
 }
 
 void session_free(struct session *s)
@@ -107,6 +107,52 @@ int session_printf(struct session *s, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof buf)
 		return -1;
 	return session_write(s, buf, (size_t)n);
+}
+
+const char *session_salt(struct session *s)
+{
+	if (!s->salt[0] &&
+	    sasl_salt(s->salt, sizeof s->salt, (long)getpid(),
+	              (long long)time(NULL), s->conf->server_name) < 0) {
+		s->salt[0] = '\0';
+		return NULL;
+	}
+	return s->salt;
+}
+
+enum step session_client_gone(struct session *s, enum io_result r)
+{
+	switch (r) {
+	case IO_TOOLONG:
+		logmsg(LOG_NOTICE, "event=line_too_long limit=%zu",
+		       s->conf->client_buffer);
+		s->proto->too_long(s);
+		session_end(s, "error", "command too long");
+		break;
+	case IO_TIMEOUT:
+		logmsg(LOG_INFO, "event=timeout state=%s", state_names[s->state]);
+		s->proto->bye(s, "Autologout; idle for too long");
+		session_end(s, "timeout", "client timed out");
+		break;
+	case IO_EOF:
+		session_end(s, "closed", "client closed");
+		break;
+	default:
+		session_end(s, "closed", io_result_str(r));
+		break;
+	}
+	return STEP_CLOSE;
+}
+
+int session_getline(struct session *s, char **line, size_t *len,
+                    enum step *st)
+{
+	enum io_result r = lineio_getline(&s->in, session_deadline(s), line, len);
+
+	if (r == IO_OK)
+		return 0;
+	*st = session_client_gone(s, r);
+	return -1;
 }
 
 void session_end(struct session *s, const char *result, const char *why)
@@ -167,13 +213,13 @@ static enum step backend_login(struct session *s, struct auth_reply *rep)
 	if (fd < 0) {
 		logmsg(LOG_ERR, "event=backend_down backend=%s reason=\"%s\"",
 		       s->backend_name, why);
-		s->proto->auth_reply(s, AUTH_TEMPFAIL, NULL);
+		s->proto->auth_reply(s, AUTH_TEMPFAIL, NULL, NULL);
 		session_end(s, "tempfail", "backend unreachable");
 		return STEP_CLOSE;
 	}
 	if (!s->backend.buf && lineio_init(&s->backend, fd, 16384) < 0) {
 		close(fd);
-		s->proto->auth_reply(s, AUTH_TEMPFAIL, NULL);
+		s->proto->auth_reply(s, AUTH_TEMPFAIL, NULL, NULL);
 		session_end(s, "tempfail", "out of memory");
 		return STEP_CLOSE;
 	}
@@ -197,12 +243,13 @@ static enum step backend_login(struct session *s, struct auth_reply *rep)
 		       "reason=\"backend refused\"", s->user_shown, s->backend_name);
 		s->proto->auth_reply(s, AUTH_FAILED,
 		                     s->conf->proxy_pass_error_message ? text
-		                                                       : NULL);
+		                                                       : NULL,
+		                     NULL);
 		return STEP_ERROR;
 	}
 	logmsg(LOG_ERR, "event=backend_error backend=%s reason=\"%s\"",
 	       s->backend_name, text);
-	s->proto->auth_reply(s, AUTH_TEMPFAIL, NULL);
+	s->proto->auth_reply(s, AUTH_TEMPFAIL, NULL, NULL);
 	session_end(s, "tempfail", "backend error");
 	return STEP_CLOSE;
 }
@@ -218,9 +265,12 @@ static enum step login(struct session *s)
 		.protocol = s->proto->name,
 		.attempt = ++s->attempts,
 		.client_ip = s->client_ip,
+		.salt = s->cred.salted ? s->salt : NULL,
 	};
 	enum step st;
 
+	if (s->proto->fill_request)
+		s->proto->fill_request(s, &req);
 	show_user(s->user_shown, sizeof s->user_shown, s->cred.user);
 	session_set_state(s, ST_LOOKUP);
 	for (unsigned waits = 0;; waits++) {
@@ -240,7 +290,8 @@ static enum step login(struct session *s)
 		       rep.wait);
 		wait_seconds(rep.wait);
 		s->proto->auth_reply(s, AUTH_FAILED,
-		                     rep.error[0] ? rep.error : NULL);
+		                     rep.error[0] ? rep.error : NULL,
+		                     rep.error_code[0] ? rep.error_code : NULL);
 		/* nginx: a refusal without Auth-Wait ends the session. */
 		if (s->conf->auth_http && rep.wait == 0) {
 			session_end(s, "fail", "auth refused");
@@ -252,7 +303,7 @@ static enum step login(struct session *s)
 	default:
 		logmsg(LOG_ERR, "event=auth_error reason=\"%s\"",
 		       rep.why[0] ? rep.why : "auth server sent WAIT too often");
-		s->proto->auth_reply(s, AUTH_TEMPFAIL, NULL);
+		s->proto->auth_reply(s, AUTH_TEMPFAIL, NULL, NULL);
 		session_end(s, "tempfail", "auth lookup failed");
 		st = STEP_CLOSE;
 		break;

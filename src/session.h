@@ -39,6 +39,7 @@ struct session {
 	uint64_t bytes_out;            /* bytes in: in.total */
 	struct credentials cred;
 	char user_shown[CRED_MAX];   /* the user as it may appear in logs */
+	char salt[SALT_MAX];         /* APOP/CRAM-MD5; "" until needed */
 	const char *result;          /* for the closing line */
 	const char *end_why;
 
@@ -55,6 +56,19 @@ int session_write(struct session *s, const char *data, size_t len);
 int session_printf(struct session *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int64_t session_deadline(const struct session *s);
+
+/* The connection's APOP/CRAM-MD5 salt, made on first use; NULL if
+ * server_name is too long for it. */
+const char *session_salt(struct session *s);
+
+/* The client is gone, silent too long, or sent a line over the limit:
+ * say what the protocol says, record why, and end. */
+enum step session_client_gone(struct session *s, enum io_result r);
+
+/* Read one line from the client; on failure the session is ending and
+ * *st says so. */
+int session_getline(struct session *s, char **line, size_t *len,
+                    enum step *st);
 
 /* Run greeting and login. 1: the backend is logged in, hand off to the
  * relay; 0: the session is over (already logged and answered). */

@@ -1,0 +1,377 @@
+/* POP3 before login (RFC 1939, 2449, 5034): greeting, CAPA, USER/PASS,
+ * APOP, AUTH, NOOP, QUIT; then USER/PASS at the backend. Replies are
+ * nginx's, word for word, so clients and monitoring see no change. */
+#include "cmdline.h"
+#include "lineio.h"
+#include "log.h"
+#include "proto.h"
+#include "sasl_exchange.h"
+#include "session.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct pop3_state {
+	struct cmdline cmd;
+	int have_user;        /* USER was accepted; PASS may follow */
+	char store[];         /* pop3_client_buffer bytes for the arguments */
+};
+
+static struct pop3_state *st(struct session *s)
+{
+	return s->proto_state;
+}
+
+static int pop3_init(struct session *s)
+{
+	struct pop3_state *ps = calloc(1, sizeof *ps + s->conf->client_buffer + 1);
+
+	if (!ps)
+		return -1;
+	s->proto_state = ps;
+	return 0;
+}
+
+static enum step say(struct session *s, enum step next, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* One reply; a failed write ends the session whatever was planned. */
+static enum step say(struct session *s, enum step next, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (session_printf(s, "%s\r\n", line) < 0)
+		return session_client_gone(s, IO_ERROR);
+	return next;
+}
+
+static enum step invalid(struct session *s, const char *why)
+{
+	logmsg(LOG_INFO, "event=invalid_command reason=\"%s\"", why);
+	st(s)->have_user = 0;
+	return say(s, STEP_ERROR, "-ERR invalid command");
+}
+
+static enum step pop3_greet(struct session *s)
+{
+	const char *salt = NULL;
+
+	if (s->conf->auth & SASL_SALTED) {
+		salt = session_salt(s);
+		if (!salt) {
+			session_write(s, proto_pop3.internal_error,
+			              strlen(proto_pop3.internal_error));
+			session_end(s, "error", "server_name too long for a salt");
+			return STEP_CLOSE;
+		}
+	}
+	if (salt)
+		return say(s, STEP_NEXT, "+OK POP3 ready %s", salt);
+	return say(s, STEP_NEXT, "+OK POP3 ready");
+}
+
+static enum step pop3_read_command(struct session *s, const char **name)
+{
+	struct pop3_state *ps = st(s);
+	enum cmdline_result r;
+	enum step step;
+	char *line;
+	size_t len;
+
+	if (session_getline(s, &line, &len, &step) < 0)
+		return step;
+	r = cmdline_parse(line, len, ps->store, s->conf->client_buffer + 1,
+	                  &ps->cmd);
+	if (r != CMDLINE_OK)
+		return invalid(s, cmdline_result_str(r));
+	*name = ps->cmd.name;
+	return STEP_NEXT;
+}
+
+static size_t nargs(struct session *s)
+{
+	return st(s)->cmd.nargs;
+}
+
+static const char *arg(struct session *s, size_t i)
+{
+	return st(s)->cmd.args[i];
+}
+
+/* The arguments may hold a password or a digest: wipe them once used. */
+static void wipe(struct session *s)
+{
+	explicit_bzero(st(s)->store, s->conf->client_buffer + 1);
+	explicit_bzero(s->in.buf, s->in.start);
+}
+
+/* "plain" in pop3_auth allows USER/PASS, AUTH PLAIN and AUTH LOGIN. */
+static unsigned mechs(const struct server_conf *c)
+{
+	unsigned m = c->auth & (SASL_PLAIN | SASL_CRAM_MD5);
+
+	return c->auth & SASL_PLAIN ? m | SASL_LOGIN : m;
+}
+
+static void sasl_list(const struct server_conf *c, char *buf, size_t size,
+                      const char *sep)
+{
+	static const unsigned order[] = { SASL_LOGIN, SASL_PLAIN, SASL_CRAM_MD5, 0 };
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; order[i]; i++)
+		if (mechs(c) & order[i])
+			used += (size_t)snprintf(buf + used, size - used, "%s%s",
+			                         sasl_mech_name(order[i]), sep);
+}
+
+static enum step pop3_capa(struct session *s)
+{
+	char out[2048], list[64];
+	size_t used;
+
+	used = (size_t)snprintf(out, sizeof out, "+OK Capability list follows\r\n");
+	for (size_t i = 0; i < s->conf->ncapabilities && used < sizeof out; i++)
+		used += (size_t)snprintf(out + used, sizeof out - used, "%s\r\n",
+		                         s->conf->capabilities[i]);
+	sasl_list(s->conf, list, sizeof list, " ");
+	if (list[0] && used < sizeof out)
+		used += (size_t)snprintf(out + used, sizeof out - used,
+		                         "SASL %.*s\r\n", (int)strlen(list) - 1, list);
+	if (used < sizeof out)
+		used += (size_t)snprintf(out + used, sizeof out - used, ".\r\n");
+	if (used >= sizeof out || session_write(s, out, used) < 0)
+		return session_client_gone(s, IO_ERROR);
+	return STEP_NEXT;
+}
+
+static enum step pop3_noop(struct session *s)
+{
+	return say(s, STEP_NEXT, "+OK");
+}
+
+static enum step pop3_quit(struct session *s)
+{
+	say(s, STEP_CLOSE, "+OK");
+	session_end(s, "logout", "client quit");
+	return STEP_CLOSE;
+}
+
+static enum step pop3_user(struct session *s)
+{
+	if (st(s)->have_user || !(s->conf->auth & SASL_PLAIN))
+		return invalid(s, "USER not allowed now");
+	if (nargs(s) != 1 || strlen(arg(s, 0)) >= sizeof s->cred.user)
+		return invalid(s, "USER needs one argument");
+	snprintf(s->cred.user, sizeof s->cred.user, "%s", arg(s, 0));
+	st(s)->have_user = 1;
+	return say(s, STEP_NEXT, "+OK");
+}
+
+/* The password is the rest of the line: spaces are part of it (as with
+ * Dovecot and most servers, though nginx took one word). */
+static enum step pop3_pass(struct session *s)
+{
+	struct cmdline *c = &st(s)->cmd;
+
+	if (!st(s)->have_user)
+		return invalid(s, "PASS without USER");
+	st(s)->have_user = 0;
+	if (c->rest_len == 0 || c->rest_len >= sizeof s->cred.pass) {
+		wipe(s);
+		return invalid(s, "PASS needs a password");
+	}
+	memcpy(s->cred.pass, c->rest, c->rest_len);
+	s->cred.pass[c->rest_len] = '\0';
+	s->cred.method = "plain";
+	s->cred.salted = 0;
+	wipe(s);
+	return STEP_LOGIN;
+}
+
+static enum step pop3_apop(struct session *s)
+{
+	const char *why = NULL;
+	int rc;
+
+	if (st(s)->have_user || !(s->conf->auth & SASL_APOP) || nargs(s) != 2)
+		return invalid(s, "APOP not allowed or malformed");
+	rc = sasl_apop(arg(s, 0), arg(s, 1), &s->cred, &why);
+	wipe(s);
+	if (rc < 0)
+		return invalid(s, why);
+	return STEP_LOGIN;
+}
+
+static enum step pop3_auth(struct session *s)
+{
+	char list[64];
+	unsigned mech;
+	enum step r;
+
+	if (st(s)->have_user)
+		return invalid(s, "AUTH after USER");
+	if (nargs(s) == 0) {
+		sasl_list(s->conf, list, sizeof list, "\r\n");
+		return say(s, STEP_NEXT, "+OK methods supported:\r\n%s.", list);
+	}
+	mech = sasl_mech_parse(arg(s, 0));
+	if (nargs(s) > 2 || !(mech & mechs(s->conf)))
+		return invalid(s, "unsupported mechanism");
+	r = sasl_exchange(s, mech, nargs(s) == 2 ? arg(s, 1) : NULL,
+	                  nargs(s) == 2 ? strlen(arg(s, 1)) : 0);
+	wipe(s);
+	return r;
+}
+
+static enum step pop3_unknown(struct session *s)
+{
+	return invalid(s, "unknown command");
+}
+
+static const struct command pop3_commands[] = {
+	{ "CAPA", pop3_capa },
+	{ "USER", pop3_user },
+	{ "PASS", pop3_pass },
+	{ "APOP", pop3_apop },
+	{ "AUTH", pop3_auth },
+	{ "NOOP", pop3_noop },
+	{ "QUIT", pop3_quit },
+	{ NULL, pop3_unknown },
+};
+
+static void pop3_auth_reply(struct session *s, enum auth_result r,
+                            const char *text, const char *code)
+{
+	(void)code; /* Auth-Error-Code is SMTP's */
+	switch (r) {
+	case AUTH_OK:
+		break;
+	case AUTH_FAILED:
+		say(s, STEP_NEXT, "-ERR %s",
+		    text ? text : "[AUTH] Authentication failed.");
+		break;
+	case AUTH_TEMPFAIL:
+		session_write(s, proto_pop3.internal_error,
+		              strlen(proto_pop3.internal_error));
+		break;
+	}
+}
+
+static enum step pop3_sasl_trouble(struct session *s, enum sasl_trouble t,
+                                   const char *why)
+{
+	(void)why; /* logged by the exchange */
+	if (t == SASL_CANCELLED)
+		return say(s, STEP_ERROR, "-ERR authentication cancelled");
+	return say(s, STEP_ERROR, "-ERR invalid command");
+}
+
+static void pop3_bye(struct session *s, const char *why)
+{
+	say(s, STEP_CLOSE, "-ERR %s", why);
+}
+
+static void pop3_too_long(struct session *s)
+{
+	say(s, STEP_CLOSE, "-ERR line too long");
+}
+
+/* The backend's line after a command: +OK, or -ERR with its reason. */
+static enum auth_result backend_says(struct session *s, int64_t deadline,
+                                     const char *what, char **line,
+                                     char *text, size_t size)
+{
+	size_t len;
+	enum io_result r = lineio_getline(&s->backend, deadline, line, &len);
+
+	if (r != IO_OK) {
+		snprintf(text, size, "%s: %s", what, io_result_str(r));
+		return AUTH_TEMPFAIL;
+	}
+	if (strncmp(*line, "+OK", 3) == 0)
+		return AUTH_OK;
+	if (strncmp(*line, "-ERR", 4) == 0 && strcmp(what, "greeting") != 0) {
+		snprintf(text, size, "%s", (*line)[4] ? *line + 5 : "");
+		return AUTH_FAILED;
+	}
+	snprintf(text, size, "%s answered \"%.60s\"", what, *line);
+	return AUTH_TEMPFAIL;
+}
+
+static int has_control(const char *v)
+{
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 1;
+	return 0;
+}
+
+static enum auth_result pop3_backend_login(struct session *s, char *text,
+                                           size_t size)
+{
+	int64_t deadline = session_deadline(s);
+	char out[2 * CRED_MAX + 16];
+	enum auth_result r;
+	char *line;
+	int n;
+
+	/* A CR or LF in a SASL-decoded name would start a second command. */
+	if (has_control(s->cred.user) || has_control(s->cred.pass)) {
+		snprintf(text, size, "control characters in user or password");
+		return AUTH_FAILED;
+	}
+	r = backend_says(s, deadline, "greeting", &line, text, size);
+	if (r != AUTH_OK)
+		return r;
+	n = snprintf(out, sizeof out, "USER %s\r\n", s->cred.user);
+	if (io_write_all(s->backend.fd, out, (size_t)n, deadline) != IO_OK) {
+		snprintf(text, size, "backend went away");
+		return AUTH_TEMPFAIL;
+	}
+	r = backend_says(s, deadline, "USER", &line, text, size);
+	if (r != AUTH_OK)
+		return r;
+	n = snprintf(out, sizeof out, "PASS %s\r\n", s->cred.pass);
+	r = io_write_all(s->backend.fd, out, (size_t)n, deadline) == IO_OK ?
+	    AUTH_OK : AUTH_TEMPFAIL;
+	explicit_bzero(out, sizeof out);
+	if (r != AUTH_OK) {
+		snprintf(text, size, "backend went away");
+		return r;
+	}
+	r = backend_says(s, deadline, "PASS", &line, text, size);
+	if (r != AUTH_OK)
+		return r;
+	/* The backend's own +OK goes to the client, as nginx passes it. */
+	if (session_printf(s, "%s\r\n", line) < 0) {
+		snprintf(text, size, "client went away");
+		return AUTH_TEMPFAIL;
+	}
+	return AUTH_OK;
+}
+
+const struct protocol proto_pop3 = {
+	.name = "pop3",
+	.ports = { 110, 995, 0 },
+	.commands = pop3_commands,
+	.auth_allowed = SASL_PLAIN | SASL_APOP | SASL_CRAM_MD5,
+	.sasl_prompt = "+ ",
+	.init = pop3_init,
+	.greet = pop3_greet,
+	.read_command = pop3_read_command,
+	.auth_reply = pop3_auth_reply,
+	.sasl_trouble = pop3_sasl_trouble,
+	.backend_login = pop3_backend_login,
+	.bye = pop3_bye,
+	.too_long = pop3_too_long,
+	.internal_error = "-ERR internal server error\r\n",
+};

@@ -1,0 +1,356 @@
+/* SMTP before login (RFC 5321, 4954): greeting (with smtp_greeting_delay
+ * against early talkers), HELO/EHLO, AUTH, MAIL/RCPT for smtp_auth none,
+ * RSET, NOOP, QUIT. Replies are nginx's, word for word. */
+#include "smtp.h"
+#include "auth.h"
+#include "clock.h"
+#include "lineio.h"
+#include "log.h"
+#include "sasl_exchange.h"
+#include "session.h"
+
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static struct smtp_state *st(struct session *s)
+{
+	return s->proto_state;
+}
+
+static int smtp_init(struct session *s)
+{
+	struct smtp_state *ss = calloc(1, sizeof *ss + s->conf->client_buffer + 1);
+
+	if (!ss)
+		return -1;
+	s->proto_state = ss;
+	return 0;
+}
+
+static enum step say(struct session *s, enum step next, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* One reply; a failed write ends the session whatever was planned. */
+static enum step say(struct session *s, enum step next, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (session_printf(s, "%s\r\n", line) < 0)
+		return session_client_gone(s, IO_ERROR);
+	return next;
+}
+
+static enum step invalid(struct session *s, const char *why)
+{
+	logmsg(LOG_INFO, "event=invalid_command reason=\"%s\"", why);
+	return say(s, STEP_ERROR, "500 5.5.1 Invalid command");
+}
+
+static enum step invalid_argument(struct session *s, const char *why)
+{
+	logmsg(LOG_INFO, "event=invalid_argument reason=\"%s\"", why);
+	return say(s, STEP_ERROR, "501 5.5.4 Invalid argument");
+}
+
+/* A client that talks before the greeting is a bot that does not wait for
+ * replies: each of its lines gets 503, as nginx answers, and counts as an
+ * error; the greeting comes when the delay is over. */
+static enum step greeting_delay(struct session *s)
+{
+	int64_t until = clock_ms() + s->conf->smtp_greeting_delay_ms;
+	enum io_result r;
+
+	while ((r = io_wait(s->in.fd, POLLIN, until)) == IO_OK) {
+		r = lineio_fill(&s->in, until);
+		if (r != IO_OK && r != IO_TOOLONG)
+			return r == IO_TIMEOUT ? STEP_NEXT : session_client_gone(s, r);
+		logmsg(LOG_INFO, "event=early_talker bytes=%zu",
+		       lineio_pending(&s->in));
+		lineio_drop(&s->in);
+		if (say(s, STEP_NEXT, "503 5.5.0 Improper use of SMTP command "
+		        "pipelining") != STEP_NEXT)
+			return STEP_CLOSE;
+		if (++s->errors >= (unsigned)s->conf->max_errors) {
+			s->proto->bye(s, "Too many invalid commands");
+			session_end(s, "error", "too many errors");
+			return STEP_CLOSE;
+		}
+	}
+	return r == IO_TIMEOUT ? STEP_NEXT : session_client_gone(s, r);
+}
+
+static enum step smtp_greet(struct session *s)
+{
+	if (s->conf->smtp_greeting_delay_ms > 0 &&
+	    greeting_delay(s) != STEP_NEXT)
+		return STEP_CLOSE;
+	return say(s, STEP_NEXT, "220 %s ESMTP ready", s->conf->server_name);
+}
+
+static enum step smtp_read_command(struct session *s, const char **name)
+{
+	struct smtp_state *ss = st(s);
+	enum cmdline_result r;
+	enum step step;
+	char *line;
+	size_t len;
+
+	if (session_getline(s, &line, &len, &step) < 0)
+		return step;
+	r = cmdline_parse(line, len, ss->store, s->conf->client_buffer + 1,
+	                  &ss->cmd);
+	if (r != CMDLINE_OK)
+		return invalid(s, cmdline_result_str(r));
+	*name = ss->cmd.name;
+	return STEP_NEXT;
+}
+
+static size_t nargs(struct session *s)
+{
+	return st(s)->cmd.nargs;
+}
+
+static const char *arg(struct session *s, size_t i)
+{
+	return st(s)->cmd.args[i];
+}
+
+static void wipe(struct session *s)
+{
+	explicit_bzero(st(s)->store, s->conf->client_buffer + 1);
+	explicit_bzero(s->in.buf, s->in.start);
+}
+
+static const unsigned auth_order[] = { SASL_PLAIN, SASL_LOGIN, SASL_CRAM_MD5, 0 };
+
+static enum step smtp_ehlo_reply(struct session *s)
+{
+	const struct server_conf *c = s->conf;
+	char out[4096], auth[64] = "";
+	size_t used, n = c->ncapabilities;
+
+	for (int i = 0; auth_order[i]; i++)
+		if (c->auth & auth_order[i])
+			snprintf(auth + strlen(auth), sizeof auth - strlen(auth),
+			         " %s", sasl_mech_name(auth_order[i]));
+	used = (size_t)snprintf(out, sizeof out, "250%c%s\r\n",
+	                        n || auth[0] ? '-' : ' ', c->server_name);
+	for (size_t i = 0; i < n && used < sizeof out; i++)
+		used += (size_t)snprintf(out + used, sizeof out - used,
+		                         "250%c%s\r\n",
+		                         i + 1 < n || auth[0] ? '-' : ' ',
+		                         c->capabilities[i]);
+	if (auth[0] && used < sizeof out)
+		used += (size_t)snprintf(out + used, sizeof out - used,
+		                         "250 AUTH%s\r\n", auth);
+	if (used >= sizeof out || session_write(s, out, used) < 0)
+		return session_client_gone(s, IO_ERROR);
+	return STEP_NEXT;
+}
+
+static enum step smtp_helo(struct session *s)
+{
+	struct smtp_state *ss = st(s);
+
+	if (nargs(s) != 1 || strlen(arg(s, 0)) >= sizeof ss->helo)
+		return invalid_argument(s, "HELO/EHLO needs one domain");
+	snprintf(ss->helo, sizeof ss->helo, "%s", arg(s, 0));
+	ss->esmtp = strcasecmp(ss->cmd.name, "EHLO") == 0;
+	if (ss->esmtp)
+		return smtp_ehlo_reply(s);
+	return say(s, STEP_NEXT, "250 %s", s->conf->server_name);
+}
+
+static enum step smtp_auth(struct session *s)
+{
+	unsigned mech;
+	enum step r;
+
+	if (nargs(s) == 0)
+		return invalid_argument(s, "AUTH needs a mechanism");
+	mech = sasl_mech_parse(arg(s, 0));
+	if (nargs(s) > 2 || !(mech & s->conf->auth & ~SASL_NONE))
+		return invalid(s, "unsupported mechanism");
+	r = sasl_exchange(s, mech, nargs(s) == 2 ? arg(s, 1) : NULL,
+	                  nargs(s) == 2 ? strlen(arg(s, 1)) : 0);
+	wipe(s);
+	return r;
+}
+
+/* The whole command line, as nginx puts it in Auth-SMTP-From/To. */
+static int keep_line(struct session *s, char *dst, size_t size)
+{
+	struct cmdline *c = &st(s)->cmd;
+
+	if (c->line_len >= size)
+		return -1;
+	memcpy(dst, c->line, c->line_len);
+	dst[c->line_len] = '\0';
+	return 0;
+}
+
+static enum step smtp_mail(struct session *s)
+{
+	struct smtp_state *ss = st(s);
+
+	if (!(s->conf->auth & SASL_NONE)) {
+		logmsg(LOG_INFO, "event=rejected reason=\"MAIL before AUTH\"");
+		return say(s, STEP_ERROR, "530 5.7.1 Authentication required");
+	}
+	if (ss->from[0])
+		return say(s, STEP_ERROR, "503 5.5.1 Bad sequence of commands");
+	if (nargs(s) == 0 || keep_line(s, ss->from, sizeof ss->from) < 0)
+		return invalid_argument(s, "MAIL without a path, or too long");
+	return say(s, STEP_NEXT, "250 2.0.0 OK");
+}
+
+/* The address inside <>, or the argument after "TO:" without them. */
+static void recipient(struct session *s, char *out, size_t size)
+{
+	const char *r = st(s)->cmd.rest, *lt = strchr(r, '<'), *gt;
+
+	if (lt && (gt = strchr(lt, '>'))) {
+		snprintf(out, size, "%.*s", (int)(gt - lt - 1), lt + 1);
+		return;
+	}
+	if (strncasecmp(r, "TO:", 3) == 0)
+		r += 3;
+	snprintf(out, size, "%.*s", (int)strcspn(r, " "), r);
+}
+
+static enum step smtp_rcpt(struct session *s)
+{
+	struct smtp_state *ss = st(s);
+
+	if (!ss->from[0])
+		return say(s, STEP_ERROR, "503 5.5.1 Bad sequence of commands");
+	if (nargs(s) == 0 || keep_line(s, ss->to, sizeof ss->to) < 0)
+		return invalid_argument(s, "RCPT without a path, or too long");
+	recipient(s, ss->rcpt, sizeof ss->rcpt);
+	s->cred.user[0] = '\0';
+	s->cred.pass[0] = '\0';
+	s->cred.method = "none";
+	s->cred.salted = 0;
+	return STEP_LOGIN;
+}
+
+static enum step smtp_rset(struct session *s)
+{
+	st(s)->from[0] = st(s)->to[0] = '\0';
+	return say(s, STEP_NEXT, "250 2.0.0 OK");
+}
+
+static enum step smtp_noop(struct session *s)
+{
+	return say(s, STEP_NEXT, "250 2.0.0 OK");
+}
+
+static enum step smtp_quit(struct session *s)
+{
+	say(s, STEP_CLOSE, "221 2.0.0 Bye");
+	session_end(s, "logout", "client quit");
+	return STEP_CLOSE;
+}
+
+static enum step smtp_unknown(struct session *s)
+{
+	return invalid(s, "unknown command");
+}
+
+static const struct command smtp_commands[] = {
+	{ "EHLO", smtp_helo },
+	{ "HELO", smtp_helo },
+	{ "AUTH", smtp_auth },
+	{ "MAIL", smtp_mail },
+	{ "RCPT", smtp_rcpt },
+	{ "RSET", smtp_rset },
+	{ "NOOP", smtp_noop },
+	{ "QUIT", smtp_quit },
+	{ NULL, smtp_unknown },
+};
+
+static void smtp_fill_request(struct session *s, struct auth_request *req)
+{
+	struct smtp_state *ss = st(s);
+
+	req->smtp_helo = ss->helo;
+	req->smtp_from = ss->from;
+	req->smtp_to = ss->to;
+	if (strcmp(req->method, "none") == 0)
+		req->map_key = ss->rcpt;
+}
+
+/* A backend's refusal is already an SMTP reply; pass it as it is. */
+static int is_reply(const char *text)
+{
+	return strlen(text) >= 4 && text[0] >= '2' && text[0] <= '5' &&
+	       text[1] >= '0' && text[1] <= '9' && text[2] >= '0' &&
+	       text[2] <= '9' && text[3] == ' ';
+}
+
+static void smtp_auth_reply(struct session *s, enum auth_result r,
+                            const char *text, const char *code)
+{
+	switch (r) {
+	case AUTH_OK:
+		break;
+	case AUTH_FAILED:
+		if (text && is_reply(text))
+			say(s, STEP_NEXT, "%s", text);
+		else
+			say(s, STEP_NEXT, "%s %s", code ? code : "535 5.7.0",
+			    text ? text : "Authentication failed");
+		break;
+	case AUTH_TEMPFAIL:
+		session_write(s, proto_smtp.internal_error,
+		              strlen(proto_smtp.internal_error));
+		break;
+	}
+	/* A failed none-mode lookup ends this transaction. */
+	st(s)->from[0] = st(s)->to[0] = '\0';
+}
+
+static enum step smtp_sasl_trouble(struct session *s, enum sasl_trouble t,
+                                   const char *why)
+{
+	(void)why; /* logged by the exchange */
+	if (t == SASL_CANCELLED)
+		return say(s, STEP_ERROR, "501 5.0.0 Authentication cancelled");
+	return say(s, STEP_ERROR, "500 5.5.1 Invalid command");
+}
+
+static void smtp_bye(struct session *s, const char *why)
+{
+	say(s, STEP_CLOSE, "421 4.7.0 %s %s", s->conf->server_name, why);
+}
+
+static void smtp_too_long(struct session *s)
+{
+	say(s, STEP_CLOSE, "500 5.5.1 Line too long");
+}
+
+const struct protocol proto_smtp = {
+	.name = "smtp",
+	.ports = { 25, 587, 465, 0 },
+	.commands = smtp_commands,
+	.auth_allowed = SASL_PLAIN | SASL_LOGIN | SASL_CRAM_MD5 | SASL_NONE,
+	.sasl_prompt = "334 ",
+	.init = smtp_init,
+	.fill_request = smtp_fill_request,
+	.greet = smtp_greet,
+	.read_command = smtp_read_command,
+	.auth_reply = smtp_auth_reply,
+	.sasl_trouble = smtp_sasl_trouble,
+	.backend_login = smtp_backend_login,
+	.bye = smtp_bye,
+	.too_long = smtp_too_long,
+	.internal_error = "451 4.3.2 Internal server error\r\n",
+};

@@ -1,0 +1,34 @@
+/* What smtp.c (the client side) and smtp_backend.c (the backend login)
+ * share. */
+#ifndef POSTERN_SMTP_H
+#define POSTERN_SMTP_H
+
+#include "cmdline.h"
+#include "proto.h"
+
+#include <stddef.h>
+
+struct session;
+
+/* Auth-SMTP-* carry what the client sent; these bound them. */
+#define SMTP_HELO_MAX 256
+#define SMTP_PATH_LINE_MAX 1024
+
+struct smtp_state {
+	struct cmdline cmd;
+	int esmtp;                        /* the client said EHLO */
+	char helo[SMTP_HELO_MAX];         /* "" until HELO/EHLO */
+	char from[SMTP_PATH_LINE_MAX];    /* smtp_auth none: whole MAIL line */
+	char to[SMTP_PATH_LINE_MAX];      /* smtp_auth none: whole RCPT line */
+	char rcpt[SMTP_PATH_LINE_MAX];    /* the recipient address alone */
+	char store[];                     /* smtp_client_buffer bytes */
+};
+
+/* EHLO/HELO, XCLIENT, AUTH PLAIN or the saved MAIL/RCPT at the backend. */
+enum auth_result smtp_backend_login(struct session *s, char *text,
+                                    size_t size);
+
+/* RFC 3461 xtext, as XCLIENT wants it; -1 if out is too small. */
+int smtp_xtext(const char *in, char *out, size_t size);
+
+#endif

@@ -1,0 +1,251 @@
+/* Logging in to an SMTP backend, in nginx's order: greeting; EHLO (or
+ * HELO) with server_name; XCLIENT with the client's address and login when
+ * the backend offers it, then the client's own HELO/EHLO again; then
+ * AUTH PLAIN (proxy_smtp_auth), or the saved MAIL/RCPT (smtp_auth none). */
+#include "base64.h"
+#include "lineio.h"
+#include "log.h"
+#include "session.h"
+#include "smtp.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+int smtp_xtext(const char *in, char *out, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+		int esc = *p < 0x21 || *p > 0x7e || *p == '+' || *p == '=';
+
+		if (o + (esc ? 3 : 1) >= size)
+			return -1;
+		if (esc) {
+			out[o++] = '+';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		} else {
+			out[o++] = (char)*p;
+		}
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+struct reply {
+	int code;            /* 220, 250, ... */
+	char last[512];      /* the last line, for errors and the client */
+	int xclient;         /* an EHLO reply offered XCLIENT */
+};
+
+/* Read one reply, all its lines; IO_ERROR if it is not SMTP. */
+static enum io_result read_reply(struct session *s, int64_t deadline,
+                                 struct reply *rep)
+{
+	char *line;
+	size_t len;
+	enum io_result r;
+
+	rep->code = 0;
+	for (;;) {
+		r = lineio_getline(&s->backend, deadline, &line, &len);
+		if (r != IO_OK)
+			return r;
+		if (len < 3 || line[0] < '1' || line[0] > '5' ||
+		    line[1] < '0' || line[1] > '9' || line[2] < '0' ||
+		    line[2] > '9' || (len > 3 && line[3] != ' ' && line[3] != '-'))
+			return IO_ERROR;
+		if (len >= 11 && strncasecmp(line + 4, "XCLIENT", 7) == 0 &&
+		    (len == 11 || line[11] == ' '))
+			rep->xclient = 1;
+		if (len == 3 || line[3] == ' ') {
+			rep->code = (line[0] - '0') * 100 + (line[1] - '0') * 10 +
+			            (line[2] - '0');
+			snprintf(rep->last, sizeof rep->last, "%s", line);
+			return IO_OK;
+		}
+	}
+}
+
+struct talk {
+	struct session *s;
+	int64_t deadline;
+	char *text;          /* why it failed, for the caller */
+	size_t size;
+	struct reply rep;
+};
+
+static int say(struct talk *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Send one command and read its reply; -1 when the backend is unusable. */
+static int say(struct talk *t, const char *fmt, ...)
+{
+	char out[3 * SMTP_PATH_LINE_MAX];
+	enum io_result r;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, sizeof out, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof out) {
+		snprintf(t->text, t->size, "command too long for the backend");
+		return -1;
+	}
+	r = io_write_all(t->s->backend.fd, out, (size_t)n, t->deadline);
+	explicit_bzero(out, sizeof out);
+	if (r == IO_OK)
+		r = read_reply(t->s, t->deadline, &t->rep);
+	if (r != IO_OK) {
+		snprintf(t->text, t->size, "%.*s: %s", (int)strcspn(fmt, " \r"),
+		         fmt, r == IO_ERROR ? "not an SMTP reply" : io_result_str(r));
+		return -1;
+	}
+	return 0;
+}
+
+/* The reply was not what we wanted: say what came. */
+static enum auth_result refused(struct talk *t, const char *what,
+                                enum auth_result r)
+{
+	snprintf(t->text, t->size, "%s", t->rep.last);
+	logmsg(LOG_NOTICE, "event=backend_refused command=%s reply=\"%.80s\"",
+	       what, t->rep.last);
+	return r;
+}
+
+static int xclient(struct talk *t)
+{
+	struct session *s = t->s;
+	char login[3 * CRED_MAX + 8] = "", user[3 * CRED_MAX];
+	const char *v6 = strchr(s->client_ip, ':') ? "IPV6:" : "";
+	const char *addr = strcmp(s->client_ip, "unknown") == 0 ? "[UNAVAILABLE]"
+	                                                        : s->client_ip;
+
+	if (s->cred.user[0] && !s->conf->proxy_smtp_auth) {
+		if (smtp_xtext(s->cred.user, user, sizeof user) < 0)
+			return -1;
+		snprintf(login, sizeof login, " LOGIN=%s", user);
+	}
+	/* NAME: no reverse DNS here, so the value Postfix knows for it. */
+	return say(t, "XCLIENT ADDR=%s%s%s NAME=[UNAVAILABLE]\r\n",
+	           *addr == '[' ? "" : v6, addr, login);
+}
+
+static int auth_plain(struct talk *t)
+{
+	struct session *s = t->s;
+	char raw[2 * CRED_MAX + 2], b64[BASE64_ENCODED_LEN(sizeof raw) + 1];
+	size_t ulen = strlen(s->cred.user), plen = strlen(s->cred.pass);
+	int rc;
+
+	raw[0] = '\0';
+	memcpy(raw + 1, s->cred.user, ulen + 1);
+	memcpy(raw + 2 + ulen, s->cred.pass, plen);
+	rc = base64_encode(raw, 2 + ulen + plen, b64, sizeof b64) < 0 ? -1 :
+	     say(t, "AUTH PLAIN %s\r\n", b64);
+	explicit_bzero(raw, sizeof raw);
+	explicit_bzero(b64, sizeof b64);
+	return rc;
+}
+
+static int has_control(const char *v)
+{
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* Greeting, EHLO/HELO, and XCLIENT with the client's HELO again. */
+static enum auth_result introduce(struct talk *t)
+{
+	struct session *s = t->s;
+	struct smtp_state *ss = s->proto_state;
+	enum io_result r = read_reply(s, t->deadline, &t->rep);
+
+	if (r != IO_OK) {
+		snprintf(t->text, t->size, "greeting: %s",
+		         r == IO_ERROR ? "not an SMTP reply" : io_result_str(r));
+		return AUTH_TEMPFAIL;
+	}
+	if (t->rep.code != 220)
+		return refused(t, "greeting", AUTH_TEMPFAIL);
+	if (say(t, "%s %s\r\n", ss->esmtp || s->conf->xclient ? "EHLO" : "HELO",
+	        s->conf->server_name) < 0)
+		return AUTH_TEMPFAIL;
+	if (t->rep.code != 250)
+		return refused(t, "EHLO", AUTH_TEMPFAIL);
+	if (!s->conf->xclient)
+		return AUTH_OK;
+	if (!t->rep.xclient) {
+		logmsg(LOG_WARNING, "event=no_xclient backend=%s reason=\"the "
+		       "backend does not offer XCLIENT; it sees postern's address\"",
+		       s->backend_name);
+		return AUTH_OK;
+	}
+	if (xclient(t) < 0)
+		return AUTH_TEMPFAIL;
+	if (t->rep.code != 220 && t->rep.code != 250)
+		return refused(t, "XCLIENT", AUTH_TEMPFAIL);
+	if (!ss->helo[0])
+		return AUTH_OK;
+	if (say(t, "%s %s\r\n", ss->esmtp ? "EHLO" : "HELO", ss->helo) < 0)
+		return AUTH_TEMPFAIL;
+	if (t->rep.code != 250)
+		return refused(t, "client HELO", AUTH_TEMPFAIL);
+	return AUTH_OK;
+}
+
+/* smtp_auth none: MAIL and RCPT as the client sent them; the backend's
+ * RCPT reply, whatever it is, goes to the client, as with nginx. */
+static enum auth_result replay_envelope(struct talk *t)
+{
+	struct smtp_state *ss = t->s->proto_state;
+
+	if (say(t, "%s\r\n", ss->from) < 0)
+		return AUTH_TEMPFAIL;
+	if (t->rep.code != 250)
+		return refused(t, "MAIL", AUTH_FAILED);
+	if (say(t, "%s\r\n", ss->to) < 0)
+		return AUTH_TEMPFAIL;
+	if (session_printf(t->s, "%s\r\n", t->rep.last) < 0) {
+		snprintf(t->text, t->size, "client went away");
+		return AUTH_TEMPFAIL;
+	}
+	return AUTH_OK;
+}
+
+enum auth_result smtp_backend_login(struct session *s, char *text,
+                                    size_t size)
+{
+	struct talk t = { s, session_deadline(s), text, size, { 0, "", 0 } };
+	int none = strcmp(s->cred.method, "none") == 0;
+	enum auth_result r;
+
+	if (has_control(s->cred.user) || has_control(s->cred.pass)) {
+		snprintf(text, size, "control characters in user or password");
+		return AUTH_FAILED;
+	}
+	r = introduce(&t);
+	if (r != AUTH_OK)
+		return r;
+	if (none)
+		return replay_envelope(&t);
+	if (s->conf->proxy_smtp_auth) {
+		if (auth_plain(&t) < 0)
+			return AUTH_TEMPFAIL;
+		if (t.rep.code != 235)
+			return refused(&t, "AUTH", t.rep.code / 100 == 5 ? AUTH_FAILED
+			                                                 : AUTH_TEMPFAIL);
+	}
+	if (session_printf(s, "235 2.0.0 OK\r\n") < 0) {
+		snprintf(text, size, "client went away");
+		return AUTH_TEMPFAIL;
+	}
+	return AUTH_OK;
+}
