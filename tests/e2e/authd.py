@@ -2,12 +2,18 @@
 """A small auth_http server, like the scripts nginx users run.
 
 It records every request's headers (one JSON object per line) and answers
-by a plain policy: a known user with the right password goes to --backend;
+by a plain policy: a known user with the right password goes to --backend
+(one per protocol: "pop3=127.0.0.1:110"; a bare address serves the rest);
+APOP and CRAM-MD5 digests are checked against the salt and answered with
+the cleartext Auth-Pass; smtp_auth none (Auth-Method none) is let through
+unless the recipient starts with "reject", which gets Auth-Error-Code;
 a user listed in --aliases is sent on as another user with the password
 given there (Auth-User/Auth-Pass); anything else is refused with Auth-Wait
 --wait. --mode slow|malformed|wait-once misbehaves on purpose.
 """
 import argparse
+import hashlib
+import hmac
 import http.server
 import json
 import os
@@ -25,7 +31,8 @@ def parse_args():
     ap.add_argument("--record", required=True)
     ap.add_argument("--users", required=True, help="JSON file: user -> password")
     ap.add_argument("--aliases", help="JSON file: user -> [real user, password]")
-    ap.add_argument("--backend", required=True, help="host:port")
+    ap.add_argument("--backend", required=True, action="append",
+                    help="[protocol=]host:port")
     ap.add_argument("--wait", type=int, default=0)
     ap.add_argument("--mode", default="normal")
     return ap.parse_args()
@@ -41,6 +48,28 @@ def load(path):
         return {}
     with open(path) as f:
         return json.load(f)
+
+
+def backend_for(protocol):
+    default = None
+    for b in ARGS.backend:
+        if "=" in b:
+            proto, addr = b.split("=", 1)
+            if proto == protocol:
+                return addr.rsplit(":", 1)
+        else:
+            default = b
+    return default.rsplit(":", 1)
+
+
+def proves(method, salt, proof, password):
+    """Does the client's proof match the password?"""
+    if method == "apop":
+        return hashlib.md5((salt + password).encode()).hexdigest() == proof
+    if method == "cram-md5":
+        return hmac.new(password.encode(), salt.encode(),
+                        hashlib.md5).hexdigest() == proof
+    return proof == password
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -63,17 +92,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
         user = urllib.parse.unquote(headers.get("Auth-User", ""))
         password = urllib.parse.unquote(headers.get("Auth-Pass", ""))
         users, aliases = load(ARGS.users), load(ARGS.aliases)
-        host, port = ARGS.backend.rsplit(":", 1)
+        host, port = backend_for(headers.get("Auth-Protocol", ""))
+        method = headers.get("Auth-Method", "")
+        salt = headers.get("Auth-Salt", "")
         reply = {}
-        if ARGS.mode == "wait-once" and user not in SEEN_WAIT:
+        if method == "none":
+            if "<reject" in headers.get("Auth-SMTP-To", ""):
+                reply = {"Auth-Status": "Recipient refused by policy",
+                         "Auth-Error-Code": "550 5.7.1"}
+            else:
+                reply = {"Auth-Status": "OK", "Auth-Server": host, "Auth-Port": port}
+        elif ARGS.mode == "wait-once" and user not in SEEN_WAIT:
             SEEN_WAIT.add(user)
             reply = {"Auth-Status": "WAIT", "Auth-Wait": "1"}
         elif user in aliases:
             real, real_pass = aliases[user]
             reply = {"Auth-Status": "OK", "Auth-Server": host, "Auth-Port": port,
                      "Auth-User": real, "Auth-Pass": real_pass}
-        elif users.get(user) == password:
+        elif user in users and proves(method, salt, password, users[user]):
             reply = {"Auth-Status": "OK", "Auth-Server": host, "Auth-Port": port}
+            if salt:
+                reply["Auth-Pass"] = users[user]
         else:
             reply = {"Auth-Status": "Invalid login or password"}
             if ARGS.wait:

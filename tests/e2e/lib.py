@@ -79,6 +79,8 @@ class Dovecot:
         self.users = users
         self.imap_port = free_port()
         self.pop3_port = free_port()
+        self.lmtp_port = free_port()   # Postfix delivers here
+        self.auth_port = free_port()   # Postfix checks SMTP AUTH here
         self.proc = None
         if os.geteuid() == 0:
             self.mail_user = pwd.getpwnam("nobody")
@@ -93,7 +95,7 @@ class Dovecot:
             for user, password in users.items():
                 f.write("%s:{PLAIN}%s::::::\n" % (user, password))
         conf = f"""
-protocols = imap pop3
+protocols = imap pop3 lmtp
 listen = {listen}
 base_dir = {tmp('dovecot', 'run')}
 state_dir = {tmp('dovecot', 'state')}
@@ -127,6 +129,18 @@ service pop3-login {{
   }}
   inet_listener pop3s {{
     port = 0
+  }}
+}}
+service lmtp {{
+  inet_listener lmtp {{
+    address = 127.0.0.1
+    port = {self.lmtp_port}
+  }}
+}}
+service auth {{
+  inet_listener auth-postfix {{
+    address = 127.0.0.1
+    port = {self.auth_port}
   }}
 }}
 """
@@ -172,19 +186,104 @@ service pop3-login {{
 
 
 DEFAULT_SERVER = """
-server imap {{
+server {name} {{
     listen = {port}
-    protocol = imap
+    protocol = {protocol}
 {extra}
 }}
 """
+
+
+class Postfix:
+    """A real Postfix as an ordinary process: smtpd on a loopback port,
+    trusting postern's XCLIENT, checking AUTH against Dovecot, delivering
+    example.org over LMTP into Dovecot. Needs root (Postfix drops to its
+    own user) and the postfix package."""
+
+    def __init__(self, tmp, dovecot):
+        if os.geteuid() != 0 or not shutil.which("postfix"):
+            raise Skip("Postfix needs root and the postfix package")
+        self.tmp = tmp
+        self.port = free_port()
+        self.dir = tmp("postfix")
+        self.log = tmp("postfix", "postfix.log")
+        conf = tmp("postfix", "conf")
+        os.makedirs(conf)
+        os.makedirs(tmp("postfix", "queue"))
+        os.makedirs(tmp("postfix", "data"))
+        pw = pwd.getpwnam("postfix")
+        os.chown(tmp("postfix", "data"), pw.pw_uid, pw.pw_gid)
+        with open(os.path.join(conf, "main.cf"), "w") as f:
+            f.write(f"""compatibility_level = 3.6
+queue_directory = {tmp('postfix', 'queue')}
+data_directory = {tmp('postfix', 'data')}
+maillog_file = {self.log}
+maillog_file_prefixes = {tmp.path}
+myhostname = backend.test
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+relay_domains = example.org
+relay_transport = lmtp:inet:127.0.0.1:{dovecot.lmtp_port}
+smtpd_authorized_xclient_hosts = 127.0.0.1
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = inet:127.0.0.1:{dovecot.auth_port}
+smtpd_sasl_authenticated_header = yes
+smtpd_relay_restrictions = permit_sasl_authenticated, permit_auth_destination, reject
+smtpd_recipient_restrictions =
+message_size_limit = 52428800
+""")
+        with open("/etc/postfix/master.cf") as f:
+            master = f.read().splitlines()
+        out = []
+        for line in master:
+            fields = line.split()
+            if line[:1].isalnum() and len(fields) >= 8:
+                if fields[0] == "smtp" and fields[1] == "inet":
+                    fields[0] = "127.0.0.1:%d" % self.port
+                fields[4] = "n"          # no chroot: the queue is ours
+                line = " ".join(fields)
+            out.append(line)
+        with open(os.path.join(conf, "master.cf"), "w") as f:
+            f.write("\n".join(out) + "\n")
+        self.conf = conf
+        self.proc = None
+
+    def start(self):
+        err = open(self.tmp("postfix", "stderr"), "w")
+        subprocess.run(["postfix", "-c", self.conf, "check"], check=True,
+                       stdout=err, stderr=err)
+        self.proc = subprocess.Popen(["postfix", "-c", self.conf, "start-fg"],
+                                     stdout=err, stderr=err)
+        wait_port(self.port, proc=self.proc)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            subprocess.run(["postfix", "-c", self.conf, "stop"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def read_log(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
 
 
 class Postern:
     """postern behind the real systemd-socket-activate."""
 
     def __init__(self, tmp, global_conf="", server_conf="", inetd=False,
-                 map_lines=None, name="imap", raw_conf=None, port=None):
+                 map_lines=None, name=None, raw_conf=None, port=None,
+                 protocol="imap"):
+        name = name or protocol
         self.tmp = tmp
         self.port = port or free_port()
         self.log = tmp("postern-%d.log" % self.port)
@@ -200,7 +299,8 @@ class Postern:
                 'auth_map = "%s"\nserver_name = "postern.test"\n'
                 % (self.log, RELAY, self.map)
                 + global_conf
-                + DEFAULT_SERVER.format(port=self.port, extra=server_conf))
+                + DEFAULT_SERVER.format(port=self.port, extra=server_conf,
+                                        name=name, protocol=protocol))
         with open(self.conf, "w") as f:
             f.write(raw_conf)
         self.proc = None
@@ -383,7 +483,7 @@ class AuthServer:
     """tests/e2e/authd.py on a loopback port or a unix socket."""
 
     def __init__(self, tmp, backend_port, users=USERS, aliases=None,
-                 wait=0, mode="normal", unix=False):
+                 wait=0, mode="normal", unix=False, backends=None):
         self.tmp = tmp
         self.port = free_port()
         self.record = tmp("auth-%d.jsonl" % self.port)
@@ -398,6 +498,8 @@ class AuthServer:
                     "--record", self.record, "--users", users_file,
                     "--aliases", aliases_file,
                     "--backend", "127.0.0.1:%d" % backend_port,
+                    *sum((["--backend", "%s=127.0.0.1:%d" % (p, n)]
+                          for p, n in (backends or {}).items()), []),
                     "--wait", str(wait), "--mode", mode]
         self.cmd += ["--unix", self.unix] if unix else ["--port", str(self.port)]
         self.proc = None
