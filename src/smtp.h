@@ -28,7 +28,4 @@ struct smtp_state {
 enum auth_result smtp_backend_login(struct session *s, char *text,
                                     size_t size);
 
-/* RFC 3461 xtext, as XCLIENT wants it; -1 if out is too small. */
-int smtp_xtext(const char *in, char *out, size_t size);
-
 #endif

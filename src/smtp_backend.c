@@ -7,33 +7,12 @@
 #include "log.h"
 #include "session.h"
 #include "smtp.h"
+#include "xtext.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-int smtp_xtext(const char *in, char *out, size_t size)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-		int esc = *p < 0x21 || *p > 0x7e || *p == '+' || *p == '=';
-
-		if (o + (esc ? 3 : 1) >= size)
-			return -1;
-		if (esc) {
-			out[o++] = '+';
-			out[o++] = hex[*p >> 4];
-			out[o++] = hex[*p & 15];
-		} else {
-			out[o++] = (char)*p;
-		}
-	}
-	out[o] = '\0';
-	return 0;
-}
 
 struct reply {
 	int code;            /* 220, 250, ... */
@@ -127,7 +106,7 @@ static int xclient(struct talk *t)
 	                                                        : s->client_ip;
 
 	if (s->cred.user[0] && !s->conf->proxy_smtp_auth) {
-		if (smtp_xtext(s->cred.user, user, sizeof user) < 0)
+		if (xtext_encode(s->cred.user, user, sizeof user) < 0)
 			return -1;
 		snprintf(login, sizeof login, " LOGIN=%s", user);
 	}

@@ -63,6 +63,33 @@ START_TEST(request_with_salt_and_host)
 }
 END_TEST
 
+START_TEST(request_smtp_none)
+{
+	char buf[2048];
+	struct auth_request req = {
+		.method = "none", .user = "", .pass = "", .protocol = "smtp",
+		.attempt = 1, .client_ip = "192.0.2.7", .smtp_helo = "client.test",
+		.smtp_from = "MAIL FROM:<>", .smtp_to = "RCPT TO:<a@b.test>",
+	};
+
+	ck_assert_int_gt(auth_http_build(buf, sizeof buf, &target, "", &req), 0);
+	ck_assert_ptr_nonnull(strstr(buf,
+	                             "Auth-User: \r\nAuth-Pass: \r\n"));
+	ck_assert_ptr_nonnull(strstr(buf,
+	                             "Auth-SMTP-Helo: client.test\r\n"
+	                             "Auth-SMTP-From: MAIL FROM:<>\r\n"
+	                             "Auth-SMTP-To: RCPT TO:<a@b.test>\r\n"));
+	/* Other methods never carry them. */
+	req.method = "plain";
+	ck_assert_int_gt(auth_http_build(buf, sizeof buf, &target, "", &req), 0);
+	ck_assert_ptr_null(strstr(buf, "Auth-SMTP"));
+	/* A CR or LF could forge headers: the request is refused instead. */
+	req.method = "none";
+	req.smtp_to = "RCPT TO:<a@b.test>\r\nAuth-Status: OK";
+	ck_assert_int_eq(auth_http_build(buf, sizeof buf, &target, "", &req), -1);
+}
+END_TEST
+
 static int parse(const char *text, int need_pass, struct auth_reply *r)
 {
 	auth_reply_init(r);
@@ -176,6 +203,7 @@ int main(void)
 	tcase_add_test(tc, escape_like_nginx);
 	tcase_add_test(tc, request_has_nginx_headers);
 	tcase_add_test(tc, request_with_salt_and_host);
+	tcase_add_test(tc, request_smtp_none);
 	tcase_add_test(tc, response_ok);
 	tcase_add_test(tc, response_ipv6_bare_lf);
 	tcase_add_test(tc, response_failure_with_wait);

@@ -4,6 +4,7 @@
 #include "run_suite.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +96,69 @@ START_TEST(mechanism_names)
 	ck_assert_uint_eq(sasl_mech_parse("LOGIN"), SASL_LOGIN);
 	ck_assert_uint_eq(sasl_mech_parse("gssapi"), 0);
 	ck_assert_str_eq(sasl_mech_name(SASL_LOGIN), "LOGIN");
+	ck_assert_uint_eq(sasl_mech_parse("cram-md5"), SASL_CRAM_MD5);
+	ck_assert_uint_eq(sasl_mech_parse("apop"), SASL_APOP);
+	ck_assert_uint_eq(sasl_mech_parse("none"), SASL_NONE);
+	ck_assert_str_eq(sasl_mech_name(SASL_CRAM_MD5), "CRAM-MD5");
+}
+END_TEST
+
+START_TEST(cram_md5)
+{
+	struct credentials c;
+	const char *why = NULL;
+	const char *digest = "b913a602c7eda7a495b4e6e7334d3890";
+	char line[128];
+
+	snprintf(line, sizeof line, "tim tanstaaftanstaaf %s", digest);
+	/* RFC 2195's digest; a user name may hold spaces: the digest
+	 * follows the last one. */
+	const char *m = enc(line, strlen(line));
+
+	ck_assert_int_eq(sasl_cram_md5(m, strlen(m), &c, &why), 0);
+	ck_assert_str_eq(c.user, "tim tanstaaftanstaaf");
+	ck_assert_str_eq(c.pass, digest);
+	ck_assert_str_eq(c.method, "cram-md5");
+	ck_assert_int_eq(c.salted, 1);
+	m = enc("tim", 3);
+	ck_assert_int_eq(sasl_cram_md5(m, strlen(m), &c, &why), -1);
+	m = enc("tim B913A602C7EDA7A495B4E6E7334D3890", 36);
+	ck_assert_int_eq(sasl_cram_md5(m, strlen(m), &c, &why), -1);
+	m = enc(" b913a602c7eda7a495b4e6e7334d3890", 33);
+	ck_assert_int_eq(sasl_cram_md5(m, strlen(m), &c, &why), -1);
+	m = enc("tim b913a602c7eda7a495b4e6e7334d389", 35);
+	ck_assert_int_eq(sasl_cram_md5(m, strlen(m), &c, &why), -1);
+}
+END_TEST
+
+START_TEST(apop)
+{
+	struct credentials c;
+	const char *why = NULL;
+
+	/* RFC 1939's example digest. */
+	ck_assert_int_eq(sasl_apop("mrose", "c4c9334bac560ecc979e58001b3e22fb",
+	                           &c, &why), 0);
+	ck_assert_str_eq(c.user, "mrose");
+	ck_assert_str_eq(c.method, "apop");
+	ck_assert_int_eq(c.salted, 1);
+	ck_assert_int_eq(sasl_apop("mrose", "c4c9334bac560ecc979e58001b3e22f",
+	                           &c, &why), -1);
+	ck_assert_int_eq(sasl_apop("mrose", "x4c9334bac560ecc979e58001b3e22fb",
+	                           &c, &why), -1);
+	ck_assert_int_eq(sasl_apop("", "c4c9334bac560ecc979e58001b3e22fb",
+	                           &c, &why), -1);
+}
+END_TEST
+
+START_TEST(salt)
+{
+	char out[SALT_MAX];
+
+	ck_assert_int_eq(sasl_salt(out, sizeof out, 1896, 697170952LL,
+	                           "dbc.mtview.ca.us"), 0);
+	ck_assert_str_eq(out, "<1896.697170952@dbc.mtview.ca.us>");
+	ck_assert_int_eq(sasl_salt(out, 10, 1896, 697170952LL, "h"), -1);
 }
 END_TEST
 
@@ -109,6 +173,9 @@ int main(void)
 	tcase_add_test(tc, plain_rejects);
 	tcase_add_test(tc, login_field);
 	tcase_add_test(tc, mechanism_names);
+	tcase_add_test(tc, cram_md5);
+	tcase_add_test(tc, apop);
+	tcase_add_test(tc, salt);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
