@@ -23,6 +23,7 @@ struct auth_request {
 	 * MAIL and RCPT; sent as Auth-SMTP-* when method is "none". */
 	const char *smtp_helo, *smtp_from, *smtp_to;
 	const char *map_key;      /* what auth_map looks up; NULL: user */
+	unsigned default_port;    /* for a map backend given without a port */
 };
 
 enum auth_status {

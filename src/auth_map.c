@@ -59,6 +59,20 @@ int auth_map_find(FILE *f, const char *user, char *backend, size_t size,
 	return best != MATCH_NONE;
 }
 
+/* "192.0.2.10" or "[2001:db8::1]" alone: the protocol's standard port,
+ * so that one map serves IMAP, POP3 and SMTP sections alike. */
+static void add_default_port(char *backend, size_t size, unsigned port)
+{
+	const char *colon = strrchr(backend, ':');
+	const char *bracket = strchr(backend, ']');
+	size_t n = strlen(backend);
+
+	if (colon && (backend[0] != '[' || (bracket && colon > bracket)))
+		return;
+	if (port)
+		snprintf(backend + n, size - n, ":%u", port);
+}
+
 void auth_map_query(const char *path, const struct auth_request *req,
                     struct auth_reply *rep)
 {
@@ -85,6 +99,7 @@ void auth_map_query(const char *path, const struct auth_request *req,
 		rep->status = AUTH_STATUS_FAIL;
 		return;
 	}
+	add_default_port(backend, sizeof backend, req->default_port);
 	if (addr_parse(backend, &rep->backend) < 0) {
 		snprintf(rep->why, sizeof rep->why,
 		         "auth_map %s: bad backend \"%.40s\"", path, backend);

@@ -2,6 +2,7 @@
  *   alice@example.org   192.0.2.10:143     exact user
  *   @example.org        192.0.2.11:143     any user of the domain
  *   *                   [2001:db8::1]:143  everyone else
+ *   @example.net        192.0.2.12         the protocol's standard port
  * The backend checks the password; postern only routes. */
 #ifndef POSTERN_AUTH_MAP_H
 #define POSTERN_AUTH_MAP_H

@@ -266,6 +266,7 @@ static enum step login(struct session *s)
 		.attempt = ++s->attempts,
 		.client_ip = s->client_ip,
 		.salt = s->cred.salted ? s->salt : NULL,
+		.default_port = s->proto->ports[0],
 	};
 	enum step st;
 

@@ -83,6 +83,42 @@ START_TEST(query_parses_backend)
 }
 END_TEST
 
+static struct auth_reply query_line(const char *line, const char *key,
+                                    unsigned port)
+{
+	char path[] = "/tmp/postern-map-XXXXXX";
+	int fd = mkstemp(path);
+	struct auth_request req = { .user = "", .map_key = key,
+	                            .default_port = port };
+	struct auth_reply rep = { 0 };
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+	close(fd);
+	auth_map_query(path, &req, &rep);
+	unlink(path);
+	return rep;
+}
+
+START_TEST(backend_without_port_takes_the_protocols)
+{
+	struct auth_reply rep = query_line("* 192.0.2.5\n", "x", 110);
+
+	ck_assert_int_eq(rep.status, AUTH_STATUS_OK);
+	ck_assert_str_eq(rep.port, "110");
+	rep = query_line("* [2001:db8::5]\n", "x", 25);
+	ck_assert_int_eq(rep.status, AUTH_STATUS_OK);
+	ck_assert_str_eq(rep.server, "[2001:db8::5]");
+	ck_assert_str_eq(rep.port, "25");
+	rep = query_line("* [2001:db8::5]:2525\n", "x", 25);
+	ck_assert_str_eq(rep.port, "2525");
+	/* map_key (the SMTP recipient) is what is looked up. */
+	rep = query_line("bob@example.org 192.0.2.6:24\n", "bob@example.org", 25);
+	ck_assert_int_eq(rep.status, AUTH_STATUS_OK);
+	ck_assert_str_eq(rep.port, "24");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("auth_map");
@@ -92,6 +128,7 @@ int main(void)
 	tcase_add_test(tc, no_match);
 	tcase_add_test(tc, malformed);
 	tcase_add_test(tc, query_parses_backend);
+	tcase_add_test(tc, backend_without_port_takes_the_protocols);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
