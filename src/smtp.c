@@ -305,6 +305,9 @@ static void smtp_auth_reply(struct session *s, enum auth_result r,
 	case AUTH_FAILED:
 		if (text && is_reply(text))
 			say(s, STEP_NEXT, "%s", text);
+		else if (s->cred.method && strcmp(s->cred.method, "none") == 0)
+			say(s, STEP_NEXT, "%s %s", code ? code : "550 5.7.1",
+			    text ? text : "Recipient address rejected");
 		else
 			say(s, STEP_NEXT, "%s %s", code ? code : "535 5.7.0",
 			    text ? text : "Authentication failed");

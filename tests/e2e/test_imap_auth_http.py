@@ -1,5 +1,7 @@
 """postern against an auth_http server speaking nginx's protocol."""
 import base64
+import hashlib
+import hmac
 import imaplib
 import time
 import urllib.parse
@@ -50,6 +52,25 @@ def test_authenticate_login_is_plain_to_the_auth_server(ctx):
     c.send(base64.b64encode(b"wonderland") + b"\r\n")
     assert c.until_tag("a")[-1].startswith("a OK")
     assert a.requests()[-1]["Auth-Method"] == "plain"
+    c.close()
+
+
+def test_authenticate_cram_md5(ctx):
+    a = ctx.auth()
+    p = ctx.proxy(a.url, 'imap_auth = {plain, cram-md5}\n')
+    c = greet(p)
+    c.send("c CAPABILITY\r\n")
+    assert "AUTH=CRAM-MD5" in c.until_tag("c")[0]
+    c.send("a AUTHENTICATE CRAM-MD5\r\n")
+    line = c.line()
+    salt = base64.b64decode(line[2:])
+    assert line.startswith("+ ") and salt.endswith(b"@postern.test>"), line
+    digest = hmac.new(b"wonderland", salt, hashlib.md5).hexdigest()
+    c.send(base64.b64encode(b"alice " + digest.encode()) + b"\r\n")
+    assert c.until_tag("a")[-1].startswith("a OK")
+    req = a.requests()[-1]
+    assert req["Auth-Method"] == "cram-md5" and req["Auth-Salt"] == salt.decode()
+    assert req["Auth-Pass"] == digest
     c.close()
 
 
@@ -161,6 +182,7 @@ def test_no_password_in_log(ctx):
 if __name__ == "__main__":
     lib.run([test_headers_the_auth_server_saw,
              test_authenticate_login_is_plain_to_the_auth_server,
+             test_authenticate_cram_md5,
              test_auth_server_rewrites_user_and_password,
              test_failure_with_auth_wait_lets_client_retry,
              test_failure_without_auth_wait_closes,

@@ -199,6 +199,25 @@ def test_apop_needs_auth_http(ctx):
     assert "apop and cram-md5 need auth_http" in r.stderr, r.stderr
 
 
+def test_backend_down_is_internal_server_error(ctx):
+    p = ctx.proxy(map_lines=["* 127.0.0.1:%d" % lib.free_port()])
+    c, _ = greet(p)
+    c.send("USER alice\r\nPASS wonderland\r\n")
+    assert c.line() == "+OK"
+    assert c.line() == "-ERR internal server error"
+    assert c.closed()
+
+
+def test_under_inetd(ctx):
+    p = ctx.proxy(inetd=True)
+    m = poplib.POP3("127.0.0.1", p.port)
+    m.user("alice")
+    m.pass_("wonderland")
+    assert m.stat()[0] == 1
+    m.quit()
+    assert "result=relayed" in p.wait_log("result=relayed")
+
+
 def test_curl_lists_and_retrieves(ctx):
     url = "pop3://alice:wonderland@127.0.0.1:%d/" % ctx.map.port
     r = subprocess.run(["curl", "-sS", "--max-time", "10", url],
@@ -223,5 +242,7 @@ if __name__ == "__main__":
              test_apop_through_auth_http,
              test_cram_md5_through_auth_http,
              test_apop_needs_auth_http,
+             test_backend_down_is_internal_server_error,
+             test_under_inetd,
              test_curl_lists_and_retrieves],
             Ctx)

@@ -363,6 +363,57 @@ def test_curl_sends_10mb_retrieved_byte_exact_through_pop3(ctx):
     assert lib.sha256(got[-len(sent):]) == lib.sha256(sent)
 
 
+def test_without_xclient_the_backend_sees_postern(ctx):
+    p = ctx.proxy('auth_http = "%s"\nxclient = false\n' % ctx.auth.url)
+    marker = b"noxclient-%d" % time.time_ns()
+    s = smtp(p)
+    s.helo("old.example")                  # HELO, not EHLO
+    s.ehlo_resp = None
+    s.esmtp_features["auth"] = "PLAIN"     # smtplib wants EHLO for AUTH
+    s.login("alice", "wonderland")
+    s.sendmail("alice@example.org", ["bob@example.org"],
+               b"Subject: " + marker + b"\r\n\r\nbody\r\n")
+    s.quit()
+    msg = wait_delivered("bob@example.org", marker)
+    assert b"from postern.test (localhost [127.0.0.1])" in msg, msg[:600]
+    assert b"127.0.0.2" not in msg.split(b"\r\n\r\n")[0]
+
+
+def test_none_mode_with_the_map_routes_the_recipient(ctx):
+    p = ctx.proxy('smtp_auth = {none}\n',
+                  map_lines=["@example.org 127.0.0.1:%d" % ctx.postfix.port])
+    c = greet(p)
+    c.send("HELO client.example\r\n")
+    assert c.line() == "250 postern.test"
+    c.send("MAIL FROM:<s@outside.test>\r\nRCPT TO:<someone@elsewhere.test>\r\n")
+    assert c.line() == "250 2.0.0 OK"
+    assert c.line() == "550 5.7.1 Recipient address rejected"
+    marker = "map-none-%d" % time.time_ns()
+    c.send("MAIL FROM:<s@outside.test>\r\nRCPT TO:<bob@example.org>\r\n")
+    assert c.line() == "250 2.0.0 OK"
+    assert c.line().startswith("250 2.1.5")
+    c.send("DATA\r\n")
+    assert c.line().startswith("354 ")
+    c.send("Subject: %s\r\n\r\nbody\r\n.\r\nQUIT\r\n" % marker)
+    assert c.line().startswith("250 2.0.0 Ok: queued")
+    wait_delivered("bob@example.org", marker.encode())
+
+
+def test_backend_or_auth_server_down_is_451(ctx):
+    p = ctx.proxy('proxy_smtp_auth = true\n', map_lines=["* 127.0.0.1:%d" % lib.free_port()])
+    c = greet(p)
+    c.send("AUTH PLAIN %s\r\n" % base64.b64encode(b"\0alice\0wonderland").decode())
+    assert c.line() == "451 4.3.2 Internal server error"
+    assert c.closed()
+    assert "event=backend_down" in p.read_log()
+    p = ctx.proxy('auth_http = "http://127.0.0.1:%d/auth"\n' % lib.free_port())
+    c = greet(p)
+    c.send("AUTH PLAIN %s\r\n" % base64.b64encode(b"\0alice\0wonderland").decode())
+    assert c.line() == "451 4.3.2 Internal server error"
+    assert c.closed()
+    assert "event=auth_error" in p.read_log()
+
+
 def test_no_password_in_logs(ctx):
     logs = "".join(p.read_log() for p in ctx.running if isinstance(p, lib.Postern))
     for password in lib.USERS.values():
@@ -394,5 +445,8 @@ if __name__ == "__main__":
              test_pipelining_after_auth_and_in_none_mode,
              test_greeting_delay_refuses_early_talkers,
              test_curl_sends_10mb_retrieved_byte_exact_through_pop3,
+             test_without_xclient_the_backend_sees_postern,
+             test_none_mode_with_the_map_routes_the_recipient,
+             test_backend_or_auth_server_down_is_451,
              test_no_password_in_logs],
             setup)
