@@ -397,12 +397,15 @@ static int resolve(cfg_t *sec, cfg_t *top, struct server_conf *s, char *err,
 	s->name = cfg_title(sec);
 	s->listen_port = cfg_getstr(sec, "listen") ?
 	                 listen_port(cfg_getstr(sec, "listen")) : 0;
-	if (!cfg_getstr(sec, "protocol")) {
-		snprintf(err, size, "%s: server %s: no protocol", top->filename,
-		         s->name);
+	/* As nginx: without protocol, the listen port's well-known one. */
+	s->protocol = cfg_getstr(sec, "protocol") ?
+	              proto_find(cfg_getstr(sec, "protocol")) :
+	              proto_by_port(s->listen_port);
+	if (!s->protocol) {
+		snprintf(err, size, "%s: server %s: no protocol, and listen is not "
+		         "a well-known mail port", top->filename, s->name);
 		return -1;
 	}
-	s->protocol = proto_find(cfg_getstr(sec, "protocol"));
 	s->server_name = str_of(sec, top, "server_name");
 	if (!s->server_name) {
 		if (!hostname[0] && gethostname(hostname, sizeof hostname - 1) < 0)

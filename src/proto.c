@@ -16,3 +16,12 @@ const struct protocol *proto_find(const char *name)
 			return protocols[i];
 	return NULL;
 }
+
+const struct protocol *proto_by_port(int port)
+{
+	for (int i = 0; protocols[i]; i++)
+		for (const in_port_t *p = protocols[i]->ports; *p; p++)
+			if (*p == port)
+				return protocols[i];
+	return NULL;
+}

@@ -75,5 +75,7 @@ struct protocol {
 extern const struct protocol proto_imap, proto_pop3, proto_smtp;
 
 const struct protocol *proto_find(const char *name);
+/* The protocol whose well-known ports include port, or NULL. */
+const struct protocol *proto_by_port(int port);
 
 #endif

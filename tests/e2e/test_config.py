@@ -63,6 +63,43 @@ def test_durations_and_sizes_as_nginx_writes_them(tmp):
     assert r.returncode == 0, r.stderr
 
 
+def test_per_protocol_auth_values(tmp):
+    """Each *_auth takes what its protocol does, as nginx's do."""
+    for proto, good, bad in [("pop3", "apop", "login"), ("smtp", "none", "apop"),
+                             ("imap", "cram-md5", "none")]:
+        ok = write(tmp, 'auth_http = "http://127.0.0.1:9/a"\n'
+                        '%s_auth = {"%s"}\nserver s { protocol = "%s" }\n'
+                   % (proto, good, proto))
+        r = run("-t", "-c", ok)
+        assert r.returncode == 0, (proto, good, r.stderr)
+        path = write(tmp, '%s_auth = {"%s"}\nserver s { protocol = "%s" }\n'
+                     % (proto, bad, proto))
+        r = run("-t", "-c", path)
+        assert r.returncode == 1 and "unsupported method" in r.stderr, (proto, bad)
+
+
+def test_protocol_from_well_known_listen_port(tmp):
+    """As nginx: without protocol, the listen port says which."""
+    path = write(tmp, 'server s { listen = "127.0.0.1:995" }\n'
+                      'server t { listen = "4242" }\n')
+    r = run("-t", "-c", path)
+    assert r.returncode == 1 and "server t: no protocol" in r.stderr, r.stderr
+    for port, greeting in [("110", "+OK POP3 ready"),
+                           ("587", "220 postern.test ESMTP ready"),
+                           ("143", "* OK [CAPABILITY")]:
+        conf = ('error_log = "%s"\nserver_name = "postern.test"\n'
+                'auth_http = "http://127.0.0.1:9/a"\n'
+                'server guess { listen = "%s" }\n' % (tmp("guess.log"), port))
+        p = lib.Postern(tmp, raw_conf=conf, name="guess").start()
+        try:
+            c = lib.Client(p.port)
+            line = c.line()
+            assert line.startswith(greeting), (port, line)
+            c.close()
+        finally:
+            p.stop()
+
+
 def test_no_socket_exits_100(tmp):
     r = run("-c", os.path.join(lib.SRCDIR, "conf", "postern.conf"),
             stdin=subprocess.DEVNULL)
@@ -86,6 +123,8 @@ if __name__ == "__main__":
              test_bad_values_in_server_section,
              test_auth_http_needs_numeric_address,
              test_durations_and_sizes_as_nginx_writes_them,
+             test_per_protocol_auth_values,
+             test_protocol_from_well_known_listen_port,
              test_no_socket_exits_100,
              test_bad_usage_exits_100],
             setup, lambda t: t.cleanup())
