@@ -35,28 +35,11 @@ static int pop3_init(struct session *s)
 	return 0;
 }
 
-static enum step say(struct session *s, enum step next, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* One reply; a failed write ends the session whatever was planned. */
-static enum step say(struct session *s, enum step next, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	if (session_printf(s, "%s\r\n", line) < 0)
-		return session_client_gone(s, IO_ERROR);
-	return next;
-}
-
 static enum step invalid(struct session *s, const char *why)
 {
 	logmsg(LOG_INFO, "event=invalid_command reason=\"%s\"", why);
 	st(s)->have_user = 0;
-	return say(s, STEP_ERROR, "-ERR invalid command");
+	return session_reply(s, STEP_ERROR, "-ERR invalid command");
 }
 
 static enum step pop3_greet(struct session *s)
@@ -73,8 +56,8 @@ static enum step pop3_greet(struct session *s)
 		}
 	}
 	if (salt)
-		return say(s, STEP_NEXT, "+OK POP3 ready %s", salt);
-	return say(s, STEP_NEXT, "+OK POP3 ready");
+		return session_reply(s, STEP_NEXT, "+OK POP3 ready %s", salt);
+	return session_reply(s, STEP_NEXT, "+OK POP3 ready");
 }
 
 static enum step pop3_read_command(struct session *s, const char **name)
@@ -109,7 +92,7 @@ static const char *arg(struct session *s, size_t i)
 static void wipe(struct session *s)
 {
 	explicit_bzero(st(s)->store, s->conf->client_buffer + 1);
-	explicit_bzero(s->in.buf, s->in.start);
+	session_wipe_input(s);
 }
 
 /* "plain" in pop3_auth allows USER/PASS, AUTH PLAIN and AUTH LOGIN. */
@@ -155,12 +138,12 @@ static enum step pop3_capa(struct session *s)
 
 static enum step pop3_noop(struct session *s)
 {
-	return say(s, STEP_NEXT, "+OK");
+	return session_reply(s, STEP_NEXT, "+OK");
 }
 
 static enum step pop3_quit(struct session *s)
 {
-	say(s, STEP_CLOSE, "+OK");
+	session_reply(s, STEP_CLOSE, "+OK");
 	session_end(s, "logout", "client quit");
 	return STEP_CLOSE;
 }
@@ -173,7 +156,7 @@ static enum step pop3_user(struct session *s)
 		return invalid(s, "USER needs one argument");
 	snprintf(s->cred.user, sizeof s->cred.user, "%s", arg(s, 0));
 	st(s)->have_user = 1;
-	return say(s, STEP_NEXT, "+OK");
+	return session_reply(s, STEP_NEXT, "+OK");
 }
 
 /* The password is the rest of the line: spaces are part of it (as with
@@ -221,7 +204,7 @@ static enum step pop3_auth(struct session *s)
 		return invalid(s, "AUTH after USER");
 	if (nargs(s) == 0) {
 		sasl_list(s->conf, list, sizeof list, "\r\n");
-		return say(s, STEP_NEXT, "+OK methods supported:\r\n%s.", list);
+		return session_reply(s, STEP_NEXT, "+OK methods supported:\r\n%s.", list);
 	}
 	mech = sasl_mech_parse(arg(s, 0));
 	if (nargs(s) > 2 || !(mech & mechs(s->conf)))
@@ -256,7 +239,7 @@ static void pop3_auth_reply(struct session *s, enum auth_result r,
 	case AUTH_OK:
 		break;
 	case AUTH_FAILED:
-		say(s, STEP_NEXT, "-ERR %s",
+		session_reply(s, STEP_NEXT, "-ERR %s",
 		    text ? text : "[AUTH] Authentication failed.");
 		break;
 	case AUTH_TEMPFAIL:
@@ -271,18 +254,18 @@ static enum step pop3_sasl_trouble(struct session *s, enum sasl_trouble t,
 {
 	(void)why; /* logged by the exchange */
 	if (t == SASL_CANCELLED)
-		return say(s, STEP_ERROR, "-ERR authentication cancelled");
-	return say(s, STEP_ERROR, "-ERR invalid command");
+		return session_reply(s, STEP_ERROR, "-ERR authentication cancelled");
+	return session_reply(s, STEP_ERROR, "-ERR invalid command");
 }
 
 static void pop3_bye(struct session *s, const char *why)
 {
-	say(s, STEP_CLOSE, "-ERR %s", why);
+	session_reply(s, STEP_CLOSE, "-ERR %s", why);
 }
 
 static void pop3_too_long(struct session *s)
 {
-	say(s, STEP_CLOSE, "-ERR line too long");
+	session_reply(s, STEP_CLOSE, "-ERR line too long");
 }
 
 /* The backend's line after a command: +OK, or -ERR with its reason. */
@@ -307,14 +290,6 @@ static enum auth_result backend_says(struct session *s, int64_t deadline,
 	return AUTH_TEMPFAIL;
 }
 
-static int has_control(const char *v)
-{
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return 1;
-	return 0;
-}
-
 static enum auth_result pop3_backend_login(struct session *s, char *text,
                                            size_t size)
 {
@@ -325,7 +300,7 @@ static enum auth_result pop3_backend_login(struct session *s, char *text,
 	int n;
 
 	/* A CR or LF in a SASL-decoded name would start a second command. */
-	if (has_control(s->cred.user) || has_control(s->cred.pass)) {
+	if (!credentials_fit_a_line(&s->cred)) {
 		snprintf(text, size, "control characters in user or password");
 		return AUTH_FAILED;
 	}

@@ -162,6 +162,19 @@ int sasl_login_field(const char *b64, size_t len, char *out, size_t size,
 	return 0;
 }
 
+static int has_control(const char *v)
+{
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 1;
+	return 0;
+}
+
+int credentials_fit_a_line(const struct credentials *c)
+{
+	return !has_control(c->user) && !has_control(c->pass);
+}
+
 void credentials_clear(struct credentials *c)
 {
 	explicit_bzero(c->pass, sizeof c->pass);

@@ -54,6 +54,10 @@ int sasl_cram_md5(const char *b64, size_t len, struct credentials *c,
 int sasl_apop(const char *user, const char *digest, struct credentials *c,
               const char **why);
 
+/* 0 when user or password holds a control character: a CR or LF would
+ * start a second command in a line-based backend login. */
+int credentials_fit_a_line(const struct credentials *c);
+
 /* Wipe the secret before memory is reused or the process execs. */
 void credentials_clear(struct credentials *c);
 

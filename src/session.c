@@ -155,6 +155,31 @@ int session_getline(struct session *s, char **line, size_t *len,
 	return -1;
 }
 
+enum step session_reply(struct session *s, enum step next, const char *fmt,
+                        ...)
+{
+	char line[2048];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return session_client_gone(s, IO_ERROR);
+	if ((size_t)n > sizeof line - 3)
+		n = (int)sizeof line - 3;
+	memcpy(line + n, "\r\n", 2);
+	if (session_write(s, line, (size_t)n + 2) < 0)
+		return session_client_gone(s, IO_ERROR);
+	return next;
+}
+
+void session_wipe_input(struct session *s)
+{
+	explicit_bzero(s->in.buf, s->in.start);
+}
+
 void session_end(struct session *s, const char *result, const char *why)
 {
 	if (!s->end_why) {

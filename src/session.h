@@ -57,6 +57,14 @@ int session_printf(struct session *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int64_t session_deadline(const struct session *s);
 
+/* One reply line (CRLF added) for POP3 and SMTP; returns next, or
+ * STEP_CLOSE when the client is gone. */
+enum step session_reply(struct session *s, enum step next, const char *fmt,
+                        ...) __attribute__((format(printf, 3, 4)));
+
+/* Wipe what was read from the client so far: it may hold a password. */
+void session_wipe_input(struct session *s);
+
 /* The connection's APOP/CRAM-MD5 salt, made on first use; NULL if
  * server_name is too long for it. */
 const char *session_salt(struct session *s);

@@ -31,33 +31,16 @@ static int smtp_init(struct session *s)
 	return 0;
 }
 
-static enum step say(struct session *s, enum step next, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* One reply; a failed write ends the session whatever was planned. */
-static enum step say(struct session *s, enum step next, const char *fmt, ...)
-{
-	char line[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	if (session_printf(s, "%s\r\n", line) < 0)
-		return session_client_gone(s, IO_ERROR);
-	return next;
-}
-
 static enum step invalid(struct session *s, const char *why)
 {
 	logmsg(LOG_INFO, "event=invalid_command reason=\"%s\"", why);
-	return say(s, STEP_ERROR, "500 5.5.1 Invalid command");
+	return session_reply(s, STEP_ERROR, "500 5.5.1 Invalid command");
 }
 
 static enum step invalid_argument(struct session *s, const char *why)
 {
 	logmsg(LOG_INFO, "event=invalid_argument reason=\"%s\"", why);
-	return say(s, STEP_ERROR, "501 5.5.4 Invalid argument");
+	return session_reply(s, STEP_ERROR, "501 5.5.4 Invalid argument");
 }
 
 /* A client that talks before the greeting is a bot that does not wait for
@@ -75,7 +58,7 @@ static enum step greeting_delay(struct session *s)
 		logmsg(LOG_INFO, "event=early_talker bytes=%zu",
 		       lineio_pending(&s->in));
 		lineio_drop(&s->in);
-		if (say(s, STEP_NEXT, "503 5.5.0 Improper use of SMTP command "
+		if (session_reply(s, STEP_NEXT, "503 5.5.0 Improper use of SMTP command "
 		        "pipelining") != STEP_NEXT)
 			return STEP_CLOSE;
 		if (++s->errors >= (unsigned)s->conf->max_errors) {
@@ -92,7 +75,7 @@ static enum step smtp_greet(struct session *s)
 	if (s->conf->smtp_greeting_delay_ms > 0 &&
 	    greeting_delay(s) != STEP_NEXT)
 		return STEP_CLOSE;
-	return say(s, STEP_NEXT, "220 %s ESMTP ready", s->conf->server_name);
+	return session_reply(s, STEP_NEXT, "220 %s ESMTP ready", s->conf->server_name);
 }
 
 static enum step smtp_read_command(struct session *s, const char **name)
@@ -126,7 +109,7 @@ static const char *arg(struct session *s, size_t i)
 static void wipe(struct session *s)
 {
 	explicit_bzero(st(s)->store, s->conf->client_buffer + 1);
-	explicit_bzero(s->in.buf, s->in.start);
+	session_wipe_input(s);
 }
 
 static const unsigned auth_order[] = { SASL_PLAIN, SASL_LOGIN, SASL_CRAM_MD5, 0 };
@@ -166,7 +149,7 @@ static enum step smtp_helo(struct session *s)
 	ss->esmtp = strcasecmp(ss->cmd.name, "EHLO") == 0;
 	if (ss->esmtp)
 		return smtp_ehlo_reply(s);
-	return say(s, STEP_NEXT, "250 %s", s->conf->server_name);
+	return session_reply(s, STEP_NEXT, "250 %s", s->conf->server_name);
 }
 
 static enum step smtp_auth(struct session *s)
@@ -203,13 +186,13 @@ static enum step smtp_mail(struct session *s)
 
 	if (!(s->conf->auth & SASL_NONE)) {
 		logmsg(LOG_INFO, "event=rejected reason=\"MAIL before AUTH\"");
-		return say(s, STEP_ERROR, "530 5.7.1 Authentication required");
+		return session_reply(s, STEP_ERROR, "530 5.7.1 Authentication required");
 	}
 	if (ss->from[0])
-		return say(s, STEP_ERROR, "503 5.5.1 Bad sequence of commands");
+		return session_reply(s, STEP_ERROR, "503 5.5.1 Bad sequence of commands");
 	if (nargs(s) == 0 || keep_line(s, ss->from, sizeof ss->from) < 0)
 		return invalid_argument(s, "MAIL without a path, or too long");
-	return say(s, STEP_NEXT, "250 2.0.0 OK");
+	return session_reply(s, STEP_NEXT, "250 2.0.0 OK");
 }
 
 /* The address inside <>, or the argument after "TO:" without them. */
@@ -231,7 +214,7 @@ static enum step smtp_rcpt(struct session *s)
 	struct smtp_state *ss = st(s);
 
 	if (!ss->from[0])
-		return say(s, STEP_ERROR, "503 5.5.1 Bad sequence of commands");
+		return session_reply(s, STEP_ERROR, "503 5.5.1 Bad sequence of commands");
 	if (nargs(s) == 0 || keep_line(s, ss->to, sizeof ss->to) < 0)
 		return invalid_argument(s, "RCPT without a path, or too long");
 	recipient(s, ss->rcpt, sizeof ss->rcpt);
@@ -245,17 +228,17 @@ static enum step smtp_rcpt(struct session *s)
 static enum step smtp_rset(struct session *s)
 {
 	st(s)->from[0] = st(s)->to[0] = '\0';
-	return say(s, STEP_NEXT, "250 2.0.0 OK");
+	return session_reply(s, STEP_NEXT, "250 2.0.0 OK");
 }
 
 static enum step smtp_noop(struct session *s)
 {
-	return say(s, STEP_NEXT, "250 2.0.0 OK");
+	return session_reply(s, STEP_NEXT, "250 2.0.0 OK");
 }
 
 static enum step smtp_quit(struct session *s)
 {
-	say(s, STEP_CLOSE, "221 2.0.0 Bye");
+	session_reply(s, STEP_CLOSE, "221 2.0.0 Bye");
 	session_end(s, "logout", "client quit");
 	return STEP_CLOSE;
 }
@@ -304,12 +287,12 @@ static void smtp_auth_reply(struct session *s, enum auth_result r,
 		break;
 	case AUTH_FAILED:
 		if (text && is_reply(text))
-			say(s, STEP_NEXT, "%s", text);
+			session_reply(s, STEP_NEXT, "%s", text);
 		else if (s->cred.method && strcmp(s->cred.method, "none") == 0)
-			say(s, STEP_NEXT, "%s %s", code ? code : "550 5.7.1",
+			session_reply(s, STEP_NEXT, "%s %s", code ? code : "550 5.7.1",
 			    text ? text : "Recipient address rejected");
 		else
-			say(s, STEP_NEXT, "%s %s", code ? code : "535 5.7.0",
+			session_reply(s, STEP_NEXT, "%s %s", code ? code : "535 5.7.0",
 			    text ? text : "Authentication failed");
 		break;
 	case AUTH_TEMPFAIL:
@@ -326,18 +309,18 @@ static enum step smtp_sasl_trouble(struct session *s, enum sasl_trouble t,
 {
 	(void)why; /* logged by the exchange */
 	if (t == SASL_CANCELLED)
-		return say(s, STEP_ERROR, "501 5.0.0 Authentication cancelled");
-	return say(s, STEP_ERROR, "500 5.5.1 Invalid command");
+		return session_reply(s, STEP_ERROR, "501 5.0.0 Authentication cancelled");
+	return session_reply(s, STEP_ERROR, "500 5.5.1 Invalid command");
 }
 
 static void smtp_bye(struct session *s, const char *why)
 {
-	say(s, STEP_CLOSE, "421 4.7.0 %s %s", s->conf->server_name, why);
+	session_reply(s, STEP_CLOSE, "421 4.7.0 %s %s", s->conf->server_name, why);
 }
 
 static void smtp_too_long(struct session *s)
 {
-	say(s, STEP_CLOSE, "500 5.5.1 Line too long");
+	session_reply(s, STEP_CLOSE, "500 5.5.1 Line too long");
 }
 
 const struct protocol proto_smtp = {

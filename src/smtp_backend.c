@@ -132,14 +132,6 @@ static int auth_plain(struct talk *t)
 	return rc;
 }
 
-static int has_control(const char *v)
-{
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return 1;
-	return 0;
-}
-
 /* Greeting, EHLO/HELO, and XCLIENT with the client's HELO again. */
 static enum auth_result introduce(struct talk *t)
 {
@@ -206,7 +198,7 @@ enum auth_result smtp_backend_login(struct session *s, char *text,
 	int none = strcmp(s->cred.method, "none") == 0;
 	enum auth_result r;
 
-	if (has_control(s->cred.user) || has_control(s->cred.pass)) {
+	if (!credentials_fit_a_line(&s->cred)) {
 		snprintf(text, size, "control characters in user or password");
 		return AUTH_FAILED;
 	}
