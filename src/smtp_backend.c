@@ -1,6 +1,6 @@
-/* Logging in to an SMTP backend, in nginx's order: greeting; EHLO (or
- * HELO) with server_name; XCLIENT with the client's address and login when
- * the backend offers it, then the client's own HELO/EHLO again; then
+/* Logging in to an SMTP backend, in nginx's order: greeting; EHLO with
+ * server_name; XCLIENT with the client's address and login when the
+ * backend offers it, then the client's own HELO/EHLO again; then
  * AUTH PLAIN (proxy_smtp_auth), or the saved MAIL/RCPT (smtp_auth none). */
 #include "base64.h"
 #include "lineio.h"
@@ -132,7 +132,22 @@ static int auth_plain(struct talk *t)
 	return rc;
 }
 
-/* Greeting, EHLO/HELO, and XCLIENT with the client's HELO again. */
+/* EHLO or HELO as the client said it, with its name. */
+static enum auth_result client_helo(struct talk *t)
+{
+	struct smtp_state *ss = t->s->proto_state;
+
+	if (say(t, "%s %s\r\n", ss->esmtp ? "EHLO" : "HELO", ss->helo) < 0)
+		return AUTH_TEMPFAIL;
+	if (t->rep.code != 250)
+		return refused(t, "client HELO", AUTH_TEMPFAIL);
+	return AUTH_OK;
+}
+
+/* Greeting and EHLO/HELO. With XCLIENT: EHLO with server_name to learn
+ * whether the backend offers it, XCLIENT, then the client's HELO again,
+ * as nginx does. Without: the client's HELO name straight away, so the
+ * backend at least knows what the client called itself. */
 static enum auth_result introduce(struct talk *t)
 {
 	struct session *s = t->s;
@@ -146,6 +161,8 @@ static enum auth_result introduce(struct talk *t)
 	}
 	if (t->rep.code != 220)
 		return refused(t, "greeting", AUTH_TEMPFAIL);
+	if (!s->conf->xclient && ss->helo[0])
+		return client_helo(t);
 	if (say(t, "%s %s\r\n", ss->esmtp || s->conf->xclient ? "EHLO" : "HELO",
 	        s->conf->server_name) < 0)
 		return AUTH_TEMPFAIL;
@@ -157,19 +174,13 @@ static enum auth_result introduce(struct talk *t)
 		logmsg(LOG_WARNING, "event=no_xclient backend=%s reason=\"the "
 		       "backend does not offer XCLIENT; it sees postern's address\"",
 		       s->backend_name);
-		return AUTH_OK;
+	} else {
+		if (xclient(t) < 0)
+			return AUTH_TEMPFAIL;
+		if (t->rep.code != 220 && t->rep.code != 250)
+			return refused(t, "XCLIENT", AUTH_TEMPFAIL);
 	}
-	if (xclient(t) < 0)
-		return AUTH_TEMPFAIL;
-	if (t->rep.code != 220 && t->rep.code != 250)
-		return refused(t, "XCLIENT", AUTH_TEMPFAIL);
-	if (!ss->helo[0])
-		return AUTH_OK;
-	if (say(t, "%s %s\r\n", ss->esmtp ? "EHLO" : "HELO", ss->helo) < 0)
-		return AUTH_TEMPFAIL;
-	if (t->rep.code != 250)
-		return refused(t, "client HELO", AUTH_TEMPFAIL);
-	return AUTH_OK;
+	return ss->helo[0] ? client_helo(t) : AUTH_OK;
 }
 
 /* smtp_auth none: MAIL and RCPT as the client sent them; the backend's
