@@ -10,6 +10,19 @@
 
 struct server_conf;
 
+/* What TLS says about the client, as text for Auth-SSL-* headers. Filled
+ * by postern-tls; the lookups never see GnuTLS. */
+struct tls_info {
+	char protocol[32];         /* "TLSv1.3" */
+	char cipher[128];
+	char verify[160];          /* "SUCCESS", "FAILED:reason", "NONE" */
+	int verify_asked;          /* ssl_verify_client is not off */
+	int has_cert;
+	char subject[512], issuer[512];
+	char serial[80], fingerprint[80];
+	const char *cert;          /* PEM, for auth_http_pass_client_cert */
+};
+
 struct auth_request {
 	const char *method;       /* Auth-Method: "plain", ... */
 	const char *user;
@@ -24,6 +37,7 @@ struct auth_request {
 	const char *smtp_helo, *smtp_from, *smtp_to;
 	const char *map_key;      /* what auth_map looks up; NULL: user */
 	unsigned default_port;    /* for a map backend given without a port */
+	const struct tls_info *tls; /* NULL: plaintext client */
 };
 
 enum auth_status {

@@ -2,6 +2,7 @@
 #include "log.h"
 #include "proto.h"
 #include "sasl.h"
+#include "tls_priority.h"
 #include "units.h"
 
 #include <confuse.h>
@@ -42,6 +43,25 @@
 	X(TIME, smtp_greeting_delay, "0")                               \
 	X(BOOL, xclient, cfg_true)                                      \
 	X(BOOL, proxy_smtp_auth, cfg_false)                             \
+	X(BOOL, ssl, cfg_false)                                         \
+	X(STR, starttls, "off")                                         \
+	X(LIST, ssl_certificate, NULL)                                  \
+	X(LIST, ssl_certificate_key, NULL)                              \
+	X(STR, ssl_password_file, NULL)                                 \
+	X(LIST, ssl_protocols, "{TLSv1.2, TLSv1.3}")                    \
+	X(STR, ssl_ciphers, "HIGH:!aNULL:!MD5")                         \
+	X(STR, ssl_priority, NULL)                                      \
+	X(STR, ssl_dhparam, NULL)                                       \
+	X(STR, ssl_verify_client, "off")                                \
+	X(STR, ssl_client_certificate, NULL)                            \
+	X(STR, ssl_trusted_certificate, NULL)                           \
+	X(STR, ssl_crl, NULL)                                           \
+	X(INT, ssl_verify_depth, 1)                                     \
+	X(BOOL, ssl_session_tickets, cfg_true)                          \
+	X(LIST, ssl_session_ticket_key, NULL)                           \
+	X(TIME, ssl_session_timeout, "5m")                              \
+	X(BOOL, auth_http_pass_client_cert, cfg_false)                  \
+	X(STR, tls_program, LIBEXECDIR "/postern-tls")                  \
 	X(BOOL, proxy_pass_error_message, cfg_false)                    \
 	X(INT, max_errors, 5)                                           \
 	X(STR, relay_program, LIBEXECDIR "/postern-relay")              \
@@ -188,6 +208,7 @@ static int check_protocol(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/* "[address:]port", optionally followed by " ssl" as in nginx. */
 static int listen_port(const char *listen)
 {
 	const char *p = strrchr(listen, ':');
@@ -196,9 +217,49 @@ static int listen_port(const char *listen)
 
 	p = p ? p + 1 : listen;
 	v = strtol(p, &end, 10);
-	if (*p == '\0' || *end != '\0' || v < 1 || v > 65535)
+	if (*p == '\0' || v < 1 || v > 65535 ||
+	    (*end != '\0' && strcmp(end, " ssl") != 0))
 		return -1;
 	return (int)v;
+}
+
+static int listen_ssl(const char *listen)
+{
+	size_t n = strlen(listen);
+
+	return n > 4 && strcmp(listen + n - 4, " ssl") == 0;
+}
+
+static const char *const starttls_modes[] = { "off", "on", "only", NULL };
+static const char *const verify_modes[] = { "off", "on", "optional",
+                                            "optional_no_ca", NULL };
+
+static int word_index(const char *const *words, const char *w)
+{
+	for (int i = 0; words[i]; i++)
+		if (strcmp(words[i], w) == 0)
+			return i;
+	return -1;
+}
+
+static int check_starttls(cfg_t *cfg, cfg_opt_t *opt)
+{
+	if (word_index(starttls_modes, last_str(opt)) < 0) {
+		cfg_error(cfg, "starttls: want on, off or only, got \"%s\"",
+		          last_str(opt));
+		return -1;
+	}
+	return 0;
+}
+
+static int check_verify(cfg_t *cfg, cfg_opt_t *opt)
+{
+	if (word_index(verify_modes, last_str(opt)) < 0) {
+		cfg_error(cfg, "ssl_verify_client: want on, off, optional or "
+		          "optional_no_ca, got \"%s\"", last_str(opt));
+		return -1;
+	}
+	return 0;
 }
 
 static int check_listen(cfg_t *cfg, cfg_opt_t *opt)
@@ -241,6 +302,10 @@ static void set_validators(cfg_t *cfg, const char *prefix)
 	cfg_set_validate_func(cfg, path, check_header);
 	snprintf(path, sizeof path, "%slog_level", prefix);
 	cfg_set_validate_func(cfg, path, check_level);
+	snprintf(path, sizeof path, "%sstarttls", prefix);
+	cfg_set_validate_func(cfg, path, check_starttls);
+	snprintf(path, sizeof path, "%sssl_verify_client", prefix);
+	cfg_set_validate_func(cfg, path, check_verify);
 }
 
 /* The section's own value if set there, else the global one. */
@@ -389,6 +454,90 @@ static int check_lookup(const struct server_conf *s, cfg_t *top, char *err,
 	return -1;
 }
 
+/* A list directive into a fixed array. */
+static int take_list(cfg_t *sec, cfg_t *top, const char *name,
+                     const char **out, size_t max, size_t *n, char *err,
+                     size_t size)
+{
+	cfg_t *o = owner(sec, top, name);
+
+	*n = cfg_size(o, name);
+	if (*n > max) {
+		snprintf(err, size, "%s: server %s: at most %zu %s", top->filename,
+		         cfg_title(sec), max, name);
+		return -1;
+	}
+	for (size_t i = 0; i < *n; i++)
+		out[i] = cfg_getnstr(o, name, (unsigned)i);
+	return 0;
+}
+
+/* TLS settings are only read here; the certificates themselves are read
+ * by postern-tls, never by the plaintext front. */
+static int resolve_tls(cfg_t *sec, cfg_t *top, struct server_conf *s,
+                       char *err, size_t size)
+{
+	const char *protocols[8];
+	size_t nprotocols, nkeys;
+	char why[256];
+
+	s->ssl = cfg_getbool(owner(sec, top, "ssl"), "ssl") ||
+	         (cfg_getstr(sec, "listen") && listen_ssl(cfg_getstr(sec, "listen")));
+	s->starttls = word_index(starttls_modes, str_of(sec, top, "starttls"));
+	s->ssl_verify_client = word_index(verify_modes,
+	                                  str_of(sec, top, "ssl_verify_client"));
+	if (take_list(sec, top, "ssl_certificate", s->ssl_certificate,
+	              CERTS_MAX, &s->ssl_ncertificates, err, size) < 0 ||
+	    take_list(sec, top, "ssl_certificate_key", s->ssl_certificate_key,
+	              CERTS_MAX, &nkeys, err, size) < 0 ||
+	    take_list(sec, top, "ssl_session_ticket_key",
+	              s->ssl_session_ticket_key, CERTS_MAX,
+	              &s->ssl_nticket_keys, err, size) < 0 ||
+	    take_list(sec, top, "ssl_protocols", protocols, 8, &nprotocols, err,
+	              size) < 0)
+		return -1;
+	s->ssl_password_file = str_of(sec, top, "ssl_password_file");
+	s->ssl_dhparam = str_of(sec, top, "ssl_dhparam");
+	s->ssl_client_certificate = str_of(sec, top, "ssl_client_certificate");
+	s->ssl_trusted_certificate = str_of(sec, top, "ssl_trusted_certificate");
+	s->ssl_crl = str_of(sec, top, "ssl_crl");
+	s->ssl_verify_depth = (int)cfg_getint(owner(sec, top, "ssl_verify_depth"),
+	                                      "ssl_verify_depth");
+	s->ssl_session_tickets = cfg_getbool(owner(sec, top, "ssl_session_tickets"),
+	                                     "ssl_session_tickets");
+	s->ssl_session_timeout_ms = ms_of(sec, top, "ssl_session_timeout");
+	s->auth_http_pass_client_cert = cfg_getbool(
+		owner(sec, top, "auth_http_pass_client_cert"),
+		"auth_http_pass_client_cert");
+	s->tls_program = str_of(sec, top, "tls_program");
+	if (str_of(sec, top, "ssl_priority"))
+		snprintf(s->ssl_priority, sizeof s->ssl_priority, "%s",
+		         str_of(sec, top, "ssl_priority"));
+	else if (tls_priority(protocols, nprotocols,
+	                      str_of(sec, top, "ssl_ciphers"), s->ssl_priority,
+	                      sizeof s->ssl_priority, why, sizeof why) < 0) {
+		snprintf(err, size, "%s: server %s: %s", top->filename, s->name, why);
+		return -1;
+	}
+	if (!s->ssl && s->starttls == STARTTLS_OFF)
+		return 0;
+	if (s->ssl_ncertificates == 0 || s->ssl_ncertificates != nkeys) {
+		snprintf(err, size, "%s: server %s: TLS needs ssl_certificate and "
+		         "ssl_certificate_key, as many of one as of the other",
+		         top->filename, s->name);
+		return -1;
+	}
+	if (s->ssl_verify_client != VERIFY_OFF &&
+	    s->ssl_verify_client != VERIFY_OPTIONAL_NO_CA &&
+	    !s->ssl_client_certificate && !s->ssl_trusted_certificate) {
+		snprintf(err, size, "%s: server %s: ssl_verify_client needs "
+		         "ssl_client_certificate or ssl_trusted_certificate",
+		         top->filename, s->name);
+		return -1;
+	}
+	return 0;
+}
+
 static int resolve(cfg_t *sec, cfg_t *top, struct server_conf *s, char *err,
                    size_t size)
 {
@@ -434,7 +583,8 @@ static int resolve(cfg_t *sec, cfg_t *top, struct server_conf *s, char *err,
 	s->xclient = cfg_getbool(owner(sec, top, "xclient"), "xclient");
 	s->proxy_smtp_auth = cfg_getbool(owner(sec, top, "proxy_smtp_auth"),
 	                                 "proxy_smtp_auth");
-	if (check_lookup(s, top, err, size) < 0)
+	if (check_lookup(s, top, err, size) < 0 ||
+	    resolve_tls(sec, top, s, err, size) < 0)
 		return -1;
 	s->relay_program = str_of(sec, top, "relay_program");
 	s->error_log = str_of(sec, top, "error_log");

@@ -5,6 +5,7 @@
 #define POSTERN_CONF_H
 
 #include "addr.h"
+#include "tls_priority.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,11 @@
 struct protocol;
 
 #define CAPS_MAX 32
+#define CERTS_MAX 4
+
+enum starttls_mode { STARTTLS_OFF, STARTTLS_ON, STARTTLS_ONLY };
+enum verify_client { VERIFY_OFF, VERIFY_ON, VERIFY_OPTIONAL,
+                     VERIFY_OPTIONAL_NO_CA };
 
 struct auth_http_target {
 	struct addr addr;       /* TCP or AF_UNIX */
@@ -41,6 +47,27 @@ struct server_conf {
 	int64_t smtp_greeting_delay_ms;
 	int xclient;
 	int proxy_smtp_auth;
+
+	/* TLS (ngx_mail_ssl_module's directives). */
+	int ssl;                         /* implicit TLS on connect */
+	int starttls;                    /* enum starttls_mode */
+	const char *ssl_certificate[CERTS_MAX];
+	const char *ssl_certificate_key[CERTS_MAX];
+	size_t ssl_ncertificates;
+	const char *ssl_password_file;
+	char ssl_priority[TLS_PRIORITY_MAX];   /* GnuTLS priority string */
+	const char *ssl_dhparam;
+	int ssl_verify_client;           /* enum verify_client */
+	const char *ssl_client_certificate;
+	const char *ssl_trusted_certificate;
+	const char *ssl_crl;
+	int ssl_verify_depth;
+	int ssl_session_tickets;
+	const char *ssl_session_ticket_key[CERTS_MAX];
+	size_t ssl_nticket_keys;
+	int64_t ssl_session_timeout_ms;
+	int auth_http_pass_client_cert;
+	const char *tls_program;
 	int proxy_pass_error_message;
 	int max_errors;
 	const char *relay_program;

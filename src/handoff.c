@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,19 +34,23 @@ static int flush_leftovers(struct session *s, const char **why)
 	return 0;
 }
 
+/* The client at fd 3, the backend (if any) at fd 4. */
 static int place_fds(struct session *s, const char **why)
 {
 	int c = fcntl(s->in.fd, F_DUPFD_CLOEXEC, 10);
-	int b = fcntl(s->backend.fd, F_DUPFD_CLOEXEC, 10);
+	int b = s->backend.fd >= 0 ? fcntl(s->backend.fd, F_DUPFD_CLOEXEC, 10)
+	                           : -2;
+	int last = b == -2 ? RELAY_CLIENT_FD : RELAY_BACKEND_FD;
 	int null;
 
-	if (c < 0 || b < 0 || dup2(c, RELAY_CLIENT_FD) < 0 ||
-	    dup2(b, RELAY_BACKEND_FD) < 0) {
+	if (c < 0 || b == -1 || dup2(c, RELAY_CLIENT_FD) < 0 ||
+	    (b >= 0 && dup2(b, RELAY_BACKEND_FD) < 0)) {
 		*why = strerror(errno);
 		return -1;
 	}
 	close(c);
-	close(b);
+	if (b >= 0)
+		close(b);
 	if (s->inetd) {
 		null = open("/dev/null", O_RDWR);
 		if (null < 0) {
@@ -58,44 +63,87 @@ static int place_fds(struct session *s, const char **why)
 		if (null > 2)
 			close(null);
 	}
-	/* Nothing else is the relay's business, the log file included. */
-	close_range(RELAY_BACKEND_FD + 1, ~0U, 0);
+	/* Nothing else is the next program's business, the log file included. */
+	close_range((unsigned)last + 1, ~0U, 0);
 	return 0;
+}
+
+struct env {
+	char vars[16][600];
+	char *envp[17];
+	int n;
+};
+
+static void put(struct env *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void put(struct env *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e->n >= 16)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(e->vars[e->n], sizeof e->vars[0], fmt, ap);
+	va_end(ap);
+	e->envp[e->n] = e->vars[e->n];
+	e->envp[++e->n] = NULL;
+}
+
+/* What every next program needs to go on as the same session. */
+static void common_env(struct session *s, struct env *e)
+{
+	put(e, "POSTERN_SESSION=%s", s->id);
+	put(e, "POSTERN_STARTED_US=%lld", (long long)s->started_us_wall);
+	put(e, "POSTERN_BYTES_IN=%llu", (unsigned long long)s->in.total);
+	put(e, "POSTERN_BYTES_OUT=%llu", (unsigned long long)s->bytes_out);
+	put(e, "POSTERN_LOG=%s", s->conf->error_log);
+	put(e, "POSTERN_LOG_LEVEL=%d", s->conf->log_level);
+	put(e, "POSTERN_INETD=%d", s->inetd);
+}
+
+int handoff_tls(struct session *s, int starttls, const char **why)
+{
+	struct env e = { .n = 0 };
+	char *argv[] = { "postern-tls", NULL };
+
+	/* Whatever the client sent after STARTTLS was sent in the clear: it
+	 * is dropped, never run inside TLS (CVE-2011-0411, CVE-2014-3556). */
+	if (starttls && lineio_pending(&s->in))
+		logmsg(LOG_NOTICE, "event=starttls_injection dropped=%zu",
+		       lineio_pending(&s->in));
+	lineio_drop(&s->in);
+	credentials_clear(&s->cred);
+	common_env(s, &e);
+	put(&e, "POSTERN_TLS=%s", starttls ? "starttls" : "implicit");
+	put(&e, "POSTERN_SERVER=%s", s->conf->name);
+	put(&e, "POSTERN_CONFIG=%s", s->config_path);
+	put(&e, "POSTERN_ERRORS=%u", s->errors);
+	if (place_fds(s, why) < 0)
+		return -1;
+	execve(s->conf->tls_program, argv, e.envp);
+	*why = strerror(errno);
+	return -1;
 }
 
 int handoff_exec(struct session *s, const char **why)
 {
-	char env[12][300];
-	char *envp[13];
+	struct env e = { .n = 0 };
 	char *argv[] = { "postern-relay", NULL };
-	int n = 0;
 
 	if (flush_leftovers(s, why) < 0)
 		return -1;
 	credentials_clear(&s->cred);
-	snprintf(env[n++], sizeof env[0], "POSTERN_SESSION=%s", s->id);
-	snprintf(env[n++], sizeof env[0], "POSTERN_CLIENT=%s", s->client);
-	snprintf(env[n++], sizeof env[0], "POSTERN_USER=%s", s->user_shown);
-	snprintf(env[n++], sizeof env[0], "POSTERN_BACKEND=%s", s->backend_name);
-	snprintf(env[n++], sizeof env[0], "POSTERN_PROTOCOL=%s", s->proto->name);
-	snprintf(env[n++], sizeof env[0], "POSTERN_PROXY_TIMEOUT_MS=%lld",
-	         (long long)s->conf->proxy_timeout_ms);
-	snprintf(env[n++], sizeof env[0], "POSTERN_STARTED_US=%lld",
-	         (long long)s->started_us_wall);
-	snprintf(env[n++], sizeof env[0], "POSTERN_BYTES_IN=%llu",
-	         (unsigned long long)s->in.total);
-	snprintf(env[n++], sizeof env[0], "POSTERN_BYTES_OUT=%llu",
-	         (unsigned long long)s->bytes_out);
-	snprintf(env[n++], sizeof env[0], "POSTERN_LOG=%s", s->conf->error_log);
-	snprintf(env[n++], sizeof env[0], "POSTERN_LOG_LEVEL=%d",
-	         s->conf->log_level);
-	snprintf(env[n++], sizeof env[0], "POSTERN_INETD=%d", s->inetd);
-	for (int i = 0; i < n; i++)
-		envp[i] = env[i];
-	envp[n] = NULL;
+	common_env(s, &e);
+	put(&e, "POSTERN_CLIENT=%s", s->client);
+	put(&e, "POSTERN_USER=%s", s->user_shown);
+	put(&e, "POSTERN_BACKEND=%s", s->backend_name);
+	put(&e, "POSTERN_PROTOCOL=%s", s->proto->name);
+	put(&e, "POSTERN_PROXY_TIMEOUT_MS=%lld",
+	    (long long)s->conf->proxy_timeout_ms);
 	if (place_fds(s, why) < 0)
 		return -1;
-	execve(s->conf->relay_program, argv, envp);
+	execve(s->conf->relay_program, argv, e.envp);
 	*why = strerror(errno);
 	return -1;
 }

@@ -15,4 +15,11 @@ struct session;
 /* Returns only on failure, with *why set. */
 int handoff_exec(struct session *s, const char **why);
 
+/* Exec postern-tls to run the session over TLS: at once (implicit TLS) or
+ * after the protocol said yes to STARTTLS. Only the client socket (fd 3)
+ * and POSTERN_* variables cross, among them POSTERN_TLS=implicit|starttls,
+ * POSTERN_SERVER and POSTERN_CONFIG; buffered input is dropped. Returns
+ * only on failure, with *why set. */
+int handoff_tls(struct session *s, int starttls, const char **why);
+
 #endif

@@ -48,9 +48,11 @@ static void add_cap(char *buf, size_t size, const char *cap)
 	snprintf(buf + used, size - used, "%s%s", used ? " " : "", cap);
 }
 
-/* The configured list, then what postern itself does before login. */
-static void capabilities(const struct server_conf *c, char *buf, size_t size)
+/* The configured list, then what postern itself does before login; with
+ * starttls only and no TLS yet, LOGINDISABLED instead of any AUTH=. */
+static void capabilities(const struct session *s, char *buf, size_t size)
 {
+	const struct server_conf *c = s->conf;
 	static const unsigned mechs[] = { SASL_PLAIN, SASL_LOGIN, SASL_CRAM_MD5,
 	                                  0 };
 	char auth[32];
@@ -61,6 +63,12 @@ static void capabilities(const struct server_conf *c, char *buf, size_t size)
 	add_cap(buf, size, "ID");
 	add_cap(buf, size, "LITERAL+");
 	add_cap(buf, size, "SASL-IR");
+	if (session_can_starttls(s))
+		add_cap(buf, size, "STARTTLS");
+	if (session_needs_tls(s)) {
+		add_cap(buf, size, "LOGINDISABLED");
+		return;
+	}
 	for (int i = 0; mechs[i]; i++) {
 		if (!(c->auth & mechs[i]))
 			continue;
@@ -73,7 +81,7 @@ static enum step imap_greet(struct session *s)
 {
 	char caps[1024];
 
-	capabilities(s->conf, caps, sizeof caps);
+	capabilities(s, caps, sizeof caps);
 	if (session_printf(s, "* OK [CAPABILITY %s] %s IMAP4 ready\r\n", caps,
 	                   s->conf->server_name) < 0) {
 		session_end(s, "error", "write failed");
@@ -164,7 +172,7 @@ static enum step imap_capability(struct session *s)
 
 	if (nargs(s))
 		return reply(s, STEP_ERROR, "BAD CAPABILITY takes no arguments");
-	capabilities(s->conf, caps, sizeof caps);
+	capabilities(s, caps, sizeof caps);
 	if (session_printf(s, "* CAPABILITY %s\r\n", caps) < 0)
 		return session_client_gone(s, IO_ERROR);
 	return reply(s, STEP_NEXT, "OK CAPABILITY completed");
@@ -236,8 +244,28 @@ static void wipe_store(struct session *s)
 	explicit_bzero(st(s)->store, s->conf->client_buffer);
 }
 
+static enum step refuse_plaintext(struct session *s)
+{
+	wipe_store(s);
+	logmsg(LOG_INFO, "event=rejected reason=\"login before STARTTLS\"");
+	return reply(s, STEP_ERROR, "NO [PRIVACYREQUIRED] Log in after STARTTLS");
+}
+
+static enum step imap_starttls(struct session *s)
+{
+	if (nargs(s))
+		return reply(s, STEP_ERROR, "BAD STARTTLS takes no arguments");
+	if (!session_can_starttls(s))
+		return reply(s, STEP_ERROR, "BAD STARTTLS not available");
+	if (reply(s, STEP_NEXT, "OK Begin TLS negotiation now") != STEP_NEXT)
+		return STEP_CLOSE;
+	return STEP_STARTTLS;
+}
+
 static enum step imap_login(struct session *s)
 {
+	if (session_needs_tls(s))
+		return refuse_plaintext(s);
 	if (nargs(s) != 2)
 		return reply(s, STEP_ERROR, "BAD LOGIN needs a user and a password");
 	if (take_string(arg(s, 0), s->cred.user, sizeof s->cred.user) < 0 ||
@@ -260,6 +288,8 @@ static enum step imap_authenticate(struct session *s)
 	if (nargs(s) < 1 || nargs(s) > 2 || arg(s, 0)->type != IMAP_ATOM ||
 	    (nargs(s) == 2 && arg(s, 1)->type != IMAP_ATOM))
 		return reply(s, STEP_ERROR, "BAD Invalid AUTHENTICATE arguments");
+	if (session_needs_tls(s))
+		return refuse_plaintext(s);
 	mech = sasl_mech_parse(arg(s, 0)->s);
 	if (!(mech & s->conf->auth & proto_imap.auth_allowed))
 		return reply(s, STEP_ERROR,
@@ -284,6 +314,7 @@ static const struct command imap_commands[] = {
 	{ "LOGOUT", imap_logout },
 	{ "ID", imap_id },
 	{ "LOGIN", imap_login },
+	{ "STARTTLS", imap_starttls },
 	{ "AUTHENTICATE", imap_authenticate },
 	{ NULL, imap_unknown },
 };
@@ -335,4 +366,6 @@ const struct protocol proto_imap = {
 	.too_long = imap_too_long,
 	.sasl_trouble = imap_sasl_trouble,
 	.internal_error = "* BAD internal server error\r\n",
+	.no_cert = "* BAD No required SSL certificate was sent\r\n",
+	.cert_error = "* BAD SSL certificate error\r\n",
 };

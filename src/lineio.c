@@ -11,6 +11,7 @@
 int lineio_init(struct lineio *io, int fd, size_t size)
 {
 	io->fd = fd;
+	io->t = NULL;
 	io->size = size;
 	io->start = io->end = 0;
 	io->total = 0;
@@ -97,7 +98,9 @@ enum io_result lineio_fill(struct lineio *io, int64_t deadline)
 	if (io->end == io->size)
 		return IO_TOOLONG;
 	for (;;) {
-		ssize_t n = recv(io->fd, io->buf + io->end, io->size - io->end,
+		ssize_t n = io->t ? io->t->recv(io->t->ctx, io->buf + io->end,
+		                                io->size - io->end) :
+		            recv(io->fd, io->buf + io->end, io->size - io->end,
 		                 MSG_DONTWAIT);
 
 		if (n < 0 && errno == ENOTSOCK)
@@ -111,10 +114,35 @@ enum io_result lineio_fill(struct lineio *io, int64_t deadline)
 			return IO_EOF;
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			return IO_ERROR;
-		enum io_result r = io_wait(io->fd, POLLIN, deadline);
+		enum io_result r = io_wait(io->fd, io->t ? io->t->want(io->t->ctx)
+		                                         : POLLIN, deadline);
 		if (r != IO_OK)
 			return r;
 	}
+}
+
+enum io_result lineio_write_all(struct lineio *io, const void *data,
+                                size_t len, int64_t deadline)
+{
+	const char *p = data;
+
+	if (!io->t)
+		return io_write_all(io->fd, data, len, deadline);
+	while (len > 0) {
+		ssize_t n = io->t->send(io->t->ctx, p, len);
+
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return IO_ERROR;
+		enum io_result r = io_wait(io->fd, io->t->want(io->t->ctx), deadline);
+		if (r != IO_OK)
+			return r;
+	}
+	return IO_OK;
 }
 
 enum io_result lineio_getline(struct lineio *io, int64_t deadline,

@@ -15,8 +15,20 @@ enum io_result {
 	IO_TOOLONG = -4,
 };
 
+/* Another way to move bytes over the fd: TLS, in postern-tls. recv and
+ * send behave as recv(2) and send(2), failing with errno EAGAIN when the
+ * transport must wait; want() says for what (POLLIN or POLLOUT). The
+ * plaintext front never sets one. */
+struct transport {
+	ssize_t (*recv)(void *ctx, void *buf, size_t len);
+	ssize_t (*send)(void *ctx, const void *buf, size_t len);
+	short (*want)(void *ctx);
+	void *ctx;
+};
+
 struct lineio {
 	int fd;
+	const struct transport *t;  /* NULL: the socket itself */
 	char *buf;
 	size_t size;   /* capacity, fixed at init */
 	size_t start;  /* first unconsumed byte */
@@ -40,6 +52,10 @@ enum io_result lineio_fill(struct lineio *io, int64_t deadline);
  * pointer is valid until the next call on this lineio. */
 enum io_result lineio_getline(struct lineio *io, int64_t deadline,
                               char **line, size_t *len);
+
+/* Write all of data through io's transport (or its fd). */
+enum io_result lineio_write_all(struct lineio *io, const void *data,
+                                size_t len, int64_t deadline);
 
 /* Forget everything buffered: after STARTTLS, nothing sent in clear counts. */
 void lineio_drop(struct lineio *io);

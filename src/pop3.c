@@ -121,11 +121,19 @@ static enum step pop3_capa(struct session *s)
 	char out[2048], list[64];
 	size_t used;
 
+	/* As nginx: with starttls only and no TLS yet, no USER and no SASL. */
+	int plain_ok = !session_needs_tls(s);
+
 	used = (size_t)snprintf(out, sizeof out, "+OK Capability list follows\r\n");
 	for (size_t i = 0; i < s->conf->ncapabilities && used < sizeof out; i++)
-		used += (size_t)snprintf(out + used, sizeof out - used, "%s\r\n",
-		                         s->conf->capabilities[i]);
+		if (plain_ok || strcasecmp(s->conf->capabilities[i], "USER") != 0)
+			used += (size_t)snprintf(out + used, sizeof out - used,
+			                         "%s\r\n", s->conf->capabilities[i]);
+	if (session_can_starttls(s) && used < sizeof out)
+		used += (size_t)snprintf(out + used, sizeof out - used, "STLS\r\n");
 	sasl_list(s->conf, list, sizeof list, " ");
+	if (!plain_ok)
+		list[0] = '\0';
 	if (list[0] && used < sizeof out)
 		used += (size_t)snprintf(out + used, sizeof out - used,
 		                         "SASL %.*s\r\n", (int)strlen(list) - 1, list);
@@ -148,8 +156,19 @@ static enum step pop3_quit(struct session *s)
 	return STEP_CLOSE;
 }
 
+static enum step pop3_stls(struct session *s)
+{
+	if (st(s)->have_user || nargs(s) || !session_can_starttls(s))
+		return invalid(s, "STLS not available");
+	if (session_reply(s, STEP_NEXT, "+OK") != STEP_NEXT)
+		return STEP_CLOSE;
+	return STEP_STARTTLS;
+}
+
 static enum step pop3_user(struct session *s)
 {
+	if (session_needs_tls(s))
+		return invalid(s, "login before STLS");
 	if (st(s)->have_user || !(s->conf->auth & SASL_PLAIN))
 		return invalid(s, "USER not allowed now");
 	if (nargs(s) != 1 || strlen(arg(s, 0)) >= sizeof s->cred.user)
@@ -185,6 +204,8 @@ static enum step pop3_apop(struct session *s)
 	const char *why = NULL;
 	int rc;
 
+	if (session_needs_tls(s))
+		return invalid(s, "login before STLS");
 	if (st(s)->have_user || !(s->conf->auth & SASL_APOP) || nargs(s) != 2)
 		return invalid(s, "APOP not allowed or malformed");
 	rc = sasl_apop(arg(s, 0), arg(s, 1), &s->cred, &why);
@@ -200,6 +221,8 @@ static enum step pop3_auth(struct session *s)
 	unsigned mech;
 	enum step r;
 
+	if (session_needs_tls(s))
+		return invalid(s, "login before STLS");
 	if (st(s)->have_user)
 		return invalid(s, "AUTH after USER");
 	if (nargs(s) == 0) {
@@ -228,6 +251,7 @@ static const struct command pop3_commands[] = {
 	{ "AUTH", pop3_auth },
 	{ "NOOP", pop3_noop },
 	{ "QUIT", pop3_quit },
+	{ "STLS", pop3_stls },
 	{ NULL, pop3_unknown },
 };
 
@@ -349,4 +373,6 @@ const struct protocol proto_pop3 = {
 	.bye = pop3_bye,
 	.too_long = pop3_too_long,
 	.internal_error = "-ERR internal server error\r\n",
+	.no_cert = "-ERR No required SSL certificate was sent\r\n",
+	.cert_error = "-ERR SSL certificate error\r\n",
 };

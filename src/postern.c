@@ -1,6 +1,8 @@
 /* postern: the front of one mail connection. It takes the socket systemd or
  * inetd accepted, reads the config, runs greeting and login, and execs
- * postern-relay with the client and backend sockets. */
+ * postern-relay with the client and backend sockets. TLS, implicit or by
+ * STARTTLS, is postern-tls's work: the front execs it and never loads
+ * GnuTLS, so plaintext connections do not pay for it. */
 #include "conf.h"
 #include "handoff.h"
 #include "log.h"
@@ -160,19 +162,39 @@ static int test_config(const struct options *o)
 	return EXIT_DONE;
 }
 
+/* The protocol said yes to STARTTLS: postern-tls goes on from here. */
+static enum step exec_tls(struct session *s)
+{
+	const char *why = NULL;
+
+	handoff_tls(s, 1, &why);
+	logmsg(LOG_ERR, "event=tls_failed program=%s reason=\"%s\"",
+	       s->conf->tls_program, why);
+	session_end(s, "error", "cannot start TLS");
+	return STEP_CLOSE;
+}
+
 static int serve(struct session *s)
 {
 	const char *why = NULL;
 
-	logmsg(LOG_INFO, "event=connect client=%s server=%s protocol=%s",
-	       s->client, s->conf->name, s->proto->name);
+	logmsg(LOG_INFO, "event=connect client=%s server=%s protocol=%s tls=%s",
+	       s->client, s->conf->name, s->proto->name,
+	       s->conf->ssl ? "implicit" : "no");
+	if (s->conf->ssl) {
+		handoff_tls(s, 0, &why);
+		logmsg(LOG_ERR, "event=tls_failed program=%s reason=\"%s\"",
+		       s->conf->tls_program, why);
+		return EXIT_TEMPORARY;
+	}
+	s->starttls = exec_tls;
 	if (s->proto->init(s) < 0) {
 		session_write(s, s->proto->internal_error,
 		              strlen(s->proto->internal_error));
 		logmsg(LOG_ERR, "event=internal_error reason=\"out of memory\"");
 		return EXIT_TEMPORARY;
 	}
-	if (!session_run(s))
+	if (!session_run(s, 1))
 		return EXIT_DONE;
 	handoff_exec(s, &why);
 	/* The client already saw its login succeed; all we can do is log. */
@@ -226,6 +248,7 @@ int main(int argc, char **argv)
 		return EXIT_TEMPORARY;
 	}
 	log_set_session(s.id);
+	s.config_path = o.config;
 	rc = serve(&s);
 	session_free(&s);
 	conf_free(&c);

@@ -24,6 +24,7 @@ enum step {
 	STEP_CLOSE,   /* the reply was sent; end the session */
 	STEP_ERROR,   /* a protocol error was answered; count it */
 	STEP_HANDOFF, /* logged in to the backend: exec the relay */
+	STEP_STARTTLS,/* the client was told to start TLS: do it */
 };
 
 struct command {
@@ -70,6 +71,8 @@ struct protocol {
 	void (*too_long)(struct session *s);
 
 	const char *internal_error;
+	/* Instead of a greeting when ssl_verify_client refuses the client. */
+	const char *no_cert, *cert_error;
 };
 
 extern const struct protocol proto_imap, proto_pop3, proto_smtp;

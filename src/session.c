@@ -83,8 +83,8 @@ int64_t session_deadline(const struct session *s)
 
 int session_write(struct session *s, const char *data, size_t len)
 {
-	enum io_result r = io_write_all(s->in.fd, data, len,
-	                                session_deadline(s));
+	enum io_result r = lineio_write_all(&s->in, data, len,
+	                                    session_deadline(s));
 
 	if (r != IO_OK) {
 		logmsg(LOG_INFO, "event=write_failed reason=\"%s\"",
@@ -292,6 +292,7 @@ static enum step login(struct session *s)
 		.client_ip = s->client_ip,
 		.salt = s->cred.salted ? s->salt : NULL,
 		.default_port = s->proto->ports[0],
+		.tls = s->tls ? s->tls_info : NULL,
 	};
 	enum step st;
 
@@ -368,9 +369,19 @@ static enum step dispatch(struct session *s, const char *name)
 	return c->handler(s);
 }
 
-int session_run(struct session *s)
+int session_can_starttls(const struct session *s)
 {
-	enum step st = s->proto->greet(s);
+	return !s->tls && s->starttls && s->conf->starttls != STARTTLS_OFF;
+}
+
+int session_needs_tls(const struct session *s)
+{
+	return !s->tls && s->conf->starttls == STARTTLS_ONLY;
+}
+
+int session_run(struct session *s, int greet)
+{
+	enum step st = greet ? s->proto->greet(s) : STEP_NEXT;
 
 	if (st == STEP_NEXT)
 		session_set_state(s, ST_AUTH);
@@ -380,6 +391,8 @@ int session_run(struct session *s)
 		st = s->proto->read_command(s, &name);
 		if (st == STEP_NEXT)
 			st = dispatch(s, name);
+		if (st == STEP_STARTTLS)
+			st = s->starttls(s);
 		if (st == STEP_LOGIN)
 			st = login(s);
 		if (st == STEP_HANDOFF) {

@@ -44,6 +44,13 @@ struct session {
 	const char *end_why;
 
 	void *proto_state;           /* owned by the protocol */
+
+	int tls;                     /* the client side is TLS now */
+	struct tls_info *tls_info;   /* set with tls */
+	/* What STARTTLS does: the front execs postern-tls; NULL where TLS
+	 * cannot start (already on, or not configured). */
+	enum step (*starttls)(struct session *s);
+	const char *config_path;     /* for postern-tls */
 };
 
 int session_init(struct session *s, const struct server_conf *c, int fd,
@@ -78,9 +85,15 @@ enum step session_client_gone(struct session *s, enum io_result r);
 int session_getline(struct session *s, char **line, size_t *len,
                     enum step *st);
 
-/* Run greeting and login. 1: the backend is logged in, hand off to the
+/* Run greeting (unless greet is 0: TLS started by STARTTLS goes on
+ * without one) and login. 1: the backend is logged in, hand off to the
  * relay; 0: the session is over (already logged and answered). */
-int session_run(struct session *s);
+int session_run(struct session *s, int greet);
+
+/* STARTTLS may be offered now: configured, and not on yet. */
+int session_can_starttls(const struct session *s);
+/* Logins must wait for TLS (starttls only). */
+int session_needs_tls(const struct session *s);
 
 /* Record why a session that never reaches the relay ends; the first call
  * wins. session_run logs it as the closing line. */

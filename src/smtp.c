@@ -119,18 +119,22 @@ static enum step smtp_ehlo_reply(struct session *s)
 	const struct server_conf *c = s->conf;
 	char out[4096], auth[64] = "";
 	size_t used, n = c->ncapabilities;
+	const char *tls = session_can_starttls(s) ? "STARTTLS" : NULL;
 
-	for (int i = 0; auth_order[i]; i++)
+	for (int i = 0; auth_order[i] && !session_needs_tls(s); i++)
 		if (c->auth & auth_order[i])
 			snprintf(auth + strlen(auth), sizeof auth - strlen(auth),
 			         " %s", sasl_mech_name(auth_order[i]));
 	used = (size_t)snprintf(out, sizeof out, "250%c%s\r\n",
-	                        n || auth[0] ? '-' : ' ', c->server_name);
+	                        n || tls || auth[0] ? '-' : ' ', c->server_name);
 	for (size_t i = 0; i < n && used < sizeof out; i++)
 		used += (size_t)snprintf(out + used, sizeof out - used,
 		                         "250%c%s\r\n",
-		                         i + 1 < n || auth[0] ? '-' : ' ',
+		                         i + 1 < n || tls || auth[0] ? '-' : ' ',
 		                         c->capabilities[i]);
+	if (tls && used < sizeof out)
+		used += (size_t)snprintf(out + used, sizeof out - used,
+		                         "250%cSTARTTLS\r\n", auth[0] ? '-' : ' ');
 	if (auth[0] && used < sizeof out)
 		used += (size_t)snprintf(out + used, sizeof out - used,
 		                         "250 AUTH%s\r\n", auth);
@@ -157,6 +161,8 @@ static enum step smtp_auth(struct session *s)
 	unsigned mech;
 	enum step r;
 
+	if (session_needs_tls(s))
+		return invalid(s, "AUTH before STARTTLS");
 	if (nargs(s) == 0)
 		return invalid_argument(s, "AUTH needs a mechanism");
 	mech = sasl_mech_parse(arg(s, 0));
@@ -225,6 +231,20 @@ static enum step smtp_rcpt(struct session *s)
 	return STEP_LOGIN;
 }
 
+/* RFC 3207: everything learnt before TLS is forgotten, HELO included. */
+static enum step smtp_starttls(struct session *s)
+{
+	struct smtp_state *ss = st(s);
+
+	if (nargs(s) || !session_can_starttls(s))
+		return invalid(s, "STARTTLS not available");
+	if (session_reply(s, STEP_NEXT, "220 2.0.0 Start TLS") != STEP_NEXT)
+		return STEP_CLOSE;
+	ss->helo[0] = ss->from[0] = ss->to[0] = ss->rcpt[0] = '\0';
+	ss->esmtp = 0;
+	return STEP_STARTTLS;
+}
+
 static enum step smtp_rset(struct session *s)
 {
 	st(s)->from[0] = st(s)->to[0] = '\0';
@@ -257,6 +277,7 @@ static const struct command smtp_commands[] = {
 	{ "RSET", smtp_rset },
 	{ "NOOP", smtp_noop },
 	{ "QUIT", smtp_quit },
+	{ "STARTTLS", smtp_starttls },
 	{ NULL, smtp_unknown },
 };
 
@@ -339,4 +360,6 @@ const struct protocol proto_smtp = {
 	.bye = smtp_bye,
 	.too_long = smtp_too_long,
 	.internal_error = "451 4.3.2 Internal server error\r\n",
+	.no_cert = "421 4.7.1 No required SSL certificate was sent\r\n",
+	.cert_error = "421 4.7.1 SSL certificate error\r\n",
 };
