@@ -38,6 +38,7 @@ struct auth_request {
 	const char *map_key;      /* what auth_map looks up; NULL: user */
 	unsigned default_port;    /* for a map backend given without a port */
 	const struct tls_info *tls; /* NULL: plaintext client */
+	int pass_client_cert;     /* auth_http_pass_client_cert */
 };
 
 enum auth_status {

@@ -66,6 +66,46 @@ static int has_ctl(const char *v)
 	return 0;
 }
 
+/* As nginx: Auth-SSL, protocol and cipher always; Verify when asked for;
+ * the certificate's names, serial and fingerprint when there is one;
+ * the PEM itself only with auth_http_pass_client_cert. Values that could
+ * hold spaces or line ends are percent-encoded like Auth-User. */
+static void put_escaped(struct out *o, const char *name, const char *v)
+{
+	char esc[3 * 1024 + 1];
+
+	if (auth_http_escape(v, esc, sizeof esc) < 0) {
+		o->overflow = 1;
+		return;
+	}
+	put(o, "%s: %s\r\n", name, esc);
+}
+
+static void put_tls(struct out *o, const struct tls_info *t, int pass_cert)
+{
+	put(o, "Auth-SSL: on\r\n");
+	put(o, "Auth-SSL-Protocol: %s\r\n", t->protocol);
+	put(o, "Auth-SSL-Cipher: %s\r\n", t->cipher);
+	if (t->verify_asked)
+		put_escaped(o, "Auth-SSL-Verify", t->verify);
+	if (!t->has_cert)
+		return;
+	put_escaped(o, "Auth-SSL-Subject", t->subject);
+	put_escaped(o, "Auth-SSL-Issuer", t->issuer);
+	put(o, "Auth-SSL-Serial: %s\r\n", t->serial);
+	put(o, "Auth-SSL-Fingerprint: %s\r\n", t->fingerprint);
+	if (pass_cert && t->cert) {
+		size_t n = strlen(t->cert) * 3 + 1;
+		char *esc = malloc(n);
+
+		if (!esc || auth_http_escape(t->cert, esc, n) < 0)
+			o->overflow = 1;
+		else
+			put(o, "Auth-SSL-Cert: %s\r\n", esc);
+		free(esc);
+	}
+}
+
 ssize_t auth_http_build(char *buf, size_t size,
                         const struct auth_http_target *t, const char *headers,
                         const struct auth_request *req)
@@ -97,6 +137,8 @@ ssize_t auth_http_build(char *buf, size_t size,
 		put(&o, "Auth-SMTP-From: %s\r\n", req->smtp_from ? req->smtp_from : "");
 		put(&o, "Auth-SMTP-To: %s\r\n", req->smtp_to ? req->smtp_to : "");
 	}
+	if (req->tls)
+		put_tls(&o, req->tls, req->pass_client_cert);
 	put(&o, "%s\r\n", headers ? headers : "");
 	if (o.overflow) {
 		explicit_bzero(buf, size);
@@ -256,7 +298,7 @@ static int exchange(const struct server_conf *c, const char *req, size_t len,
 void auth_http_query(const struct server_conf *c,
                      const struct auth_request *req, struct auth_reply *rep)
 {
-	char request[8192], response[AUTH_HTTP_RESPONSE_MAX + 1];
+	char request[16384], response[AUTH_HTTP_RESPONSE_MAX + 1];
 	ssize_t n = auth_http_build(request, sizeof request,
 	                            &c->auth_http_target, c->auth_http_headers,
 	                            req);

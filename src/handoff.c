@@ -11,7 +11,7 @@
 
 /* Bytes already read past the login exchange belong to the other side:
  * the client's pipelined commands, the backend's first untagged data. */
-static int flush_leftovers(struct session *s, const char **why)
+int handoff_flush_leftovers(struct session *s, const char **why)
 {
 	int64_t deadline = session_deadline(s);
 	struct lineio *c = &s->in, *b = &s->backend;
@@ -23,8 +23,8 @@ static int flush_leftovers(struct session *s, const char **why)
 		return -1;
 	}
 	if (lineio_pending(b) &&
-	    io_write_all(c->fd, b->buf + b->start, lineio_pending(b),
-	                 deadline) != IO_OK) {
+	    lineio_write_all(c, b->buf + b->start, lineio_pending(b),
+	                     deadline) != IO_OK) {
 		*why = "passing early backend bytes to the client";
 		return -1;
 	}
@@ -131,7 +131,7 @@ int handoff_exec(struct session *s, const char **why)
 	struct env e = { .n = 0 };
 	char *argv[] = { "postern-relay", NULL };
 
-	if (flush_leftovers(s, why) < 0)
+	if (handoff_flush_leftovers(s, why) < 0)
 		return -1;
 	credentials_clear(&s->cred);
 	common_env(s, &e);

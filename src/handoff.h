@@ -12,6 +12,10 @@ struct session;
 #define RELAY_CLIENT_FD 3
 #define RELAY_BACKEND_FD 4
 
+/* Bytes read past the login belong to the other side: the client's
+ * pipelined commands, the backend's first data. -1 with *why on failure. */
+int handoff_flush_leftovers(struct session *s, const char **why);
+
 /* Returns only on failure, with *why set. */
 int handoff_exec(struct session *s, const char **why);
 

@@ -23,6 +23,8 @@ struct transport {
 	ssize_t (*recv)(void *ctx, void *buf, size_t len);
 	ssize_t (*send)(void *ctx, const void *buf, size_t len);
 	short (*want)(void *ctx);
+	/* The end of the transport's own stream (close_notify). */
+	void (*bye)(void *ctx, int64_t deadline);
 	void *ctx;
 };
 

@@ -293,6 +293,7 @@ static enum step login(struct session *s)
 		.salt = s->cred.salted ? s->salt : NULL,
 		.default_port = s->proto->ports[0],
 		.tls = s->tls ? s->tls_info : NULL,
+		.pass_client_cert = s->conf->auth_http_pass_client_cert,
 	};
 	enum step st;
 
@@ -352,6 +353,8 @@ static void linger(struct session *s)
 	char sink[4096];
 	ssize_t n;
 
+	if (s->in.t)
+		s->in.t->bye(s->in.t->ctx, deadline);
 	shutdown(s->in.fd, SHUT_WR);
 	while (io_wait(s->in.fd, POLLIN, deadline) == IO_OK) {
 		n = recv(s->in.fd, sink, sizeof sink, MSG_DONTWAIT);

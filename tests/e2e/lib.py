@@ -21,6 +21,7 @@ BUILDDIR = os.environ.get("POSTERN_BUILDDIR",
 SRCDIR = os.environ.get("POSTERN_SRCDIR", BUILDDIR)
 POSTERN = os.path.join(BUILDDIR, "src", "postern")
 RELAY = os.path.join(BUILDDIR, "src", "postern-relay")
+TLS = os.path.join(BUILDDIR, "src", "postern-tls")
 
 USERS = {
     "alice": "wonderland",
@@ -194,6 +195,53 @@ server {name} {{
 """
 
 
+class Certs:
+    """A CA, a server certificate for postern.test/localhost/127.0.0.1, a
+    client certificate from the CA, and one from a CA nobody trusts; all
+    made by certtool."""
+
+    def __init__(self, tmp):
+        self.dir = tmp("certs")
+        os.makedirs(self.dir, exist_ok=True)
+        self.ca, self.ca_key = self._make("ca", "cn = postern test CA\nca\ncert_signing_key\n")
+        self.server, self.server_key = self._make(
+            "server", "cn = postern.test\ndns_name = postern.test\n"
+            "dns_name = localhost\nip_address = 127.0.0.1\ntls_www_server\n"
+            "encryption_key\nsigning_key\n", self.ca, self.ca_key)
+        self.client, self.client_key = self._make(
+            "client", "cn = alice\nemail = alice@example.org\n"
+            "tls_www_client\nsigning_key\n", self.ca, self.ca_key)
+        rogue_ca, rogue_key = self._make("rogue-ca", "cn = rogue CA\nca\ncert_signing_key\n")
+        self.rogue, self.rogue_key = self._make(
+            "rogue", "cn = mallory\ntls_www_client\nsigning_key\n", rogue_ca, rogue_key)
+
+    def _make(self, name, template, ca=None, ca_key=None):
+        key, cert = self.path(name + ".key"), self.path(name + ".pem")
+        tpl = self.path(name + ".tpl")
+        with open(tpl, "w") as f:
+            f.write(template + "expiration_days = 30\nserial = %d\n" % (time.time_ns() % 10**9))
+        subprocess.run(["certtool", "--generate-privkey", "--key-type", "ecdsa",
+                        "--outfile", key], check=True, capture_output=True)
+        args = ["certtool", "--load-privkey", key, "--template", tpl, "--outfile", cert]
+        if ca:
+            args += ["--generate-certificate", "--load-ca-certificate", ca,
+                     "--load-ca-privkey", ca_key]
+        else:
+            args += ["--generate-self-signed"]
+        subprocess.run(args, check=True, capture_output=True)
+        return cert, key
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def conf(self, **extra):
+        """ssl_* directives for a server section."""
+        lines = ['ssl_certificate = {"%s"}' % self.server,
+                 'ssl_certificate_key = {"%s"}' % self.server_key]
+        lines += ['%s = %s' % kv for kv in extra.items()]
+        return "\n".join(lines) + "\n"
+
+
 class Postfix:
     """A real Postfix as an ordinary process: smtpd on a loopback port,
     trusting postern's XCLIENT, checking AUTH against Dovecot, delivering
@@ -298,8 +346,9 @@ class Postern:
         if raw_conf is None:
             raw_conf = (
                 'error_log = "%s"\nlog_level = "debug"\nrelay_program = "%s"\n'
+                'tls_program = "%s"\n'
                 'auth_map = "%s"\nserver_name = "postern.test"\n'
-                % (self.log, RELAY, self.map)
+                % (self.log, RELAY, TLS, self.map)
                 + global_conf
                 + DEFAULT_SERVER.format(port=self.port, extra=server_conf,
                                         name=name, protocol=protocol))

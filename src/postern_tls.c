@@ -1,0 +1,155 @@
+/* postern-tls: the same session as postern's, over TLS. The front execs
+ * it with the client socket on fd 3, for implicit TLS at once or after
+ * STARTTLS; it does the handshake, runs greeting (implicit TLS only) and
+ * login with the session code, and then relays in-process: the relay
+ * must decrypt, so there is no exec into postern-relay. The only program
+ * that links GnuTLS. */
+#include "conf.h"
+#include "handoff.h"
+#include "log.h"
+#include "log_journal.h"
+#include "proto.h"
+#include "session.h"
+#include "tls.h"
+#include "tls_relay.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+enum { EXIT_DONE = 0, EXIT_USAGE = 100, EXIT_TEMPORARY = 111 };
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+static long long env_num(const char *name)
+{
+	return strtoll(env_or(name, "0"), NULL, 10);
+}
+
+/* Go on as the session the front began: same id, clock and counters. */
+static void continue_session(struct session *s)
+{
+	struct timeval tv;
+	long long started = env_num("POSTERN_STARTED_US"), now;
+
+	snprintf(s->id, sizeof s->id, "%s", env_or("POSTERN_SESSION", s->id));
+	gettimeofday(&tv, NULL);
+	now = (long long)tv.tv_sec * 1000000 + tv.tv_usec;
+	if (started > 0 && started <= now) {
+		s->started_us_wall = started;
+		s->started_ms -= (now - started) / 1000;
+	}
+	s->in.total = (uint64_t)env_num("POSTERN_BYTES_IN");
+	s->bytes_out = (uint64_t)env_num("POSTERN_BYTES_OUT");
+	s->errors = (unsigned)env_num("POSTERN_ERRORS");
+}
+
+/* ssl_verify_client turned the client away: the protocol's words, as
+ * nginx sends them in place of the greeting. */
+static void refuse_cert(struct session *s, const struct tls *t)
+{
+	const char *text = t->info.has_cert ? s->proto->cert_error
+	                                    : s->proto->no_cert;
+
+	logmsg(LOG_NOTICE, "event=client_cert_refused verify=\"%s\" "
+	       "subject=\"%s\"", t->info.verify, t->info.subject);
+	session_write(s, text, strlen(text));
+	session_end(s, "error", "client certificate refused");
+}
+
+static int serve(struct session *s, struct tls *t, int starttls)
+{
+	char why[512];
+
+	if (tls_setup(t, s->conf, s->in.fd, s->proto->name, why,
+	              sizeof why) < 0) {
+		logmsg(LOG_ERR, "event=tls_error reason=\"%s\"", why);
+		if (!starttls)
+			return EXIT_TEMPORARY;
+		/* The client was told to go ahead: it gets a closed socket. */
+		return EXIT_TEMPORARY;
+	}
+	if (tls_handshake(t, s->conf, session_deadline(s), why, sizeof why) < 0) {
+		logmsg(LOG_INFO, "event=tls_handshake result=fail reason=\"%s\"",
+		       why);
+		return EXIT_DONE;
+	}
+	logmsg(LOG_INFO, "event=tls_handshake result=ok mode=%s protocol=%s "
+	       "cipher=%s resumed=%s verify=\"%s\"", starttls ? "starttls" :
+	       "implicit", t->info.protocol, t->info.cipher,
+	       t->resumed ? "yes" : "no",
+	       t->info.verify_asked ? t->info.verify : "off");
+	s->in.t = &t->transport;
+	s->tls = 1;
+	s->tls_info = &t->info;
+	if (t->cert_refused) {
+		refuse_cert(s, t);
+		tls_bye(t, session_deadline(s));
+		return EXIT_DONE;
+	}
+	if (s->proto->init(s) < 0) {
+		session_write(s, s->proto->internal_error,
+		              strlen(s->proto->internal_error));
+		return EXIT_TEMPORARY;
+	}
+	if (session_run(s, !starttls))
+		tls_relay(s, t);
+	return EXIT_DONE;
+}
+
+int main(void)
+{
+	const struct server_conf *sc;
+	int inetd = (int)env_num("POSTERN_INETD");
+	int starttls = strcmp(env_or("POSTERN_TLS", ""), "starttls") == 0;
+	struct tls t = { 0 };
+	struct session s;
+	struct conf c;
+	char err[512];
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	log_journal_enable();
+	log_open("postern-tls", env_or("POSTERN_LOG", "auto"), LOG_INFO, inetd);
+	log_set_session(env_or("POSTERN_SESSION", ""));
+	if (fcntl(RELAY_CLIENT_FD, F_GETFD) < 0) {
+		logmsg(LOG_ERR, "event=usage reason=\"fd 3 must be the client "
+		                "socket; postern starts postern-tls\"");
+		return EXIT_USAGE;
+	}
+	if (conf_load(env_or("POSTERN_CONFIG", ""), &c, err, sizeof err) < 0) {
+		logmsg(LOG_ERR, "event=startup_error what=configuration "
+		       "reason=\"%s\"", err);
+		return EXIT_USAGE;
+	}
+	sc = conf_by_name(&c, env_or("POSTERN_SERVER", ""));
+	if (!sc) {
+		logmsg(LOG_ERR, "event=startup_error what=\"server selection\" "
+		       "reason=\"no server section %s\"",
+		       env_or("POSTERN_SERVER", "(unset)"));
+		conf_free(&c);
+		return EXIT_USAGE;
+	}
+	log_open("postern-tls", sc->error_log, sc->log_level, inetd);
+	fcntl(RELAY_CLIENT_FD, F_SETFL,
+	      fcntl(RELAY_CLIENT_FD, F_GETFL) | O_NONBLOCK);
+	if (session_init(&s, sc, RELAY_CLIENT_FD, inetd) < 0) {
+		conf_free(&c);
+		return EXIT_TEMPORARY;
+	}
+	continue_session(&s);
+	rc = serve(&s, &t, starttls);
+	session_free(&s);
+	tls_free(&t);
+	conf_free(&c);
+	return rc;
+}

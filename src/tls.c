@@ -1,0 +1,365 @@
+#include "tls.h"
+#include "clock.h"
+#include "log.h"
+
+#include <errno.h>
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static ssize_t tls_recv(void *ctx, void *buf, size_t len)
+{
+	struct tls *t = ctx;
+	ssize_t n = gnutls_record_recv(t->session, buf, len);
+
+	if (n >= 0)
+		return n;
+	if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+		errno = EAGAIN;
+	else if (n == GNUTLS_E_PREMATURE_TERMINATION)
+		return 0; /* a close without close_notify is still a close */
+	else
+		errno = EPROTO;
+	return -1;
+}
+
+static ssize_t tls_send(void *ctx, const void *buf, size_t len)
+{
+	struct tls *t = ctx;
+	ssize_t n = gnutls_record_send(t->session, buf, len);
+
+	if (n >= 0)
+		return n;
+	errno = n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED ? EAGAIN : EPIPE;
+	return -1;
+}
+
+static short tls_want(void *ctx)
+{
+	struct tls *t = ctx;
+
+	return gnutls_record_get_direction(t->session) ? POLLOUT : POLLIN;
+}
+
+static int fail(char *why, size_t size, const char *what, int rc)
+{
+	snprintf(why, size, "%s: %s", what, gnutls_strerror(rc));
+	return -1;
+}
+
+/* nginx's ssl_password_file: one passphrase per line, tried in turn. */
+static int load_key_pair(struct tls *t, const char *cert, const char *key,
+                         const char *password_file, char *why, size_t size)
+{
+	gnutls_datum_t pw = { NULL, 0 };
+	char *line, *save = NULL;
+	int rc;
+
+	if (!password_file) {
+		rc = gnutls_certificate_set_x509_key_file2(t->cred, cert, key,
+		                                           GNUTLS_X509_FMT_PEM,
+		                                           NULL, 0);
+		return rc < 0 ? fail(why, size, cert, rc) : 0;
+	}
+	rc = gnutls_load_file(password_file, &pw);
+	if (rc < 0)
+		return fail(why, size, password_file, rc);
+	rc = GNUTLS_E_DECRYPTION_FAILED;
+	for (line = strtok_r((char *)pw.data, "\r\n", &save); line && rc < 0;
+	     line = strtok_r(NULL, "\r\n", &save))
+		rc = gnutls_certificate_set_x509_key_file2(t->cred, cert, key,
+		                                           GNUTLS_X509_FMT_PEM,
+		                                           line, 0);
+	explicit_bzero(pw.data, pw.size);
+	gnutls_free(pw.data);
+	return rc < 0 ? fail(why, size, key, rc) : 0;
+}
+
+static int load_dhparam(struct tls *t, const char *path, char *why,
+                        size_t size)
+{
+	gnutls_dh_params_t dh;
+	gnutls_datum_t pem;
+	int rc;
+
+	if (!path)
+		return gnutls_certificate_set_known_dh_params(
+			t->cred, GNUTLS_SEC_PARAM_MEDIUM) < 0 ? -1 : 0;
+	if ((rc = gnutls_load_file(path, &pem)) < 0)
+		return fail(why, size, path, rc);
+	gnutls_dh_params_init(&dh);
+	rc = gnutls_dh_params_import_pkcs3(dh, &pem, GNUTLS_X509_FMT_PEM);
+	gnutls_free(pem.data);
+	if (rc < 0) {
+		gnutls_dh_params_deinit(dh);
+		return fail(why, size, path, rc);
+	}
+	/* The credentials keep a reference for the process's life. */
+	gnutls_certificate_set_dh_params(t->cred, dh);
+	return 0;
+}
+
+static int load_trust(struct tls *t, const struct server_conf *c, char *why,
+                      size_t size)
+{
+	const char *files[] = { c->ssl_client_certificate,
+	                        c->ssl_trusted_certificate };
+	int rc;
+
+	for (int i = 0; i < 2; i++) {
+		if (!files[i])
+			continue;
+		rc = gnutls_certificate_set_x509_trust_file(t->cred, files[i],
+		                                            GNUTLS_X509_FMT_PEM);
+		if (rc < 0)
+			return fail(why, size, files[i], rc);
+	}
+	if (c->ssl_crl) {
+		rc = gnutls_certificate_set_x509_crl_file(t->cred, c->ssl_crl,
+		                                          GNUTLS_X509_FMT_PEM);
+		if (rc < 0)
+			return fail(why, size, c->ssl_crl, rc);
+	}
+	/* nginx's depth counts intermediates; GnuTLS's counts the chain. */
+	gnutls_certificate_set_verify_limits(t->cred, 16384,
+	                                     (unsigned)c->ssl_verify_depth + 1);
+	return 0;
+}
+
+/* Tickets must open in whichever process the client comes back to: the
+ * key is derived from the ssl_session_ticket_key file (any length of at
+ * least 32 bytes, so nginx's 48- and 80-byte files serve). GnuTLS takes
+ * one key; it rotates its own sub-keys under it. */
+static int ticket_key(struct tls *t, const struct server_conf *c, char *why,
+                      size_t size)
+{
+	gnutls_datum_t file;
+	int rc;
+
+	if (c->ssl_nticket_keys == 0)
+		return gnutls_session_ticket_key_generate(&t->ticket_key) < 0 ?
+		       fail(why, size, "ticket key", GNUTLS_E_RANDOM_FAILED) : 0;
+	rc = gnutls_load_file(c->ssl_session_ticket_key[0], &file);
+	if (rc < 0)
+		return fail(why, size, c->ssl_session_ticket_key[0], rc);
+	if (file.size < 32) {
+		gnutls_free(file.data);
+		snprintf(why, size, "%s: a ticket key needs at least 32 bytes",
+		         c->ssl_session_ticket_key[0]);
+		return -1;
+	}
+	t->ticket_key.data = gnutls_malloc(64);
+	t->ticket_key.size = 64;
+	rc = t->ticket_key.data ? gnutls_hash_fast(GNUTLS_DIG_SHA512, file.data,
+	                                           file.size, t->ticket_key.data)
+	                        : GNUTLS_E_MEMORY_ERROR;
+	explicit_bzero(file.data, file.size);
+	gnutls_free(file.data);
+	return rc < 0 ? fail(why, size, "ticket key", rc) : 0;
+}
+
+static int credentials(struct tls *t, const struct server_conf *c, char *why,
+                       size_t size)
+{
+	int rc = gnutls_certificate_allocate_credentials(&t->cred);
+
+	if (rc < 0)
+		return fail(why, size, "credentials", rc);
+	for (size_t i = 0; i < c->ssl_ncertificates; i++)
+		if (load_key_pair(t, c->ssl_certificate[i],
+		                  c->ssl_certificate_key[i], c->ssl_password_file,
+		                  why, size) < 0)
+			return -1;
+	if (load_dhparam(t, c->ssl_dhparam, why, size) < 0)
+		return -1;
+	return c->ssl_verify_client == VERIFY_OFF ? 0 : load_trust(t, c, why, size);
+}
+
+static void transport_bye(void *ctx, int64_t deadline)
+{
+	tls_bye(ctx, deadline);
+}
+
+int tls_setup(struct tls *t, const struct server_conf *c, int fd,
+              const char *alpn, char *why, size_t size)
+{
+	gnutls_datum_t proto = { (unsigned char *)alpn, (unsigned)strlen(alpn) };
+	const char *err_pos = NULL;
+	int rc;
+
+	memset(t, 0, sizeof *t);
+	t->fd = fd;
+	if (credentials(t, c, why, size) < 0)
+		return -1;
+	rc = gnutls_priority_init(&t->priority, c->ssl_priority, &err_pos);
+	if (rc < 0) {
+		snprintf(why, size, "ssl priority \"%s\" at \"%s\": %s",
+		         c->ssl_priority, err_pos ? err_pos : "?", gnutls_strerror(rc));
+		return -1;
+	}
+	if ((rc = gnutls_init(&t->session, GNUTLS_SERVER)) < 0)
+		return fail(why, size, "session", rc);
+	gnutls_priority_set(t->session, t->priority);
+	gnutls_credentials_set(t->session, GNUTLS_CRD_CERTIFICATE, t->cred);
+	if (c->ssl_verify_client != VERIFY_OFF) {
+		/* Even "on" only requests: a client without a certificate
+		 * then hears the protocol's own refusal, as nginx sends it,
+		 * instead of a failed handshake. */
+		gnutls_certificate_server_set_request(t->session,
+		                                      GNUTLS_CERT_REQUEST);
+		/* ssl_trusted_certificate verifies but is not announced. */
+		if (!c->ssl_client_certificate)
+			gnutls_certificate_send_x509_rdn_sequence(t->session, 1);
+	}
+	/* ALPACA: a client that names another protocol is turned away. */
+	rc = gnutls_alpn_set_protocols(t->session, &proto, 1,
+	                               GNUTLS_ALPN_MANDATORY);
+	if (rc < 0)
+		return fail(why, size, "alpn", rc);
+	if (c->ssl_session_tickets) {
+		if (ticket_key(t, c, why, size) < 0)
+			return -1;
+		gnutls_session_ticket_enable_server(t->session, &t->ticket_key);
+		gnutls_db_set_cache_expiration(
+			t->session, (int)(c->ssl_session_timeout_ms / 1000));
+	}
+	gnutls_transport_set_int(t->session, fd);
+	t->transport = (struct transport){ tls_recv, tls_send, tls_want,
+	                                   transport_bye, t };
+	return 0;
+}
+
+static void hex(const unsigned char *in, size_t n, char *out, size_t size)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 2 < size; i++) {
+		out[o++] = digits[in[i] >> 4];
+		out[o++] = digits[in[i] & 15];
+	}
+	out[o] = '\0';
+}
+
+static void datum_text(gnutls_datum_t *d, char *out, size_t size)
+{
+	snprintf(out, size, "%.*s", (int)d->size, d->data ? (char *)d->data : "");
+	gnutls_free(d->data);
+}
+
+/* Subject, issuer, serial, fingerprint and PEM of the client's cert. */
+static void describe_cert(struct tls *t)
+{
+	unsigned n = 0;
+	const gnutls_datum_t *der = gnutls_certificate_get_peers(t->session, &n);
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t d;
+	unsigned char buf[64];
+	size_t len;
+
+	if (!der || n == 0 || gnutls_x509_crt_init(&crt) < 0)
+		return;
+	if (gnutls_x509_crt_import(crt, &der[0], GNUTLS_X509_FMT_DER) == 0) {
+		t->info.has_cert = 1;
+		if (gnutls_x509_crt_get_dn3(crt, &d, 0) == 0)
+			datum_text(&d, t->info.subject, sizeof t->info.subject);
+		if (gnutls_x509_crt_get_issuer_dn3(crt, &d, 0) == 0)
+			datum_text(&d, t->info.issuer, sizeof t->info.issuer);
+		len = sizeof buf;
+		if (gnutls_x509_crt_get_serial(crt, buf, &len) == 0)
+			hex(buf, len, t->info.serial, sizeof t->info.serial);
+		len = sizeof buf;
+		if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA1, buf,
+		                                    &len) == 0)
+			hex(buf, len, t->info.fingerprint, sizeof t->info.fingerprint);
+		if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d) == 0) {
+			t->cert_pem = strndup((char *)d.data, d.size);
+			gnutls_free(d.data);
+			t->info.cert = t->cert_pem;
+		}
+	}
+	gnutls_x509_crt_deinit(crt);
+}
+
+/* Auth-SSL-Verify as nginx writes it, and whether the client may stay. */
+static void verify(struct tls *t, const struct server_conf *c)
+{
+	unsigned status = 0;
+	gnutls_datum_t out;
+
+	t->info.verify_asked = c->ssl_verify_client != VERIFY_OFF;
+	if (!t->info.verify_asked)
+		return;
+	if (!t->info.has_cert) {
+		snprintf(t->info.verify, sizeof t->info.verify, "NONE");
+		t->cert_refused = c->ssl_verify_client == VERIFY_ON;
+		return;
+	}
+	if (gnutls_certificate_verify_peers2(t->session, &status) < 0)
+		status = GNUTLS_CERT_INVALID;
+	if (status == 0) {
+		snprintf(t->info.verify, sizeof t->info.verify, "SUCCESS");
+		return;
+	}
+	if (gnutls_certificate_verification_status_print(
+		    status, GNUTLS_CRT_X509, &out, 0) == 0) {
+		snprintf(t->info.verify, sizeof t->info.verify, "FAILED:%.*s",
+		         (int)out.size, (char *)out.data);
+		gnutls_free(out.data);
+	} else {
+		snprintf(t->info.verify, sizeof t->info.verify, "FAILED");
+	}
+	t->cert_refused = c->ssl_verify_client != VERIFY_OPTIONAL_NO_CA;
+}
+
+int tls_handshake(struct tls *t, const struct server_conf *c,
+                  int64_t deadline, char *why, size_t size)
+{
+	const char *suite;
+	int rc;
+
+	while ((rc = gnutls_handshake(t->session)) < 0) {
+		if (gnutls_error_is_fatal(rc))
+			return fail(why, size, "handshake", rc);
+		if (io_wait(t->fd, tls_want(t), deadline) != IO_OK) {
+			snprintf(why, size, "handshake: timed out");
+			return -1;
+		}
+	}
+	t->resumed = gnutls_session_is_resumed(t->session);
+	snprintf(t->info.protocol, sizeof t->info.protocol, "%s",
+	         gnutls_protocol_get_name(gnutls_protocol_get_version(t->session)));
+	suite = gnutls_ciphersuite_get(t->session);
+	snprintf(t->info.cipher, sizeof t->info.cipher, "%s", suite ? suite : "");
+	describe_cert(t);
+	verify(t, c);
+	return 0;
+}
+
+void tls_bye(struct tls *t, int64_t deadline)
+{
+	int rc;
+
+	while ((rc = gnutls_bye(t->session, GNUTLS_SHUT_WR)) < 0 &&
+	       !gnutls_error_is_fatal(rc))
+		if (io_wait(t->fd, tls_want(t), deadline) != IO_OK)
+			return;
+}
+
+void tls_free(struct tls *t)
+{
+	if (t->session)
+		gnutls_deinit(t->session);
+	if (t->priority)
+		gnutls_priority_deinit(t->priority);
+	if (t->cred)
+		gnutls_certificate_free_credentials(t->cred);
+	if (t->ticket_key.data) {
+		explicit_bzero(t->ticket_key.data, t->ticket_key.size);
+		gnutls_free(t->ticket_key.data);
+	}
+	free(t->cert_pem);
+}

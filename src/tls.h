@@ -1,0 +1,38 @@
+/* GnuTLS for the client side, in postern-tls only: credentials from the
+ * ssl_* directives, the handshake with ALPN and client certificates, a
+ * transport for the session code, and what the auth server is told. */
+#ifndef POSTERN_TLS_H
+#define POSTERN_TLS_H
+
+#include "auth.h"
+#include "conf.h"
+#include "lineio.h"
+
+#include <gnutls/gnutls.h>
+#include <stdint.h>
+
+struct tls {
+	gnutls_session_t session;
+	gnutls_certificate_credentials_t cred;
+	gnutls_priority_t priority;
+	gnutls_datum_t ticket_key;
+	int fd;
+	struct transport transport;
+	struct tls_info info;
+	char *cert_pem;          /* for Auth-SSL-Cert, owned */
+	int cert_refused;        /* ssl_verify_client says no */
+	int resumed;
+};
+
+/* Credentials and a server session on fd; alpn is the protocol's name. */
+int tls_setup(struct tls *t, const struct server_conf *c, int fd,
+              const char *alpn, char *why, size_t size);
+/* The handshake within deadline; then t->info is filled in and
+ * t->cert_refused says whether ssl_verify_client turns the client away. */
+int tls_handshake(struct tls *t, const struct server_conf *c,
+                  int64_t deadline, char *why, size_t size);
+/* close_notify, best effort within deadline. */
+void tls_bye(struct tls *t, int64_t deadline);
+void tls_free(struct tls *t);
+
+#endif

@@ -1,0 +1,15 @@
+/* The relay for TLS sessions, in postern-tls: GnuTLS records on the
+ * client side, plain bytes to the backend, one poll loop. It keeps
+ * postern-relay's promises: half-close both ways (close_notify one way,
+ * shutdown(SHUT_WR) the other), proxy_timeout when nothing moves, byte
+ * counts, and one closing line. There is no splice: the bytes must be
+ * decrypted here (the machines have no kernel TLS). */
+#ifndef POSTERN_TLS_RELAY_H
+#define POSTERN_TLS_RELAY_H
+
+struct session;
+struct tls;
+
+void tls_relay(struct session *s, struct tls *t);
+
+#endif
