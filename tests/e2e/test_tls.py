@@ -1,0 +1,421 @@
+"""TLS through postern-tls: implicit TLS and STARTTLS/STLS for IMAP, POP3
+and SMTP with real clients (python ssl, curl, gnutls-cli, openssl
+s_client, swaks), starttls only, the STARTTLS injection, ALPN, client
+certificates and the Auth-SSL headers, ticket resumption across
+processes, a 10 MB message, and clients that give up mid-handshake."""
+import base64
+import imaplib
+import os
+import poplib
+import smtplib
+import socket
+import ssl
+import subprocess
+import time
+
+import lib
+
+
+class Ctx(lib.Harness):
+    def __init__(self):
+        super().__init__()
+        self.certs = lib.Certs(self.tmp)
+        body = base64.encodebytes(os.urandom(7_700_000)).replace(b"\n", b"\r\n")
+        self.big = b"Subject: big\r\n\r\n" + body
+        self.dovecot.add_message("bob@example.org", self.big, name="2000000000.big.test")
+        self.ticket_key = self.tmp("ticket.key")
+        with open(self.ticket_key, "wb") as f:
+            f.write(os.urandom(80))
+        self.postfix = self.track(lib.Postfix(self.tmp, self.dovecot))
+        self.auth = self.track(lib.AuthServer(
+            self.tmp, self.dovecot.imap_port,
+            backends={"pop3": self.dovecot.pop3_port, "smtp": self.postfix.port}))
+        self.started = {}
+
+    def proxy(self, protocol="imap", tls="implicit", auth=False, **ssl):
+        """A postern for protocol; tls is implicit, on or only."""
+        key = (protocol, tls, auth, tuple(sorted(ssl.items())))
+        if key in self.started:
+            return self.started[key]
+        backend = {"imap": self.dovecot.imap_port, "pop3": self.dovecot.pop3_port,
+                   "smtp": self.postfix.port}[protocol]
+        extra = dict(ssl)
+        if tls == "implicit":
+            extra.setdefault("ssl", "true")
+        else:
+            extra["starttls"] = '"%s"' % tls
+        extra.setdefault("ssl_session_ticket_key", '{"%s"}' % self.ticket_key)
+        glob = 'timeout = "5s"\n'
+        if auth:
+            glob += 'auth_http = "%s"\n' % self.auth.url
+        if protocol == "smtp" and not auth:
+            glob += "proxy_smtp_auth = true\n"
+        p = self.track(lib.Postern(self.tmp, protocol=protocol, global_conf=glob,
+                                   server_conf=self.certs.conf(**extra),
+                                   map_lines=["* 127.0.0.1:%d" % backend]))
+        self.started[key] = p
+        return p
+
+    def context(self, cert=None, alpn=None):
+        c = ssl.create_default_context(cafile=self.certs.ca)
+        c.check_hostname = False
+        if cert:
+            c.load_cert_chain(*cert)
+        if alpn:
+            c.set_alpn_protocols(alpn)
+        return c
+
+
+def setup():
+    return Ctx()
+
+
+def test_imap_implicit_and_starttls(ctx):
+    m = imaplib.IMAP4_SSL("127.0.0.1", ctx.proxy().port, ssl_context=ctx.context())
+    assert "STARTTLS" not in m.capabilities
+    m.login("alice", "wonderland")
+    m.select("INBOX")
+    m.logout()
+    m = imaplib.IMAP4("127.0.0.1", ctx.proxy(tls="on").port)
+    assert "STARTTLS" in m.capabilities and "AUTH=PLAIN" in m.capabilities
+    m.starttls(ssl_context=ctx.context())
+    m.login("alice", "wonderland")
+    m.select("INBOX")
+    m.logout()
+
+
+def test_pop3_implicit_and_stls(ctx):
+    m = poplib.POP3_SSL("127.0.0.1", ctx.proxy("pop3").port, context=ctx.context())
+    m.user("alice")
+    m.pass_("wonderland")
+    assert m.stat()[0] == 1
+    m.quit()
+    m = poplib.POP3("127.0.0.1", ctx.proxy("pop3", "on").port)
+    assert "STLS" in m.capa()
+    m.stls(context=ctx.context())
+    assert "STLS" not in m.capa()
+    m.user("alice")
+    m.pass_("wonderland")
+    assert m.stat()[0] == 1
+    m.quit()
+
+
+def mail(marker):
+    return ("From: alice@example.org\r\nTo: bob@example.org\r\nSubject: %s\r\n\r\n"
+            "over TLS\r\n" % marker).encode()
+
+
+def delivered(ctx, marker):
+    def seen():
+        m = poplib.POP3("127.0.0.1", ctx.dovecot.pop3_port)
+        m.user("bob@example.org")
+        m.pass_(lib.USERS["bob@example.org"])
+        found = any(marker.encode() in b"\n".join(m.top(i + 1, 0)[1])
+                    for i in range(m.stat()[0]))
+        m.quit()
+        return found
+    lib.wait_for(seen, 15, "delivery of " + marker)
+
+
+def test_smtp_implicit_and_starttls(ctx):
+    marker = "smtps-%d" % time.time_ns()
+    s = smtplib.SMTP_SSL("127.0.0.1", ctx.proxy("smtp", auth=True).port,
+                         context=ctx.context(), timeout=20)
+    s.ehlo("client.example")
+    assert not s.has_extn("starttls")
+    s.login("alice", "wonderland")
+    s.sendmail("alice@example.org", ["bob@example.org"], mail(marker))
+    s.quit()
+    delivered(ctx, marker)
+    marker = "starttls-%d" % time.time_ns()
+    s = smtplib.SMTP("127.0.0.1", ctx.proxy("smtp", "on", auth=True).port, timeout=20)
+    s.ehlo("client.example")
+    assert s.has_extn("starttls")
+    s.starttls(context=ctx.context())
+    s.ehlo("client.example")
+    assert not s.has_extn("starttls")
+    s.login("alice", "wonderland")
+    s.sendmail("alice@example.org", ["bob@example.org"], mail(marker))
+    s.quit()
+    delivered(ctx, marker)
+    req = ctx.auth.requests()[-1]
+    assert req["Auth-SSL"] == "on" and req["Auth-SSL-Protocol"].startswith("TLS1."), req
+    assert req["Auth-SSL-Cipher"].startswith("TLS_"), req
+
+
+def curl(url, *args):
+    return subprocess.run(["curl", "-sS", "--max-time", "20", "--cacert",
+                           CTX.certs.ca, *args, url], capture_output=True, text=True)
+
+
+def test_curl_over_tls(ctx):
+    r = curl("imaps://alice:wonderland@localhost:%d/" % ctx.proxy().port)
+    assert "INBOX" in r.stdout, r
+    r = curl("imap://alice:wonderland@localhost:%d/" % ctx.proxy(tls="on").port,
+             "--ssl-reqd")
+    assert "INBOX" in r.stdout, r
+    r = curl("pop3s://alice:wonderland@localhost:%d/1" % ctx.proxy("pop3").port)
+    assert "Hello alice." in r.stdout, r
+    r = curl("pop3://alice:wonderland@localhost:%d/1" % ctx.proxy("pop3", "on").port,
+             "--ssl-reqd")
+    assert "Hello alice." in r.stdout, r
+    path = ctx.tmp("curl-mail.eml")
+    for url, extra in (("smtps://localhost:%d/client.example" % ctx.proxy("smtp").port, []),
+                       ("smtp://localhost:%d/client.example" % ctx.proxy("smtp", "on").port,
+                        ["--ssl-reqd"])):
+        marker = "curl-tls-%d" % time.time_ns()
+        with open(path, "wb") as f:
+            f.write(mail(marker))
+        r = curl(url, "--user", "alice:wonderland", "--mail-from", "alice@example.org",
+                 "--mail-rcpt", "bob@example.org", "-T", path, *extra)
+        assert r.returncode == 0, r
+        delivered(ctx, marker)
+
+
+def test_gnutls_cli_and_openssl_starttls(ctx):
+    """Other TLS stacks: gnutls-cli and openssl s_client, each protocol."""
+    for proto, tls_name, script, want in (
+            ("imap", "imap", "a CAPABILITY\r\na LOGOUT\r\n", "a OK"),
+            ("pop3", "pop3", "CAPA\r\nQUIT\r\n", "SASL"),
+            ("smtp", "smtp", "EHLO x\r\nQUIT\r\n", "250")):
+        p = ctx.proxy(proto, "on")
+        r = subprocess.run(["gnutls-cli", "--x509cafile", ctx.certs.ca,
+                            "--starttls-proto", tls_name, "--port", str(p.port),
+                            "localhost"], input=script, capture_output=True,
+                           text=True, timeout=20)
+        assert want in r.stdout, (proto, r.stdout[-800:], r.stderr[-800:])
+        r = subprocess.run(["openssl", "s_client", "-quiet", "-CAfile", ctx.certs.ca,
+                            "-starttls", tls_name, "-connect", "127.0.0.1:%d" % p.port],
+                           input=script, capture_output=True, text=True, timeout=20)
+        assert want in r.stdout, (proto, r.stdout[-800:], r.stderr[-800:])
+
+
+def test_starttls_only_refuses_plaintext_login(ctx):
+    c = lib.greet(ctx.proxy(tls="only").port)
+    c.send("a CAPABILITY\r\n")
+    caps = c.until_tag("a")[0]
+    assert "STARTTLS" in caps and "LOGINDISABLED" in caps and "AUTH=" not in caps, caps
+    c.send("b LOGIN alice wonderland\r\n")
+    assert c.line().startswith("b NO [PRIVACYREQUIRED]")
+    c.close()
+    c = lib.Client(ctx.proxy("pop3", "only").port)
+    c.line()
+    c.send("CAPA\r\n")
+    capa = list(iter(c.line, "."))
+    assert "STLS" in capa and "USER" not in capa and not any(
+        x.startswith("SASL") for x in capa), capa
+    c.send("USER alice\r\n")
+    assert c.line() == "-ERR invalid command"
+    c.close()
+    c = lib.Client(ctx.proxy("smtp", "only").port)
+    c.line()
+    c.send("EHLO client.example\r\n")
+    ehlo = []
+    while not ehlo or not ehlo[-1].startswith("250 "):
+        ehlo.append(c.line())
+    assert "250 STARTTLS" in ehlo and not any("AUTH" in x for x in ehlo), ehlo
+    c.send("AUTH PLAIN %s\r\n" % base64.b64encode(b"\0alice\0wonderland").decode())
+    assert c.line() == "500 5.5.1 Invalid command"
+    c.close()
+
+
+def upgrade(ctx, c, alpn=None):
+    """Wrap a raw lib.Client's socket in TLS after its STARTTLS reply."""
+    c.sock = ctx.context(alpn=alpn).wrap_socket(c.sock, server_hostname="localhost")
+    c.buf = b""
+    return c
+
+
+def test_no_command_injection_across_starttls(ctx):
+    """What a client sends behind STARTTLS in clear is dropped, never run
+    inside TLS (CVE-2011-0411, CVE-2014-3556)."""
+    p = ctx.proxy(tls="on")
+    c = lib.greet(p.port)
+    c.send("a STARTTLS\r\nb LOGIN alice wonderland\r\n")
+    assert c.line() == "a OK Begin TLS negotiation now"
+    upgrade(ctx, c)
+    c.send("c NOOP\r\n")
+    assert c.line() == "c OK NOOP completed"   # no "b" reply came before it
+    c.send("d CAPABILITY\r\n")
+    assert "STARTTLS" not in c.until_tag("d")[0]
+    c.close()
+    assert "event=starttls_injection dropped=" in p.wait_log("starttls_injection")
+
+    c = lib.Client(ctx.proxy("pop3", "on").port)
+    c.line()
+    c.send("STLS\r\nUSER alice\r\n")
+    assert c.line() == "+OK"
+    upgrade(ctx, c)
+    c.send("PASS wonderland\r\n")
+    assert c.line() == "-ERR invalid command"   # the USER never counted
+    c.close()
+
+    c = lib.Client(ctx.proxy("smtp", "on", auth=True).port)
+    c.line()
+    c.send("EHLO client.example\r\nSTARTTLS\r\nAUTH PLAIN %s\r\n"
+           % base64.b64encode(b"\0alice\0wonderland").decode())
+    while not c.line().startswith("250 "):
+        pass
+    assert c.line() == "220 2.0.0 Start TLS"
+    upgrade(ctx, c)
+    c.send("MAIL FROM:<alice@example.org>\r\n")
+    assert c.line() == "530 5.7.1 Authentication required"
+    c.close()
+
+
+def test_alpn_must_match_the_protocol(ctx):
+    p = ctx.proxy()
+    with socket.create_connection(("127.0.0.1", p.port)) as raw:
+        s = ctx.context(alpn=["imap"]).wrap_socket(raw, server_hostname="localhost")
+        assert s.selected_alpn_protocol() == "imap"
+        s.close()
+    for wrong in (["pop3"], ["http/1.1"]):
+        raw = socket.create_connection(("127.0.0.1", p.port), timeout=10)
+        try:
+            s = ctx.context(alpn=wrong).wrap_socket(raw, server_hostname="localhost")
+            s.recv(100)
+            raise AssertionError("ALPN %s was accepted" % wrong)
+        except (ssl.SSLError, ConnectionResetError, OSError):
+            pass
+        finally:
+            raw.close()
+    assert "event=tls_handshake result=fail" in p.read_log()
+
+
+def test_client_certificates(ctx):
+    ca = '"%s"' % ctx.certs.ca
+    p = ctx.proxy(auth=True, ssl_verify_client="on", ssl_client_certificate=ca,
+                  auth_http_pass_client_cert="true")
+    # No certificate: nginx's words instead of a greeting.
+    with ctx.context().wrap_socket(socket.create_connection(("127.0.0.1", p.port)),
+                                   server_hostname="localhost") as s:
+        assert s.recv(200) == b"* BAD No required SSL certificate was sent\r\n"
+    # A certificate from a CA nobody trusts.
+    with ctx.context(cert=(ctx.certs.rogue, ctx.certs.rogue_key)).wrap_socket(
+            socket.create_connection(("127.0.0.1", p.port)),
+            server_hostname="localhost") as s:
+        assert s.recv(200) == b"* BAD SSL certificate error\r\n"
+    m = imaplib.IMAP4_SSL("127.0.0.1", p.port,
+                          ssl_context=ctx.context(cert=(ctx.certs.client, ctx.certs.client_key)))
+    m.login("alice", "wonderland")
+    m.logout()
+    req = ctx.auth.requests()[-1]
+    assert req["Auth-SSL"] == "on"
+    assert req["Auth-SSL-Verify"] == "SUCCESS", req
+    assert "CN=alice" in req["Auth-SSL-Subject"], req
+    assert "CN=postern%20test%20CA" in req["Auth-SSL-Issuer"], req
+    assert len(req["Auth-SSL-Fingerprint"]) == 40
+    assert req["Auth-SSL-Serial"]
+    assert req["Auth-SSL-Cert"].startswith("-----BEGIN%20CERTIFICATE-----%0A"), req
+    # optional: no certificate is fine, and the auth server hears NONE.
+    p = ctx.proxy(auth=True, ssl_verify_client="optional", ssl_client_certificate=ca)
+    m = imaplib.IMAP4_SSL("127.0.0.1", p.port, ssl_context=ctx.context())
+    m.login("alice", "wonderland")
+    m.logout()
+    assert ctx.auth.requests()[-1]["Auth-SSL-Verify"] == "NONE"
+
+
+def test_session_resumes_in_another_process(ctx):
+    p = ctx.proxy()
+    context = ctx.context()
+    context.maximum_version = ssl.TLSVersion.TLSv1_2   # the ticket comes at once
+    # Same name as the second connection: clients offer a session only
+    # to the name it came from.
+    first = imaplib.IMAP4_SSL("localhost", p.port, ssl_context=context)
+    session = first.sock.session
+    first.logout()
+    raw = socket.create_connection(("127.0.0.1", p.port))
+    s = context.wrap_socket(raw, server_hostname="localhost", session=session)
+    assert s.session_reused, "the ticket was not accepted by a new process"
+    s.close()
+    # TLS 1.3 too: the ticket arrives after the handshake, with the greeting.
+    context = ctx.context()
+    first = imaplib.IMAP4_SSL("localhost", p.port, ssl_context=context)
+    first.noop()
+    session = first.sock.session
+    first.logout()
+    raw = socket.create_connection(("127.0.0.1", p.port))
+    s = context.wrap_socket(raw, server_hostname="localhost", session=session)
+    assert s.recv(100).startswith(b"* OK")
+    assert s.session_reused
+    s.close()
+    assert "resumed=yes" in p.wait_log("resumed=yes")
+
+
+def test_10mb_byte_exact_over_tls(ctx):
+    m = imaplib.IMAP4_SSL("127.0.0.1", ctx.proxy().port, ssl_context=ctx.context())
+    m.login("bob@example.org", lib.USERS["bob@example.org"])
+    m.select("INBOX")
+    num = m.search(None, "SUBJECT", "big")[1][0].split()[0]
+    got = m.fetch(num, "(BODY.PEEK[])")[1][0][1]
+    m.logout()
+    assert len(got) == len(ctx.big) > 10_000_000
+    assert lib.sha256(got) == lib.sha256(ctx.big)
+
+
+def test_clients_that_give_up_mid_handshake(ctx):
+    p = ctx.proxy()
+    # Half a ClientHello, then gone.
+    with socket.create_connection(("127.0.0.1", p.port)) as s:
+        s.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+    # Not TLS at all.
+    with socket.create_connection(("127.0.0.1", p.port)) as s:
+        s.sendall(b"a LOGIN alice wonderland\r\n")
+        s.settimeout(10)
+        try:
+            assert s.recv(100) in (b"",) or True
+        except ConnectionResetError:
+            pass
+    # Says nothing: the handshake times out with the session's timeout.
+    s = socket.create_connection(("127.0.0.1", p.port))
+    started = time.time()
+    s.settimeout(15)
+    try:
+        assert s.recv(100) == b""
+    except ConnectionResetError:
+        pass
+    assert 4 <= time.time() - started < 12
+    s.close()
+    log = p.wait_log("handshake: timed out")
+    assert log.count("event=tls_handshake result=fail") >= 3, log[-2000:]
+    # And the next client is served as ever.
+    m = imaplib.IMAP4_SSL("127.0.0.1", p.port, ssl_context=ctx.context())
+    m.login("alice", "wonderland")
+    m.logout()
+
+
+def test_plaintext_front_does_not_load_gnutls(ctx):
+    r = subprocess.run(["ldd", lib.POSTERN], capture_output=True, text=True)
+    assert "gnutls" not in r.stdout, r.stdout
+    r = subprocess.run(["ldd", lib.TLS], capture_output=True, text=True)
+    assert "gnutls" in r.stdout
+
+
+def test_no_password_in_logs(ctx):
+    logs = "".join(p.read_log() for p in ctx.running if isinstance(p, lib.Postern))
+    for password in lib.USERS.values():
+        assert password not in logs
+
+
+def setup_ctx():
+    global CTX
+    CTX = Ctx()
+    return CTX
+
+
+if __name__ == "__main__":
+    lib.run([test_imap_implicit_and_starttls,
+             test_pop3_implicit_and_stls,
+             test_smtp_implicit_and_starttls,
+             test_curl_over_tls,
+             test_gnutls_cli_and_openssl_starttls,
+             test_starttls_only_refuses_plaintext_login,
+             test_no_command_injection_across_starttls,
+             test_alpn_must_match_the_protocol,
+             test_client_certificates,
+             test_session_resumes_in_another_process,
+             test_10mb_byte_exact_over_tls,
+             test_clients_that_give_up_mid_handshake,
+             test_plaintext_front_does_not_load_gnutls,
+             test_no_password_in_logs],
+            setup_ctx)
