@@ -39,6 +39,7 @@ struct auth_request {
 	unsigned default_port;    /* for a map backend given without a port */
 	const struct tls_info *tls; /* NULL: plaintext client */
 	int pass_client_cert;     /* auth_http_pass_client_cert */
+	int need_pass;            /* the answer must carry Auth-Pass */
 };
 
 enum auth_status {

@@ -317,7 +317,7 @@ void auth_http_query(const struct server_conf *c,
 		return;
 	}
 	explicit_bzero(request, sizeof request);
-	if (auth_http_parse(response, rlen, req->salt != NULL, rep) == 0)
+	if (auth_http_parse(response, rlen, req->need_pass, rep) == 0)
 		malformed(rep, "response ended before its headers did");
 	explicit_bzero(response, sizeof response);
 }

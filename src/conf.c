@@ -441,9 +441,9 @@ static int check_lookup(const struct server_conf *s, cfg_t *top, char *err,
 
 	if (s->auth_http)
 		return 0;
-	if (s->auth & SASL_SALTED)
-		why = "apop and cram-md5 need auth_http (the auth server checks "
-		      "the digest and returns the password)";
+	if (s->auth & SASL_NEEDS_AUTH_SERVER)
+		why = "apop, cram-md5 and external need auth_http (the auth "
+		      "server checks the proof and returns the password)";
 	else if ((s->auth & ~SASL_NONE) && s->protocol == &proto_smtp &&
 	         !s->proxy_smtp_auth)
 		why = "smtp logins with auth_map need proxy_smtp_auth = true "

@@ -54,7 +54,7 @@ static void capabilities(const struct session *s, char *buf, size_t size)
 {
 	const struct server_conf *c = s->conf;
 	static const unsigned mechs[] = { SASL_PLAIN, SASL_LOGIN, SASL_CRAM_MD5,
-	                                  0 };
+	                                  SASL_EXTERNAL, 0 };
 	char auth[32];
 
 	buf[0] = '\0';
@@ -70,7 +70,7 @@ static void capabilities(const struct session *s, char *buf, size_t size)
 		return;
 	}
 	for (int i = 0; mechs[i]; i++) {
-		if (!(c->auth & mechs[i]))
+		if (!(c->auth & mechs[i]) || (mechs[i] == SASL_EXTERNAL && !s->tls))
 			continue;
 		snprintf(auth, sizeof auth, "AUTH=%s", sasl_mech_name(mechs[i]));
 		add_cap(buf, size, auth);
@@ -355,7 +355,7 @@ const struct protocol proto_imap = {
 	.name = "imap",
 	.ports = { 143, 0 },
 	.commands = imap_commands,
-	.auth_allowed = SASL_PLAIN | SASL_LOGIN | SASL_CRAM_MD5,
+	.auth_allowed = SASL_PLAIN | SASL_LOGIN | SASL_CRAM_MD5 | SASL_EXTERNAL,
 	.sasl_prompt = "+ ",
 	.init = imap_init,
 	.greet = imap_greet,

@@ -95,23 +95,29 @@ static void wipe(struct session *s)
 	session_wipe_input(s);
 }
 
-/* "plain" in pop3_auth allows USER/PASS, AUTH PLAIN and AUTH LOGIN. */
-static unsigned mechs(const struct server_conf *c)
+/* "plain" in pop3_auth allows USER/PASS, AUTH PLAIN and AUTH LOGIN;
+ * EXTERNAL makes sense over TLS only. */
+static unsigned mechs(const struct session *s)
 {
-	unsigned m = c->auth & (SASL_PLAIN | SASL_CRAM_MD5);
+	unsigned m = s->conf->auth & (SASL_PLAIN | SASL_CRAM_MD5);
 
-	return c->auth & SASL_PLAIN ? m | SASL_LOGIN : m;
+	if (s->conf->auth & SASL_PLAIN)
+		m |= SASL_LOGIN;
+	if (s->tls)
+		m |= s->conf->auth & SASL_EXTERNAL;
+	return m;
 }
 
-static void sasl_list(const struct server_conf *c, char *buf, size_t size,
+static void sasl_list(const struct session *s, char *buf, size_t size,
                       const char *sep)
 {
-	static const unsigned order[] = { SASL_LOGIN, SASL_PLAIN, SASL_CRAM_MD5, 0 };
+	static const unsigned order[] = { SASL_LOGIN, SASL_PLAIN, SASL_CRAM_MD5,
+	                                  SASL_EXTERNAL, 0 };
 	size_t used = 0;
 
 	buf[0] = '\0';
 	for (int i = 0; order[i]; i++)
-		if (mechs(c) & order[i])
+		if (mechs(s) & order[i])
 			used += (size_t)snprintf(buf + used, size - used, "%s%s",
 			                         sasl_mech_name(order[i]), sep);
 }
@@ -131,7 +137,7 @@ static enum step pop3_capa(struct session *s)
 			                         "%s\r\n", s->conf->capabilities[i]);
 	if (session_can_starttls(s) && used < sizeof out)
 		used += (size_t)snprintf(out + used, sizeof out - used, "STLS\r\n");
-	sasl_list(s->conf, list, sizeof list, " ");
+	sasl_list(s, list, sizeof list, " ");
 	if (!plain_ok)
 		list[0] = '\0';
 	if (list[0] && used < sizeof out)
@@ -226,11 +232,11 @@ static enum step pop3_auth(struct session *s)
 	if (st(s)->have_user)
 		return invalid(s, "AUTH after USER");
 	if (nargs(s) == 0) {
-		sasl_list(s->conf, list, sizeof list, "\r\n");
+		sasl_list(s, list, sizeof list, "\r\n");
 		return session_reply(s, STEP_NEXT, "+OK methods supported:\r\n%s.", list);
 	}
 	mech = sasl_mech_parse(arg(s, 0));
-	if (nargs(s) > 2 || !(mech & mechs(s->conf)))
+	if (nargs(s) > 2 || !(mech & mechs(s)))
 		return invalid(s, "unsupported mechanism");
 	r = sasl_exchange(s, mech, nargs(s) == 2 ? arg(s, 1) : NULL,
 	                  nargs(s) == 2 ? strlen(arg(s, 1)) : 0);
@@ -362,7 +368,7 @@ const struct protocol proto_pop3 = {
 	.name = "pop3",
 	.ports = { 110, 995, 0 },
 	.commands = pop3_commands,
-	.auth_allowed = SASL_PLAIN | SASL_APOP | SASL_CRAM_MD5,
+	.auth_allowed = SASL_PLAIN | SASL_APOP | SASL_CRAM_MD5 | SASL_EXTERNAL,
 	.sasl_prompt = "+ ",
 	.init = pop3_init,
 	.greet = pop3_greet,

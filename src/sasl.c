@@ -14,6 +14,7 @@ static const struct {
 	{ "CRAM-MD5", SASL_CRAM_MD5 },
 	{ "APOP", SASL_APOP },
 	{ "NONE", SASL_NONE },
+	{ "EXTERNAL", SASL_EXTERNAL },
 	{ NULL, 0 },
 };
 
@@ -102,6 +103,20 @@ int sasl_apop(const char *user, const char *digest, struct credentials *c,
 		return -1;
 	c->method = "apop";
 	c->salted = 1;
+	return 0;
+}
+
+int sasl_external(const char *b64, size_t len, struct credentials *c,
+                  const char **why)
+{
+	if (len == 1 && b64[0] == '=')
+		len = 0;
+	if (sasl_login_field(b64, len, c->user, sizeof c->user, why) < 0)
+		return -1;
+	c->pass[0] = '\0';
+	c->method = "external";
+	c->salted = 0;
+	c->external = 1;
 	return 0;
 }
 

@@ -14,11 +14,15 @@ enum sasl_mech {
 	SASL_CRAM_MD5 = 1 << 2,
 	SASL_APOP = 1 << 3,
 	SASL_NONE = 1 << 4,
+	SASL_EXTERNAL = 1 << 5,
 };
 
 /* Methods whose proof only the auth server can check: it gets the digest
  * and the salt, and must answer with the cleartext Auth-Pass. */
 #define SASL_SALTED (SASL_CRAM_MD5 | SASL_APOP)
+/* ... and EXTERNAL, proved by the client certificate: the auth server
+ * judges the Auth-SSL-* headers and returns the password too. */
+#define SASL_NEEDS_AUTH_SERVER (SASL_SALTED | SASL_EXTERNAL)
 
 /* "<pid.time@server_name>" (RFC 1939 APOP timestamp, RFC 2195 challenge). */
 #define SALT_MAX 300
@@ -28,6 +32,7 @@ struct credentials {
 	char pass[CRED_MAX];
 	const char *method;  /* Auth-Method: "plain", "login", ... */
 	int salted;          /* pass is a digest of the session's salt */
+	int external;        /* EXTERNAL: the certificate is the proof */
 };
 
 /* "plain" -> SASL_PLAIN; 0 if unknown. */
@@ -57,6 +62,11 @@ int sasl_apop(const char *user, const char *digest, struct credentials *c,
 /* 0 when user or password holds a control character: a CR or LF would
  * start a second command in a line-based backend login. */
 int credentials_fit_a_line(const struct credentials *c);
+
+/* RFC 4422 EXTERNAL: the optional authorization identity, base64 ("="
+ * or empty for none), method "external". */
+int sasl_external(const char *b64, size_t len, struct credentials *c,
+                  const char **why);
 
 /* Wipe the secret before memory is reused or the process execs. */
 void credentials_clear(struct credentials *c);

@@ -2,6 +2,7 @@
 #include "base64.h"
 #include "log.h"
 #include "sasl.h"
+#include "auth.h"
 #include "session.h"
 
 #include <string.h>
@@ -104,10 +105,31 @@ static enum step cram_md5(struct session *s)
 	               why);
 }
 
+/* Only over TLS with a certificate; the user name is optional. */
+static enum step external(struct session *s, const char *ir, size_t irlen)
+{
+	const char *why = NULL;
+	enum step st;
+	char *line;
+	size_t len;
+
+	if (!s->tls || !s->tls_info || !s->tls_info->has_cert)
+		return trouble(s, SASL_INVALID, "EXTERNAL needs a client certificate");
+	if (ir)
+		return sasl_external(ir, irlen, &s->cred, &why) < 0 ?
+		       trouble(s, SASL_INVALID, why) : STEP_LOGIN;
+	if (challenge(s, "VXNlcm5hbWU6", &line, &len, &st) < 0)
+		return st;
+	return decoded(s, sasl_external(line, len, &s->cred, &why), line, len,
+	               why);
+}
+
 enum step sasl_exchange(struct session *s, unsigned mech, const char *ir,
                         size_t irlen)
 {
 	switch (mech) {
+	case SASL_EXTERNAL:
+		return external(s, ir, irlen);
 	case SASL_PLAIN:
 		return plain(s, ir, irlen);
 	case SASL_LOGIN:

@@ -294,6 +294,7 @@ static enum step login(struct session *s)
 		.default_port = s->proto->ports[0],
 		.tls = s->tls ? s->tls_info : NULL,
 		.pass_client_cert = s->conf->auth_http_pass_client_cert,
+		.need_pass = s->cred.salted || s->cred.external,
 	};
 	enum step st;
 
@@ -337,6 +338,7 @@ static enum step login(struct session *s)
 		break;
 	}
 	auth_reply_clear(&rep);
+	s->cred.salted = s->cred.external = 0;
 	if (st != STEP_HANDOFF)
 		credentials_clear(&s->cred);
 	if (st == STEP_NEXT || st == STEP_ERROR)

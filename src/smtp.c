@@ -112,7 +112,8 @@ static void wipe(struct session *s)
 	session_wipe_input(s);
 }
 
-static const unsigned auth_order[] = { SASL_PLAIN, SASL_LOGIN, SASL_CRAM_MD5, 0 };
+static const unsigned auth_order[] = { SASL_PLAIN, SASL_LOGIN, SASL_CRAM_MD5,
+                                       SASL_EXTERNAL, 0 };
 
 static enum step smtp_ehlo_reply(struct session *s)
 {
@@ -122,7 +123,8 @@ static enum step smtp_ehlo_reply(struct session *s)
 	const char *tls = session_can_starttls(s) ? "STARTTLS" : NULL;
 
 	for (int i = 0; auth_order[i] && !session_needs_tls(s); i++)
-		if (c->auth & auth_order[i])
+		if ((c->auth & auth_order[i]) &&
+		    (auth_order[i] != SASL_EXTERNAL || s->tls))
 			snprintf(auth + strlen(auth), sizeof auth - strlen(auth),
 			         " %s", sasl_mech_name(auth_order[i]));
 	used = (size_t)snprintf(out, sizeof out, "250%c%s\r\n",
@@ -348,7 +350,8 @@ const struct protocol proto_smtp = {
 	.name = "smtp",
 	.ports = { 25, 587, 465, 0 },
 	.commands = smtp_commands,
-	.auth_allowed = SASL_PLAIN | SASL_LOGIN | SASL_CRAM_MD5 | SASL_NONE,
+	.auth_allowed = SASL_PLAIN | SASL_LOGIN | SASL_CRAM_MD5 | SASL_NONE |
+	                SASL_EXTERNAL,
 	.sasl_prompt = "334 ",
 	.init = smtp_init,
 	.fill_request = smtp_fill_request,

@@ -7,6 +7,8 @@ by a plain policy: a known user with the right password goes to --backend
 APOP and CRAM-MD5 digests are checked against the salt and answered with
 the cleartext Auth-Pass; smtp_auth none (Auth-Method none) is let through
 unless the recipient starts with "reject", which gets Auth-Error-Code;
+EXTERNAL is let in when the certificate verified and its CN names a known
+user (Auth-User, if given, must be that user);
 a user listed in --aliases is sent on as another user with the password
 given there (Auth-User/Auth-Pass); anything else is refused with Auth-Wait
 --wait. --mode slow|malformed|wait-once misbehaves on purpose.
@@ -96,7 +98,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         method = headers.get("Auth-Method", "")
         salt = headers.get("Auth-Salt", "")
         reply = {}
-        if method == "none":
+        if method == "external":
+            subject = urllib.parse.unquote(headers.get("Auth-SSL-Subject", ""))
+            cn = ([p[3:] for p in subject.split(",") if p.startswith("CN=")] or [""])[0]
+            if headers.get("Auth-SSL-Verify") == "SUCCESS" and cn in users \
+                    and user in ("", cn):
+                reply = {"Auth-Status": "OK", "Auth-Server": host, "Auth-Port": port,
+                         "Auth-User": cn, "Auth-Pass": users[cn]}
+            else:
+                reply = {"Auth-Status": "Certificate not accepted"}
+        elif method == "none":
             if "<reject" in headers.get("Auth-SMTP-To", ""):
                 reply = {"Auth-Status": "Recipient refused by policy",
                          "Auth-Error-Code": "550 5.7.1"}

@@ -315,6 +315,57 @@ def test_client_certificates(ctx):
     assert ctx.auth.requests()[-1]["Auth-SSL-Verify"] == "NONE"
 
 
+def test_sasl_external_in_the_three_protocols(ctx):
+    ca = '"%s"' % ctx.certs.ca
+    cert = (ctx.certs.client, ctx.certs.client_key)
+    kw = dict(ssl_verify_client="on", ssl_client_certificate=ca)
+    p = ctx.proxy(auth=True, imap_auth="{plain, external}", **kw)
+    with ctx.context(cert=cert).wrap_socket(
+            socket.create_connection(("127.0.0.1", p.port)),
+            server_hostname="localhost") as s:
+        c = lib.Client.__new__(lib.Client)
+        c.sock, c.buf = s, b""
+        assert "AUTH=EXTERNAL" in c.line()
+        c.send("a AUTHENTICATE EXTERNAL =\r\n")
+        assert c.until_tag("a")[-1].startswith("a OK"), "imap"
+    req = ctx.auth.requests()[-1]
+    assert req["Auth-Method"] == "external" and req["Auth-User"] == ""
+    assert req["Auth-SSL-Verify"] == "SUCCESS"
+    p = ctx.proxy("pop3", auth=True, pop3_auth="{plain, external}", **kw)
+    with ctx.context(cert=cert).wrap_socket(
+            socket.create_connection(("127.0.0.1", p.port)),
+            server_hostname="localhost") as s:
+        c = lib.Client.__new__(lib.Client)
+        c.sock, c.buf = s, b""
+        c.line()
+        c.send("AUTH EXTERNAL\r\n")
+        assert c.line() == "+ VXNlcm5hbWU6"
+        c.send(base64.b64encode(b"alice") + b"\r\n")
+        assert c.line().startswith("+OK"), "pop3"
+        c.send("STAT\r\n")
+        assert c.line().startswith("+OK 1 ")
+    p = ctx.proxy("smtp", auth=True, smtp_auth="{plain, external}", **kw)
+    with ctx.context(cert=cert).wrap_socket(
+            socket.create_connection(("127.0.0.1", p.port)),
+            server_hostname="localhost") as s:
+        c = lib.Client.__new__(lib.Client)
+        c.sock, c.buf = s, b""
+        c.line()
+        c.send("EHLO client.example\r\n")
+        ehlo = []
+        while not ehlo or not ehlo[-1].startswith("250 "):
+            ehlo.append(c.line())
+        assert "250 AUTH PLAIN EXTERNAL" in ehlo, ehlo
+        c.send("AUTH EXTERNAL =\r\n")
+        assert c.line() == "235 2.0.0 OK"
+    # Without TLS there is nothing to be external about.
+    p = ctx.proxy(tls="on", auth=True, imap_auth="{plain, external}")
+    c = lib.greet(p.port)
+    c.send("a AUTHENTICATE EXTERNAL =\r\n")
+    assert c.line() == "a BAD EXTERNAL needs a client certificate"
+    c.close()
+
+
 def test_session_resumes_in_another_process(ctx):
     p = ctx.proxy()
     context = ctx.context()
@@ -413,6 +464,7 @@ if __name__ == "__main__":
              test_no_command_injection_across_starttls,
              test_alpn_must_match_the_protocol,
              test_client_certificates,
+             test_sasl_external_in_the_three_protocols,
              test_session_resumes_in_another_process,
              test_10mb_byte_exact_over_tls,
              test_clients_that_give_up_mid_handshake,
