@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -100,6 +101,9 @@ static void common_env(struct session *s, struct env *e)
 	put(e, "POSTERN_LOG=%s", s->conf->error_log);
 	put(e, "POSTERN_LOG_LEVEL=%d", s->conf->log_level);
 	put(e, "POSTERN_INETD=%d", s->inetd);
+	/* systemd's LoadCredential= directory, for postern-tls's key. */
+	if (getenv("CREDENTIALS_DIRECTORY"))
+		put(e, "CREDENTIALS_DIRECTORY=%s", getenv("CREDENTIALS_DIRECTORY"));
 }
 
 int handoff_tls(struct session *s, int starttls, const char **why)

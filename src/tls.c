@@ -44,6 +44,20 @@ static short tls_want(void *ctx)
 	return gnutls_record_get_direction(t->session) ? POLLOUT : POLLIN;
 }
 
+/* "${CREDENTIALS_DIRECTORY}/key.pem": systemd's LoadCredential= puts a
+ * root-only key where the unit's dynamic user can read it, under a
+ * directory named after the instance, which a config file cannot know. */
+static const char *expand(const char *path, char *buf, size_t size)
+{
+	static const char var[] = "${CREDENTIALS_DIRECTORY}";
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+
+	if (!path || strncmp(path, var, sizeof var - 1) != 0 || !dir)
+		return path;
+	snprintf(buf, size, "%s%s", dir, path + sizeof var - 1);
+	return buf;
+}
+
 static int fail(char *why, size_t size, const char *what, int rc)
 {
 	snprintf(why, size, "%s: %s", what, gnutls_strerror(rc));
@@ -55,14 +69,20 @@ static int load_key_pair(struct tls *t, const char *cert, const char *key,
                          const char *password_file, char *why, size_t size)
 {
 	gnutls_datum_t pw = { NULL, 0 };
-	char *line, *save = NULL;
+	char *line, *save = NULL, b1[4096], b2[4096], b3[4096];
 	int rc;
 
+	cert = expand(cert, b1, sizeof b1);
+	key = expand(key, b2, sizeof b2);
+	password_file = expand(password_file, b3, sizeof b3);
 	if (!password_file) {
 		rc = gnutls_certificate_set_x509_key_file2(t->cred, cert, key,
 		                                           GNUTLS_X509_FMT_PEM,
 		                                           NULL, 0);
-		return rc < 0 ? fail(why, size, cert, rc) : 0;
+		if (rc < 0)
+			snprintf(why, size, "%s and %s: %s", cert, key,
+			         gnutls_strerror(rc));
+		return rc < 0 ? -1 : 0;
 	}
 	rc = gnutls_load_file(password_file, &pw);
 	if (rc < 0)
@@ -137,12 +157,14 @@ static int ticket_key(struct tls *t, const struct server_conf *c, char *why,
                       size_t size)
 {
 	gnutls_datum_t file;
+	char buf[4096];
 	int rc;
 
 	if (c->ssl_nticket_keys == 0)
 		return gnutls_session_ticket_key_generate(&t->ticket_key) < 0 ?
 		       fail(why, size, "ticket key", GNUTLS_E_RANDOM_FAILED) : 0;
-	rc = gnutls_load_file(c->ssl_session_ticket_key[0], &file);
+	rc = gnutls_load_file(expand(c->ssl_session_ticket_key[0], buf,
+	                             sizeof buf), &file);
 	if (rc < 0)
 		return fail(why, size, c->ssl_session_ticket_key[0], rc);
 	if (file.size < 32) {

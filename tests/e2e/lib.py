@@ -332,8 +332,9 @@ class Postern:
 
     def __init__(self, tmp, global_conf="", server_conf="", inetd=False,
                  map_lines=None, name=None, raw_conf=None, port=None,
-                 protocol="imap"):
+                 protocol="imap", env=None):
         name = name or protocol
+        self.env = env or {}
         self.tmp = tmp
         self.port = port or free_port()
         self.log = tmp("postern-%d.log" % self.port)
@@ -362,6 +363,8 @@ class Postern:
             cmd += ["--inetd"]
         else:
             cmd += ["--fdname=" + self.name]
+        for k, v in self.env.items():
+            cmd += ["-E", "%s=%s" % (k, v)]
         cmd += ["-a", POSTERN, "-c", self.conf]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
                                      stderr=open(self.tmp("activate-%d.err" % self.port), "w"))

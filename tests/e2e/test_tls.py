@@ -435,6 +435,20 @@ def test_clients_that_give_up_mid_handshake(ctx):
     m.logout()
 
 
+def test_key_from_systemd_credentials_directory(ctx):
+    creds = ctx.tmp("credentials")
+    os.makedirs(creds, exist_ok=True)
+    with open(ctx.certs.server_key, "rb") as f, open(os.path.join(creds, "tls.key"), "wb") as g:
+        g.write(f.read())
+    conf = ('ssl = true\nssl_certificate = {"%s"}\n'
+            'ssl_certificate_key = {"${CREDENTIALS_DIRECTORY}/tls.key"}\n' % ctx.certs.server)
+    p = ctx.track(lib.Postern(ctx.tmp, server_conf=conf, env={"CREDENTIALS_DIRECTORY": creds},
+                              map_lines=["* 127.0.0.1:%d" % ctx.dovecot.imap_port]))
+    m = imaplib.IMAP4_SSL("127.0.0.1", p.port, ssl_context=ctx.context())
+    m.login("alice", "wonderland")
+    m.logout()
+
+
 def test_plaintext_front_does_not_load_gnutls(ctx):
     r = subprocess.run(["ldd", lib.POSTERN], capture_output=True, text=True)
     assert "gnutls" not in r.stdout, r.stdout
@@ -468,6 +482,7 @@ if __name__ == "__main__":
              test_session_resumes_in_another_process,
              test_10mb_byte_exact_over_tls,
              test_clients_that_give_up_mid_handshake,
+             test_key_from_systemd_credentials_directory,
              test_plaintext_front_does_not_load_gnutls,
              test_no_password_in_logs],
             setup_ctx)
