@@ -102,7 +102,7 @@ static int serve(struct session *s, struct tls *t, int starttls)
 		return EXIT_TEMPORARY;
 	}
 	if (session_run(s, !starttls))
-		tls_relay(s, t);
+		tls_relay(s, t, NULL);
 	return EXIT_DONE;
 }
 

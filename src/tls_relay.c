@@ -11,200 +11,207 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/* One side of the relay: a socket, with or without TLS on it. */
+struct end {
+	int fd;
+	gnutls_session_t tls;    /* NULL: plain */
+};
+
+enum { MOVED = 1, WAIT = 0, STOP = -1 };
+
+static ssize_t end_recv(struct end *e, char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (!e->tls) {
+		n = recv(e->fd, buf, len, MSG_DONTWAIT);
+		if (n < 0 && errno == ECONNRESET)
+			return 0;
+		return n < 0 && (errno == EAGAIN || errno == EINTR) ? -EAGAIN :
+		       n < 0 ? -EIO : n;
+	}
+	n = gnutls_record_recv(e->tls, buf, len);
+	if (n == GNUTLS_E_PREMATURE_TERMINATION)
+		return 0; /* a close without close_notify is still a close */
+	if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+		return -EAGAIN;
+	return n < 0 ? -EIO : n;
+}
+
+/* TLS wants a retry with the same bytes, which the flows give it. */
+static ssize_t end_send(struct end *e, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (!e->tls) {
+		n = send(e->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		return n < 0 && (errno == EAGAIN || errno == EINTR) ? -EAGAIN :
+		       n < 0 ? -EIO : n;
+	}
+	n = gnutls_record_send(e->tls, buf, len);
+	if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+		return -EAGAIN;
+	return n < 0 ? -EIO : n;
+}
+
+/* Half-close: close_notify on TLS, FIN on plain. 1 when done. */
+static int end_close_write(struct end *e)
+{
+	int rc;
+
+	if (!e->tls) {
+		shutdown(e->fd, SHUT_WR);
+		return 1;
+	}
+	rc = gnutls_bye(e->tls, GNUTLS_SHUT_WR);
+	return rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED ? 0 : 1;
+}
+
+static short end_events(struct end *e, short plain)
+{
+	if (!e->tls)
+		return plain;
+	return gnutls_record_get_direction(e->tls) ? POLLOUT : POLLIN;
+}
+
 struct flow {
+	struct end *from, *to;
 	char data[16384];
 	size_t len, off;
-	int eof;            /* the source said all it will */
+	int eof;            /* from said all it will */
 	int done;           /* and the end went on to the other side */
 	uint64_t bytes;
+	const char *from_name, *to_name;
 };
 
-struct relay {
-	struct session *s;
-	struct tls *t;
-	int backend;
-	struct flow up, down;   /* client -> backend, backend -> client */
-	const char *end;
-};
-
-static int retry(ssize_t n)
+/* Move what can move now on one flow. */
+static int pump(struct flow *f, const char **end)
 {
-	return n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED;
-}
-
-/* Client to backend. 1 if something moved, 0 if not, -1 to stop. */
-static int up(struct relay *r)
-{
-	struct flow *f = &r->up;
-	int moved = 0;
+	int moved = WAIT;
 	ssize_t n;
 
 	if (!f->eof && f->len == 0) {
-		n = gnutls_record_recv(r->t->session, f->data, sizeof f->data);
+		n = end_recv(f->from, f->data, sizeof f->data);
 		if (n > 0) {
 			f->len = (size_t)n;
 			f->off = 0;
-			moved = 1;
-		} else if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
-			f->eof = moved = 1;
-		} else if (!retry(n)) {
-			r->end = gnutls_strerror((int)n);
-			return -1;
+			moved = MOVED;
+		} else if (n == 0) {
+			f->eof = 1;
+			moved = MOVED;
+		} else if (n != -EAGAIN) {
+			*end = f->from_name;
+			return STOP;
 		}
 	}
 	if (f->off < f->len) {
-		n = send(r->backend, f->data + f->off, f->len - f->off,
-		         MSG_DONTWAIT | MSG_NOSIGNAL);
+		n = end_send(f->to, f->data + f->off, f->len - f->off);
 		if (n > 0) {
 			f->off += (size_t)n;
 			f->bytes += (uint64_t)n;
 			if (f->off == f->len)
 				f->len = f->off = 0;
-			moved = 1;
-		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			r->end = "backend write error";
-			return -1;
+			moved = MOVED;
+		} else if (n != -EAGAIN) {
+			*end = f->to_name;
+			return STOP;
 		}
 	}
-	if (f->eof && f->len == 0 && !f->done) {
-		shutdown(r->backend, SHUT_WR);
-		f->done = moved = 1;
+	if (f->eof && f->len == 0 && !f->done && end_close_write(f->to)) {
+		f->done = 1;
+		moved = MOVED;
 	}
 	return moved;
 }
 
-/* Backend to client. */
-static int down(struct relay *r)
+/* Poll events for one end, from both flows that touch it. */
+static short events(const struct flow *reading, const struct flow *writing)
 {
-	struct flow *f = &r->down;
-	int moved = 0;
-	ssize_t n;
+	struct end *e = reading->from;
+	short ev = 0;
 
-	if (!f->eof && f->len == 0) {
-		n = recv(r->backend, f->data, sizeof f->data, MSG_DONTWAIT);
-		if (n > 0) {
-			f->len = (size_t)n;
-			f->off = 0;
-			moved = 1;
-		} else if (n == 0 || (n < 0 && errno == ECONNRESET)) {
-			f->eof = moved = 1;
-		} else if (errno != EAGAIN && errno != EINTR) {
-			r->end = "backend read error";
-			return -1;
-		}
-	}
-	if (f->off < f->len) {
-		/* GnuTLS wants a retry with the same bytes, which these are. */
-		n = gnutls_record_send(r->t->session, f->data + f->off,
-		                       f->len - f->off);
-		if (n > 0) {
-			f->off += (size_t)n;
-			f->bytes += (uint64_t)n;
-			if (f->off == f->len)
-				f->len = f->off = 0;
-			moved = 1;
-		} else if (n < 0 && !retry(n)) {
-			r->end = "client write error";
-			return -1;
-		}
-	}
-	if (f->eof && f->len == 0 && !f->done) {
-		n = gnutls_bye(r->t->session, GNUTLS_SHUT_WR);
-		if (n == 0 || !retry(n))
-			f->done = moved = 1;
-	}
-	return moved;
+	if (!reading->eof && reading->len == 0)
+		ev |= POLLIN;
+	if (writing->off < writing->len ||
+	    (writing->eof && writing->len == 0 && !writing->done))
+		ev |= end_events(e, POLLOUT);
+	return ev;
 }
 
-static void wait_events(struct relay *r, struct pollfd pfd[2])
+/* Decrypted bytes may wait inside GnuTLS, where poll cannot see them. */
+static int tls_pending(const struct flow *f)
 {
-	int tls_busy = (r->down.off < r->down.len) ||
-	               (r->down.eof && r->down.len == 0 && !r->down.done);
-
-	pfd[0].events = pfd[1].events = 0;
-	if (!r->up.eof && r->up.len == 0)
-		pfd[0].events |= POLLIN;
-	if (tls_busy)
-		pfd[0].events |= gnutls_record_get_direction(r->t->session) ?
-		                 POLLOUT : POLLIN;
-	if (!r->down.eof && r->down.len == 0)
-		pfd[1].events |= POLLIN;
-	if (r->up.off < r->up.len)
-		pfd[1].events |= POLLOUT;
+	return f->from->tls && !f->eof && f->len == 0 &&
+	       gnutls_record_check_pending(f->from->tls) > 0;
 }
 
-static void run(struct relay *r)
+static const char *run(struct flow *up, struct flow *down, int64_t timeout)
 {
-	int64_t timeout = r->s->conf->proxy_timeout_ms;
-	struct pollfd pfd[2] = { { .fd = r->t->fd }, { .fd = r->backend } };
+	struct pollfd pfd[2] = { { .fd = up->from->fd }, { .fd = down->from->fd } };
+	const char *end = NULL;
 	int hangup = 0;
 
 	for (;;) {
-		int u = up(r), d = u < 0 ? -1 : down(r), n;
+		int u = pump(up, &end), d = u == STOP ? STOP : pump(down, &end), n;
 
-		if (u < 0 || d < 0)
-			return;
-		if (r->up.done && r->down.done) {
-			r->end = "both sides closed";
-			return;
-		}
-		if (hangup && !u && !d) {
-			r->end = "connection lost";
-			return;
-		}
-		/* Decrypted bytes may wait inside GnuTLS: no poll for those. */
-		if (u || d || (r->up.len == 0 && !r->up.eof &&
-		               gnutls_record_check_pending(r->t->session) > 0))
+		if (u == STOP || d == STOP)
+			return end;
+		if (up->done && down->done)
+			return "both sides closed";
+		if (hangup && !u && !d)
+			return "connection lost";
+		if (u || d || tls_pending(up) || tls_pending(down))
 			continue;
-		wait_events(r, pfd);
+		pfd[0].events = events(up, down);
+		pfd[1].events = events(down, up);
 		n = poll(pfd, 2, timeout > 0 && timeout < INT32_MAX ? (int)timeout
 		                                                    : -1);
-		if (n == 0) {
-			r->end = "idle timeout";
-			return;
-		}
-		if (n < 0 && errno != EINTR) {
-			r->end = "poll error";
-			return;
-		}
+		if (n == 0)
+			return "idle timeout";
+		if (n < 0 && errno != EINTR)
+			return "poll error";
 		hangup = n > 0 && ((pfd[0].revents | pfd[1].revents) &
 		                   (POLLERR | POLLHUP));
 	}
 }
 
-static void log_close(const struct relay *r)
+static void log_close(const struct session *s, const struct flow *up,
+                      const struct flow *down, const char *why)
 {
-	const struct session *s = r->s;
 	int64_t ms = clock_ms() - s->started_ms;
 
 	logmsg(LOG_INFO,
 	       "event=close client=%s user=\"%s\" backend=%s result=relayed "
 	       "reason=\"%s\" bytes_in=%llu bytes_out=%llu relay_up=%llu "
 	       "relay_down=%llu duration=%lld.%03lld",
-	       s->client, s->user_shown, s->backend_name, r->end,
-	       (unsigned long long)s->in.total,
-	       (unsigned long long)(s->bytes_out + r->down.bytes),
-	       (unsigned long long)r->up.bytes, (unsigned long long)r->down.bytes,
+	       s->client, s->user_shown, s->backend_name, why,
+	       (unsigned long long)(s->in.total + up->bytes),
+	       (unsigned long long)(s->bytes_out + down->bytes),
+	       (unsigned long long)up->bytes, (unsigned long long)down->bytes,
 	       (long long)(ms / 1000), (long long)(ms % 1000));
 }
 
-void tls_relay(struct session *s, struct tls *t)
+void tls_relay(struct session *s, struct tls *client, struct tls *backend)
 {
-	static struct relay r;   /* 32 kB of buffers: not on the stack */
+	/* 32 kB of buffers: not on the stack. */
+	static struct flow up, down;
+	static struct end c, b;
 	const char *why = NULL;
 
-	memset(&r, 0, sizeof r);
-	r.s = s;
-	r.t = t;
-	r.backend = s->backend.fd;
-	r.end = "?";
+	c = (struct end){ s->in.fd, client ? client->session : NULL };
+	b = (struct end){ s->backend.fd, backend ? backend->session : NULL };
+	memset(&up, 0, sizeof up);
+	memset(&down, 0, sizeof down);
+	up = (struct flow){ .from = &c, .to = &b, .from_name = "client read error",
+	                    .to_name = "backend write error" };
+	down = (struct flow){ .from = &b, .to = &c,
+	                      .from_name = "backend read error",
+	                      .to_name = "client write error" };
 	if (handoff_flush_leftovers(s, &why) < 0) {
 		logmsg(LOG_ERR, "event=relay_error reason=\"%s\"", why);
 		return;
 	}
 	credentials_clear(&s->cred);
-	run(&r);
-	/* bytes_in counts TLS records' plaintext before login, plus the relay. */
-	s->in.total += r.up.bytes;
-	log_close(&r);
+	why = run(&up, &down, s->conf->proxy_timeout_ms);
+	log_close(s, &up, &down, why);
 }

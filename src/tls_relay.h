@@ -1,5 +1,5 @@
-/* The relay for TLS sessions, in postern-tls: GnuTLS records on the
- * client side, plain bytes to the backend, one poll loop. It keeps
+/* The relay for TLS sessions, in postern-tls: GnuTLS records on either
+ * side or both (client TLS, backend TLS by proxy_ssl), one poll loop. It keeps
  * postern-relay's promises: half-close both ways (close_notify one way,
  * shutdown(SHUT_WR) the other), proxy_timeout when nothing moves, byte
  * counts, and one closing line. There is no splice: the bytes must be
@@ -10,6 +10,7 @@
 struct session;
 struct tls;
 
-void tls_relay(struct session *s, struct tls *t);
+/* client or backend may be NULL: that side is plain. */
+void tls_relay(struct session *s, struct tls *client, struct tls *backend);
 
 #endif
