@@ -60,6 +60,7 @@ struct auth_reply {
 	char pass[CRED_MAX];
 	int has_user, has_pass;
 	int wait;                 /* Auth-Wait seconds; 0 when absent */
+	int backend_tls;          /* Auth-Backend-TLS: enum proxy_ssl, or -1 */
 	char why[160];
 };
 
@@ -67,6 +68,7 @@ static inline void auth_reply_init(struct auth_reply *r)
 {
 	memset(r, 0, sizeof *r);
 	r->status = AUTH_STATUS_TEMPFAIL;
+	r->backend_tls = -1;
 }
 
 /* The reply may carry a backend password (Auth-Pass). */

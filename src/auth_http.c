@@ -190,6 +190,15 @@ static void take_header(struct auth_reply *rep, const char *name, size_t nlen,
 			rep->wait = atoi(num);
 	} else if (header_is(name, nlen, "Auth-Error-Code")) {
 		copy_value(rep->error_code, sizeof rep->error_code, v, vlen);
+	} else if (header_is(name, nlen, "Auth-Backend-TLS")) {
+		/* postern's own: overrides proxy_ssl for this user. */
+		static const char *const modes[] = { "off", "on", "starttls" };
+
+		rep->backend_tls = -2;
+		for (int i = 0; i < 3; i++)
+			if (vlen == strlen(modes[i]) &&
+			    strncasecmp(v, modes[i], vlen) == 0)
+				rep->backend_tls = i;
 	}
 }
 
@@ -211,6 +220,9 @@ static int finish(struct auth_reply *rep, int need_password)
 		return malformed(rep, "did not send password");
 	if (addr_from_parts(rep->server, rep->port, &rep->backend) < 0)
 		return malformed(rep, "sent an invalid server address or port");
+	if (rep->backend_tls == -2)
+		return malformed(rep, "sent an Auth-Backend-TLS other than on, "
+		                 "starttls or off");
 	return 1;
 }
 

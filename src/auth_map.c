@@ -106,6 +106,7 @@ void auth_map_query(const char *path, const struct auth_request *req,
 		rep->status = AUTH_STATUS_TEMPFAIL;
 		return;
 	}
+	rep->backend_tls = -1;
 	snprintf(rep->server, sizeof rep->server, "%.*s",
 	         (int)(strrchr(backend, ':') - backend), backend);
 	snprintf(rep->port, sizeof rep->port, "%s", strrchr(backend, ':') + 1);

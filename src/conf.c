@@ -62,6 +62,10 @@
 	X(TIME, ssl_session_timeout, "5m")                              \
 	X(BOOL, auth_http_pass_client_cert, cfg_false)                  \
 	X(STR, tls_program, LIBEXECDIR "/postern-tls")                  \
+	X(STR, proxy_ssl, "off")                                        \
+	X(BOOL, proxy_ssl_verify, cfg_false)                            \
+	X(STR, proxy_ssl_trusted_certificate, NULL)                     \
+	X(STR, proxy_ssl_name, NULL)                                    \
 	X(BOOL, proxy_pass_error_message, cfg_false)                    \
 	X(INT, max_errors, 5)                                           \
 	X(STR, relay_program, LIBEXECDIR "/postern-relay")              \
@@ -231,6 +235,8 @@ static int listen_ssl(const char *listen)
 }
 
 static const char *const starttls_modes[] = { "off", "on", "only", NULL };
+static const char *const proxy_ssl_modes[] = { "off", "on", "starttls",
+                                               NULL };
 static const char *const verify_modes[] = { "off", "on", "optional",
                                             "optional_no_ca", NULL };
 
@@ -246,6 +252,16 @@ static int check_starttls(cfg_t *cfg, cfg_opt_t *opt)
 {
 	if (word_index(starttls_modes, last_str(opt)) < 0) {
 		cfg_error(cfg, "starttls: want on, off or only, got \"%s\"",
+		          last_str(opt));
+		return -1;
+	}
+	return 0;
+}
+
+static int check_proxy_ssl(cfg_t *cfg, cfg_opt_t *opt)
+{
+	if (word_index(proxy_ssl_modes, last_str(opt)) < 0) {
+		cfg_error(cfg, "proxy_ssl: want on, off or starttls, got \"%s\"",
 		          last_str(opt));
 		return -1;
 	}
@@ -306,6 +322,8 @@ static void set_validators(cfg_t *cfg, const char *prefix)
 	cfg_set_validate_func(cfg, path, check_starttls);
 	snprintf(path, sizeof path, "%sssl_verify_client", prefix);
 	cfg_set_validate_func(cfg, path, check_verify);
+	snprintf(path, sizeof path, "%sproxy_ssl", prefix);
+	cfg_set_validate_func(cfg, path, check_proxy_ssl);
 }
 
 /* The section's own value if set there, else the global one. */
@@ -510,6 +528,12 @@ static int resolve_tls(cfg_t *sec, cfg_t *top, struct server_conf *s,
 		owner(sec, top, "auth_http_pass_client_cert"),
 		"auth_http_pass_client_cert");
 	s->tls_program = str_of(sec, top, "tls_program");
+	s->proxy_ssl = word_index(proxy_ssl_modes, str_of(sec, top, "proxy_ssl"));
+	s->proxy_ssl_verify = cfg_getbool(owner(sec, top, "proxy_ssl_verify"),
+	                                  "proxy_ssl_verify");
+	s->proxy_ssl_trusted_certificate =
+		str_of(sec, top, "proxy_ssl_trusted_certificate");
+	s->proxy_ssl_name = str_of(sec, top, "proxy_ssl_name");
 	if (str_of(sec, top, "ssl_priority"))
 		snprintf(s->ssl_priority, sizeof s->ssl_priority, "%s",
 		         str_of(sec, top, "ssl_priority"));

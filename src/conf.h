@@ -17,6 +17,7 @@ struct protocol;
 #define CERTS_MAX 4
 
 enum starttls_mode { STARTTLS_OFF, STARTTLS_ON, STARTTLS_ONLY };
+enum proxy_ssl { PROXY_SSL_OFF, PROXY_SSL_ON, PROXY_SSL_STARTTLS };
 enum verify_client { VERIFY_OFF, VERIFY_ON, VERIFY_OPTIONAL,
                      VERIFY_OPTIONAL_NO_CA };
 
@@ -68,6 +69,10 @@ struct server_conf {
 	int64_t ssl_session_timeout_ms;
 	int auth_http_pass_client_cert;
 	const char *tls_program;
+	int proxy_ssl;                   /* enum proxy_ssl, towards backends */
+	int proxy_ssl_verify;
+	const char *proxy_ssl_trusted_certificate;
+	const char *proxy_ssl_name;
 	int proxy_pass_error_message;
 	int max_errors;
 	const char *relay_program;

@@ -18,7 +18,7 @@ int handoff_flush_leftovers(struct session *s, const char **why)
 	struct lineio *c = &s->in, *b = &s->backend;
 
 	if (lineio_pending(c) &&
-	    io_write_all(b->fd, c->buf + c->start, lineio_pending(c),
+	    lineio_write_all(b, c->buf + c->start, lineio_pending(c),
 	                 deadline) != IO_OK) {
 		*why = "passing pipelined client bytes to the backend";
 		return -1;
@@ -106,8 +106,9 @@ static void common_env(struct session *s, struct env *e)
 		put(e, "CREDENTIALS_DIRECTORY=%s", getenv("CREDENTIALS_DIRECTORY"));
 }
 
-int handoff_tls(struct session *s, int starttls, const char **why)
+int handoff_tls(struct session *s, const char *mode, const char **why)
 {
+	int starttls = strcmp(mode, "starttls") == 0;
 	struct env e = { .n = 0 };
 	char *argv[] = { "postern-tls", NULL };
 
@@ -119,7 +120,7 @@ int handoff_tls(struct session *s, int starttls, const char **why)
 	lineio_drop(&s->in);
 	credentials_clear(&s->cred);
 	common_env(s, &e);
-	put(&e, "POSTERN_TLS=%s", starttls ? "starttls" : "implicit");
+	put(&e, "POSTERN_TLS=%s", mode);
 	put(&e, "POSTERN_SERVER=%s", s->conf->name);
 	put(&e, "POSTERN_CONFIG=%s", s->config_path);
 	put(&e, "POSTERN_ERRORS=%u", s->errors);

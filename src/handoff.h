@@ -19,11 +19,12 @@ int handoff_flush_leftovers(struct session *s, const char **why);
 /* Returns only on failure, with *why set. */
 int handoff_exec(struct session *s, const char **why);
 
-/* Exec postern-tls to run the session over TLS: at once (implicit TLS) or
- * after the protocol said yes to STARTTLS. Only the client socket (fd 3)
- * and POSTERN_* variables cross, among them POSTERN_TLS=implicit|starttls,
- * POSTERN_SERVER and POSTERN_CONFIG; buffered input is dropped. Returns
- * only on failure, with *why set. */
-int handoff_tls(struct session *s, int starttls, const char **why);
+/* Exec postern-tls to run the session with GnuTLS at hand: mode is
+ * "implicit" (TLS at once), "starttls" (the protocol said yes to it), or
+ * "plain" (the client is plaintext but proxy_ssl wants TLS to backends).
+ * Only the client socket (fd 3) and POSTERN_* variables cross, among them
+ * POSTERN_TLS=mode, POSTERN_SERVER and POSTERN_CONFIG; buffered input is
+ * dropped. Returns only on failure, with *why set. */
+int handoff_tls(struct session *s, const char *mode, const char **why);
 
 #endif

@@ -362,6 +362,7 @@ const struct protocol proto_imap = {
 	.read_command = imap_read_command,
 	.auth_reply = imap_auth_reply,
 	.backend_login = imap_backend_login,
+	.backend_starttls = imap_backend_starttls,
 	.bye = imap_bye,
 	.too_long = imap_too_long,
 	.sasl_trouble = imap_sasl_trouble,

@@ -21,6 +21,10 @@ struct imap_state {
 enum auth_result imap_backend_login(struct session *s, char *text,
                                     size_t size);
 
+/* The greeting, then STARTTLS; AUTH_OK when the handshake may begin. */
+enum auth_result imap_backend_starttls(struct session *s, char *text,
+                                       size_t size);
+
 /* How user and password are written: atom, quoted string, or literal. */
 enum imap_astring { ASTRING_ATOM, ASTRING_QUOTED, ASTRING_LITERAL };
 enum imap_astring imap_astring_kind(const char *s);

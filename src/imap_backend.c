@@ -56,7 +56,7 @@ static enum io_result next_line(struct session *s, int64_t deadline,
 
 static int flush(struct session *s, struct out *o, int64_t deadline)
 {
-	enum io_result r = io_write_all(s->backend.fd, o->buf, o->len, deadline);
+	enum io_result r = lineio_write_all(&s->backend, o->buf, o->len, deadline);
 
 	explicit_bzero(o->buf, o->len);
 	o->len = 0;
@@ -101,6 +101,50 @@ static enum auth_result fail(char *text, size_t size, const char *why,
 	return AUTH_TEMPFAIL;
 }
 
+static enum auth_result greeting(struct session *s, int64_t deadline,
+                                 char *text, size_t size)
+{
+	enum io_result r;
+	char *line;
+	size_t len;
+
+	r = lineio_getline(&s->backend, deadline, &line, &len);
+	if (r != IO_OK)
+		return fail(text, size, "reading the greeting", r);
+	if (strncasecmp(line, "* OK", 4) != 0) {
+		snprintf(text, size, "unexpected greeting \"%.60s\"", line);
+		return AUTH_TEMPFAIL;
+	}
+	return AUTH_OK;
+}
+
+/* Untagged lines before the tagged answer are the backend's business
+ * with postern, not the client's: they are read and left. */
+enum auth_result imap_backend_starttls(struct session *s, char *text,
+                                       size_t size)
+{
+	int64_t deadline = session_deadline(s);
+	enum auth_result g = greeting(s, deadline, text, size);
+	enum io_result r;
+	char *line;
+	size_t len;
+
+	if (g != AUTH_OK)
+		return g;
+	if (lineio_write_all(&s->backend, "S STARTTLS\r\n", 12, deadline) != IO_OK)
+		return fail(text, size, "sending STARTTLS", IO_ERROR);
+	do {
+		r = lineio_getline(&s->backend, deadline, &line, &len);
+		if (r != IO_OK)
+			return fail(text, size, "reading the STARTTLS reply", r);
+	} while (strncmp(line, "S ", 2) != 0);
+	if (strncasecmp(line, "S OK", 4) != 0) {
+		snprintf(text, size, "STARTTLS answered \"%.60s\"", line);
+		return AUTH_TEMPFAIL;
+	}
+	return AUTH_OK;
+}
+
 enum auth_result imap_backend_login(struct session *s, char *text,
                                     size_t size)
 {
@@ -111,12 +155,11 @@ enum auth_result imap_backend_login(struct session *s, char *text,
 	enum io_result r;
 	char *line;
 
-	r = lineio_getline(&s->backend, deadline, &line, &len);
-	if (r != IO_OK)
-		return fail(text, size, "reading the greeting", r);
-	if (strncasecmp(line, "* OK", 4) != 0) {
-		snprintf(text, size, "unexpected greeting \"%.60s\"", line);
-		return AUTH_TEMPFAIL;
+	if (!s->backend_greeted) {
+		enum auth_result g = greeting(s, deadline, text, size);
+
+		if (g != AUTH_OK)
+			return g;
 	}
 	snprintf(text, size, "backend failed while logging in");
 	if (out_add(&o, is->tag, taglen) < 0 || out_add(&o, " LOGIN ", 7) < 0 ||

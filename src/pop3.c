@@ -334,11 +334,13 @@ static enum auth_result pop3_backend_login(struct session *s, char *text,
 		snprintf(text, size, "control characters in user or password");
 		return AUTH_FAILED;
 	}
-	r = backend_says(s, deadline, "greeting", &line, text, size);
-	if (r != AUTH_OK)
-		return r;
+	if (!s->backend_greeted) {
+		r = backend_says(s, deadline, "greeting", &line, text, size);
+		if (r != AUTH_OK)
+			return r;
+	}
 	n = snprintf(out, sizeof out, "USER %s\r\n", s->cred.user);
-	if (io_write_all(s->backend.fd, out, (size_t)n, deadline) != IO_OK) {
+	if (lineio_write_all(&s->backend, out, (size_t)n, deadline) != IO_OK) {
 		snprintf(text, size, "backend went away");
 		return AUTH_TEMPFAIL;
 	}
@@ -346,7 +348,7 @@ static enum auth_result pop3_backend_login(struct session *s, char *text,
 	if (r != AUTH_OK)
 		return r;
 	n = snprintf(out, sizeof out, "PASS %s\r\n", s->cred.pass);
-	r = io_write_all(s->backend.fd, out, (size_t)n, deadline) == IO_OK ?
+	r = lineio_write_all(&s->backend, out, (size_t)n, deadline) == IO_OK ?
 	    AUTH_OK : AUTH_TEMPFAIL;
 	explicit_bzero(out, sizeof out);
 	if (r != AUTH_OK) {
@@ -364,6 +366,24 @@ static enum auth_result pop3_backend_login(struct session *s, char *text,
 	return AUTH_OK;
 }
 
+static enum auth_result pop3_backend_starttls(struct session *s, char *text,
+                                              size_t size)
+{
+	int64_t deadline = session_deadline(s);
+	enum auth_result r;
+	char *line;
+
+	r = backend_says(s, deadline, "greeting", &line, text, size);
+	if (r != AUTH_OK)
+		return r;
+	if (lineio_write_all(&s->backend, "STLS\r\n", 6, deadline) != IO_OK) {
+		snprintf(text, size, "backend went away");
+		return AUTH_TEMPFAIL;
+	}
+	r = backend_says(s, deadline, "STLS", &line, text, size);
+	return r == AUTH_FAILED ? AUTH_TEMPFAIL : r;
+}
+
 const struct protocol proto_pop3 = {
 	.name = "pop3",
 	.ports = { 110, 995, 0 },
@@ -376,6 +396,7 @@ const struct protocol proto_pop3 = {
 	.auth_reply = pop3_auth_reply,
 	.sasl_trouble = pop3_sasl_trouble,
 	.backend_login = pop3_backend_login,
+	.backend_starttls = pop3_backend_starttls,
 	.bye = pop3_bye,
 	.too_long = pop3_too_long,
 	.internal_error = "-ERR internal server error\r\n",

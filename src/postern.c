@@ -167,7 +167,7 @@ static enum step exec_tls(struct session *s)
 {
 	const char *why = NULL;
 
-	handoff_tls(s, 1, &why);
+	handoff_tls(s, "starttls", &why);
 	logmsg(LOG_ERR, "event=tls_failed program=%s reason=\"%s\"",
 	       s->conf->tls_program, why);
 	session_end(s, "error", "cannot start TLS");
@@ -181,8 +181,9 @@ static int serve(struct session *s)
 	logmsg(LOG_INFO, "event=connect client=%s server=%s protocol=%s tls=%s",
 	       s->client, s->conf->name, s->proto->name,
 	       s->conf->ssl ? "implicit" : "no");
-	if (s->conf->ssl) {
-		handoff_tls(s, 0, &why);
+	/* TLS at once, or TLS to backends: GnuTLS is postern-tls's. */
+	if (s->conf->ssl || s->conf->proxy_ssl != PROXY_SSL_OFF) {
+		handoff_tls(s, s->conf->ssl ? "implicit" : "plain", &why);
 		logmsg(LOG_ERR, "event=tls_failed program=%s reason=\"%s\"",
 		       s->conf->tls_program, why);
 		return EXIT_TEMPORARY;

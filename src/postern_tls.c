@@ -1,9 +1,10 @@
-/* postern-tls: the same session as postern's, over TLS. The front execs
- * it with the client socket on fd 3, for implicit TLS at once or after
- * STARTTLS; it does the handshake, runs greeting (implicit TLS only) and
- * login with the session code, and then relays in-process: the relay
- * must decrypt, so there is no exec into postern-relay. The only program
- * that links GnuTLS. */
+/* postern-tls: the same session as postern's, with GnuTLS. The front
+ * execs it with the client socket on fd 3: for implicit TLS at once, after
+ * STARTTLS, or at once with a plaintext client when proxy_ssl wants TLS to
+ * backends. It does the handshakes, runs the session code, and relays
+ * in-process when either side is TLS (the bytes must be decrypted); when
+ * neither is, it execs postern-relay like the front. The only program that
+ * links GnuTLS. */
 #include "conf.h"
 #include "handoff.h"
 #include "log.h"
@@ -53,6 +54,8 @@ static void continue_session(struct session *s)
 	s->errors = (unsigned)env_num("POSTERN_ERRORS");
 }
 
+static struct tls client_tls, backend_tls;
+
 /* ssl_verify_client turned the client away: the protocol's words, as
  * nginx sends them in place of the greeting. */
 static void refuse_cert(struct session *s, const struct tls *t)
@@ -66,27 +69,28 @@ static void refuse_cert(struct session *s, const struct tls *t)
 	session_end(s, "error", "client certificate refused");
 }
 
-static int serve(struct session *s, struct tls *t, int starttls)
+/* 0 when TLS is up with the client; -1 when the session is over. */
+static int client_handshake(struct session *s, const char *mode)
 {
+	struct tls *t = &client_tls;
 	char why[512];
 
 	if (tls_setup(t, s->conf, s->in.fd, s->proto->name, why,
 	              sizeof why) < 0) {
+		/* A client told to go ahead with STARTTLS sees a close. */
 		logmsg(LOG_ERR, "event=tls_error reason=\"%s\"", why);
-		if (!starttls)
-			return EXIT_TEMPORARY;
-		/* The client was told to go ahead: it gets a closed socket. */
-		return EXIT_TEMPORARY;
+		session_end(s, "error", "TLS setup failed");
+		return -1;
 	}
 	if (tls_handshake(t, s->conf, session_deadline(s), why, sizeof why) < 0) {
 		logmsg(LOG_INFO, "event=tls_handshake result=fail reason=\"%s\"",
 		       why);
-		return EXIT_DONE;
+		session_end(s, "error", "TLS handshake failed");
+		return -1;
 	}
 	logmsg(LOG_INFO, "event=tls_handshake result=ok mode=%s protocol=%s "
-	       "cipher=%s resumed=%s verify=\"%s\"", starttls ? "starttls" :
-	       "implicit", t->info.protocol, t->info.cipher,
-	       t->resumed ? "yes" : "no",
+	       "cipher=%s resumed=%s verify=\"%s\"", mode, t->info.protocol,
+	       t->info.cipher, t->resumed ? "yes" : "no",
 	       t->info.verify_asked ? t->info.verify : "off");
 	s->in.t = &t->transport;
 	s->tls = 1;
@@ -94,24 +98,72 @@ static int serve(struct session *s, struct tls *t, int starttls)
 	if (t->cert_refused) {
 		refuse_cert(s, t);
 		tls_bye(t, session_deadline(s));
-		return EXIT_DONE;
+		return -1;
 	}
+	return 0;
+}
+
+/* STARTTLS with GnuTLS already here (a plaintext client of a proxy_ssl
+ * section): the front's hand-off, without the exec. */
+static enum step starttls_here(struct session *s)
+{
+	if (lineio_pending(&s->in))
+		logmsg(LOG_NOTICE, "event=starttls_injection dropped=%zu",
+		       lineio_pending(&s->in));
+	lineio_drop(&s->in);
+	return client_handshake(s, "starttls") < 0 ? STEP_CLOSE : STEP_NEXT;
+}
+
+static int backend_tls_here(struct session *s, int mode, const char *name,
+                            char *why, size_t size)
+{
+	if (tls_client(&backend_tls, s->conf, s->backend.fd, name,
+	               session_deadline(s), why, size) < 0)
+		return -1;
+	/* Whatever the backend said in clear does not count. */
+	lineio_drop(&s->backend);
+	s->backend.t = &backend_tls.transport;
+	logmsg(LOG_INFO, "event=backend_tls mode=%s name=%s protocol=%s "
+	       "cipher=%s verify=%s", mode == PROXY_SSL_STARTTLS ? "starttls" :
+	       "on", name, backend_tls.info.protocol, backend_tls.info.cipher,
+	       s->conf->proxy_ssl_verify ? "yes" : "no");
+	return 0;
+}
+
+static int serve(struct session *s, const char *mode)
+{
+	const char *why = NULL;
+	int plain = strcmp(mode, "plain") == 0;
+
+	if (!plain && client_handshake(s, mode) < 0)
+		return EXIT_DONE;
+	if (plain)
+		s->starttls = starttls_here;
+	s->backend_tls = backend_tls_here;
 	if (s->proto->init(s) < 0) {
 		session_write(s, s->proto->internal_error,
 		              strlen(s->proto->internal_error));
 		return EXIT_TEMPORARY;
 	}
-	if (session_run(s, !starttls))
-		tls_relay(s, t, NULL);
-	return EXIT_DONE;
+	if (!session_run(s, strcmp(mode, "starttls") != 0))
+		return EXIT_DONE;
+	if (s->tls || s->backend.t) {
+		tls_relay(s, s->tls ? &client_tls : NULL,
+		          s->backend.t ? &backend_tls : NULL);
+		return EXIT_DONE;
+	}
+	/* Plain on both sides after all (Auth-Backend-TLS: off): splice. */
+	handoff_exec(s, &why);
+	logmsg(LOG_ERR, "event=relay_failed program=%s reason=\"%s\"",
+	       s->conf->relay_program, why);
+	return EXIT_TEMPORARY;
 }
 
 int main(void)
 {
 	const struct server_conf *sc;
 	int inetd = (int)env_num("POSTERN_INETD");
-	int starttls = strcmp(env_or("POSTERN_TLS", ""), "starttls") == 0;
-	struct tls t = { 0 };
+	const char *mode = env_or("POSTERN_TLS", "implicit");
 	struct session s;
 	struct conf c;
 	char err[512];
@@ -147,9 +199,10 @@ int main(void)
 		return EXIT_TEMPORARY;
 	}
 	continue_session(&s);
-	rc = serve(&s, &t, starttls);
+	rc = serve(&s, mode);
 	session_free(&s);
-	tls_free(&t);
+	tls_free(&client_tls);
+	tls_free(&backend_tls);
 	conf_free(&c);
 	return rc;
 }

@@ -62,7 +62,12 @@ struct protocol {
 	/* Answer a failed SASL exchange; returns the step to take. */
 	enum step (*sasl_trouble)(struct session *s, enum sasl_trouble t,
 	                          const char *why);
-	/* Log in to the backend on s->backend.fd with s->cred. */
+	/* Read the backend's greeting and ask it for TLS (STARTTLS, STLS);
+	 * AUTH_OK when the handshake may begin. */
+	enum auth_result (*backend_starttls)(struct session *s, char *text,
+	                                     size_t size);
+	/* Log in to the backend on s->backend.fd with s->cred; skip reading
+	 * the greeting when s->backend_greeted. */
 	enum auth_result (*backend_login)(struct session *s, char *text,
 	                                  size_t size);
 	/* Last words before closing: too many errors, timeouts. */

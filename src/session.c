@@ -224,6 +224,29 @@ static void wait_seconds(int seconds)
 		;
 }
 
+/* proxy_ssl, or the auth server's Auth-Backend-TLS for this user. */
+static int backend_tls(struct session *s, const struct auth_reply *rep,
+                       char *why, size_t size)
+{
+	int mode = rep->backend_tls >= 0 ? rep->backend_tls : s->conf->proxy_ssl;
+	const char *name = s->conf->proxy_ssl_name ? s->conf->proxy_ssl_name
+	                                           : rep->server;
+
+	if (mode == PROXY_SSL_OFF)
+		return 0;
+	if (!s->backend_tls) {
+		snprintf(why, size, "TLS to this backend needs postern-tls: set "
+		         "proxy_ssl in the server section");
+		return -1;
+	}
+	if (mode == PROXY_SSL_STARTTLS) {
+		if (s->proto->backend_starttls(s, why, size) != AUTH_OK)
+			return -1;
+		s->backend_greeted = 1;
+	}
+	return s->backend_tls(s, mode, name, why, size);
+}
+
 static enum step backend_login(struct session *s, struct auth_reply *rep)
 {
 	char text[512] = "";
@@ -249,7 +272,18 @@ static enum step backend_login(struct session *s, struct auth_reply *rep)
 		return STEP_CLOSE;
 	}
 	s->backend.fd = fd;
+	s->backend.t = NULL;
+	s->backend_greeted = 0;
 	lineio_drop(&s->backend);
+	if (backend_tls(s, rep, text, sizeof text) < 0) {
+		close(fd);
+		s->backend.fd = -1;
+		logmsg(LOG_ERR, "event=backend_tls_error backend=%s reason=\"%s\"",
+		       s->backend_name, text);
+		s->proto->auth_reply(s, AUTH_TEMPFAIL, NULL, NULL);
+		session_end(s, "tempfail", "backend TLS failed");
+		return STEP_CLOSE;
+	}
 	if (rep->has_user)
 		snprintf(s->cred.user, sizeof s->cred.user, "%s", rep->user);
 	if (rep->has_pass)

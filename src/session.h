@@ -51,6 +51,12 @@ struct session {
 	 * cannot start (already on, or not configured). */
 	enum step (*starttls)(struct session *s);
 	const char *config_path;     /* for postern-tls */
+	/* Put TLS on s->backend (postern-tls only; NULL in the front):
+	 * mode is enum proxy_ssl, name the backend's name for SNI and
+	 * verification. 0, or -1 with why. */
+	int (*backend_tls)(struct session *s, int mode, const char *name,
+	                   char *why, size_t size);
+	int backend_greeted;         /* the greeting was read before TLS */
 };
 
 int session_init(struct session *s, const struct server_conf *c, int fd,

@@ -360,6 +360,7 @@ const struct protocol proto_smtp = {
 	.auth_reply = smtp_auth_reply,
 	.sasl_trouble = smtp_sasl_trouble,
 	.backend_login = smtp_backend_login,
+	.backend_starttls = smtp_backend_starttls,
 	.bye = smtp_bye,
 	.too_long = smtp_too_long,
 	.internal_error = "451 4.3.2 Internal server error\r\n",

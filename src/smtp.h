@@ -24,6 +24,10 @@ struct smtp_state {
 	char store[];                     /* smtp_client_buffer bytes */
 };
 
+/* Greeting, EHLO, STARTTLS; AUTH_OK when the handshake may begin. */
+enum auth_result smtp_backend_starttls(struct session *s, char *text,
+                                       size_t size);
+
 /* EHLO/HELO, XCLIENT, AUTH PLAIN or the saved MAIL/RCPT at the backend. */
 enum auth_result smtp_backend_login(struct session *s, char *text,
                                     size_t size);

@@ -75,7 +75,7 @@ static int say(struct talk *t, const char *fmt, ...)
 		snprintf(t->text, t->size, "command too long for the backend");
 		return -1;
 	}
-	r = io_write_all(t->s->backend.fd, out, (size_t)n, t->deadline);
+	r = lineio_write_all(&t->s->backend, out, (size_t)n, t->deadline);
 	explicit_bzero(out, sizeof out);
 	if (r == IO_OK)
 		r = read_reply(t->s, t->deadline, &t->rep);
@@ -132,6 +132,40 @@ static int auth_plain(struct talk *t)
 	return rc;
 }
 
+static enum auth_result greeting(struct talk *t)
+{
+	enum io_result r = read_reply(t->s, t->deadline, &t->rep);
+
+	if (r != IO_OK) {
+		snprintf(t->text, t->size, "greeting: %s",
+		         r == IO_ERROR ? "not an SMTP reply" : io_result_str(r));
+		return AUTH_TEMPFAIL;
+	}
+	if (t->rep.code != 220)
+		return refused(t, "greeting", AUTH_TEMPFAIL);
+	return AUTH_OK;
+}
+
+/* RFC 3207: greeting, EHLO, STARTTLS; the login that follows starts with
+ * EHLO again, as it must after TLS. */
+enum auth_result smtp_backend_starttls(struct session *s, char *text,
+                                       size_t size)
+{
+	struct talk t = { s, session_deadline(s), text, size, { 0, "", 0 } };
+
+	if (greeting(&t) != AUTH_OK)
+		return AUTH_TEMPFAIL;
+	if (say(&t, "EHLO %s\r\n", s->conf->server_name) < 0)
+		return AUTH_TEMPFAIL;
+	if (t.rep.code != 250)
+		return refused(&t, "EHLO", AUTH_TEMPFAIL);
+	if (say(&t, "STARTTLS\r\n") < 0)
+		return AUTH_TEMPFAIL;
+	if (t.rep.code != 220)
+		return refused(&t, "STARTTLS", AUTH_TEMPFAIL);
+	return AUTH_OK;
+}
+
 /* EHLO or HELO as the client said it, with its name. */
 static enum auth_result client_helo(struct talk *t)
 {
@@ -152,15 +186,9 @@ static enum auth_result introduce(struct talk *t)
 {
 	struct session *s = t->s;
 	struct smtp_state *ss = s->proto_state;
-	enum io_result r = read_reply(s, t->deadline, &t->rep);
 
-	if (r != IO_OK) {
-		snprintf(t->text, t->size, "greeting: %s",
-		         r == IO_ERROR ? "not an SMTP reply" : io_result_str(r));
+	if (!s->backend_greeted && greeting(t) != AUTH_OK)
 		return AUTH_TEMPFAIL;
-	}
-	if (t->rep.code != 220)
-		return refused(t, "greeting", AUTH_TEMPFAIL);
 	if (!s->conf->xclient && ss->helo[0])
 		return client_helo(t);
 	if (say(t, "%s %s\r\n", ss->esmtp || s->conf->xclient ? "EHLO" : "HELO",

@@ -2,7 +2,9 @@
 #include "clock.h"
 #include "log.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 #include <poll.h>
@@ -337,10 +339,8 @@ static void verify(struct tls *t, const struct server_conf *c)
 	t->cert_refused = c->ssl_verify_client != VERIFY_OPTIONAL_NO_CA;
 }
 
-int tls_handshake(struct tls *t, const struct server_conf *c,
-                  int64_t deadline, char *why, size_t size)
+static int handshake(struct tls *t, int64_t deadline, char *why, size_t size)
 {
-	const char *suite;
 	int rc;
 
 	while ((rc = gnutls_handshake(t->session)) < 0) {
@@ -351,14 +351,67 @@ int tls_handshake(struct tls *t, const struct server_conf *c,
 			return -1;
 		}
 	}
-	t->resumed = gnutls_session_is_resumed(t->session);
 	snprintf(t->info.protocol, sizeof t->info.protocol, "%s",
 	         gnutls_protocol_get_name(gnutls_protocol_get_version(t->session)));
-	suite = gnutls_ciphersuite_get(t->session);
-	snprintf(t->info.cipher, sizeof t->info.cipher, "%s", suite ? suite : "");
+	snprintf(t->info.cipher, sizeof t->info.cipher, "%s",
+	         gnutls_ciphersuite_get(t->session) ?
+	         gnutls_ciphersuite_get(t->session) : "");
+	return 0;
+}
+
+int tls_handshake(struct tls *t, const struct server_conf *c,
+                  int64_t deadline, char *why, size_t size)
+{
+	if (handshake(t, deadline, why, size) < 0)
+		return -1;
+	t->resumed = gnutls_session_is_resumed(t->session);
 	describe_cert(t);
 	verify(t, c);
 	return 0;
+}
+
+static int is_ip(const char *name)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, name, buf) == 1 ||
+	       inet_pton(AF_INET6, name, buf) == 1;
+}
+
+int tls_client(struct tls *t, const struct server_conf *c, int fd,
+               const char *name, int64_t deadline, char *why, size_t size)
+{
+	char host[256];
+	const char *ca = expand(c->proxy_ssl_trusted_certificate, host,
+	                        sizeof host);
+	int rc;
+
+	memset(t, 0, sizeof *t);
+	t->fd = fd;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if ((rc = gnutls_certificate_allocate_credentials(&t->cred)) < 0)
+		return fail(why, size, "credentials", rc);
+	rc = ca ? gnutls_certificate_set_x509_trust_file(t->cred, ca,
+	                                                 GNUTLS_X509_FMT_PEM)
+	        : gnutls_certificate_set_x509_system_trust(t->cred);
+	if (rc < 0)
+		return fail(why, size, ca ? ca : "system trust", rc);
+	if ((rc = gnutls_init(&t->session, GNUTLS_CLIENT)) < 0)
+		return fail(why, size, "session", rc);
+	gnutls_set_default_priority(t->session);
+	gnutls_credentials_set(t->session, GNUTLS_CRD_CERTIFICATE, t->cred);
+	/* "[2001:db8::1]" names an address; certificates name it bare. */
+	snprintf(host, sizeof host, "%.*s",
+	         (int)strcspn(name + (name[0] == '['), "]"), name + (name[0] == '['));
+	if (!is_ip(host))
+		gnutls_server_name_set(t->session, GNUTLS_NAME_DNS, host,
+		                       strlen(host));
+	if (c->proxy_ssl_verify)
+		gnutls_session_set_verify_cert(t->session, host, 0);
+	gnutls_transport_set_int(t->session, fd);
+	t->transport = (struct transport){ tls_recv, tls_send, tls_want,
+	                                   transport_bye, t };
+	return handshake(t, deadline, why, size);
 }
 
 void tls_bye(struct tls *t, int64_t deadline)

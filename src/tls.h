@@ -31,6 +31,12 @@ int tls_setup(struct tls *t, const struct server_conf *c, int fd,
  * t->cert_refused says whether ssl_verify_client turns the client away. */
 int tls_handshake(struct tls *t, const struct server_conf *c,
                   int64_t deadline, char *why, size_t size);
+/* TLS to a backend, as a client, on the connected fd: SNI and, with
+ * proxy_ssl_verify, the certificate checked against name and
+ * proxy_ssl_trusted_certificate (or the system's CAs). */
+int tls_client(struct tls *t, const struct server_conf *c, int fd,
+               const char *name, int64_t deadline, char *why, size_t size);
+
 /* close_notify, best effort within deadline. */
 void tls_bye(struct tls *t, int64_t deadline);
 void tls_free(struct tls *t);

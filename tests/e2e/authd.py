@@ -37,6 +37,7 @@ def parse_args():
                     help="[protocol=]host:port")
     ap.add_argument("--wait", type=int, default=0)
     ap.add_argument("--mode", default="normal")
+    ap.add_argument("--backend-tls", help="Auth-Backend-TLS for every OK")
     return ap.parse_args()
 
 
@@ -128,6 +129,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             reply = {"Auth-Status": "Invalid login or password"}
             if ARGS.wait:
                 reply["Auth-Wait"] = str(ARGS.wait)
+        if ARGS.backend_tls and reply.get("Auth-Status") == "OK":
+            reply["Auth-Backend-TLS"] = ARGS.backend_tls
         self.send_response(200)
         for k, v in reply.items():
             self.send_header(k, v)

@@ -75,11 +75,14 @@ class TempDir:
 class Dovecot:
     """A real Dovecot on loopback, with USERS and their Maildirs."""
 
-    def __init__(self, tmp, users=USERS, listen="127.0.0.1"):
+    def __init__(self, tmp, users=USERS, listen="127.0.0.1", certs=None):
         self.tmp = tmp
         self.users = users
         self.imap_port = free_port()
         self.pop3_port = free_port()
+        # With certs: TLS on, STARTTLS on the plain ports, and these two.
+        self.imaps_port = free_port() if certs else 0
+        self.pop3s_port = free_port() if certs else 0
         self.lmtp_port = free_port()   # Postfix delivers here
         self.auth_port = free_port()   # Postfix checks SMTP AUTH here
         self.proc = None
@@ -95,13 +98,15 @@ class Dovecot:
         with open(tmp("dovecot", "passwd"), "w") as f:
             for user, password in users.items():
                 f.write("%s:{PLAIN}%s::::::\n" % (user, password))
+        ssl = ("ssl = yes\nssl_cert = <%s\nssl_key = <%s" % (certs.server, certs.server_key)
+               if certs else "ssl = no")
         conf = f"""
 protocols = imap pop3 lmtp
 listen = {listen}
 base_dir = {tmp('dovecot', 'run')}
 state_dir = {tmp('dovecot', 'state')}
 log_path = {tmp('dovecot', 'dovecot.log')}
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:~/Maildir
@@ -121,7 +126,7 @@ service imap-login {{
     port = {self.imap_port}
   }}
   inet_listener imaps {{
-    port = 0
+    port = {self.imaps_port}
   }}
 }}
 service pop3-login {{
@@ -129,7 +134,7 @@ service pop3-login {{
     port = {self.pop3_port}
   }}
   inet_listener pop3s {{
-    port = 0
+    port = {self.pop3s_port}
   }}
 }}
 service lmtp {{
@@ -248,7 +253,7 @@ class Postfix:
     example.org over LMTP into Dovecot. Needs root (Postfix drops to its
     own user) and the postfix package."""
 
-    def __init__(self, tmp, dovecot):
+    def __init__(self, tmp, dovecot, certs=None):
         if os.geteuid() != 0 or not shutil.which("postfix"):
             raise Skip("Postfix needs root and the postfix package")
         self.tmp = tmp
@@ -284,6 +289,11 @@ smtpd_relay_restrictions = permit_sasl_authenticated, permit_auth_destination, r
 smtpd_recipient_restrictions =
 message_size_limit = 52428800
 """)
+            if certs:
+                f.write("smtpd_tls_cert_file = %s\nsmtpd_tls_key_file = %s\n"
+                        "smtpd_tls_security_level = may\n"
+                        "smtpd_tls_received_header = yes\n"
+                        % (certs.server, certs.server_key))
         with open("/etc/postfix/master.cf") as f:
             master = f.read().splitlines()
         out = []
@@ -451,9 +461,10 @@ class Harness:
     """A temporary tree, a Dovecot, and whatever a test file starts on top;
     close() stops them all."""
 
-    def __init__(self, **dovecot_kw):
+    def __init__(self, certs=False, **dovecot_kw):
         self.tmp = TempDir()
-        self.dovecot = Dovecot(self.tmp, **dovecot_kw).start()
+        self.certs = Certs(self.tmp) if certs else None
+        self.dovecot = Dovecot(self.tmp, certs=self.certs, **dovecot_kw).start()
         self.running = []
 
     def track(self, server):
@@ -537,7 +548,8 @@ class AuthServer:
     """tests/e2e/authd.py on a loopback port or a unix socket."""
 
     def __init__(self, tmp, backend_port, users=USERS, aliases=None,
-                 wait=0, mode="normal", unix=False, backends=None):
+                 wait=0, mode="normal", unix=False, backends=None,
+                 backend_tls=None):
         self.tmp = tmp
         self.port = free_port()
         self.record = tmp("auth-%d.jsonl" % self.port)
@@ -556,6 +568,8 @@ class AuthServer:
                           for p, n in (backends or {}).items()), []),
                     "--wait", str(wait), "--mode", mode]
         self.cmd += ["--unix", self.unix] if unix else ["--port", str(self.port)]
+        if backend_tls:
+            self.cmd += ["--backend-tls", backend_tls]
         self.proc = None
 
     @property

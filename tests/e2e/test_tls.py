@@ -18,15 +18,14 @@ import lib
 
 class Ctx(lib.Harness):
     def __init__(self):
-        super().__init__()
-        self.certs = lib.Certs(self.tmp)
+        super().__init__(certs=True)
         body = base64.encodebytes(os.urandom(7_700_000)).replace(b"\n", b"\r\n")
         self.big = b"Subject: big\r\n\r\n" + body
         self.dovecot.add_message("bob@example.org", self.big, name="2000000000.big.test")
         self.ticket_key = self.tmp("ticket.key")
         with open(self.ticket_key, "wb") as f:
             f.write(os.urandom(80))
-        self.postfix = self.track(lib.Postfix(self.tmp, self.dovecot))
+        self.postfix = self.track(lib.Postfix(self.tmp, self.dovecot, self.certs))
         self.auth = self.track(lib.AuthServer(
             self.tmp, self.dovecot.imap_port,
             backends={"pop3": self.dovecot.pop3_port, "smtp": self.postfix.port}))
@@ -449,6 +448,105 @@ def test_key_from_systemd_credentials_directory(ctx):
     m.logout()
 
 
+def to_backend(ctx, protocol, port, mode, glob="", **server):
+    """A postern with TLS towards the backend at port."""
+    conf = ('proxy_ssl = "%s"\nproxy_ssl_verify = true\n'
+            'proxy_ssl_trusted_certificate = "%s"\ntimeout = "5s"\n%s'
+            % (mode, ctx.certs.ca, glob))
+    server_conf = ctx.certs.conf(**server) if server else ""
+    return ctx.track(lib.Postern(ctx.tmp, protocol=protocol, global_conf=conf,
+                                 server_conf=server_conf,
+                                 map_lines=["* 127.0.0.1:%d" % port]))
+
+
+def dovecot_log(ctx):
+    with open(ctx.tmp("dovecot", "dovecot.log"), errors="replace") as f:
+        return f.read()
+
+
+def test_proxy_ssl_to_dovecot(ctx):
+    """A plaintext client, TLS from postern to Dovecot: implicit to the
+    IMAPS port, STLS on the POP3 port; and TLS on both sides."""
+    p = to_backend(ctx, "imap", ctx.dovecot.imaps_port, "on")
+    m = imaplib.IMAP4("127.0.0.1", p.port)
+    m.login("alice", "wonderland")
+    m.select("INBOX")
+    m.logout()
+    assert "event=backend_tls mode=on name=127.0.0.1 protocol=TLS1.3" in \
+        p.wait_log("event=backend_tls")
+    p = to_backend(ctx, "pop3", ctx.dovecot.pop3_port, "starttls")
+    m = poplib.POP3("127.0.0.1", p.port)
+    m.user("alice")
+    m.pass_("wonderland")
+    assert m.stat()[0] == 1
+    m.quit()
+    assert "event=backend_tls mode=starttls" in p.wait_log("event=backend_tls")
+    p = to_backend(ctx, "imap", ctx.dovecot.imap_port, "starttls", ssl="true")
+    m = imaplib.IMAP4_SSL("127.0.0.1", p.port, ssl_context=ctx.context())
+    m.login("bob@example.org", lib.USERS["bob@example.org"])
+    m.select("INBOX")
+    num = m.search(None, "SUBJECT", "big")[1][0].split()[0]
+    got = m.fetch(num, "(BODY.PEEK[])")[1][0][1]
+    m.logout()
+    assert lib.sha256(got) == lib.sha256(ctx.big)
+    lib.wait_for(lambda: dovecot_log(ctx).count("TLS") >= 3, 5, "Dovecot's TLS logins")
+    logins = [l for l in dovecot_log(ctx).splitlines() if "Login: user=" in l]
+    assert any("user=<alice>" in l and "TLS" in l for l in logins), logins[-5:]
+
+
+def test_proxy_ssl_starttls_to_postfix(ctx):
+    marker = "backend-tls-%d" % time.time_ns()
+    p = to_backend(ctx, "smtp", ctx.postfix.port, "starttls",
+                   glob='auth_http = "%s"\n' % ctx.auth.url)
+    s = smtplib.SMTP("127.0.0.1", p.port, timeout=20)
+    s.ehlo("client.example")
+    s.login("alice", "wonderland")
+    s.sendmail("alice@example.org", ["bob@example.org"], mail(marker))
+    s.quit()
+    delivered(ctx, marker)
+    m = poplib.POP3("127.0.0.1", ctx.dovecot.pop3_port)
+    m.user("bob@example.org")
+    m.pass_(lib.USERS["bob@example.org"])
+    msgs = [b"\n".join(m.retr(i + 1)[1]) for i in range(m.stat()[0])]
+    m.quit()
+    msg = [x for x in msgs if marker.encode() in x][0]
+    # Postfix got XCLIENT inside TLS: the client's name, and TLS noted.
+    assert b"from client.example" in msg and b"(using TLSv1.3" in msg, msg[:700]
+
+
+def test_proxy_ssl_verify_refuses_a_wrong_name(ctx):
+    p = to_backend(ctx, "imap", ctx.dovecot.imaps_port, "on",
+                   glob='proxy_ssl_name = "wrong.example"\n')
+    c = lib.greet(p.port)
+    c.send("a LOGIN alice wonderland\r\n")
+    assert c.line().startswith("a NO [UNAVAILABLE]")
+    assert "event=backend_tls_error" in p.wait_log("backend_tls_error")
+
+
+def test_auth_backend_tls_overrides_per_user(ctx):
+    off = ctx.track(lib.AuthServer(ctx.tmp, ctx.dovecot.imap_port, backend_tls="off"))
+    p = to_backend(ctx, "imap", 1, "on", glob='auth_http = "%s"\n' % off.url)
+    m = imaplib.IMAP4("127.0.0.1", p.port)
+    m.login("alice", "wonderland")
+    m.logout()
+    # Plain both ways after all: postern-tls hands the bytes to the relay.
+    log = p.wait_log("postern-relay[")
+    assert "event=backend_tls" not in log
+    on = ctx.track(lib.AuthServer(ctx.tmp, ctx.dovecot.imap_port, backend_tls="starttls"))
+    p = to_backend(ctx, "imap", 1, "off", glob='auth_http = "%s"\n' % on.url, ssl="true")
+    m = imaplib.IMAP4_SSL("127.0.0.1", p.port, ssl_context=ctx.context())
+    m.login("alice", "wonderland")
+    m.logout()
+    assert "event=backend_tls mode=starttls" in p.wait_log("event=backend_tls")
+    # The plaintext front has no GnuTLS: it says so, and the client is told
+    # to come back later.
+    p = to_backend(ctx, "imap", 1, "off", glob='auth_http = "%s"\n' % on.url)
+    c = lib.greet(p.port)
+    c.send("a LOGIN alice wonderland\r\n")
+    assert c.line().startswith("a NO [UNAVAILABLE]")
+    assert "needs postern-tls" in p.wait_log("backend_tls_error")
+
+
 def test_plaintext_front_does_not_load_gnutls(ctx):
     r = subprocess.run(["ldd", lib.POSTERN], capture_output=True, text=True)
     assert "gnutls" not in r.stdout, r.stdout
@@ -483,6 +581,10 @@ if __name__ == "__main__":
              test_10mb_byte_exact_over_tls,
              test_clients_that_give_up_mid_handshake,
              test_key_from_systemd_credentials_directory,
+             test_proxy_ssl_to_dovecot,
+             test_proxy_ssl_starttls_to_postfix,
+             test_proxy_ssl_verify_refuses_a_wrong_name,
+             test_auth_backend_tls_overrides_per_user,
              test_plaintext_front_does_not_load_gnutls,
              test_no_password_in_logs],
             setup_ctx)
