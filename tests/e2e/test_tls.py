@@ -547,6 +547,75 @@ def test_auth_backend_tls_overrides_per_user(ctx):
     assert "needs postern-tls" in p.wait_log("backend_tls_error")
 
 
+def run_ok(*cmd):
+    subprocess.run(cmd, check=True, capture_output=True)
+
+
+def test_encrypted_key_protocols_and_crl(ctx):
+    certs = ctx.certs
+    enc = certs.path("server-enc.key")
+    run_ok("certtool", "--load-privkey", certs.server_key, "--to-p8",
+           "--password", "s3cret", "--outfile", enc)
+    pwfile = certs.path("passwords")
+    with open(pwfile, "w") as f:
+        f.write("not-this-one\ns3cret\n")
+    conf = ('ssl = true\nssl_certificate = {"%s"}\nssl_certificate_key = {"%s"}\n'
+            'ssl_password_file = "%s"\nssl_protocols = {"TLSv1.3"}\n'
+            % (certs.server, enc, pwfile))
+    p = ctx.track(lib.Postern(ctx.tmp, server_conf=conf,
+                              map_lines=["* 127.0.0.1:%d" % ctx.dovecot.imap_port]))
+    m = imaplib.IMAP4_SSL("127.0.0.1", p.port, ssl_context=ctx.context())
+    assert m.sock.version() == "TLSv1.3"
+    m.logout()
+    old = ctx.context()
+    old.maximum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        imaplib.IMAP4_SSL("127.0.0.1", p.port, ssl_context=old)
+        raise AssertionError("TLS 1.2 was accepted with ssl_protocols TLSv1.3")
+    except (ssl.SSLError, ConnectionResetError, OSError):
+        pass
+    # A revoked client certificate is a certificate error.
+    tpl = certs.path("crl.tpl")
+    with open(tpl, "w") as f:
+        f.write("crl_next_update = 30\ncrl_number = 1\n")
+    crl = certs.path("crl.pem")
+    run_ok("certtool", "--generate-crl", "--load-ca-privkey", certs.ca_key,
+           "--load-ca-certificate", certs.ca, "--load-certificate", certs.client,
+           "--template", tpl, "--outfile", crl)
+    p = ctx.proxy(ssl_verify_client="on", ssl_client_certificate='"%s"' % certs.ca,
+                  ssl_crl='"%s"' % crl)
+    with ctx.context(cert=(certs.client, certs.client_key)).wrap_socket(
+            socket.create_connection(("127.0.0.1", p.port)),
+            server_hostname="localhost") as s:
+        assert s.recv(200) == b"* BAD SSL certificate error\r\n"
+    assert "revoked" in p.wait_log("client_cert_refused")
+
+
+def test_tls_relay_close_notify_and_idle_timeout(ctx):
+    p = ctx.proxy(proxy_timeout='"2s"')
+    # Ragged EOFs are errors here: a close without close_notify would raise.
+    s = ctx.context().wrap_socket(socket.create_connection(("127.0.0.1", p.port)),
+                                  server_hostname="localhost",
+                                  suppress_ragged_eofs=False)
+    c = lib.Client.__new__(lib.Client)
+    c.sock, c.buf = s, b""
+    c.line()
+    c.send("a LOGIN alice wonderland\r\nb LOGOUT\r\n")
+    c.until_tag("b")
+    # Dovecot closed after LOGOUT; the relay passes that on as close_notify.
+    assert c.sock.recv(100) == b""
+    s.close()
+    m = imaplib.IMAP4_SSL("127.0.0.1", p.port, ssl_context=ctx.context())
+    m.login("alice", "wonderland")
+    time.sleep(3)
+    try:
+        m.noop()
+        raise AssertionError("the idle session was still open")
+    except (imaplib.IMAP4.abort, OSError):
+        pass
+    assert 'reason="idle timeout"' in p.wait_log("idle timeout")
+
+
 def test_plaintext_front_does_not_load_gnutls(ctx):
     r = subprocess.run(["ldd", lib.POSTERN], capture_output=True, text=True)
     assert "gnutls" not in r.stdout, r.stdout
@@ -581,6 +650,8 @@ if __name__ == "__main__":
              test_10mb_byte_exact_over_tls,
              test_clients_that_give_up_mid_handshake,
              test_key_from_systemd_credentials_directory,
+             test_encrypted_key_protocols_and_crl,
+             test_tls_relay_close_notify_and_idle_timeout,
              test_proxy_ssl_to_dovecot,
              test_proxy_ssl_starttls_to_postfix,
              test_proxy_ssl_verify_refuses_a_wrong_name,
