@@ -213,6 +213,10 @@ class Certs:
             "server", "cn = postern.test\ndns_name = postern.test\n"
             "dns_name = localhost\nip_address = 127.0.0.1\ntls_www_server\n"
             "encryption_key\nsigning_key\n", self.ca, self.ca_key)
+        self.rsa, self.rsa_key = self._make(
+            "server-rsa", "cn = postern.test\ndns_name = localhost\n"
+            "ip_address = 127.0.0.1\ntls_www_server\nencryption_key\nsigning_key\n",
+            self.ca, self.ca_key, key_type="rsa")
         self.client, self.client_key = self._make(
             "client", "cn = alice\nemail = alice@example.org\n"
             "tls_www_client\nsigning_key\n", self.ca, self.ca_key)
@@ -220,12 +224,12 @@ class Certs:
         self.rogue, self.rogue_key = self._make(
             "rogue", "cn = mallory\ntls_www_client\nsigning_key\n", rogue_ca, rogue_key)
 
-    def _make(self, name, template, ca=None, ca_key=None):
+    def _make(self, name, template, ca=None, ca_key=None, key_type="ecdsa"):
         key, cert = self.path(name + ".key"), self.path(name + ".pem")
         tpl = self.path(name + ".tpl")
         with open(tpl, "w") as f:
             f.write(template + "expiration_days = 30\nserial = %d\n" % (time.time_ns() % 10**9))
-        subprocess.run(["certtool", "--generate-privkey", "--key-type", "ecdsa",
+        subprocess.run(["certtool", "--generate-privkey", "--key-type", key_type,
                         "--outfile", key], check=True, capture_output=True)
         args = ["certtool", "--load-privkey", key, "--template", tpl, "--outfile", cert]
         if ca:

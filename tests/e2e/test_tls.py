@@ -591,6 +591,31 @@ def test_encrypted_key_protocols_and_crl(ctx):
     assert "revoked" in p.wait_log("client_cert_refused")
 
 
+def test_rsa_and_ecdsa_pairs_and_dhparam(ctx):
+    """Two certificate pairs: each client gets the one it can use; DHE
+    uses ssl_dhparam."""
+    certs = ctx.certs
+    dh = certs.path("dh.pem")
+    run_ok("certtool", "--generate-dh-params", "--outfile", dh)
+    conf = ('ssl = true\nssl_certificate = {"%s", "%s"}\n'
+            'ssl_certificate_key = {"%s", "%s"}\nssl_dhparam = "%s"\n'
+            % (certs.rsa, certs.server, certs.rsa_key, certs.server_key, dh))
+    p = ctx.track(lib.Postern(ctx.tmp, server_conf=conf,
+                              map_lines=["* 127.0.0.1:%d" % ctx.dovecot.imap_port]))
+    for ciphers, key in (("ECDHE-RSA-AES128-GCM-SHA256", "rsa"),
+                         ("ECDHE-ECDSA-AES128-GCM-SHA256", "ecdsa"),
+                         ("DHE-RSA-AES128-GCM-SHA256", "rsa")):
+        c = ctx.context()
+        c.maximum_version = ssl.TLSVersion.TLSv1_2
+        c.set_ciphers(ciphers)
+        m = imaplib.IMAP4_SSL("127.0.0.1", p.port, ssl_context=c)
+        assert m.sock.cipher()[0] == ciphers, (ciphers, m.sock.cipher())
+        der = m.sock.getpeercert(binary_form=True)
+        m.logout()
+        with open(certs.rsa if key == "rsa" else certs.server) as f:
+            assert ssl.PEM_cert_to_DER_cert(f.read()) == der, ciphers
+
+
 def test_tls_relay_close_notify_and_idle_timeout(ctx):
     p = ctx.proxy(proxy_timeout='"2s"')
     # Ragged EOFs are errors here: a close without close_notify would raise.
@@ -652,6 +677,7 @@ if __name__ == "__main__":
              test_key_from_systemd_credentials_directory,
              test_encrypted_key_protocols_and_crl,
              test_tls_relay_close_notify_and_idle_timeout,
+             test_rsa_and_ecdsa_pairs_and_dhparam,
              test_proxy_ssl_to_dovecot,
              test_proxy_ssl_starttls_to_postfix,
              test_proxy_ssl_verify_refuses_a_wrong_name,
