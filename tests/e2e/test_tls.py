@@ -312,6 +312,16 @@ def test_client_certificates(ctx):
     m.login("alice", "wonderland")
     m.logout()
     assert ctx.auth.requests()[-1]["Auth-SSL-Verify"] == "NONE"
+    # optional_no_ca: a certificate nobody vouches for is let through, and
+    # the auth server is told why it failed.
+    p = ctx.proxy(auth=True, ssl_verify_client="optional_no_ca")
+    m = imaplib.IMAP4_SSL("127.0.0.1", p.port, ssl_context=ctx.context(
+        cert=(ctx.certs.rogue, ctx.certs.rogue_key)))
+    m.login("alice", "wonderland")
+    m.logout()
+    req = ctx.auth.requests()[-1]
+    assert req["Auth-SSL-Verify"].startswith("FAILED:"), req
+    assert "CN=mallory" in req["Auth-SSL-Subject"]
 
 
 def test_sasl_external_in_the_three_protocols(ctx):
