@@ -49,7 +49,7 @@ static short tls_want(void *ctx)
 /* "${CREDENTIALS_DIRECTORY}/key.pem": systemd's LoadCredential= puts a
  * root-only key where the unit's dynamic user can read it, under a
  * directory named after the instance, which a config file cannot know. */
-static const char *expand(const char *path, char *buf, size_t size)
+const char *tls_expand_path(const char *path, char *buf, size_t size)
 {
 	static const char var[] = "${CREDENTIALS_DIRECTORY}";
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
@@ -74,9 +74,9 @@ static int load_key_pair(struct tls *t, const char *cert, const char *key,
 	char *line, *save = NULL, b1[4096], b2[4096], b3[4096];
 	int rc;
 
-	cert = expand(cert, b1, sizeof b1);
-	key = expand(key, b2, sizeof b2);
-	password_file = expand(password_file, b3, sizeof b3);
+	cert = tls_expand_path(cert, b1, sizeof b1);
+	key = tls_expand_path(key, b2, sizeof b2);
+	password_file = tls_expand_path(password_file, b3, sizeof b3);
 	if (!password_file) {
 		rc = gnutls_certificate_set_x509_key_file2(t->cred, cert, key,
 		                                           GNUTLS_X509_FMT_PEM,
@@ -151,40 +151,6 @@ static int load_trust(struct tls *t, const struct server_conf *c, char *why,
 	return 0;
 }
 
-/* Tickets must open in whichever process the client comes back to: the
- * key is derived from the ssl_session_ticket_key file (any length of at
- * least 32 bytes, so nginx's 48- and 80-byte files serve). GnuTLS takes
- * one key; it rotates its own sub-keys under it. */
-static int ticket_key(struct tls *t, const struct server_conf *c, char *why,
-                      size_t size)
-{
-	gnutls_datum_t file;
-	char buf[4096];
-	int rc;
-
-	if (c->ssl_nticket_keys == 0)
-		return gnutls_session_ticket_key_generate(&t->ticket_key) < 0 ?
-		       fail(why, size, "ticket key", GNUTLS_E_RANDOM_FAILED) : 0;
-	rc = gnutls_load_file(expand(c->ssl_session_ticket_key[0], buf,
-	                             sizeof buf), &file);
-	if (rc < 0)
-		return fail(why, size, c->ssl_session_ticket_key[0], rc);
-	if (file.size < 32) {
-		gnutls_free(file.data);
-		snprintf(why, size, "%s: a ticket key needs at least 32 bytes",
-		         c->ssl_session_ticket_key[0]);
-		return -1;
-	}
-	t->ticket_key.data = gnutls_malloc(64);
-	t->ticket_key.size = 64;
-	rc = t->ticket_key.data ? gnutls_hash_fast(GNUTLS_DIG_SHA512, file.data,
-	                                           file.size, t->ticket_key.data)
-	                        : GNUTLS_E_MEMORY_ERROR;
-	explicit_bzero(file.data, file.size);
-	gnutls_free(file.data);
-	return rc < 0 ? fail(why, size, "ticket key", rc) : 0;
-}
-
 static int credentials(struct tls *t, const struct server_conf *c, char *why,
                        size_t size)
 {
@@ -244,11 +210,11 @@ int tls_setup(struct tls *t, const struct server_conf *c, int fd,
 	if (rc < 0)
 		return fail(why, size, "alpn", rc);
 	if (c->ssl_session_tickets) {
-		if (ticket_key(t, c, why, size) < 0)
-			return -1;
-		gnutls_session_ticket_enable_server(t->session, &t->ticket_key);
 		gnutls_db_set_cache_expiration(
 			t->session, (int)(c->ssl_session_timeout_ms / 1000));
+		if (tls_tickets_load(&t->tickets, c, why, size) < 0 ||
+		    tls_tickets_enable(&t->tickets, t->session, why, size) < 0)
+			return -1;
 	}
 	gnutls_transport_set_int(t->session, fd);
 	t->transport = (struct transport){ tls_recv, tls_send, tls_want,
@@ -382,7 +348,7 @@ int tls_client(struct tls *t, const struct server_conf *c, int fd,
                const char *name, int64_t deadline, char *why, size_t size)
 {
 	char host[256];
-	const char *ca = expand(c->proxy_ssl_trusted_certificate, host,
+	const char *ca = tls_expand_path(c->proxy_ssl_trusted_certificate, host,
 	                        sizeof host);
 	int rc;
 
@@ -432,9 +398,6 @@ void tls_free(struct tls *t)
 		gnutls_priority_deinit(t->priority);
 	if (t->cred)
 		gnutls_certificate_free_credentials(t->cred);
-	if (t->ticket_key.data) {
-		explicit_bzero(t->ticket_key.data, t->ticket_key.size);
-		gnutls_free(t->ticket_key.data);
-	}
+	tls_tickets_clear(&t->tickets);
 	free(t->cert_pem);
 }

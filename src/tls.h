@@ -7,6 +7,7 @@
 #include "auth.h"
 #include "conf.h"
 #include "lineio.h"
+#include "tls_tickets.h"
 
 #include <gnutls/gnutls.h>
 #include <stdint.h>
@@ -15,7 +16,7 @@ struct tls {
 	gnutls_session_t session;
 	gnutls_certificate_credentials_t cred;
 	gnutls_priority_t priority;
-	gnutls_datum_t ticket_key;
+	struct tls_tickets tickets;
 	int fd;
 	struct transport transport;
 	struct tls_info info;
@@ -40,5 +41,9 @@ int tls_client(struct tls *t, const struct server_conf *c, int fd,
 /* close_notify, best effort within deadline. */
 void tls_bye(struct tls *t, int64_t deadline);
 void tls_free(struct tls *t);
+
+/* A path that begins "${CREDENTIALS_DIRECTORY}" lives in systemd's
+ * credentials directory (LoadCredential=); others are as given. */
+const char *tls_expand_path(const char *path, char *buf, size_t size);
 
 #endif

@@ -402,6 +402,49 @@ def test_session_resumes_in_another_process(ctx):
     assert "resumed=yes" in p.wait_log("resumed=yes")
 
 
+def ticket_from(ctx, p, version):
+    """A session (with its ticket) from postern p."""
+    context = ctx.context()
+    context.maximum_version = version
+    m = imaplib.IMAP4_SSL("localhost", p.port, ssl_context=context)
+    m.noop()
+    session = m.sock.session
+    m.logout()
+    return context, session
+
+
+def resumes(p, context, session):
+    raw = socket.create_connection(("127.0.0.1", p.port))
+    s = context.wrap_socket(raw, server_hostname="localhost", session=session)
+    s.recv(100)
+    reused = s.session_reused
+    s.close()
+    return reused
+
+
+def test_ticket_key_rotation_first_encrypts_all_decrypt(ctx):
+    keys = []
+    for name in ("new", "old"):
+        keys.append(ctx.tmp("ticket-%s.key" % name))
+        with open(keys[-1], "wb") as f:
+            f.write(os.urandom(48))
+    new, old = keys
+
+    def proxy(*files):
+        return ctx.track(lib.Postern(
+            ctx.tmp, map_lines=["* 127.0.0.1:%d" % ctx.dovecot.imap_port],
+            server_conf=ctx.certs.conf(ssl="true", ssl_session_ticket_key="{%s}" %
+                                       ", ".join('"%s"' % f for f in files))))
+    before, rotated, only_new = proxy(old), proxy(new, old), proxy(new)
+    for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+        context, session = ticket_from(ctx, before, version)
+        assert resumes(rotated, context, session), ("old ticket", version)
+        assert not resumes(only_new, context, session), ("dropped key", version)
+        # New tickets come from the first key.
+        context, session = ticket_from(ctx, rotated, version)
+        assert resumes(only_new, context, session), ("first key", version)
+
+
 def test_10mb_byte_exact_over_tls(ctx):
     m = imaplib.IMAP4_SSL("127.0.0.1", ctx.proxy().port, ssl_context=ctx.context())
     m.login("bob@example.org", lib.USERS["bob@example.org"])
@@ -682,6 +725,7 @@ if __name__ == "__main__":
              test_client_certificates,
              test_sasl_external_in_the_three_protocols,
              test_session_resumes_in_another_process,
+             test_ticket_key_rotation_first_encrypts_all_decrypt,
              test_10mb_byte_exact_over_tls,
              test_clients_that_give_up_mid_handshake,
              test_key_from_systemd_credentials_directory,
