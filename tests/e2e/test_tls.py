@@ -694,6 +694,23 @@ def test_tls_relay_close_notify_and_idle_timeout(ctx):
     assert 'reason="idle timeout"' in p.wait_log("idle timeout")
 
 
+def test_tls_under_inetd(ctx):
+    """Under inetd the socket is fds 0-2: postern-tls gets it on fd 3 all
+    the same, implicit and by STARTTLS."""
+    for extra in (dict(ssl="true"), dict(starttls='"on"')):
+        p = ctx.track(lib.Postern(ctx.tmp, inetd=True, server_conf=ctx.certs.conf(**extra),
+                                  map_lines=["* 127.0.0.1:%d" % ctx.dovecot.imap_port]))
+        if "ssl" in extra:
+            m = imaplib.IMAP4_SSL("127.0.0.1", p.port, ssl_context=ctx.context())
+        else:
+            m = imaplib.IMAP4("127.0.0.1", p.port)
+            m.starttls(ssl_context=ctx.context())
+        m.login("alice", "wonderland")
+        m.select("INBOX")
+        m.logout()
+        assert "result=relayed" in p.wait_log("result=relayed")
+
+
 def test_plaintext_front_does_not_load_gnutls(ctx):
     r = subprocess.run(["ldd", lib.POSTERN], capture_output=True, text=True)
     assert "gnutls" not in r.stdout, r.stdout
@@ -736,6 +753,7 @@ if __name__ == "__main__":
              test_proxy_ssl_starttls_to_postfix,
              test_proxy_ssl_verify_refuses_a_wrong_name,
              test_auth_backend_tls_overrides_per_user,
+             test_tls_under_inetd,
              test_plaintext_front_does_not_load_gnutls,
              test_no_password_in_logs],
             setup_ctx)
