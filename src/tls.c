@@ -145,9 +145,10 @@ static int load_trust(struct tls *t, const struct server_conf *c, char *why,
 		if (rc < 0)
 			return fail(why, size, c->ssl_crl, rc);
 	}
-	/* nginx's depth counts intermediates; GnuTLS's counts the chain. */
+	/* The depth itself is checked after the handshake (verify()); this
+	 * only keeps GnuTLS from walking absurd chains. */
 	gnutls_certificate_set_verify_limits(t->cred, 16384,
-	                                     (unsigned)c->ssl_verify_depth + 1);
+	                                     (unsigned)c->ssl_verify_depth + 2);
 	return 0;
 }
 
@@ -274,6 +275,24 @@ static void describe_cert(struct tls *t)
 	gnutls_x509_crt_deinit(crt);
 }
 
+/* How many certificates the client's chain has above the trust anchor,
+ * as OpenSSL counts depth for nginx: what the client sent, less a root
+ * it may have sent along. */
+static unsigned chain_depth(struct tls *t)
+{
+	unsigned n = 0;
+	const gnutls_datum_t *der = gnutls_certificate_get_peers(t->session, &n);
+	gnutls_x509_crt_t last;
+
+	if (!der || n < 2 || gnutls_x509_crt_init(&last) < 0)
+		return n;
+	if (gnutls_x509_crt_import(last, &der[n - 1], GNUTLS_X509_FMT_DER) == 0 &&
+	    gnutls_x509_crt_check_issuer(last, last))
+		n--;
+	gnutls_x509_crt_deinit(last);
+	return n;
+}
+
 /* Auth-SSL-Verify as nginx writes it, and whether the client may stay. */
 static void verify(struct tls *t, const struct server_conf *c)
 {
@@ -290,6 +309,12 @@ static void verify(struct tls *t, const struct server_conf *c)
 	}
 	if (gnutls_certificate_verify_peers2(t->session, &status) < 0)
 		status = GNUTLS_CERT_INVALID;
+	if (status == 0 && chain_depth(t) > (unsigned)c->ssl_verify_depth) {
+		snprintf(t->info.verify, sizeof t->info.verify,
+		         "FAILED:certificate chain too long");
+		t->cert_refused = c->ssl_verify_client != VERIFY_OPTIONAL_NO_CA;
+		return;
+	}
 	if (status == 0) {
 		snprintf(t->info.verify, sizeof t->info.verify, "SUCCESS");
 		return;

@@ -220,6 +220,16 @@ class Certs:
         self.client, self.client_key = self._make(
             "client", "cn = alice\nemail = alice@example.org\n"
             "tls_www_client\nsigning_key\n", self.ca, self.ca_key)
+        # A client one intermediate CA away from the root, and its chain.
+        inter, inter_key = self._make("inter-ca", "cn = postern intermediate CA\nca\n"
+                                      "cert_signing_key\n", self.ca, self.ca_key)
+        leaf, self.far_client_key = self._make(
+            "far-client", "cn = alice\ntls_www_client\nsigning_key\n", inter, inter_key)
+        self.far_client = self.path("far-client-chain.pem")
+        with open(self.far_client, "w") as out:
+            for part in (leaf, inter):
+                with open(part) as f:
+                    out.write(f.read())
         rogue_ca, rogue_key = self._make("rogue-ca", "cn = rogue CA\nca\ncert_signing_key\n")
         self.rogue, self.rogue_key = self._make(
             "rogue", "cn = mallory\ntls_www_client\nsigning_key\n", rogue_ca, rogue_key)

@@ -324,6 +324,31 @@ def test_client_certificates(ctx):
     assert "CN=mallory" in req["Auth-SSL-Subject"]
 
 
+def test_trusted_certificate_and_verify_depth(ctx):
+    """ssl_trusted_certificate verifies without naming the CA to clients;
+    ssl_verify_depth bounds the intermediates; POP3 and SMTP refuse in
+    their own words."""
+    ca = '"%s"' % ctx.certs.ca
+    far = (ctx.certs.far_client, ctx.certs.far_client_key)
+
+    def first_bytes(p, cert):
+        with ctx.context(cert=cert).wrap_socket(
+                socket.create_connection(("127.0.0.1", p.port)),
+                server_hostname="localhost") as s:
+            return s.recv(200)
+    shallow = ctx.proxy(ssl_verify_client="on", ssl_trusted_certificate=ca)
+    assert first_bytes(shallow, far) == b"* BAD SSL certificate error\r\n"
+    deep = ctx.proxy(ssl_verify_client="on", ssl_trusted_certificate=ca,
+                     ssl_verify_depth="2")
+    assert first_bytes(deep, far).startswith(b"* OK [CAPABILITY")
+    assert first_bytes(ctx.proxy("pop3", ssl_verify_client="on",
+                                 ssl_trusted_certificate=ca), None) == \
+        b"-ERR No required SSL certificate was sent\r\n"
+    assert first_bytes(ctx.proxy("smtp", ssl_verify_client="on",
+                                 ssl_trusted_certificate=ca), None) == \
+        b"421 4.7.1 No required SSL certificate was sent\r\n"
+
+
 def test_sasl_external_in_the_three_protocols(ctx):
     ca = '"%s"' % ctx.certs.ca
     cert = (ctx.certs.client, ctx.certs.client_key)
@@ -740,6 +765,7 @@ if __name__ == "__main__":
              test_no_command_injection_across_starttls,
              test_alpn_must_match_the_protocol,
              test_client_certificates,
+             test_trusted_certificate_and_verify_depth,
              test_sasl_external_in_the_three_protocols,
              test_session_resumes_in_another_process,
              test_ticket_key_rotation_first_encrypts_all_decrypt,
