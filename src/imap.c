@@ -353,7 +353,7 @@ static void imap_too_long(struct session *s)
 
 const struct protocol proto_imap = {
 	.name = "imap",
-	.ports = { 143, 0 },
+	.ports = { 143, 993, 0 },
 	.commands = imap_commands,
 	.auth_allowed = SASL_PLAIN | SASL_LOGIN | SASL_CRAM_MD5 | SASL_EXTERNAL,
 	.sasl_prompt = "+ ",

@@ -10,11 +10,13 @@
 #include "proto.h"
 #include "session.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -145,6 +147,36 @@ static void early_error(const struct client_socket *cs, const char *what,
 	       why);
 }
 
+/* The TLS files are GnuTLS's to judge, and the front has no GnuTLS:
+ * postern-tls checks them, in a child, when any section uses TLS. */
+static int test_tls(const struct conf *c, const char *config)
+{
+	const char *program = NULL;
+	int status = 0;
+	pid_t pid;
+
+	for (size_t i = 0; i < c->nservers; i++)
+		if (c->servers[i].ssl || c->servers[i].starttls != STARTTLS_OFF ||
+		    c->servers[i].proxy_ssl != PROXY_SSL_OFF)
+			program = c->servers[i].tls_program;
+	if (!program)
+		return 0;
+	pid = fork();
+	if (pid == 0) {
+		char env1[] = "POSTERN_TLS=check", env2[4200], env3[] = "POSTERN_LOG=stderr";
+		char *envp[] = { env1, env2, env3, NULL };
+		char *argv[] = { "postern-tls", NULL };
+
+		snprintf(env2, sizeof env2, "POSTERN_CONFIG=%s", config);
+		execve(program, argv, envp);
+		fprintf(stderr, "postern: %s: %s\n", program, strerror(errno));
+		_exit(EXIT_TEST_FAILED);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
 static int test_config(const struct options *o)
 {
 	struct conf c;
@@ -153,6 +185,11 @@ static int test_config(const struct options *o)
 	if (conf_load(o->config, &c, err, sizeof err) < 0) {
 		fprintf(stderr, "postern: %s\npostern: configuration test failed\n",
 		        err);
+		return EXIT_TEST_FAILED;
+	}
+	if (test_tls(&c, o->config) < 0) {
+		fprintf(stderr, "postern: configuration test failed\n");
+		conf_free(&c);
 		return EXIT_TEST_FAILED;
 	}
 	fprintf(stderr, "postern: %s: %zu server section(s), syntax is ok\n"

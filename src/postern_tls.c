@@ -159,6 +159,23 @@ static int serve(struct session *s, const char *mode)
 	return EXIT_TEMPORARY;
 }
 
+/* postern -t runs this: GnuTLS loads every TLS file the config names,
+ * so a wrong path, key or password shows before a client finds it. */
+static int check(const struct conf *c)
+{
+	char why[512];
+	int failed = 0;
+
+	for (size_t i = 0; i < c->nservers; i++) {
+		if (tls_check(&c->servers[i], why, sizeof why) < 0) {
+			fprintf(stderr, "postern-tls: server %s: %s\n",
+			        c->servers[i].name, why);
+			failed = 1;
+		}
+	}
+	return failed;
+}
+
 int main(void)
 {
 	const struct server_conf *sc;
@@ -173,7 +190,7 @@ int main(void)
 	log_journal_enable();
 	log_open("postern-tls", env_or("POSTERN_LOG", "auto"), LOG_INFO, inetd);
 	log_set_session(env_or("POSTERN_SESSION", ""));
-	if (fcntl(RELAY_CLIENT_FD, F_GETFD) < 0) {
+	if (strcmp(mode, "check") != 0 && fcntl(RELAY_CLIENT_FD, F_GETFD) < 0) {
 		logmsg(LOG_ERR, "event=usage reason=\"fd 3 must be the client "
 		                "socket; postern starts postern-tls\"");
 		return EXIT_USAGE;
@@ -182,6 +199,11 @@ int main(void)
 		logmsg(LOG_ERR, "event=startup_error what=configuration "
 		       "reason=\"%s\"", err);
 		return EXIT_USAGE;
+	}
+	if (strcmp(mode, "check") == 0) {
+		rc = check(&c);
+		conf_free(&c);
+		return rc;
 	}
 	sc = conf_by_name(&c, env_or("POSTERN_SERVER", ""));
 	if (!sc) {

@@ -1,6 +1,7 @@
 #include "tls.h"
 #include "clock.h"
 #include "log.h"
+#include "proto.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -403,6 +404,30 @@ int tls_client(struct tls *t, const struct server_conf *c, int fd,
 	t->transport = (struct transport){ tls_recv, tls_send, tls_want,
 	                                   transport_bye, t };
 	return handshake(t, deadline, why, size);
+}
+
+int tls_check(const struct server_conf *c, char *why, size_t size)
+{
+	gnutls_certificate_credentials_t cred;
+	struct tls t;
+	char buf[4096];
+	const char *ca;
+	int rc = 0;
+
+	if (c->ssl || c->starttls != STARTTLS_OFF) {
+		rc = tls_setup(&t, c, -1, c->protocol->name, why, size);
+		tls_free(&t);
+		if (rc < 0)
+			return -1;
+	}
+	ca = tls_expand_path(c->proxy_ssl_trusted_certificate, buf, sizeof buf);
+	if (c->proxy_ssl == PROXY_SSL_OFF || !ca)
+		return 0;
+	if (gnutls_certificate_allocate_credentials(&cred) < 0)
+		return fail(why, size, "credentials", GNUTLS_E_MEMORY_ERROR);
+	rc = gnutls_certificate_set_x509_trust_file(cred, ca, GNUTLS_X509_FMT_PEM);
+	gnutls_certificate_free_credentials(cred);
+	return rc < 0 ? fail(why, size, ca, rc) : 0;
 }
 
 void tls_bye(struct tls *t, int64_t deadline)

@@ -38,6 +38,11 @@ int tls_handshake(struct tls *t, const struct server_conf *c,
 int tls_client(struct tls *t, const struct server_conf *c, int fd,
                const char *name, int64_t deadline, char *why, size_t size);
 
+/* What postern -t asks of a section: its certificates, keys, password
+ * file, CAs, CRL, DH parameters, priority and ticket keys all load, and
+ * proxy_ssl_trusted_certificate too. 0, or -1 with why. */
+int tls_check(const struct server_conf *c, char *why, size_t size);
+
 /* close_notify, best effort within deadline. */
 void tls_bye(struct tls *t, int64_t deadline);
 void tls_free(struct tls *t);

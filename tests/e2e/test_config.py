@@ -100,6 +100,20 @@ def test_protocol_from_well_known_listen_port(tmp):
             p.stop()
 
 
+def test_tls_files_are_checked_by_postern_tls(tmp):
+    """postern -t has postern-tls load what TLS sections name."""
+    certs = lib.Certs(tmp)
+    good = ('tls_program = "%s"\nserver s {\n listen = "993 ssl"\n'
+            ' ssl_certificate = {"%s"}\n ssl_certificate_key = {"%s"}\n}\n'
+            % (lib.TLS, certs.server, certs.server_key))
+    r = run("-t", "-c", write(tmp, good))
+    assert r.returncode == 0, r.stderr
+    for bad, word in [(good.replace(certs.server_key, certs.client_key), "server s"),
+                      (good.replace(certs.server, tmp("missing.pem")), "missing.pem")]:
+        r = run("-t", "-c", write(tmp, bad))
+        assert r.returncode == 1 and word in r.stderr and "failed" in r.stderr, r.stderr
+
+
 def test_no_socket_exits_100(tmp):
     r = run("-c", os.path.join(lib.SRCDIR, "conf", "postern.conf"),
             stdin=subprocess.DEVNULL)
@@ -125,6 +139,7 @@ if __name__ == "__main__":
              test_durations_and_sizes_as_nginx_writes_them,
              test_per_protocol_auth_values,
              test_protocol_from_well_known_listen_port,
+             test_tls_files_are_checked_by_postern_tls,
              test_no_socket_exits_100,
              test_bad_usage_exits_100],
             setup, lambda t: t.cleanup())
