@@ -708,6 +708,18 @@ def test_tls_relay_close_notify_and_idle_timeout(ctx):
     # Dovecot closed after LOGOUT; the relay passes that on as close_notify.
     assert c.sock.recv(100) == b""
     s.close()
+    # The client ends first with close_notify: the relay half-closes
+    # towards Dovecot, which closes, and the client gets close_notify back.
+    s = ctx.context().wrap_socket(socket.create_connection(("127.0.0.1", p.port)),
+                                  server_hostname="localhost")
+    c = lib.Client.__new__(lib.Client)
+    c.sock, c.buf = s, b""
+    c.line()
+    c.send("a LOGIN alice wonderland\r\n")
+    c.until_tag("a")
+    s.settimeout(10)
+    s.unwrap()          # returns once the peer's close_notify came
+    s.close()
     m = imaplib.IMAP4_SSL("127.0.0.1", p.port, ssl_context=ctx.context())
     m.login("alice", "wonderland")
     time.sleep(3)
