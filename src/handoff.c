@@ -101,9 +101,12 @@ static void common_env(struct session *s, struct env *e)
 	put(e, "POSTERN_LOG=%s", s->conf->error_log);
 	put(e, "POSTERN_LOG_LEVEL=%d", s->conf->log_level);
 	put(e, "POSTERN_INETD=%d", s->inetd);
-	/* systemd's LoadCredential= directory, for postern-tls's key. */
+	/* systemd's LoadCredential= directory, for postern-tls's key, and
+	 * the sign that stderr is the journal, for error_log auto. */
 	if (getenv("CREDENTIALS_DIRECTORY"))
 		put(e, "CREDENTIALS_DIRECTORY=%s", getenv("CREDENTIALS_DIRECTORY"));
+	if (getenv("JOURNAL_STREAM"))
+		put(e, "JOURNAL_STREAM=%s", getenv("JOURNAL_STREAM"));
 }
 
 int handoff_tls(struct session *s, const char *mode, const char **why)

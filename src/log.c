@@ -1,23 +1,27 @@
 #include "log.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-log_journal_fn log_journal_sink;
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
 
 static struct {
 	enum log_target target;
 	const char *ident;
 	int level;
 	int fd;
+	int journal;          /* datagram socket to journald, or -1 */
 	char session[32];
-} lg = { LOG_TO_SYSLOG, "postern", LOG_INFO, -1, "" };
+} lg = { LOG_TO_SYSLOG, "postern", LOG_INFO, -1, -1, "" };
 
 static const struct {
 	const char *name;
@@ -38,9 +42,27 @@ int log_level_parse(const char *name)
 static enum log_target pick_auto(int inetd)
 {
 	/* systemd sets JOURNAL_STREAM when stderr goes to the journal. */
-	if (!inetd && getenv("JOURNAL_STREAM") && log_journal_sink)
+	if (!inetd && getenv("JOURNAL_STREAM"))
 		return LOG_TO_JOURNAL;
 	return LOG_TO_SYSLOG;
+}
+
+static int journal_open(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	if (lg.journal >= 0)
+		return 0;
+	lg.journal = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (lg.journal < 0)
+		return -1;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", JOURNAL_SOCKET);
+	if (connect(lg.journal, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		close(lg.journal);
+		lg.journal = -1;
+		return -1;
+	}
+	return 0;
 }
 
 int log_open(const char *ident, const char *spec, int level, int inetd)
@@ -58,7 +80,7 @@ int log_open(const char *ident, const char *spec, int level, int inetd)
 	} else if (strcmp(spec, "syslog") == 0) {
 		lg.target = LOG_TO_SYSLOG;
 	} else if (strcmp(spec, "journal") == 0) {
-		lg.target = log_journal_sink ? LOG_TO_JOURNAL : LOG_TO_SYSLOG;
+		lg.target = LOG_TO_JOURNAL;
 	} else if (strcmp(spec, "stderr") == 0) {
 		lg.target = inetd ? LOG_TO_SYSLOG : LOG_TO_STDERR;
 	} else if (spec[0] == '/') {
@@ -69,6 +91,8 @@ int log_open(const char *ident, const char *spec, int level, int inetd)
 		lg.target = LOG_TO_SYSLOG;
 		rc = -1;
 	}
+	if (lg.target == LOG_TO_JOURNAL && journal_open() < 0)
+		lg.target = LOG_TO_SYSLOG;
 	if (lg.target == LOG_TO_SYSLOG)
 		openlog(ident, LOG_PID, LOG_MAIL);
 	return rc;
@@ -102,6 +126,80 @@ static void write_line(int fd, int prio, const char *msg)
 	(void)!write(fd, line, (size_t)n);
 }
 
+struct out {
+	char *buf;
+	size_t size, len;
+};
+
+/* One KEY=value line of the native protocol. A newline inside a value
+ * would need the binary form; messages here have none, and any that
+ * slipped in becomes a space. */
+static void field(struct out *o, const char *key, const char *v, size_t vlen)
+{
+	size_t klen = strlen(key);
+
+	if (o->len + klen + vlen + 2 > o->size)
+		return;
+	memcpy(o->buf + o->len, key, klen);
+	o->len += klen;
+	for (size_t i = 0; i < vlen; i++)
+		o->buf[o->len++] = v[i] == '\n' ? ' ' : v[i];
+	o->buf[o->len++] = '\n';
+}
+
+/* Each k=v or k="v w" of the message as POSTERN_K=v. */
+static void message_fields(struct out *o, const char *msg)
+{
+	const char *p = msg;
+
+	while (*p) {
+		const char *k = p, *eq, *v, *e;
+		char key[48];
+		size_t n;
+
+		while (*p && *p != ' ')
+			p++;
+		eq = memchr(k, '=', (size_t)(p - k));
+		if (eq && eq[1] == '"' && (e = strchr(eq + 2, '"'))) {
+			v = eq + 2;
+			p = e + 1;
+		} else {
+			v = eq ? eq + 1 : NULL;
+			e = p;
+		}
+		n = eq ? (size_t)(eq - k) : 0;
+		if (n > 0 && n < sizeof key - 9) {
+			snprintf(key, sizeof key, "POSTERN_%.*s=", (int)n, k);
+			for (char *c = key + 8; *c != '='; c++)
+				*c = (char)toupper((unsigned char)*c);
+			field(o, key, v, (size_t)(e - v));
+		}
+		while (*p == ' ')
+			p++;
+	}
+}
+
+static void journal_send(int prio, const char *msg)
+{
+	char buf[4096], text[1700], num[8];
+	struct out o = { buf, sizeof buf, 0 };
+	int n = snprintf(text, sizeof text, "%s%s%s%s",
+	                 lg.session[0] ? "session=" : "", lg.session,
+	                 lg.session[0] ? " " : "", msg);
+
+	if (n < 0)
+		return;
+	field(&o, "MESSAGE=", text, strnlen(text, sizeof text));
+	snprintf(num, sizeof num, "%d", prio);
+	field(&o, "PRIORITY=", num, strlen(num));
+	field(&o, "SYSLOG_IDENTIFIER=", lg.ident, strlen(lg.ident));
+	field(&o, "SYSLOG_FACILITY=", "2", 1);   /* mail */
+	if (lg.session[0])
+		field(&o, "POSTERN_SESSION=", lg.session, strlen(lg.session));
+	message_fields(&o, msg);
+	(void)!send(lg.journal, buf, o.len, MSG_NOSIGNAL);
+}
+
 void logmsg(int prio, const char *fmt, ...)
 {
 	char msg[1536];
@@ -115,7 +213,7 @@ void logmsg(int prio, const char *fmt, ...)
 
 	switch (lg.target) {
 	case LOG_TO_JOURNAL:
-		log_journal_sink(prio, lg.ident, lg.session, msg);
+		journal_send(prio, msg);
 		break;
 	case LOG_TO_FILE:
 		write_line(lg.fd, prio, msg);

@@ -1,6 +1,8 @@
 /* One line per event, "key=value" fields, tagged with the session id.
- * Targets: syslog, the journal (postern only), a file, or stderr. Never
- * stderr of an inetd-started process: there fd 2 is the client. */
+ * Targets: syslog, the journal (its native protocol: each key=value also
+ * becomes a POSTERN_KEY field, in every program, the libc-only relay
+ * included), a file, or stderr. Never stderr of an inetd-started process:
+ * there fd 2 is the client. */
 #ifndef POSTERN_LOG_H
 #define POSTERN_LOG_H
 
@@ -12,11 +14,6 @@ enum log_target {
 	LOG_TO_STDERR,
 	LOG_TO_FILE,
 };
-
-/* A sink for the journal, set by programs that link libsystemd. */
-typedef void (*log_journal_fn)(int prio, const char *ident,
-                               const char *session, const char *msg);
-extern log_journal_fn log_journal_sink;
 
 /* spec: "auto", "syslog", "journal", "stderr" or an absolute file path.
  * Returns 0, or -1 if the spec is unknown (logging then goes to syslog). */

@@ -6,7 +6,6 @@
 #include "conf.h"
 #include "handoff.h"
 #include "log.h"
-#include "log_journal.h"
 #include "proto.h"
 #include "session.h"
 
@@ -253,7 +252,6 @@ int main(int argc, char **argv)
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	log_journal_enable();
 	if (parse_options(argc, argv, &o) < 0) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -8,7 +8,6 @@
 #include "conf.h"
 #include "handoff.h"
 #include "log.h"
-#include "log_journal.h"
 #include "proto.h"
 #include "session.h"
 #include "tls.h"
@@ -187,7 +186,6 @@ int main(void)
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	log_journal_enable();
 	log_open("postern-tls", env_or("POSTERN_LOG", "auto"), LOG_INFO, inetd);
 	log_set_session(env_or("POSTERN_SESSION", ""));
 	if (strcmp(mode, "check") != 0 && fcntl(RELAY_CLIENT_FD, F_GETFD) < 0) {

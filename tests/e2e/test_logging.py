@@ -2,12 +2,13 @@
 
 journald cannot run inside the test machine's container; when its socket
 is absent we stand in for it by binding /run/systemd/journal/socket and
-reading the datagrams sd_journal_sendv(3) writes (the native protocol:
-KEY=value lines). Where a journald runs, journalctl is asked instead."""
+reading the datagrams postern writes (the native protocol: KEY=value
+lines). Where a journald runs, journalctl is asked instead."""
 import imaplib
 import json
 import os
 import socket
+import ssl
 import subprocess
 import time
 
@@ -47,7 +48,9 @@ class Collector:
 def journalctl_entries(since):
     out = subprocess.run(["journalctl", "-o", "json", "--no-pager",
                           "--since", "@%d" % int(since),
-                          "SYSLOG_IDENTIFIER=postern"],
+                          "SYSLOG_IDENTIFIER=postern",
+                          "SYSLOG_IDENTIFIER=postern-relay",
+                          "SYSLOG_IDENTIFIER=postern-tls"],
                          capture_output=True, text=True)
     return [json.loads(l) for l in out.stdout.splitlines() if l.strip()]
 
@@ -99,6 +102,14 @@ def test_journal_fields():
         assert e["MESSAGE"].startswith("session=%s event=login" % e["POSTERN_SESSION"])
         connects = [x for x in entries if x.get("POSTERN_EVENT") == "connect"]
         assert connects and connects[-1]["POSTERN_PROTOCOL"] == "imap"
+        # The relay links only libc, and its closing line has fields too.
+        closes = [x for x in entries if x.get("SYSLOG_IDENTIFIER") == "postern-relay"
+                  and x.get("POSTERN_EVENT") == "close"]
+        assert closes, entries
+        c = closes[-1]
+        assert c["POSTERN_RESULT"] == "relayed" and c["POSTERN_USER"] == "alice"
+        assert c["POSTERN_SESSION"] == e["POSTERN_SESSION"]
+        assert int(c["POSTERN_RELAY_DOWN"]) > 0
         for x in entries:
             assert "wonderland" not in json.dumps(x)
     finally:
@@ -109,5 +120,47 @@ def test_journal_fields():
         tmp.cleanup()
 
 
+def test_auto_under_systemd_reaches_postern_tls():
+    """error_log auto: JOURNAL_STREAM (set by systemd) means the journal,
+    for postern-tls too, which the front starts with a fresh environment."""
+    tmp = lib.TempDir()
+    d = lib.Dovecot(tmp).start()
+    collector = None
+    start = time.time() - 1
+    if not journald_listening():
+        if os.geteuid() != 0:
+            raise lib.Skip("no journald and not root")
+        collector = Collector()
+    certs = lib.Certs(tmp)
+    p = lib.Postern(tmp, map_lines=["* 127.0.0.1:%d" % d.imap_port],
+                    global_conf='error_log = "auto"\n',
+                    server_conf=certs.conf(ssl="true"),
+                    env={"JOURNAL_STREAM": "8:12345"})
+    try:
+        p.start()
+        context = ssl.create_default_context(cafile=certs.ca)
+        context.check_hostname = False
+        m = imaplib.IMAP4_SSL("127.0.0.1", p.port, ssl_context=context)
+        m.login("alice", "wonderland")
+        m.logout()
+        time.sleep(0.5)
+        if collector:
+            entries = collector.entries()
+        else:
+            time.sleep(1)
+            entries = journalctl_entries(start)
+        tls = [e for e in entries if e.get("SYSLOG_IDENTIFIER") == "postern-tls"]
+        events = {e.get("POSTERN_EVENT") for e in tls}
+        assert {"tls_handshake", "login", "close"} <= events, events
+        assert [e for e in entries if e.get("SYSLOG_IDENTIFIER") == "postern"
+                and e.get("POSTERN_EVENT") == "connect"]
+    finally:
+        p.stop()
+        d.stop()
+        if collector:
+            collector.close()
+        tmp.cleanup()
+
+
 if __name__ == "__main__":
-    lib.run([test_journal_fields])
+    lib.run([test_journal_fields, test_auto_under_systemd_reaches_postern_tls])
