@@ -111,16 +111,11 @@ static void common_env(struct session *s, struct env *e)
 
 int handoff_tls(struct session *s, const char *mode, const char **why)
 {
-	int starttls = strcmp(mode, "starttls") == 0;
 	struct env e = { .n = 0 };
 	char *argv[] = { "postern-tls", NULL };
 
-	/* Whatever the client sent after STARTTLS was sent in the clear: it
-	 * is dropped, never run inside TLS (CVE-2011-0411, CVE-2014-3556). */
-	if (starttls && lineio_pending(&s->in))
-		logmsg(LOG_NOTICE, "event=starttls_injection dropped=%zu",
-		       lineio_pending(&s->in));
-	lineio_drop(&s->in);
+	/* Nothing of the client's is buffered here: the session loop dropped
+	 * what came behind STARTTLS, and the other modes read nothing yet. */
 	credentials_clear(&s->cred);
 	common_env(s, &e);
 	put(&e, "POSTERN_TLS=%s", mode);

@@ -23,8 +23,8 @@ int handoff_exec(struct session *s, const char **why);
  * "implicit" (TLS at once), "starttls" (the protocol said yes to it), or
  * "plain" (the client is plaintext but proxy_ssl wants TLS to backends).
  * Only the client socket (fd 3) and POSTERN_* variables cross, among them
- * POSTERN_TLS=mode, POSTERN_SERVER and POSTERN_CONFIG; buffered input is
- * dropped. Returns only on failure, with *why set. */
+ * POSTERN_TLS=mode, POSTERN_SERVER and POSTERN_CONFIG. Returns only on
+ * failure, with *why set. */
 int handoff_tls(struct session *s, const char *mode, const char **why);
 
 #endif

@@ -49,8 +49,7 @@ static enum step pop3_greet(struct session *s)
 	if (s->conf->auth & SASL_SALTED) {
 		salt = session_salt(s);
 		if (!salt) {
-			session_write(s, proto_pop3.internal_error,
-			              strlen(proto_pop3.internal_error));
+			session_internal_error(s);
 			session_end(s, "error", "server_name too long for a salt");
 			return STEP_CLOSE;
 		}
@@ -62,20 +61,13 @@ static enum step pop3_greet(struct session *s)
 
 static enum step pop3_read_command(struct session *s, const char **name)
 {
-	struct pop3_state *ps = st(s);
-	enum cmdline_result r;
-	enum step step;
-	char *line;
-	size_t len;
+	const char *why = NULL;
+	enum step r = session_read_cmdline(s, &st(s)->cmd, st(s)->store, &why);
 
-	if (session_getline(s, &line, &len, &step) < 0)
-		return step;
-	r = cmdline_parse(line, len, ps->store, s->conf->client_buffer + 1,
-	                  &ps->cmd);
-	if (r != CMDLINE_OK)
-		return invalid(s, cmdline_result_str(r));
-	*name = ps->cmd.name;
-	return STEP_NEXT;
+	if (r == STEP_ERROR)
+		return invalid(s, why);
+	*name = st(s)->cmd.name;
+	return r;
 }
 
 static size_t nargs(struct session *s)
@@ -91,8 +83,7 @@ static const char *arg(struct session *s, size_t i)
 /* The arguments may hold a password or a digest: wipe them once used. */
 static void wipe(struct session *s)
 {
-	explicit_bzero(st(s)->store, s->conf->client_buffer + 1);
-	session_wipe_input(s);
+	session_wipe_cmdline(s, st(s)->store);
 }
 
 /* "plain" in pop3_auth allows USER/PASS, AUTH PLAIN and AUTH LOGIN;
@@ -273,8 +264,7 @@ static void pop3_auth_reply(struct session *s, enum auth_result r,
 		    text ? text : "[AUTH] Authentication failed.");
 		break;
 	case AUTH_TEMPFAIL:
-		session_write(s, proto_pop3.internal_error,
-		              strlen(proto_pop3.internal_error));
+		session_internal_error(s);
 		break;
 	}
 }

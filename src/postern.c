@@ -226,8 +226,7 @@ static int serve(struct session *s)
 	}
 	s->starttls = exec_tls;
 	if (s->proto->init(s) < 0) {
-		session_write(s, s->proto->internal_error,
-		              strlen(s->proto->internal_error));
+		session_internal_error(s);
 		logmsg(LOG_ERR, "event=internal_error reason=\"out of memory\"");
 		return EXIT_TEMPORARY;
 	}

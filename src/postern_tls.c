@@ -106,10 +106,6 @@ static int client_handshake(struct session *s, const char *mode)
  * section): the front's hand-off, without the exec. */
 static enum step starttls_here(struct session *s)
 {
-	if (lineio_pending(&s->in))
-		logmsg(LOG_NOTICE, "event=starttls_injection dropped=%zu",
-		       lineio_pending(&s->in));
-	lineio_drop(&s->in);
 	return client_handshake(s, "starttls") < 0 ? STEP_CLOSE : STEP_NEXT;
 }
 
@@ -140,8 +136,7 @@ static int serve(struct session *s, const char *mode)
 		s->starttls = starttls_here;
 	s->backend_tls = backend_tls_here;
 	if (s->proto->init(s) < 0) {
-		session_write(s, s->proto->internal_error,
-		              strlen(s->proto->internal_error));
+		session_internal_error(s);
 		return EXIT_TEMPORARY;
 	}
 	if (!session_run(s, strcmp(mode, "starttls") != 0))

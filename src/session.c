@@ -1,5 +1,6 @@
 #include "session.h"
 #include "auth.h"
+#include "cmdline.h"
 #include "clock.h"
 #include "log.h"
 #include "net.h"
@@ -175,8 +176,32 @@ enum step session_reply(struct session *s, enum step next, const char *fmt,
 	return next;
 }
 
-void session_wipe_input(struct session *s)
+void session_internal_error(struct session *s)
 {
+	session_write(s, s->proto->internal_error,
+	              strlen(s->proto->internal_error));
+}
+
+enum step session_read_cmdline(struct session *s, struct cmdline *c,
+                               char *store, const char **why)
+{
+	enum cmdline_result r;
+	enum step st;
+	char *line;
+	size_t len;
+
+	if (session_getline(s, &line, &len, &st) < 0)
+		return st;
+	r = cmdline_parse(line, len, store, s->conf->client_buffer + 1, c);
+	if (r == CMDLINE_OK)
+		return STEP_NEXT;
+	*why = cmdline_result_str(r);
+	return STEP_ERROR;
+}
+
+void session_wipe_cmdline(struct session *s, char *store)
+{
+	explicit_bzero(store, s->conf->client_buffer + 1);
 	explicit_bzero(s->in.buf, s->in.start);
 }
 
@@ -408,6 +433,18 @@ static enum step dispatch(struct session *s, const char *name)
 	return c->handler(s);
 }
 
+/* Whatever the client sent behind STARTTLS came in clear: it is dropped,
+ * never run inside TLS (CVE-2011-0411, CVE-2014-3556). Then the program
+ * starts TLS its own way. */
+static enum step start_tls(struct session *s)
+{
+	if (lineio_pending(&s->in))
+		logmsg(LOG_NOTICE, "event=starttls_injection dropped=%zu",
+		       lineio_pending(&s->in));
+	lineio_drop(&s->in);
+	return s->starttls(s);
+}
+
 int session_can_starttls(const struct session *s)
 {
 	return !s->tls && s->starttls && s->conf->starttls != STARTTLS_OFF;
@@ -431,7 +468,7 @@ int session_run(struct session *s, int greet)
 		if (st == STEP_NEXT)
 			st = dispatch(s, name);
 		if (st == STEP_STARTTLS)
-			st = s->starttls(s);
+			st = start_tls(s);
 		if (st == STEP_LOGIN)
 			st = login(s);
 		if (st == STEP_HANDOFF) {

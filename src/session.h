@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+struct cmdline;
+
 enum session_state {
 	ST_GREETING,
 	ST_AUTH,        /* reading commands before login */
@@ -75,8 +77,18 @@ int64_t session_deadline(const struct session *s);
 enum step session_reply(struct session *s, enum step next, const char *fmt,
                         ...) __attribute__((format(printf, 3, 4)));
 
-/* Wipe what was read from the client so far: it may hold a password. */
-void session_wipe_input(struct session *s);
+/* The protocol's internal_error line, as is. */
+void session_internal_error(struct session *s);
+
+/* Read and parse one POP3/SMTP command line; its arguments go into store
+ * (client_buffer + 1 bytes). STEP_NEXT when parsed; STEP_ERROR with *why
+ * when the line is no command (the protocol answers it); STEP_CLOSE when
+ * the session is over. */
+enum step session_read_cmdline(struct session *s, struct cmdline *c,
+                               char *store, const char **why);
+/* Wipe a command's arguments (store, as above) and what was read from the
+ * client so far: they may hold a password. */
+void session_wipe_cmdline(struct session *s, char *store);
 
 /* The connection's APOP/CRAM-MD5 salt, made on first use; NULL if
  * server_name is too long for it. */

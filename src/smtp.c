@@ -80,20 +80,13 @@ static enum step smtp_greet(struct session *s)
 
 static enum step smtp_read_command(struct session *s, const char **name)
 {
-	struct smtp_state *ss = st(s);
-	enum cmdline_result r;
-	enum step step;
-	char *line;
-	size_t len;
+	const char *why = NULL;
+	enum step r = session_read_cmdline(s, &st(s)->cmd, st(s)->store, &why);
 
-	if (session_getline(s, &line, &len, &step) < 0)
-		return step;
-	r = cmdline_parse(line, len, ss->store, s->conf->client_buffer + 1,
-	                  &ss->cmd);
-	if (r != CMDLINE_OK)
-		return invalid(s, cmdline_result_str(r));
-	*name = ss->cmd.name;
-	return STEP_NEXT;
+	if (r == STEP_ERROR)
+		return invalid(s, why);
+	*name = st(s)->cmd.name;
+	return r;
 }
 
 static size_t nargs(struct session *s)
@@ -108,8 +101,7 @@ static const char *arg(struct session *s, size_t i)
 
 static void wipe(struct session *s)
 {
-	explicit_bzero(st(s)->store, s->conf->client_buffer + 1);
-	session_wipe_input(s);
+	session_wipe_cmdline(s, st(s)->store);
 }
 
 static const unsigned auth_order[] = { SASL_PLAIN, SASL_LOGIN, SASL_CRAM_MD5,
@@ -319,8 +311,7 @@ static void smtp_auth_reply(struct session *s, enum auth_result r,
 			    text ? text : "Authentication failed");
 		break;
 	case AUTH_TEMPFAIL:
-		session_write(s, proto_smtp.internal_error,
-		              strlen(proto_smtp.internal_error));
+		session_internal_error(s);
 		break;
 	}
 	/* A failed none-mode lookup ends this transaction. */
