@@ -424,6 +424,13 @@ class Client:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         self.buf = b""
 
+    @classmethod
+    def over(cls, sock):
+        """A client on a socket already made (bound elsewhere, or TLS)."""
+        c = cls.__new__(cls)
+        c.sock, c.buf = sock, b""
+        return c
+
     def send(self, data):
         if isinstance(data, str):
             data = data.encode()
@@ -437,6 +444,13 @@ class Client:
             self.buf += chunk
         line, self.buf = self.buf.split(b"\n", 1)
         return line.rstrip(b"\r").decode("utf-8", "replace")
+
+    def reply(self):
+        """One SMTP reply, all its lines ("250-..." up to "250 ...")."""
+        lines = [self.line()]
+        while lines[-1][3:4] == "-":
+            lines.append(self.line())
+        return lines
 
     def until_tag(self, tag):
         lines = []
@@ -516,6 +530,14 @@ def have_ipv6_loopback():
         return True
     except OSError:
         return False
+
+
+def assert_no_passwords(text, also=()):
+    """No password of USERS (nor what else is given) appears in text, as
+    it is or percent-encoded as auth_http sends it."""
+    for password in list(USERS.values()) + list(also):
+        for form in (password, password.replace(" ", "%20")):
+            assert form not in text, "a password reached the log"
 
 
 def sha256(data):

@@ -55,6 +55,12 @@ class Ctx(lib.Harness):
         self.started[key] = p
         return p
 
+    def tls_connect(self, p, cert=None, **wrap):
+        """A TLS socket to postern p, with a client certificate if given."""
+        return self.context(cert=cert).wrap_socket(
+            socket.create_connection(("127.0.0.1", p.port)),
+            server_hostname="localhost", **wrap)
+
     def context(self, cert=None, alpn=None):
         c = ssl.create_default_context(cafile=self.certs.ca)
         c.check_hostname = False
@@ -209,20 +215,18 @@ def test_starttls_only_refuses_plaintext_login(ctx):
     c = lib.Client(ctx.proxy("smtp", "only").port)
     c.line()
     c.send("EHLO client.example\r\n")
-    ehlo = []
-    while not ehlo or not ehlo[-1].startswith("250 "):
-        ehlo.append(c.line())
+    ehlo = c.reply()
     assert "250 STARTTLS" in ehlo and not any("AUTH" in x for x in ehlo), ehlo
     c.send("AUTH PLAIN %s\r\n" % base64.b64encode(b"\0alice\0wonderland").decode())
     assert c.line() == "500 5.5.1 Invalid command"
     c.close()
 
 
-def upgrade(ctx, c, alpn=None):
-    """Wrap a raw lib.Client's socket in TLS after its STARTTLS reply."""
-    c.sock = ctx.context(alpn=alpn).wrap_socket(c.sock, server_hostname="localhost")
-    c.buf = b""
-    return c
+def upgrade(ctx, c):
+    """A raw lib.Client's socket in TLS after its STARTTLS reply; what it
+    had read in clear is gone with the old client."""
+    return lib.Client.over(ctx.context().wrap_socket(c.sock,
+                                                     server_hostname="localhost"))
 
 
 def test_no_command_injection_across_starttls(ctx):
@@ -232,7 +236,7 @@ def test_no_command_injection_across_starttls(ctx):
     c = lib.greet(p.port)
     c.send("a STARTTLS\r\nb LOGIN alice wonderland\r\n")
     assert c.line() == "a OK Begin TLS negotiation now"
-    upgrade(ctx, c)
+    c = upgrade(ctx, c)
     c.send("c NOOP\r\n")
     assert c.line() == "c OK NOOP completed"   # no "b" reply came before it
     c.send("d CAPABILITY\r\n")
@@ -244,7 +248,7 @@ def test_no_command_injection_across_starttls(ctx):
     c.line()
     c.send("STLS\r\nUSER alice\r\n")
     assert c.line() == "+OK"
-    upgrade(ctx, c)
+    c = upgrade(ctx, c)
     c.send("PASS wonderland\r\n")
     assert c.line() == "-ERR invalid command"   # the USER never counted
     c.close()
@@ -253,10 +257,9 @@ def test_no_command_injection_across_starttls(ctx):
     c.line()
     c.send("EHLO client.example\r\nSTARTTLS\r\nAUTH PLAIN %s\r\n"
            % base64.b64encode(b"\0alice\0wonderland").decode())
-    while not c.line().startswith("250 "):
-        pass
+    c.reply()
     assert c.line() == "220 2.0.0 Start TLS"
-    upgrade(ctx, c)
+    c = upgrade(ctx, c)
     c.send("MAIL FROM:<alice@example.org>\r\n")
     assert c.line() == "530 5.7.1 Authentication required"
     c.close()
@@ -286,13 +289,10 @@ def test_client_certificates(ctx):
     p = ctx.proxy(auth=True, ssl_verify_client="on", ssl_client_certificate=ca,
                   auth_http_pass_client_cert="true")
     # No certificate: nginx's words instead of a greeting.
-    with ctx.context().wrap_socket(socket.create_connection(("127.0.0.1", p.port)),
-                                   server_hostname="localhost") as s:
+    with ctx.tls_connect(p) as s:
         assert s.recv(200) == b"* BAD No required SSL certificate was sent\r\n"
     # A certificate from a CA nobody trusts.
-    with ctx.context(cert=(ctx.certs.rogue, ctx.certs.rogue_key)).wrap_socket(
-            socket.create_connection(("127.0.0.1", p.port)),
-            server_hostname="localhost") as s:
+    with ctx.tls_connect(p, cert=(ctx.certs.rogue, ctx.certs.rogue_key)) as s:
         assert s.recv(200) == b"* BAD SSL certificate error\r\n"
     m = imaplib.IMAP4_SSL("127.0.0.1", p.port,
                           ssl_context=ctx.context(cert=(ctx.certs.client, ctx.certs.client_key)))
@@ -332,9 +332,7 @@ def test_trusted_certificate_and_verify_depth(ctx):
     far = (ctx.certs.far_client, ctx.certs.far_client_key)
 
     def first_bytes(p, cert):
-        with ctx.context(cert=cert).wrap_socket(
-                socket.create_connection(("127.0.0.1", p.port)),
-                server_hostname="localhost") as s:
+        with ctx.tls_connect(p, cert=cert) as s:
             return s.recv(200)
     shallow = ctx.proxy(ssl_verify_client="on", ssl_trusted_certificate=ca)
     assert first_bytes(shallow, far) == b"* BAD SSL certificate error\r\n"
@@ -354,11 +352,8 @@ def test_sasl_external_in_the_three_protocols(ctx):
     cert = (ctx.certs.client, ctx.certs.client_key)
     kw = dict(ssl_verify_client="on", ssl_client_certificate=ca)
     p = ctx.proxy(auth=True, imap_auth="{plain, external}", **kw)
-    with ctx.context(cert=cert).wrap_socket(
-            socket.create_connection(("127.0.0.1", p.port)),
-            server_hostname="localhost") as s:
-        c = lib.Client.__new__(lib.Client)
-        c.sock, c.buf = s, b""
+    with ctx.tls_connect(p, cert=cert) as s:
+        c = lib.Client.over(s)
         assert "AUTH=EXTERNAL" in c.line()
         c.send("a AUTHENTICATE EXTERNAL =\r\n")
         assert c.until_tag("a")[-1].startswith("a OK"), "imap"
@@ -366,11 +361,8 @@ def test_sasl_external_in_the_three_protocols(ctx):
     assert req["Auth-Method"] == "external" and req["Auth-User"] == ""
     assert req["Auth-SSL-Verify"] == "SUCCESS"
     p = ctx.proxy("pop3", auth=True, pop3_auth="{plain, external}", **kw)
-    with ctx.context(cert=cert).wrap_socket(
-            socket.create_connection(("127.0.0.1", p.port)),
-            server_hostname="localhost") as s:
-        c = lib.Client.__new__(lib.Client)
-        c.sock, c.buf = s, b""
+    with ctx.tls_connect(p, cert=cert) as s:
+        c = lib.Client.over(s)
         c.line()
         c.send("AUTH EXTERNAL\r\n")
         assert c.line() == "+ VXNlcm5hbWU6"
@@ -379,16 +371,11 @@ def test_sasl_external_in_the_three_protocols(ctx):
         c.send("STAT\r\n")
         assert c.line().startswith("+OK 1 ")
     p = ctx.proxy("smtp", auth=True, smtp_auth="{plain, external}", **kw)
-    with ctx.context(cert=cert).wrap_socket(
-            socket.create_connection(("127.0.0.1", p.port)),
-            server_hostname="localhost") as s:
-        c = lib.Client.__new__(lib.Client)
-        c.sock, c.buf = s, b""
+    with ctx.tls_connect(p, cert=cert) as s:
+        c = lib.Client.over(s)
         c.line()
         c.send("EHLO client.example\r\n")
-        ehlo = []
-        while not ehlo or not ehlo[-1].startswith("250 "):
-            ehlo.append(c.line())
+        ehlo = c.reply()
         assert "250 AUTH PLAIN EXTERNAL" in ehlo, ehlo
         c.send("AUTH EXTERNAL =\r\n")
         assert c.line() == "235 2.0.0 OK"
@@ -662,9 +649,7 @@ def test_encrypted_key_protocols_and_crl(ctx):
            "--template", tpl, "--outfile", crl)
     p = ctx.proxy(ssl_verify_client="on", ssl_client_certificate='"%s"' % certs.ca,
                   ssl_crl='"%s"' % crl)
-    with ctx.context(cert=(certs.client, certs.client_key)).wrap_socket(
-            socket.create_connection(("127.0.0.1", p.port)),
-            server_hostname="localhost") as s:
+    with ctx.tls_connect(p, cert=(certs.client, certs.client_key)) as s:
         assert s.recv(200) == b"* BAD SSL certificate error\r\n"
     assert "revoked" in p.wait_log("client_cert_refused")
 
@@ -697,11 +682,8 @@ def test_rsa_and_ecdsa_pairs_and_dhparam(ctx):
 def test_tls_relay_close_notify_and_idle_timeout(ctx):
     p = ctx.proxy(proxy_timeout='"2s"')
     # Ragged EOFs are errors here: a close without close_notify would raise.
-    s = ctx.context().wrap_socket(socket.create_connection(("127.0.0.1", p.port)),
-                                  server_hostname="localhost",
-                                  suppress_ragged_eofs=False)
-    c = lib.Client.__new__(lib.Client)
-    c.sock, c.buf = s, b""
+    s = ctx.tls_connect(p, suppress_ragged_eofs=False)
+    c = lib.Client.over(s)
     c.line()
     c.send("a LOGIN alice wonderland\r\nb LOGOUT\r\n")
     c.until_tag("b")
@@ -710,10 +692,8 @@ def test_tls_relay_close_notify_and_idle_timeout(ctx):
     s.close()
     # The client ends first with close_notify: the relay half-closes
     # towards Dovecot, which closes, and the client gets close_notify back.
-    s = ctx.context().wrap_socket(socket.create_connection(("127.0.0.1", p.port)),
-                                  server_hostname="localhost")
-    c = lib.Client.__new__(lib.Client)
-    c.sock, c.buf = s, b""
+    s = ctx.tls_connect(p)
+    c = lib.Client.over(s)
     c.line()
     c.send("a LOGIN alice wonderland\r\n")
     c.until_tag("a")
@@ -757,8 +737,7 @@ def test_plaintext_front_does_not_load_gnutls(ctx):
 
 def test_no_password_in_logs(ctx):
     logs = "".join(p.read_log() for p in ctx.running if isinstance(p, lib.Postern))
-    for password in lib.USERS.values():
-        assert password not in logs
+    lib.assert_no_passwords(logs)
 
 
 def setup_ctx():
