@@ -63,9 +63,14 @@ static int push(struct imap_parser *p, char c)
 	return 0;
 }
 
-static void begin(struct imap_parser *p)
+/* A token starts only where its terminating NUL still fits: an empty one
+ * ("" or {0}) is never pushed, so push()'s own check cannot cover it. */
+static int begin(struct imap_parser *p)
 {
+	if (p->used + 1 > p->size)
+		return -1;
 	p->token = p->used;
+	return 0;
 }
 
 /* Terminate the current token; returns its start. */
@@ -139,7 +144,8 @@ again:
 				p->error = "invalid tag";
 				goto invalid;
 			}
-			begin(p);
+			if (begin(p) < 0)
+				goto too_long;
 			p->state = sw_tag;
 			/* fall through */
 		case sw_tag:
@@ -160,7 +166,8 @@ again:
 				p->error = "invalid command";
 				goto invalid;
 			}
-			begin(p);
+			if (begin(p) < 0)
+				goto too_long;
 			p->state = sw_name;
 			/* fall through */
 		case sw_name:
@@ -185,7 +192,8 @@ again:
 
 		case sw_arg_start:
 			if (c == '"') {
-				begin(p);
+				if (begin(p) < 0)
+					goto too_long;
 				p->state = sw_quoted;
 			} else if (c == '{') {
 				p->literal = 0;
@@ -200,8 +208,7 @@ again:
 					goto invalid;
 				p->state = sw_after_arg;
 			} else if (astring_char(c)) {
-				begin(p);
-				if (push(p, (char)c) < 0)
+				if (begin(p) < 0 || push(p, (char)c) < 0)
 					goto too_long;
 				p->state = sw_atom;
 			} else {
@@ -303,9 +310,9 @@ again:
 			}
 			/* The literal and its NUL must fit: refuse before the
 			 * client sends it, not after. */
-			if (p->used + (size_t)p->literal + 1 > p->size)
+			if (p->used + (size_t)p->literal + 1 > p->size ||
+			    begin(p) < 0)
 				goto too_long;
-			begin(p);
 			p->state = sw_literal;
 			if (p->literal == 0) {
 				if (add_arg(p, IMAP_STRING) < 0)
@@ -360,14 +367,16 @@ done:
 	return IMAP_PARSE_DONE;
 
 invalid:
-	/* Skip the rest of the line; the line's end reports the error. */
-	if (in[i] == '\n') {
+	/* Skip the rest of the line; the line's end reports the error. A
+	 * literal that ends the input fails with nothing left to look at. */
+	if (i < len && in[i] == '\n') {
 		*used = i + 1;
 		p->state = sw_tag_start;
 		return IMAP_PARSE_INVALID;
 	}
 	p->state = sw_skip;
-	i++;
+	if (i < len)
+		i++;
 	goto again;
 
 too_long:

@@ -123,6 +123,37 @@ def test_binary_garbage(ctx):
     c.close()
 
 
+def test_empty_strings_in_a_full_store(ctx):
+    """Issue 9, hole 1: with the 4k store exactly full, each "" wrote a NUL
+    past it; glibc aborted and, under inetd, told the client so."""
+    c = greet(ctx.p)
+    c.send("a X " + "A" * 4091 + ' "" ""\r\n')
+    assert c.line() == "a BAD Command line too long"
+    assert c.line().startswith("* BYE")
+    assert c.closed()
+    log = ctx.p.wait_log('reason="command too long"')
+    assert "event=line_too_long limit=4096" in log
+
+
+def test_literal_over_the_argument_limit_at_the_end_of_a_read(ctx):
+    """Issue 9, hole 2: 64 arguments, then a literal whose last byte ends
+    a read. The byte after it in the buffer is the header's LF; reading it
+    sent the parser walking the heap and echoing it as tags."""
+    c = greet(ctx.p)
+    header = "a X" + " x" * 64 + " {139+}\r\n"
+    assert len(header) == 140  # the LF sits where the literal will end
+    c.send(header)
+    time.sleep(0.3)
+    c.send("L" * 139)
+    time.sleep(0.3)
+    c.send("\r\n")
+    assert c.line() == "a BAD too many arguments"
+    c.send("n NOOP\r\n")
+    assert c.line() == "n OK NOOP completed"
+    c.close()
+    assert 'reason="too many arguments"' in ctx.p.read_log()
+
+
 if __name__ == "__main__":
     lib.run([test_unknown_command_and_invalid_syntax,
              test_too_many_errors_closes,
@@ -133,5 +164,7 @@ if __name__ == "__main__":
              test_user_without_route_fails,
              test_idle_client_times_out,
              test_client_that_vanishes_mid_command,
-             test_binary_garbage],
+             test_binary_garbage,
+             test_empty_strings_in_a_full_store,
+             test_literal_over_the_argument_limit_at_the_end_of_a_read],
             Ctx)

@@ -1,8 +1,11 @@
 /* The IMAP parser, fed in pieces as a network would: the first byte picks
- * the piece size, so resumption at every boundary gets exercised. */
+ * the piece size, so resumption at every boundary gets exercised. Each
+ * piece and the store are heap blocks of their exact size, so that a
+ * sanitizer sees a byte read past a piece or written past the store. */
 #include "fuzz.h"
 #include "imap_parse.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void check_args(const struct imap_parser *p, const char *store,
@@ -21,38 +24,46 @@ static void check_args(const struct imap_parser *p, const char *store,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char store[256];
+	const size_t store_size = 256;
+	char *store;
 	struct imap_parser p;
 	size_t piece, off = 1;
 
 	if (size < 1)
 		return 0;
 	piece = (size_t)(data[0] % 16) + 1;
-	imap_parser_init(&p, store, sizeof store);
+	store = malloc(store_size);
+	FUZZ_ASSERT(store != NULL);
+	imap_parser_init(&p, store, store_size);
 	while (off < size) {
 		size_t n = size - off < piece ? size - off : piece, used = 0;
-		enum imap_parse_result r = imap_parse(&p, (const char *)data + off,
-		                                      n, &used);
+		char *in = malloc(n);
+		enum imap_parse_result r;
 
+		FUZZ_ASSERT(in != NULL);
+		memcpy(in, data + off, n);
+		r = imap_parse(&p, in, n, &used);
+		free(in);
 		FUZZ_ASSERT(used <= n);
+		FUZZ_ASSERT(p.used <= store_size);
 		off += used;
+		if (r == IMAP_PARSE_TOO_LONG)
+			break; /* the session ends here */
 		switch (r) {
 		case IMAP_PARSE_DONE:
 			FUZZ_ASSERT(p.tag && p.name);
-			check_args(&p, store, sizeof store);
+			check_args(&p, store, store_size);
 			imap_parser_reset(&p);
 			break;
 		case IMAP_PARSE_INVALID:
 			FUZZ_ASSERT(p.error != NULL);
 			imap_parser_reset(&p);
 			break;
-		case IMAP_PARSE_TOO_LONG:
-			return 0; /* the session ends here */
-		case IMAP_PARSE_CONTINUE:
-		case IMAP_PARSE_AGAIN:
+		default:
 			FUZZ_ASSERT(r == IMAP_PARSE_CONTINUE || used == n);
 			break;
 		}
 	}
+	free(store);
 	return 0;
 }

@@ -3,6 +3,7 @@
 #include "run_suite.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,6 +190,52 @@ START_TEST(too_many_arguments)
 }
 END_TEST
 
+/* Issue 9, hole 1: an empty quoted string once finished its argument
+ * without the bound check, writing a NUL past a store exactly full. The
+ * store here is exactly its size on the heap, so a sanitizer build sees
+ * any byte past it. */
+START_TEST(empty_string_in_a_full_store)
+{
+	const size_t size = 64;
+	char *heap = malloc(size), line[128];
+	size_t used, n;
+
+	ck_assert_ptr_nonnull(heap);
+	imap_parser_init(&p, heap, size);
+	/* "a\0" "X\0" then an atom and its NUL fill all 64 bytes. */
+	n = (size_t)snprintf(line, sizeof line, "a X %.*s \"\" \"\"\r\n",
+	                     (int)(size - 5),
+	                     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+	ck_assert_int_eq(imap_parse(&p, line, n, &used), IMAP_PARSE_TOO_LONG);
+	ck_assert_uint_le(p.used, size);
+	free(heap);
+}
+END_TEST
+
+/* Issue 9, hole 2: a literal that ends the input and cannot be taken (64
+ * arguments already) made the error path read the byte after the input;
+ * an LF there pushed "used" past the input. */
+START_TEST(literal_at_end_of_input_over_the_argument_limit)
+{
+	char line[300] = "t X";
+	char data[] = "hello\n";  /* the LF lies just past what is fed */
+	size_t used;
+
+	for (int i = 0; i < IMAP_ARGS_MAX; i++)
+		strcat(line, " x");
+	strcat(line, " {5+}\r\n");
+	ck_assert_int_eq(feed(line, &used), IMAP_PARSE_AGAIN);
+	ck_assert_uint_eq(used, strlen(line));
+	ck_assert_int_eq(imap_parse(&p, data, 5, &used), IMAP_PARSE_AGAIN);
+	ck_assert_uint_eq(used, 5);
+	ck_assert_int_eq(feed("\r\n", &used), IMAP_PARSE_INVALID);
+	ck_assert_uint_eq(used, 2);
+	ck_assert_str_eq(p.error, "too many arguments");
+	imap_parser_reset(&p);
+	ck_assert_int_eq(feed("n NOOP\r\n", &used), IMAP_PARSE_DONE);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("imap_parse");
@@ -207,6 +254,8 @@ int main(void)
 	tcase_add_test(tc, invalid_lines_are_skipped);
 	tcase_add_test(tc, tag_kept_for_bad_reply);
 	tcase_add_test(tc, too_many_arguments);
+	tcase_add_test(tc, empty_string_in_a_full_store);
+	tcase_add_test(tc, literal_at_end_of_input_over_the_argument_limit);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
