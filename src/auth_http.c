@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 ssize_t auth_http_escape(const char *in, char *out, size_t size)
@@ -117,7 +118,7 @@ ssize_t auth_http_build(char *buf, size_t size,
 	    auth_http_escape(req->pass ? req->pass : "", pass, sizeof pass) < 0)
 		return -1;
 	put(&o, "GET %s HTTP/1.0\r\nHost: %s\r\n", t->uri, t->host);
-	put(&o, "Auth-Method: %s\r\n", req->method);
+	put(&o, "Auth-Method: %s\r\n", sasl_auth_method(req->mech));
 	put(&o, "Auth-User: %s\r\nAuth-Pass: %s\r\n", user, pass);
 	explicit_bzero(pass, sizeof pass);
 	if (req->salt)
@@ -129,7 +130,7 @@ ssize_t auth_http_build(char *buf, size_t size,
 		put(&o, "Client-Host: %s\r\n", req->client_host);
 	/* The SMTP lines go as they came, as nginx sends them: the SMTP parser
 	 * refuses control characters, and a header never ends early here. */
-	if (strcmp(req->method, "none") == 0) {
+	if (req->mech == SASL_NONE) {
 		if (has_ctl(req->smtp_helo) || has_ctl(req->smtp_from) ||
 		    has_ctl(req->smtp_to))
 			return -1;
@@ -333,3 +334,73 @@ void auth_http_query(const struct server_conf *c,
 		malformed(rep, "response ended before its headers did");
 	explicit_bzero(response, sizeof response);
 }
+
+/* "http://192.0.2.1:9000/auth", "http://[::1]/auth" or
+ * "unix:/run/auth.sock:/auth": numeric, so no lookup without a deadline. */
+static int parse_target(const char *url, struct auth_http_target *t,
+                        char *err, size_t size)
+{
+	const char *p = url, *slash;
+	char hostport[300];
+	size_t n;
+
+	memset(t, 0, sizeof *t);
+	if (strncmp(p, "unix:", 5) == 0) {
+		struct sockaddr_un *un = (struct sockaddr_un *)&t->addr.ss;
+		const char *colon = strchr(p + 5, ':');
+
+		n = colon ? (size_t)(colon - p - 5) : strlen(p + 5);
+		if (n == 0 || n >= sizeof un->sun_path) {
+			snprintf(err, size, "auth_http: bad unix path in \"%s\"", url);
+			return -1;
+		}
+		un->sun_family = AF_UNIX;
+		memcpy(un->sun_path, p + 5, n);
+		t->addr.len = sizeof *un;
+		snprintf(t->host, sizeof t->host, "localhost");
+		snprintf(t->uri, sizeof t->uri, "%s", colon ? colon + 1 : "/");
+		return 0;
+	}
+	if (strncmp(p, "http://", 7) == 0)
+		p += 7;
+	slash = strchr(p, '/');
+	n = slash ? (size_t)(slash - p) : strlen(p);
+	if (n == 0 || n >= sizeof hostport) {
+		snprintf(err, size, "auth_http: bad address in \"%s\"", url);
+		return -1;
+	}
+	memcpy(hostport, p, n);
+	hostport[n] = '\0';
+	snprintf(t->uri, sizeof t->uri, "%s", slash ? slash : "/");
+	/* Host: carries the host part alone, as nginx sends it. */
+	{
+		char *colon = strrchr(hostport, ':');
+		int has_port = colon && (hostport[0] != '[' || colon[-1] == ']');
+
+		snprintf(t->host, sizeof t->host, "%.*s",
+		         has_port ? (int)(colon - hostport) : (int)n, hostport);
+		if (!has_port)
+			strncat(hostport, ":80", sizeof hostport - n - 1);
+	}
+	if (addr_parse(hostport, &t->addr) < 0) {
+		snprintf(err, size,
+		         "auth_http: \"%s\" needs a numeric address (IPv6 in [])",
+		         url);
+		return -1;
+	}
+	return 0;
+}
+
+static int configure(struct server_conf *c, const char *value, char *err,
+                     size_t size)
+{
+	c->auth_http = value;
+	return parse_target(value, &c->auth_http_target, err, size);
+}
+
+const struct lookup lookup_auth_http = {
+	.directive = "auth_http",
+	.configure = configure,
+	.lookup = auth_http_query,
+	.checks_password = 1,
+};

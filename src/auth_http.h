@@ -2,7 +2,7 @@
 #ifndef POSTERN_AUTH_HTTP_H
 #define POSTERN_AUTH_HTTP_H
 
-#include "auth.h"
+#include "lookup.h"
 #include "conf.h"
 
 #include <sys/types.h>

@@ -1,9 +1,14 @@
 #include "auth_map.h"
+#include "conf.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
 
 enum { MATCH_NONE, MATCH_ANY, MATCH_DOMAIN, MATCH_USER };
 
@@ -112,3 +117,32 @@ void auth_map_query(const char *path, const struct auth_request *req,
 	snprintf(rep->port, sizeof rep->port, "%s", strrchr(backend, ':') + 1);
 	rep->status = AUTH_STATUS_OK;
 }
+
+static void query(const struct server_conf *c, const struct auth_request *req,
+                  struct auth_reply *rep)
+{
+	auth_map_query(c->auth_map, req, rep);
+}
+
+/* The map routes but checks no password: a method whose proof only an
+ * auth server can judge has nothing to check it here. */
+static int configure(struct server_conf *c, const char *value, char *err,
+                     size_t size)
+{
+	c->auth_map = value;
+	if (c->auth & SASL_NEEDS_AUTH_SERVER) {
+		snprintf(err, size, "apop, cram-md5 and external need auth_http "
+		         "(the auth server checks the proof and returns the "
+		         "password)");
+		return -1;
+	}
+	return 0;
+}
+
+const struct lookup lookup_auth_map = {
+	.directive = "auth_map",
+	.default_value = SYSCONFDIR "/postern/users.map",
+	.configure = configure,
+	.lookup = query,
+	.checks_password = 0,
+};

@@ -7,7 +7,7 @@
 #ifndef POSTERN_AUTH_MAP_H
 #define POSTERN_AUTH_MAP_H
 
-#include "auth.h"
+#include "lookup.h"
 
 #include <stdio.h>
 

@@ -1,11 +1,15 @@
 #include "conf.h"
+#include "conf_text.h"
 #include "log.h"
+#include "lookup.h"
 #include "proto.h"
 #include "sasl.h"
 #include "tls_priority.h"
 #include "units.h"
 
 #include <confuse.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,24 +26,15 @@
 
 /* Each directive once: kind, name, default. Global options carry the
  * defaults; server sections repeat them without defaults, so that an unset
- * one is seen as unset and inherits the global value. */
+ * one is seen as unset and inherits the global value. The protocols'
+ * directives (<name>_capabilities, _auth, _client_buffer) and the
+ * lookups' (auth_http, auth_map) come from their tables. */
 #define DIRECTIVES(X)                                                   \
 	X(STR, server_name, NULL)                                       \
-	X(STR, auth_http, NULL)                                         \
 	X(TIME, auth_http_timeout, "60s")                               \
 	X(LIST, auth_http_header, NULL)                                 \
-	X(STR, auth_map, SYSCONFDIR "/postern/users.map")               \
 	X(TIME, timeout, "60s")                                         \
 	X(TIME, proxy_timeout, "24h")                                   \
-	X(LIST, imap_capabilities, "{IMAP4, IMAP4rev1, UIDPLUS}")       \
-	X(LIST, imap_auth, "{plain}")                                   \
-	X(SIZE, imap_client_buffer, "4k")                               \
-	X(LIST, pop3_capabilities, "{TOP, USER, UIDL}")                 \
-	X(LIST, pop3_auth, "{plain}")                                   \
-	X(SIZE, pop3_client_buffer, "128")                              \
-	X(LIST, smtp_capabilities, NULL)                                \
-	X(LIST, smtp_auth, "{plain, login}")                            \
-	X(SIZE, smtp_client_buffer, "4k")                               \
 	X(TIME, smtp_greeting_delay, "0")                               \
 	X(BOOL, xclient, cfg_true)                                      \
 	X(BOOL, proxy_smtp_auth, cfg_false)                             \
@@ -99,6 +94,7 @@ static const struct {
 struct errbuf {
 	char *buf;
 	size_t size;
+	const char *path;
 };
 static struct errbuf errbuf;
 
@@ -111,7 +107,7 @@ static void on_error(cfg_t *cfg, const char *fmt, va_list ap)
 	if (!errbuf.buf || errbuf.buf[0])
 		return; /* keep the first error: later ones follow from it */
 	used = (size_t)snprintf(errbuf.buf, errbuf.size, "%s:%d: ",
-	                        cfg && cfg->filename ? cfg->filename : "?",
+	                        errbuf.path ? errbuf.path : "?",
 	                        cfg ? cfg->line : 0);
 	if (used < errbuf.size)
 		snprintf(errbuf.buf + used, errbuf.size - used, "%s", msg);
@@ -288,10 +284,6 @@ static int check_listen(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
-static const char *const auth_directives[] = {
-	"imap_auth", "pop3_auth", "smtp_auth", NULL,
-};
-
 static void set_validators(cfg_t *cfg, const char *prefix)
 {
 	char path[96];
@@ -310,9 +302,12 @@ static void set_validators(cfg_t *cfg, const char *prefix)
 		snprintf(path, sizeof path, "%s%s", prefix, kinds[i].name);
 		cfg_set_validate_func(cfg, path, fn);
 	}
-	for (const char *const *a = auth_directives; *a; a++) {
-		snprintf(path, sizeof path, "%s%s", prefix, *a);
+	for (const struct protocol *const *p = protocols; *p; p++) {
+		snprintf(path, sizeof path, "%s%s_auth", prefix, (*p)->name);
 		cfg_set_validate_func(cfg, path, check_auth);
+		snprintf(path, sizeof path, "%s%s_client_buffer", prefix,
+		         (*p)->name);
+		cfg_set_validate_func(cfg, path, check_size);
 	}
 	snprintf(path, sizeof path, "%sauth_http_header", prefix);
 	cfg_set_validate_func(cfg, path, check_header);
@@ -343,60 +338,6 @@ static int64_t ms_of(cfg_t *sec, cfg_t *top, const char *name)
 
 	parse_duration_ms(str_of(sec, top, name), &ms);
 	return ms;
-}
-
-static int parse_auth_http(const char *url, struct auth_http_target *t,
-                           char *err, size_t size)
-{
-	const char *p = url, *slash;
-	char hostport[300];
-	size_t n;
-
-	memset(t, 0, sizeof *t);
-	if (strncmp(p, "unix:", 5) == 0) {
-		struct sockaddr_un *un = (struct sockaddr_un *)&t->addr.ss;
-		const char *colon = strchr(p + 5, ':');
-
-		n = colon ? (size_t)(colon - p - 5) : strlen(p + 5);
-		if (n == 0 || n >= sizeof un->sun_path) {
-			snprintf(err, size, "auth_http: bad unix path in \"%s\"", url);
-			return -1;
-		}
-		un->sun_family = AF_UNIX;
-		memcpy(un->sun_path, p + 5, n);
-		t->addr.len = sizeof *un;
-		snprintf(t->host, sizeof t->host, "localhost");
-		snprintf(t->uri, sizeof t->uri, "%s", colon ? colon + 1 : "/");
-		return 0;
-	}
-	if (strncmp(p, "http://", 7) == 0)
-		p += 7;
-	slash = strchr(p, '/');
-	n = slash ? (size_t)(slash - p) : strlen(p);
-	if (n == 0 || n >= sizeof hostport) {
-		snprintf(err, size, "auth_http: bad address in \"%s\"", url);
-		return -1;
-	}
-	memcpy(hostport, p, n);
-	hostport[n] = '\0';
-	snprintf(t->uri, sizeof t->uri, "%s", slash ? slash : "/");
-	/* Host: carries the host part alone, as nginx sends it. */
-	{
-		char *colon = strrchr(hostport, ':');
-		int has_port = colon && (hostport[0] != '[' || colon[-1] == ']');
-
-		snprintf(t->host, sizeof t->host, "%.*s",
-		         has_port ? (int)(colon - hostport) : (int)n, hostport);
-		if (!has_port)
-			strncat(hostport, ":80", sizeof hostport - n - 1);
-	}
-	if (addr_parse(hostport, &t->addr) < 0) {
-		snprintf(err, size,
-		         "auth_http: \"%s\" needs a numeric address (IPv6 in [])",
-		         url);
-		return -1;
-	}
-	return 0;
 }
 
 static char *join_headers(cfg_t *from, const char *name)
@@ -437,7 +378,7 @@ static int resolve_protocol(cfg_t *sec, cfg_t *top, struct server_conf *s,
 	s->ncapabilities = cfg_size(o, caps);
 	if (s->ncapabilities > CAPS_MAX) {
 		snprintf(err, size, "%s: server %s: more than %d capabilities",
-		         top->filename, s->name, CAPS_MAX);
+		         errbuf.path, s->name, CAPS_MAX);
 		return -1;
 	}
 	for (size_t i = 0; i < s->ncapabilities; i++)
@@ -450,26 +391,31 @@ static int resolve_protocol(cfg_t *sec, cfg_t *top, struct server_conf *s,
 	return 0;
 }
 
-/* The map routes but checks no password: whatever would let a client in
- * without the backend checking its password needs an auth server. */
-static int check_lookup(const struct server_conf *s, cfg_t *top, char *err,
-                        size_t size)
+/* The first lookup whose directive the section has (the last one has a
+ * default); then what it and the protocol cannot do with the section. */
+static int choose_lookup(cfg_t *sec, cfg_t *top, struct server_conf *s,
+                         char *err, size_t size)
 {
-	const char *why = NULL;
+	const struct lookup *const *l;
+	const char *value = NULL;
+	char why[256] = "";
 
-	if (s->auth_http)
-		return 0;
-	if (s->auth & SASL_NEEDS_AUTH_SERVER)
-		why = "apop, cram-md5 and external need auth_http (the auth "
-		      "server checks the proof and returns the password)";
-	else if ((s->auth & ~SASL_NONE) && s->protocol == &proto_smtp &&
-	         !s->proxy_smtp_auth)
-		why = "smtp logins with auth_map need proxy_smtp_auth = true "
-		      "(the map checks no password; the backend must)";
-	if (!why)
-		return 0;
-	snprintf(err, size, "%s: server %s: %s", top->filename, s->name, why);
-	return -1;
+	for (l = lookups; *l; l++)
+		if ((value = str_of(sec, top, (*l)->directive)))
+			break;
+	if (!*l) {
+		snprintf(err, size, "%s: server %s: no lookup (auth_http or "
+		         "auth_map)", errbuf.path, s->name);
+		return -1;
+	}
+	s->lookup = *l;
+	if ((*l)->configure(s, value, why, sizeof why) < 0 ||
+	    (s->protocol->check_conf &&
+	     s->protocol->check_conf(s, why, sizeof why) < 0)) {
+		snprintf(err, size, "%s: server %s: %s", errbuf.path, s->name, why);
+		return -1;
+	}
+	return 0;
 }
 
 /* A list directive into a fixed array. */
@@ -481,7 +427,7 @@ static int take_list(cfg_t *sec, cfg_t *top, const char *name,
 
 	*n = cfg_size(o, name);
 	if (*n > max) {
-		snprintf(err, size, "%s: server %s: at most %zu %s", top->filename,
+		snprintf(err, size, "%s: server %s: at most %zu %s", errbuf.path,
 		         cfg_title(sec), max, name);
 		return -1;
 	}
@@ -495,8 +441,8 @@ static int take_list(cfg_t *sec, cfg_t *top, const char *name,
 static int resolve_tls(cfg_t *sec, cfg_t *top, struct server_conf *s,
                        char *err, size_t size)
 {
-	const char *protocols[8];
-	size_t nprotocols, nkeys;
+	const char *versions[8];
+	size_t nversions, nkeys;
 	char why[256];
 
 	s->ssl = cfg_getbool(owner(sec, top, "ssl"), "ssl") ||
@@ -511,7 +457,7 @@ static int resolve_tls(cfg_t *sec, cfg_t *top, struct server_conf *s,
 	    take_list(sec, top, "ssl_session_ticket_key",
 	              s->ssl_session_ticket_key, CERTS_MAX,
 	              &s->ssl_nticket_keys, err, size) < 0 ||
-	    take_list(sec, top, "ssl_protocols", protocols, 8, &nprotocols, err,
+	    take_list(sec, top, "ssl_protocols", versions, 8, &nversions, err,
 	              size) < 0)
 		return -1;
 	s->ssl_password_file = str_of(sec, top, "ssl_password_file");
@@ -537,10 +483,10 @@ static int resolve_tls(cfg_t *sec, cfg_t *top, struct server_conf *s,
 	if (str_of(sec, top, "ssl_priority"))
 		snprintf(s->ssl_priority, sizeof s->ssl_priority, "%s",
 		         str_of(sec, top, "ssl_priority"));
-	else if (tls_priority(protocols, nprotocols,
+	else if (tls_priority(versions, nversions,
 	                      str_of(sec, top, "ssl_ciphers"), s->ssl_priority,
 	                      sizeof s->ssl_priority, why, sizeof why) < 0) {
-		snprintf(err, size, "%s: server %s: %s", top->filename, s->name, why);
+		snprintf(err, size, "%s: server %s: %s", errbuf.path, s->name, why);
 		return -1;
 	}
 	if (!s->ssl && s->starttls == STARTTLS_OFF)
@@ -548,7 +494,7 @@ static int resolve_tls(cfg_t *sec, cfg_t *top, struct server_conf *s,
 	if (s->ssl_ncertificates == 0 || s->ssl_ncertificates != nkeys) {
 		snprintf(err, size, "%s: server %s: TLS needs ssl_certificate and "
 		         "ssl_certificate_key, as many of one as of the other",
-		         top->filename, s->name);
+		         errbuf.path, s->name);
 		return -1;
 	}
 	if (s->ssl_verify_client != VERIFY_OFF &&
@@ -556,7 +502,7 @@ static int resolve_tls(cfg_t *sec, cfg_t *top, struct server_conf *s,
 	    !s->ssl_client_certificate && !s->ssl_trusted_certificate) {
 		snprintf(err, size, "%s: server %s: ssl_verify_client needs "
 		         "ssl_client_certificate or ssl_trusted_certificate",
-		         top->filename, s->name);
+		         errbuf.path, s->name);
 		return -1;
 	}
 	return 0;
@@ -576,7 +522,7 @@ static int resolve(cfg_t *sec, cfg_t *top, struct server_conf *s, char *err,
 	              proto_by_port(s->listen_port);
 	if (!s->protocol) {
 		snprintf(err, size, "%s: server %s: no protocol, and listen is not "
-		         "a well-known mail port", top->filename, s->name);
+		         "a well-known mail port", errbuf.path, s->name);
 		return -1;
 	}
 	s->server_name = str_of(sec, top, "server_name");
@@ -585,13 +531,8 @@ static int resolve(cfg_t *sec, cfg_t *top, struct server_conf *s, char *err,
 			snprintf(hostname, sizeof hostname, "localhost");
 		s->server_name = hostname;
 	}
-	s->auth_http = str_of(sec, top, "auth_http");
-	if (s->auth_http && parse_auth_http(s->auth_http, &s->auth_http_target,
-	                                    err, size) < 0)
-		return -1;
 	s->auth_http_headers = join_headers(owner(sec, top, "auth_http_header"),
 	                                    "auth_http_header");
-	s->auth_map = str_of(sec, top, "auth_map");
 	s->auth_http_timeout_ms = ms_of(sec, top, "auth_http_timeout");
 	s->timeout_ms = ms_of(sec, top, "timeout");
 	s->proxy_timeout_ms = ms_of(sec, top, "proxy_timeout");
@@ -607,7 +548,7 @@ static int resolve(cfg_t *sec, cfg_t *top, struct server_conf *s, char *err,
 	s->xclient = cfg_getbool(owner(sec, top, "xclient"), "xclient");
 	s->proxy_smtp_auth = cfg_getbool(owner(sec, top, "proxy_smtp_auth"),
 	                                 "proxy_smtp_auth");
-	if (check_lookup(s, top, err, size) < 0 ||
+	if (choose_lookup(sec, top, s, err, size) < 0 ||
 	    resolve_tls(sec, top, s, err, size) < 0)
 		return -1;
 	s->relay_program = str_of(sec, top, "relay_program");
@@ -616,20 +557,138 @@ static int resolve(cfg_t *sec, cfg_t *top, struct server_conf *s, char *err,
 	return 0;
 }
 
-int conf_load(const char *path, struct conf *conf, char *err, size_t size)
+/* Room for what the tables add: three directives per protocol, one per
+ * lookup. */
+#define TABLE_OPTS_MAX 32
+#define NDIRECTIVES (sizeof kinds / sizeof kinds[0] - 1)
+
+struct schema {
+	cfg_opt_t server[NDIRECTIVES + TABLE_OPTS_MAX + 3];
+	cfg_opt_t global[NDIRECTIVES + TABLE_OPTS_MAX + 2];
+	char names[TABLE_OPTS_MAX][48];
+	size_t nserver, nglobal, nnames;
+};
+
+static const char *table_name(struct schema *sc, const char *prefix,
+                              const char *suffix)
 {
-	static cfg_opt_t server_opts[] = {
+	char *n = sc->names[sc->nnames++];
+
+	snprintf(n, sizeof sc->names[0], "%s%s", prefix, suffix);
+	return n;
+}
+
+/* One table directive: with its default globally, without in sections. */
+static void add_table_opt(struct schema *sc, int list, const char *name,
+                          const char *def)
+{
+	if (list) {
+		sc->global[sc->nglobal++] =
+			(cfg_opt_t)CFG_STR_LIST(name, (char *)def, CFGF_NONE);
+		sc->server[sc->nserver++] =
+			(cfg_opt_t)CFG_STR_LIST(name, NULL, CFGF_NODEFAULT);
+	} else {
+		sc->global[sc->nglobal++] =
+			(cfg_opt_t)CFG_STR(name, def, CFGF_NONE);
+		sc->server[sc->nserver++] =
+			(cfg_opt_t)CFG_STR(name, NULL, CFGF_NODEFAULT);
+	}
+}
+
+static int build_schema(struct schema *sc)
+{
+	static const cfg_opt_t server_base[] = {
 		CFG_STR("listen", NULL, CFGF_NODEFAULT),
 		CFG_STR("protocol", NULL, CFGF_NODEFAULT),
 		DIRECTIVES(SERVER_OPT)
-		CFG_END()
 	};
-	static cfg_opt_t opts[] = {
-		DIRECTIVES(GLOBAL_OPT)
-		CFG_SEC("server", server_opts,
-		        CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
-		CFG_END()
-	};
+	static const cfg_opt_t global_base[] = { DIRECTIVES(GLOBAL_OPT) };
+	size_t extra = 0;
+
+	for (const struct protocol *const *p = protocols; *p; p++)
+		extra += 3;
+	for (const struct lookup *const *l = lookups; *l; l++)
+		extra++;
+	if (extra > TABLE_OPTS_MAX)
+		return -1;
+	memset(sc, 0, sizeof *sc);
+	memcpy(sc->server, server_base, sizeof server_base);
+	sc->nserver = sizeof server_base / sizeof server_base[0];
+	memcpy(sc->global, global_base, sizeof global_base);
+	sc->nglobal = sizeof global_base / sizeof global_base[0];
+	for (const struct protocol *const *p = protocols; *p; p++) {
+		add_table_opt(sc, 1, table_name(sc, (*p)->name, "_capabilities"),
+		              (*p)->default_capabilities);
+		add_table_opt(sc, 1, table_name(sc, (*p)->name, "_auth"),
+		              (*p)->default_auth);
+		add_table_opt(sc, 0, table_name(sc, (*p)->name, "_client_buffer"),
+		              (*p)->default_client_buffer);
+	}
+	for (const struct lookup *const *l = lookups; *l; l++)
+		add_table_opt(sc, 0, (*l)->directive, (*l)->default_value);
+	sc->server[sc->nserver++] = (cfg_opt_t)CFG_END();
+	sc->global[sc->nglobal++] = (cfg_opt_t)CFG_SEC("server", sc->server,
+		CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
+	sc->global[sc->nglobal++] = (cfg_opt_t)CFG_END();
+	return 0;
+}
+
+/* The file, with its comments blanked out (conf_text.h says why). */
+static char *read_text(const char *path, char *err, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *text = NULL;
+	size_t len = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		goto fail;
+	text = malloc(CONF_TEXT_MAX + 1);
+	if (!text)
+		goto fail;
+	while ((n = read(fd, text + len, CONF_TEXT_MAX + 1 - len)) > 0)
+		len += (size_t)n;
+	if (n < 0)
+		goto fail;
+	close(fd);
+	if (len > CONF_TEXT_MAX) {
+		snprintf(err, size, "%s: larger than %d bytes", path,
+		         CONF_TEXT_MAX);
+		free(text);
+		return NULL;
+	}
+	text[len] = '\0';
+	conf_text_blank_comments(text, len);
+	return text;
+fail:
+	snprintf(err, size, "%s: cannot read the file: %s", path,
+	         strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	return NULL;
+}
+
+static int parse(cfg_t *cfg, const char *path, char *err, size_t size)
+{
+	char *text = read_text(path, err, size);
+	int rc;
+
+	if (!text)
+		return -1;
+	rc = cfg_parse_buf(cfg, text);
+	free(text);
+	if (rc != CFG_SUCCESS) {
+		if (!err[0])
+			snprintf(err, size, "%s: parse error", path);
+		return -1;
+	}
+	return 0;
+}
+
+int conf_load(const char *path, struct conf *conf, char *err, size_t size)
+{
+	static struct schema schema;
 	cfg_t *cfg;
 	int rc;
 
@@ -637,7 +696,12 @@ int conf_load(const char *path, struct conf *conf, char *err, size_t size)
 	err[0] = '\0';
 	errbuf.buf = err;
 	errbuf.size = size;
-	cfg = cfg_init(opts, CFGF_NONE);
+	errbuf.path = path;
+	if (build_schema(&schema) < 0) {
+		snprintf(err, size, "too many protocols and lookups");
+		return -1;
+	}
+	cfg = cfg_init(schema.global, CFGF_NONE);
 	if (!cfg) {
 		snprintf(err, size, "out of memory");
 		return -1;
@@ -648,16 +712,9 @@ int conf_load(const char *path, struct conf *conf, char *err, size_t size)
 	cfg_set_validate_func(cfg, "server|protocol", check_protocol);
 	cfg_set_validate_func(cfg, "server|listen", check_listen);
 
-	rc = cfg_parse(cfg, path);
+	rc = parse(cfg, path, err, size);
 	errbuf.buf = NULL;
-	if (rc == CFG_FILE_ERROR) {
-		snprintf(err, size, "%s: cannot read the file", path);
-		cfg_free(cfg);
-		return -1;
-	}
-	if (rc != CFG_SUCCESS) {
-		if (!err[0])
-			snprintf(err, size, "%s: parse error", path);
+	if (rc < 0) {
 		cfg_free(cfg);
 		return -1;
 	}

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/un.h>
 
+struct lookup;
 struct protocol;
 
 #define CAPS_MAX 32
@@ -33,10 +34,11 @@ struct server_conf {
 	const struct protocol *protocol;
 
 	const char *server_name;
-	const char *auth_http;           /* NULL: use auth_map */
+	const struct lookup *lookup;     /* auth_http or auth_map, ... */
+	const char *auth_http;           /* set with lookup_auth_http */
 	struct auth_http_target auth_http_target;
 	char *auth_http_headers;         /* "Name: value\r\n"..., may be "" */
-	const char *auth_map;
+	const char *auth_map;            /* set with lookup_auth_map */
 	int64_t auth_http_timeout_ms;
 	int64_t timeout_ms;
 	int64_t proxy_timeout_ms;

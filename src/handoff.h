@@ -1,30 +1,26 @@
-/* The hand-off to postern-relay. Only file descriptors and environment cross
- * the exec:
- *   fd 3   the client socket       fd 4   the backend socket
- *   fd 0-2 /dev/null under inetd (there they were the client socket)
- *   POSTERN_* variables: session id, addresses, user, timeout, log target.
- * No secret crosses; the password is wiped before the exec. */
+/* Handing a session to the next program, by the exec contract
+ * (exec_contract.h): postern-tls to go on with GnuTLS, or postern-relay
+ * once logged in. The password is wiped before either exec. */
 #ifndef POSTERN_HANDOFF_H
 #define POSTERN_HANDOFF_H
 
 struct session;
 
-#define RELAY_CLIENT_FD 3
-#define RELAY_BACKEND_FD 4
-
-/* Bytes read past the login belong to the other side: the client's
- * pipelined commands, the backend's first data. -1 with *why on failure. */
+/* Bytes read past the login exchange belong to the other side: the
+ * client's pipelined commands, the backend's first data. -1 with *why on
+ * failure. */
 int handoff_flush_leftovers(struct session *s, const char **why);
 
-/* Returns only on failure, with *why set. */
-int handoff_exec(struct session *s, const char **why);
+/* Exec the section's relay_program with the client and the backend. The
+ * client already saw its login succeed; on failure this logs and returns
+ * EXIT_TEMPORARY. A session_ops relay. */
+int handoff_relay(struct session *s);
 
 /* Exec postern-tls to run the session with GnuTLS at hand: mode is
  * "implicit" (TLS at once), "starttls" (the protocol said yes to it), or
- * "plain" (the client is plaintext but proxy_ssl wants TLS to backends).
- * Only the client socket (fd 3) and POSTERN_* variables cross, among them
- * POSTERN_TLS=mode, POSTERN_SERVER and POSTERN_CONFIG. Returns only on
- * failure, with *why set. */
-int handoff_tls(struct session *s, const char *mode, const char **why);
+ * "plain" (the client is plaintext but proxy_ssl wants TLS to backends);
+ * config is the file it reads. Returns only on failure, with *why. */
+int handoff_tls(struct session *s, const char *mode, const char *config,
+                const char **why);
 
 #endif

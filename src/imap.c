@@ -6,6 +6,7 @@
 #include "proto.h"
 #include "sasl_exchange.h"
 #include "session.h"
+#include "session_io.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -70,7 +71,7 @@ static void capabilities(const struct session *s, char *buf, size_t size)
 		return;
 	}
 	for (int i = 0; mechs[i]; i++) {
-		if (!(c->auth & mechs[i]) || (mechs[i] == SASL_EXTERNAL && !s->tls))
+		if (!(session_mechs(s) & mechs[i]))
 			continue;
 		snprintf(auth, sizeof auth, "AUTH=%s", sasl_mech_name(mechs[i]));
 		add_cap(buf, size, auth);
@@ -276,7 +277,7 @@ static enum step imap_login(struct session *s)
 		return reply(s, STEP_ERROR, "BAD Invalid user or password");
 	}
 	wipe_store(s);
-	s->cred.method = "plain";
+	s->cred.mech = SASL_PLAIN;
 	return STEP_LOGIN;
 }
 
@@ -291,7 +292,7 @@ static enum step imap_authenticate(struct session *s)
 	if (session_needs_tls(s))
 		return refuse_plaintext(s);
 	mech = sasl_mech_parse(arg(s, 0)->s);
-	if (!(mech & s->conf->auth & proto_imap.auth_allowed))
+	if (!(mech & s->conf->auth & s->proto->auth_allowed))
 		return reply(s, STEP_ERROR,
 		             "NO [CANNOT] Unsupported authentication mechanism");
 	if (nargs(s) == 2)
@@ -353,6 +354,10 @@ static void imap_too_long(struct session *s)
 
 const struct protocol proto_imap = {
 	.name = "imap",
+	.default_capabilities = "{IMAP4, IMAP4rev1, UIDPLUS}",
+	.default_auth = "{plain}",
+	.default_client_buffer = "4k",
+	.alpn = "imap",
 	.ports = { 143, 993, 0 },
 	.commands = imap_commands,
 	.auth_allowed = SASL_PLAIN | SASL_LOGIN | SASL_CRAM_MD5 | SASL_EXTERNAL,

@@ -2,6 +2,7 @@
 #include "lineio.h"
 #include "log.h"
 #include "session.h"
+#include "session_io.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -7,6 +7,7 @@
 #include "proto.h"
 #include "sasl_exchange.h"
 #include "session.h"
+#include "session_io.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,7 +48,7 @@ static enum step pop3_greet(struct session *s)
 	const char *salt = NULL;
 
 	if (s->conf->auth & SASL_SALTED) {
-		salt = session_salt(s);
+		salt = sasl_session_salt(s);
 		if (!salt) {
 			session_internal_error(s);
 			session_end(s, "error", "server_name too long for a salt");
@@ -86,16 +87,14 @@ static void wipe(struct session *s)
 	session_wipe_cmdline(s, st(s)->store);
 }
 
-/* "plain" in pop3_auth allows USER/PASS, AUTH PLAIN and AUTH LOGIN;
- * EXTERNAL makes sense over TLS only. */
+/* "plain" in pop3_auth allows USER/PASS, AUTH PLAIN and AUTH LOGIN. APOP
+ * is a command of its own, not an AUTH mechanism. */
 static unsigned mechs(const struct session *s)
 {
-	unsigned m = s->conf->auth & (SASL_PLAIN | SASL_CRAM_MD5);
+	unsigned m = session_mechs(s) & ~(unsigned)SASL_APOP;
 
-	if (s->conf->auth & SASL_PLAIN)
+	if (m & SASL_PLAIN)
 		m |= SASL_LOGIN;
-	if (s->tls)
-		m |= s->conf->auth & SASL_EXTERNAL;
 	return m;
 }
 
@@ -190,8 +189,7 @@ static enum step pop3_pass(struct session *s)
 	}
 	memcpy(s->cred.pass, c->rest, c->rest_len);
 	s->cred.pass[c->rest_len] = '\0';
-	s->cred.method = "plain";
-	s->cred.salted = 0;
+	s->cred.mech = SASL_PLAIN;
 	wipe(s);
 	return STEP_LOGIN;
 }
@@ -376,6 +374,10 @@ static enum auth_result pop3_backend_starttls(struct session *s, char *text,
 
 const struct protocol proto_pop3 = {
 	.name = "pop3",
+	.default_capabilities = "{TOP, USER, UIDL}",
+	.default_auth = "{plain}",
+	.default_client_buffer = "128",
+	.alpn = "pop3",
 	.ports = { 110, 995, 0 },
 	.commands = pop3_commands,
 	.auth_allowed = SASL_PLAIN | SASL_APOP | SASL_CRAM_MD5 | SASL_EXTERNAL,

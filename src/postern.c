@@ -4,10 +4,12 @@
  * STARTTLS, is postern-tls's work: the front execs it and never loads
  * GnuTLS, so plaintext connections do not pay for it. */
 #include "conf.h"
+#include "exec_contract.h"
 #include "handoff.h"
 #include "log.h"
 #include "proto.h"
 #include "session.h"
+#include "session_io.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -22,14 +24,6 @@
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
 #endif
-
-/* Exit codes are an interface (postern(8)). */
-enum {
-	EXIT_DONE = 0,
-	EXIT_TEST_FAILED = 1,
-	EXIT_USAGE = 100,
-	EXIT_TEMPORARY = 111,
-};
 
 struct options {
 	const char *config;
@@ -162,13 +156,12 @@ static int test_tls(const struct conf *c, const char *config)
 		return 0;
 	pid = fork();
 	if (pid == 0) {
-		char env1[] = "POSTERN_TLS=check", env2[4200], env3[] = "POSTERN_LOG=stderr";
-		char *envp[] = { env1, env2, env3, NULL };
-		char *argv[] = { "postern-tls", NULL };
+		struct crossing x = { .tls_mode = "check", .config = config,
+		                      .log = "stderr" };
+		const char *why = NULL;
 
-		snprintf(env2, sizeof env2, "POSTERN_CONFIG=%s", config);
-		execve(program, argv, envp);
-		fprintf(stderr, "postern: %s: %s\n", program, strerror(errno));
+		contract_exec(program, &x, &why);
+		fprintf(stderr, "postern: %s: %s\n", program, why);
 		_exit(EXIT_TEST_FAILED);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) < 0)
@@ -203,12 +196,20 @@ static enum step exec_tls(struct session *s)
 {
 	const char *why = NULL;
 
-	handoff_tls(s, "starttls", &why);
+	handoff_tls(s, "starttls", s->ctx, &why);
 	logmsg(LOG_ERR, "event=tls_failed program=%s reason=\"%s\"",
 	       s->conf->tls_program, why);
 	session_end(s, "error", "cannot start TLS");
 	return STEP_CLOSE;
 }
+
+/* The front has no GnuTLS: STARTTLS execs postern-tls, and a backend
+ * that wants TLS is postern-tls's from the start (see serve). */
+static const struct session_ops front_ops = {
+	.starttls = exec_tls,
+	.backend_handshake = NULL,
+	.relay = handoff_relay,
+};
 
 static int serve(struct session *s)
 {
@@ -219,24 +220,12 @@ static int serve(struct session *s)
 	       s->conf->ssl ? "implicit" : "no");
 	/* TLS at once, or TLS to backends: GnuTLS is postern-tls's. */
 	if (s->conf->ssl || s->conf->proxy_ssl != PROXY_SSL_OFF) {
-		handoff_tls(s, s->conf->ssl ? "implicit" : "plain", &why);
+		handoff_tls(s, s->conf->ssl ? "implicit" : "plain", s->ctx, &why);
 		logmsg(LOG_ERR, "event=tls_failed program=%s reason=\"%s\"",
 		       s->conf->tls_program, why);
 		return EXIT_TEMPORARY;
 	}
-	s->starttls = exec_tls;
-	if (s->proto->init(s) < 0) {
-		session_internal_error(s);
-		logmsg(LOG_ERR, "event=internal_error reason=\"out of memory\"");
-		return EXIT_TEMPORARY;
-	}
-	if (!session_run(s, 1))
-		return EXIT_DONE;
-	handoff_exec(s, &why);
-	/* The client already saw its login succeed; all we can do is log. */
-	logmsg(LOG_ERR, "event=relay_failed program=%s reason=\"%s\"",
-	       s->conf->relay_program, why);
-	return EXIT_TEMPORARY;
+	return session_serve(s, 1);
 }
 
 int main(int argc, char **argv)
@@ -277,13 +266,13 @@ int main(int argc, char **argv)
 	}
 	if (log_open("postern", sc->error_log, sc->log_level, cs.inetd) < 0)
 		logmsg(LOG_ERR, "event=log_error target=\"%s\"", sc->error_log);
-	if (session_init(&s, sc, cs.fd, cs.inetd) < 0) {
+	if (session_init(&s, sc, cs.fd, cs.inetd, &front_ops,
+	                 (void *)o.config) < 0) {
 		logmsg(LOG_ERR, "event=internal_error reason=\"out of memory\"");
 		conf_free(&c);
 		return EXIT_TEMPORARY;
 	}
 	log_set_session(s.id);
-	s.config_path = o.config;
 	rc = serve(&s);
 	session_free(&s);
 	conf_free(&c);

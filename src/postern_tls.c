@@ -6,54 +6,30 @@
  * neither is, it execs postern-relay like the front. The only program that
  * links GnuTLS. */
 #include "conf.h"
+#include "exec_contract.h"
 #include "handoff.h"
 #include "log.h"
 #include "proto.h"
 #include "session.h"
+#include "session_io.h"
 #include "tls.h"
 #include "tls_relay.h"
 
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
 
-enum { EXIT_DONE = 0, EXIT_USAGE = 100, EXIT_TEMPORARY = 111 };
+/* The session's TLS, one per side: the ops' context. */
+struct tls_sides {
+	struct tls client, backend;
+};
 
-static const char *env_or(const char *name, const char *def)
+static struct tls_sides *sides(struct session *s)
 {
-	const char *v = getenv(name);
-
-	return v && *v ? v : def;
+	return s->ctx;
 }
-
-static long long env_num(const char *name)
-{
-	return strtoll(env_or(name, "0"), NULL, 10);
-}
-
-/* Go on as the session the front began: same id, clock and counters. */
-static void continue_session(struct session *s)
-{
-	struct timeval tv;
-	long long started = env_num("POSTERN_STARTED_US"), now;
-
-	snprintf(s->id, sizeof s->id, "%s", env_or("POSTERN_SESSION", s->id));
-	gettimeofday(&tv, NULL);
-	now = (long long)tv.tv_sec * 1000000 + tv.tv_usec;
-	if (started > 0 && started <= now) {
-		s->started_us_wall = started;
-		s->started_ms -= (now - started) / 1000;
-	}
-	s->in.total = (uint64_t)env_num("POSTERN_BYTES_IN");
-	s->bytes_out = (uint64_t)env_num("POSTERN_BYTES_OUT");
-	s->errors = (unsigned)env_num("POSTERN_ERRORS");
-}
-
-static struct tls client_tls, backend_tls;
 
 /* ssl_verify_client turned the client away: the protocol's words, as
  * nginx sends them in place of the greeting. */
@@ -71,10 +47,10 @@ static void refuse_cert(struct session *s, const struct tls *t)
 /* 0 when TLS is up with the client; -1 when the session is over. */
 static int client_handshake(struct session *s, const char *mode)
 {
-	struct tls *t = &client_tls;
+	struct tls *t = &sides(s)->client;
 	char why[512];
 
-	if (tls_setup(t, s->conf, s->in.fd, s->proto->name, why,
+	if (tls_setup(t, s->conf, s->in.fd, s->proto->alpn, why,
 	              sizeof why) < 0) {
 		/* A client told to go ahead with STARTTLS sees a close. */
 		logmsg(LOG_ERR, "event=tls_error reason=\"%s\"", why);
@@ -109,48 +85,54 @@ static enum step starttls_here(struct session *s)
 	return client_handshake(s, "starttls") < 0 ? STEP_CLOSE : STEP_NEXT;
 }
 
-static int backend_tls_here(struct session *s, int mode, const char *name,
-                            char *why, size_t size)
+static int backend_handshake(struct session *s, int mode, const char *name,
+                             char *why, size_t size)
 {
-	if (tls_client(&backend_tls, s->conf, s->backend.fd, name,
-	               session_deadline(s), why, size) < 0)
+	struct tls *t = &sides(s)->backend;
+
+	if (tls_client(t, s->conf, s->backend.fd, name, session_deadline(s),
+	               why, size) < 0)
 		return -1;
 	/* Whatever the backend said in clear does not count. */
 	lineio_drop(&s->backend);
-	s->backend.t = &backend_tls.transport;
+	s->backend.t = &t->transport;
 	logmsg(LOG_INFO, "event=backend_tls mode=%s name=%s protocol=%s "
 	       "cipher=%s verify=%s", mode == PROXY_SSL_STARTTLS ? "starttls" :
-	       "on", name, backend_tls.info.protocol, backend_tls.info.cipher,
+	       "on", name, t->info.protocol, t->info.cipher,
 	       s->conf->proxy_ssl_verify ? "yes" : "no");
 	return 0;
 }
 
+/* TLS on either side: the bytes must be decrypted here. Plain on both
+ * after all (Auth-Backend-TLS: off): splice them in postern-relay. */
+static int relay(struct session *s)
+{
+	if (!s->tls && !s->backend.t)
+		return handoff_relay(s);
+	tls_relay(s, s->tls ? &sides(s)->client : NULL,
+	          s->backend.t ? &sides(s)->backend : NULL);
+	return EXIT_DONE;
+}
+
+/* A plaintext client (proxy_ssl sections) may still ask for STARTTLS. */
+static const struct session_ops plain_ops = {
+	.starttls = starttls_here,
+	.backend_handshake = backend_handshake,
+	.relay = relay,
+};
+static const struct session_ops tls_ops = {
+	.starttls = NULL,
+	.backend_handshake = backend_handshake,
+	.relay = relay,
+};
+
 static int serve(struct session *s, const char *mode)
 {
-	const char *why = NULL;
 	int plain = strcmp(mode, "plain") == 0;
 
 	if (!plain && client_handshake(s, mode) < 0)
 		return EXIT_DONE;
-	if (plain)
-		s->starttls = starttls_here;
-	s->backend_tls = backend_tls_here;
-	if (s->proto->init(s) < 0) {
-		session_internal_error(s);
-		return EXIT_TEMPORARY;
-	}
-	if (!session_run(s, strcmp(mode, "starttls") != 0))
-		return EXIT_DONE;
-	if (s->tls || s->backend.t) {
-		tls_relay(s, s->tls ? &client_tls : NULL,
-		          s->backend.t ? &backend_tls : NULL);
-		return EXIT_DONE;
-	}
-	/* Plain on both sides after all (Auth-Backend-TLS: off): splice. */
-	handoff_exec(s, &why);
-	logmsg(LOG_ERR, "event=relay_failed program=%s reason=\"%s\"",
-	       s->conf->relay_program, why);
-	return EXIT_TEMPORARY;
+	return session_serve(s, strcmp(mode, "starttls") != 0);
 }
 
 /* postern -t runs this: GnuTLS loads every TLS file the config names,
@@ -172,23 +154,26 @@ static int check(const struct conf *c)
 
 int main(void)
 {
+	static struct tls_sides tls;
 	const struct server_conf *sc;
-	int inetd = (int)env_num("POSTERN_INETD");
-	const char *mode = env_or("POSTERN_TLS", "implicit");
+	struct crossing x;
+	const char *mode;
 	struct session s;
 	struct conf c;
 	char err[512];
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	log_open("postern-tls", env_or("POSTERN_LOG", "auto"), LOG_INFO, inetd);
-	log_set_session(env_or("POSTERN_SESSION", ""));
-	if (strcmp(mode, "check") != 0 && fcntl(RELAY_CLIENT_FD, F_GETFD) < 0) {
+	contract_read(&x);
+	mode = *x.tls_mode ? x.tls_mode : "implicit";
+	log_open("postern-tls", *x.log ? x.log : "auto", LOG_INFO, x.inetd);
+	log_set_session(x.session);
+	if (strcmp(mode, "check") != 0 && fcntl(CONTRACT_CLIENT_FD, F_GETFD) < 0) {
 		logmsg(LOG_ERR, "event=usage reason=\"fd 3 must be the client "
 		                "socket; postern starts postern-tls\"");
 		return EXIT_USAGE;
 	}
-	if (conf_load(env_or("POSTERN_CONFIG", ""), &c, err, sizeof err) < 0) {
+	if (conf_load(x.config, &c, err, sizeof err) < 0) {
 		logmsg(LOG_ERR, "event=startup_error what=configuration "
 		       "reason=\"%s\"", err);
 		return EXIT_USAGE;
@@ -198,26 +183,28 @@ int main(void)
 		conf_free(&c);
 		return rc;
 	}
-	sc = conf_by_name(&c, env_or("POSTERN_SERVER", ""));
+	sc = conf_by_name(&c, x.server);
 	if (!sc) {
 		logmsg(LOG_ERR, "event=startup_error what=\"server selection\" "
 		       "reason=\"no server section %s\"",
-		       env_or("POSTERN_SERVER", "(unset)"));
+		       *x.server ? x.server : "(unset)");
 		conf_free(&c);
 		return EXIT_USAGE;
 	}
-	log_open("postern-tls", sc->error_log, sc->log_level, inetd);
-	fcntl(RELAY_CLIENT_FD, F_SETFL,
-	      fcntl(RELAY_CLIENT_FD, F_GETFL) | O_NONBLOCK);
-	if (session_init(&s, sc, RELAY_CLIENT_FD, inetd) < 0) {
+	log_open("postern-tls", sc->error_log, sc->log_level, x.inetd);
+	fcntl(CONTRACT_CLIENT_FD, F_SETFL,
+	      fcntl(CONTRACT_CLIENT_FD, F_GETFL) | O_NONBLOCK);
+	if (session_init(&s, sc, CONTRACT_CLIENT_FD, x.inetd,
+	                 strcmp(mode, "plain") == 0 ? &plain_ops : &tls_ops,
+	                 &tls) < 0) {
 		conf_free(&c);
 		return EXIT_TEMPORARY;
 	}
-	continue_session(&s);
+	session_continue(&s, &x);
 	rc = serve(&s, mode);
 	session_free(&s);
-	tls_free(&client_tls);
-	tls_free(&backend_tls);
+	tls_free(&tls.client);
+	tls_free(&tls.backend);
 	conf_free(&c);
 	return rc;
 }

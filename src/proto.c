@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-static const struct protocol *const protocols[] = {
+const struct protocol *const protocols[] = {
 	&proto_imap,
 	&proto_pop3,
 	&proto_smtp,

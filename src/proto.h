@@ -42,11 +42,17 @@ struct protocol {
 	/* Auth-Protocol, logs, and the prefix of the protocol's directives:
 	 * <name>_auth, <name>_capabilities, <name>_client_buffer. */
 	const char *name;
+	/* Their defaults, in libconfuse's syntax ("{a, b}"; NULL: empty). */
+	const char *default_capabilities, *default_auth, *default_client_buffer;
+	const char *alpn;                /* the TLS ALPN id that is ours */
 	in_port_t ports[4];              /* well-known ports, 0-terminated */
 	const struct command *commands;  /* sentinel handles unknown ones */
 	unsigned auth_allowed;           /* enum sasl_mech values <name>_auth takes */
 	const char *sasl_prompt;         /* before a challenge: "+ ", "334 " */
 
+	/* Optional: what the protocol cannot do with this section (its
+	 * lookup, its methods); 0, or -1 with err. */
+	int (*check_conf)(const struct server_conf *c, char *err, size_t size);
 	enum step (*greet)(struct session *s);
 	/* Read one command; STEP_NEXT with its name for the command table. */
 	enum step (*read_command)(struct session *s, const char **name);
@@ -81,6 +87,8 @@ struct protocol {
 };
 
 extern const struct protocol proto_imap, proto_pop3, proto_smtp;
+/* Every protocol, NULL-terminated: what conf.c builds directives from. */
+extern const struct protocol *const protocols[];
 
 const struct protocol *proto_find(const char *name);
 /* The protocol whose well-known ports include port, or NULL. */

@@ -2,7 +2,7 @@
  * (fd 4) with splice(2) through one pipe per direction, until both sides
  * are done or nothing moves for proxy_timeout. It links nothing but libc:
  * one of these stays in memory for every open mail session. */
-#include "handoff.h"
+#include "exec_contract.h"
 #include "log.h"
 
 #include <errno.h>
@@ -14,12 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #define PIPE_SIZE (256 * 1024)
-
-enum { EXIT_DONE = 0, EXIT_USAGE = 100, EXIT_TEMPORARY = 111 };
 
 struct direction {
 	int from, to;
@@ -36,18 +33,6 @@ struct relay {
 	int timeout_ms;
 	const char *end;        /* why the relay stopped */
 };
-
-static const char *env_or(const char *name, const char *def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : def;
-}
-
-static long long env_num(const char *name)
-{
-	return strtoll(env_or(name, "0"), NULL, 10);
-}
 
 static int open_direction(struct direction *d, int from, int to)
 {
@@ -126,7 +111,7 @@ static short want(const struct direction *d, int fd)
 static void run(struct relay *r)
 {
 	struct pollfd pfd[2] = {
-		{ .fd = RELAY_CLIENT_FD }, { .fd = RELAY_BACKEND_FD },
+		{ .fd = CONTRACT_CLIENT_FD }, { .fd = CONTRACT_BACKEND_FD },
 	};
 	int hangup = 0;
 
@@ -164,54 +149,36 @@ static void run(struct relay *r)
 	}
 }
 
-static void log_close(const struct relay *r)
-{
-	struct timeval tv;
-	long long now_us, ms;
-
-	gettimeofday(&tv, NULL);
-	now_us = (long long)tv.tv_sec * 1000000 + tv.tv_usec;
-	ms = (now_us - env_num("POSTERN_STARTED_US")) / 1000;
-	logmsg(LOG_INFO,
-	       "event=close client=%s user=\"%s\" backend=%s result=relayed "
-	       "reason=\"%s\" bytes_in=%llu bytes_out=%llu relay_up=%llu "
-	       "relay_down=%llu duration=%lld.%03lld",
-	       env_or("POSTERN_CLIENT", "-"), env_or("POSTERN_USER", ""),
-	       env_or("POSTERN_BACKEND", "-"), r->end,
-	       env_num("POSTERN_BYTES_IN") + (long long)r->up.bytes,
-	       env_num("POSTERN_BYTES_OUT") + (long long)r->down.bytes,
-	       (unsigned long long)r->up.bytes, (unsigned long long)r->down.bytes,
-	       ms / 1000, ms % 1000);
-}
-
 int main(void)
 {
 	struct relay r = { .end = "?" };
-	long long timeout = env_num("POSTERN_PROXY_TIMEOUT_MS");
-	int level = (int)env_num("POSTERN_LOG_LEVEL");
+	struct crossing x;
 
 	signal(SIGPIPE, SIG_IGN);
-	log_open("postern-relay", env_or("POSTERN_LOG", "syslog"),
-	         level > 0 ? level : LOG_INFO, (int)env_num("POSTERN_INETD"));
-	log_set_session(env_or("POSTERN_SESSION", ""));
-	if (fcntl(RELAY_CLIENT_FD, F_GETFD) < 0 ||
-	    fcntl(RELAY_BACKEND_FD, F_GETFD) < 0) {
+	contract_read(&x);
+	log_open("postern-relay", *x.log ? x.log : "syslog",
+	         x.log_level > 0 ? x.log_level : LOG_INFO, x.inetd);
+	log_set_session(x.session);
+	if (fcntl(CONTRACT_CLIENT_FD, F_GETFD) < 0 ||
+	    fcntl(CONTRACT_BACKEND_FD, F_GETFD) < 0) {
 		logmsg(LOG_ERR, "event=usage reason=\"fds 3 and 4 must be the "
 		                "client and backend sockets\"");
 		return EXIT_USAGE;
 	}
-	r.timeout_ms = timeout > 0 && timeout < INT32_MAX ? (int)timeout : -1;
-	fcntl(RELAY_CLIENT_FD, F_SETFL,
-	      fcntl(RELAY_CLIENT_FD, F_GETFL) | O_NONBLOCK);
-	fcntl(RELAY_BACKEND_FD, F_SETFL,
-	      fcntl(RELAY_BACKEND_FD, F_GETFL) | O_NONBLOCK);
-	if (open_direction(&r.up, RELAY_CLIENT_FD, RELAY_BACKEND_FD) < 0 ||
-	    open_direction(&r.down, RELAY_BACKEND_FD, RELAY_CLIENT_FD) < 0) {
+	r.timeout_ms = x.proxy_timeout_ms > 0 && x.proxy_timeout_ms < INT32_MAX ?
+	               (int)x.proxy_timeout_ms : -1;
+	fcntl(CONTRACT_CLIENT_FD, F_SETFL,
+	      fcntl(CONTRACT_CLIENT_FD, F_GETFL) | O_NONBLOCK);
+	fcntl(CONTRACT_BACKEND_FD, F_SETFL,
+	      fcntl(CONTRACT_BACKEND_FD, F_GETFL) | O_NONBLOCK);
+	if (open_direction(&r.up, CONTRACT_CLIENT_FD, CONTRACT_BACKEND_FD) < 0 ||
+	    open_direction(&r.down, CONTRACT_BACKEND_FD, CONTRACT_CLIENT_FD) < 0) {
 		logmsg(LOG_ERR, "event=relay_error reason=\"pipe: %s\"",
 		       strerror(errno));
 		return EXIT_TEMPORARY;
 	}
 	run(&r);
-	log_close(&r);
+	contract_log_close(&x, "relayed", r.end,
+	                   (const uint64_t[2]){ r.up.bytes, r.down.bytes });
 	return EXIT_DONE;
 }

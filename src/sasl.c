@@ -8,14 +8,15 @@
 static const struct {
 	const char *name;
 	unsigned mech;
+	const char *auth_method;
 } mechs[] = {
-	{ "PLAIN", SASL_PLAIN },
-	{ "LOGIN", SASL_LOGIN },
-	{ "CRAM-MD5", SASL_CRAM_MD5 },
-	{ "APOP", SASL_APOP },
-	{ "NONE", SASL_NONE },
-	{ "EXTERNAL", SASL_EXTERNAL },
-	{ NULL, 0 },
+	{ "PLAIN", SASL_PLAIN, "plain" },
+	{ "LOGIN", SASL_LOGIN, "plain" },
+	{ "CRAM-MD5", SASL_CRAM_MD5, "cram-md5" },
+	{ "APOP", SASL_APOP, "apop" },
+	{ "NONE", SASL_NONE, "none" },
+	{ "EXTERNAL", SASL_EXTERNAL, "external" },
+	{ NULL, 0, NULL },
 };
 
 unsigned sasl_mech_parse(const char *name)
@@ -32,6 +33,14 @@ const char *sasl_mech_name(unsigned mech)
 		if (mechs[i].mech == mech)
 			return mechs[i].name;
 	return "?";
+}
+
+const char *sasl_auth_method(unsigned mech)
+{
+	for (int i = 0; mechs[i].name; i++)
+		if (mechs[i].mech == mech)
+			return mechs[i].auth_method;
+	return "plain";
 }
 
 int sasl_salt(char *out, size_t size, long pid, long long now,
@@ -91,8 +100,7 @@ int sasl_cram_md5(const char *b64, size_t len, struct credentials *c,
 	if (take_digest(buf, (size_t)(sp - buf), sp + 1,
 	                (size_t)(buf + n - sp - 1), c, why) < 0)
 		return -1;
-	c->method = "cram-md5";
-	c->salted = 1;
+	c->mech = SASL_CRAM_MD5;
 	return 0;
 }
 
@@ -101,8 +109,7 @@ int sasl_apop(const char *user, const char *digest, struct credentials *c,
 {
 	if (take_digest(user, strlen(user), digest, strlen(digest), c, why) < 0)
 		return -1;
-	c->method = "apop";
-	c->salted = 1;
+	c->mech = SASL_APOP;
 	return 0;
 }
 
@@ -114,9 +121,7 @@ int sasl_external(const char *b64, size_t len, struct credentials *c,
 	if (sasl_login_field(b64, len, c->user, sizeof c->user, why) < 0)
 		return -1;
 	c->pass[0] = '\0';
-	c->method = "external";
-	c->salted = 0;
-	c->external = 1;
+	c->mech = SASL_EXTERNAL;
 	return 0;
 }
 
@@ -153,8 +158,7 @@ int sasl_plain(const char *b64, size_t len, struct credentials *c,
 	memcpy(c->user, authcid, ulen + 1);
 	memcpy(c->pass, pass, plen);
 	c->pass[plen] = '\0';
-	c->method = "plain";
-	c->salted = 0;
+	c->mech = SASL_PLAIN;
 	explicit_bzero(buf, sizeof buf);
 	return 0;
 }
@@ -193,4 +197,5 @@ int credentials_fit_a_line(const struct credentials *c)
 void credentials_clear(struct credentials *c)
 {
 	explicit_bzero(c->pass, sizeof c->pass);
+	c->mech = 0;
 }

@@ -30,14 +30,16 @@ enum sasl_mech {
 struct credentials {
 	char user[CRED_MAX];
 	char pass[CRED_MAX];
-	const char *method;  /* Auth-Method: "plain", "login", ... */
-	int salted;          /* pass is a digest of the session's salt */
-	int external;        /* EXTERNAL: the certificate is the proof */
+	/* One enum sasl_mech: SASL_SALTED ones carry a digest of the
+	 * session's salt in pass, EXTERNAL the certificate as the proof. */
+	unsigned mech;
 };
 
 /* "plain" -> SASL_PLAIN; 0 if unknown. */
 unsigned sasl_mech_parse(const char *name);
 const char *sasl_mech_name(unsigned mech);  /* "PLAIN" */
+/* Auth-Method, as nginx names it: LOGIN is "plain", NONE "none". */
+const char *sasl_auth_method(unsigned mech);
 
 /* The salt for APOP and CRAM-MD5; -1 if it does not fit. */
 int sasl_salt(char *out, size_t size, long pid, long long now,
@@ -68,7 +70,8 @@ int credentials_fit_a_line(const struct credentials *c);
 int sasl_external(const char *b64, size_t len, struct credentials *c,
                   const char **why);
 
-/* Wipe the secret before memory is reused or the process execs. */
+/* Wipe the secret before memory is reused or the process execs; the
+ * mechanism is forgotten too. */
 void credentials_clear(struct credentials *c);
 
 #endif

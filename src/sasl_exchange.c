@@ -2,10 +2,13 @@
 #include "base64.h"
 #include "log.h"
 #include "sasl.h"
-#include "auth.h"
+#include "lookup.h"
 #include "session.h"
+#include "session_io.h"
 
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static enum step trouble(struct session *s, enum sasl_trouble t,
                          const char *why)
@@ -83,16 +86,14 @@ static enum step login(struct session *s, const char *ir, size_t irlen)
 	if (challenge(s, "UGFzc3dvcmQ6", &line, &len, &st) < 0)
 		return st; /* "Password:" */
 	rc = sasl_login_field(line, len, s->cred.pass, sizeof s->cred.pass, &why);
-	/* nginx names LOGIN "plain" towards the auth server. */
-	s->cred.method = "plain";
-	s->cred.salted = 0;
+	s->cred.mech = SASL_LOGIN;
 	return decoded(s, rc, line, len, why);
 }
 
 static enum step cram_md5(struct session *s)
 {
 	char b64[BASE64_ENCODED_LEN(SALT_MAX) + 1];
-	const char *salt = session_salt(s), *why = NULL;
+	const char *salt = sasl_session_salt(s), *why = NULL;
 	enum step st;
 	char *line;
 	size_t len;
@@ -122,6 +123,17 @@ static enum step external(struct session *s, const char *ir, size_t irlen)
 		return st;
 	return decoded(s, sasl_external(line, len, &s->cred, &why), line, len,
 	               why);
+}
+
+const char *sasl_session_salt(struct session *s)
+{
+	if (!s->salt[0] &&
+	    sasl_salt(s->salt, sizeof s->salt, (long)getpid(),
+	              (long long)time(NULL), s->conf->server_name) < 0) {
+		s->salt[0] = '\0';
+		return NULL;
+	}
+	return s->salt;
 }
 
 enum step sasl_exchange(struct session *s, unsigned mech, const char *ir,

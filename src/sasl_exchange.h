@@ -17,4 +17,8 @@ struct session;
 enum step sasl_exchange(struct session *s, unsigned mech, const char *ir,
                         size_t irlen);
 
+/* The connection's APOP/CRAM-MD5 salt, made on first use; NULL if
+ * server_name is too long for it. */
+const char *sasl_session_salt(struct session *s);
+
 #endif

@@ -1,4 +1,5 @@
-/* One client connection: its sockets, limits, counters and state. */
+/* One client connection: its sockets, limits, counters and state, and the
+ * pipeline that runs it: greet, read commands, log in, hand off. */
 #ifndef POSTERN_SESSION_H
 #define POSTERN_SESSION_H
 
@@ -10,25 +11,42 @@
 
 #include <stdint.h>
 
-struct cmdline;
+struct crossing;
+struct session;
 
 enum session_state {
 	ST_GREETING,
 	ST_AUTH,        /* reading commands before login */
 	ST_LOOKUP,      /* asking where the user lives */
 	ST_BACKEND,     /* connecting and logging in to the backend */
-	ST_RELAY,       /* about to exec the relay */
+	ST_RELAY,       /* about to relay */
 	ST_CLOSED,
+};
+
+/* What the program running the session does where the front and
+ * postern-tls differ, as Dovecot's client_vfuncs; ctx is the program's. */
+struct session_ops {
+	/* The protocol said yes to STARTTLS: go on in TLS, or end. NULL
+	 * where TLS cannot start. */
+	enum step (*starttls)(struct session *s);
+	/* Put TLS on s->backend (mode: enum proxy_ssl; name: for SNI and
+	 * verification); 0, or -1 with why. NULL where there is no GnuTLS. */
+	int (*backend_handshake)(struct session *s, int mode, const char *name,
+	                         char *why, size_t size);
+	/* Logged in: move bytes until the end, here or in a relay program.
+	 * Returns the exit code. */
+	int (*relay)(struct session *s);
 };
 
 struct session {
 	const struct server_conf *conf;
 	const struct protocol *proto;
+	const struct session_ops *ops;
+	void *ctx;                   /* the ops' own state */
 	enum session_state state;
 	int inetd;
 	char id[20];
-	int64_t started_ms;
-	int64_t started_us_wall;
+	int64_t started_us;          /* wall clock, as it crosses the execs */
 
 	struct lineio in;            /* client bytes */
 	struct lineio backend;       /* backend bytes; fd -1 when none */
@@ -38,7 +56,7 @@ struct session {
 
 	unsigned errors;
 	unsigned attempts;
-	uint64_t bytes_out;            /* bytes in: in.total */
+	uint64_t bytes_out;          /* bytes in: in.total */
 	struct credentials cred;
 	char user_shown[CRED_MAX];   /* the user as it may appear in logs */
 	char salt[SALT_MAX];         /* APOP/CRAM-MD5; "" until needed */
@@ -49,72 +67,33 @@ struct session {
 
 	int tls;                     /* the client side is TLS now */
 	struct tls_info *tls_info;   /* set with tls */
-	/* What STARTTLS does: the front execs postern-tls; NULL where TLS
-	 * cannot start (already on, or not configured). */
-	enum step (*starttls)(struct session *s);
-	const char *config_path;     /* for postern-tls */
-	/* Put TLS on s->backend (postern-tls only; NULL in the front):
-	 * mode is enum proxy_ssl, name the backend's name for SNI and
-	 * verification. 0, or -1 with why. */
-	int (*backend_tls)(struct session *s, int mode, const char *name,
-	                   char *why, size_t size);
 	int backend_greeted;         /* the greeting was read before TLS */
 };
 
 int session_init(struct session *s, const struct server_conf *c, int fd,
-                 int inetd);
+                 int inetd, const struct session_ops *ops, void *ctx);
+/* Go on as the session another program began: same id, clock, counters. */
+void session_continue(struct session *s, const struct crossing *x);
+/* What crosses an exec of this session. */
+void session_crossing(const struct session *s, struct crossing *x);
 void session_free(struct session *s);
 void session_set_state(struct session *s, enum session_state st);
+const char *session_state_name(enum session_state st);
 
-/* Write to the client within the session's timeout. */
-int session_write(struct session *s, const char *data, size_t len);
-int session_printf(struct session *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-int64_t session_deadline(const struct session *s);
-
-/* One reply line (CRLF added) for POP3 and SMTP; returns next, or
- * STEP_CLOSE when the client is gone. */
-enum step session_reply(struct session *s, enum step next, const char *fmt,
-                        ...) __attribute__((format(printf, 3, 4)));
-
-/* The protocol's internal_error line, as is. */
-void session_internal_error(struct session *s);
-
-/* Read and parse one POP3/SMTP command line; its arguments go into store
- * (client_buffer + 1 bytes). STEP_NEXT when parsed; STEP_ERROR with *why
- * when the line is no command (the protocol answers it); STEP_CLOSE when
- * the session is over. */
-enum step session_read_cmdline(struct session *s, struct cmdline *c,
-                               char *store, const char **why);
-/* Wipe a command's arguments (store, as above) and what was read from the
- * client so far: they may hold a password. */
-void session_wipe_cmdline(struct session *s, char *store);
-
-/* The connection's APOP/CRAM-MD5 salt, made on first use; NULL if
- * server_name is too long for it. */
-const char *session_salt(struct session *s);
-
-/* The client is gone, silent too long, or sent a line over the limit:
- * say what the protocol says, record why, and end. */
-enum step session_client_gone(struct session *s, enum io_result r);
-
-/* Read one line from the client; on failure the session is ending and
- * *st says so. */
-int session_getline(struct session *s, char **line, size_t *len,
-                    enum step *st);
-
-/* Run greeting (unless greet is 0: TLS started by STARTTLS goes on
- * without one) and login. 1: the backend is logged in, hand off to the
- * relay; 0: the session is over (already logged and answered). */
-int session_run(struct session *s, int greet);
+/* The pipeline: greeting (unless greet is 0: TLS started by STARTTLS goes
+ * on without one), commands, login, then ops->relay. Returns the exit
+ * code; the closing line is logged by whoever ends the session. */
+int session_serve(struct session *s, int greet);
 
 /* STARTTLS may be offered now: configured, and not on yet. */
 int session_can_starttls(const struct session *s);
 /* Logins must wait for TLS (starttls only). */
 int session_needs_tls(const struct session *s);
+/* The SASL mechanisms this section offers now: EXTERNAL only over TLS. */
+unsigned session_mechs(const struct session *s);
 
 /* Record why a session that never reaches the relay ends; the first call
- * wins. session_run logs it as the closing line. */
+ * wins. */
 void session_end(struct session *s, const char *result, const char *why);
 
 #endif

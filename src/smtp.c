@@ -2,12 +2,13 @@
  * against early talkers), HELO/EHLO, AUTH, MAIL/RCPT for smtp_auth none,
  * RSET, NOOP, QUIT. Replies are nginx's, word for word. */
 #include "smtp.h"
-#include "auth.h"
+#include "lookup.h"
 #include "clock.h"
 #include "lineio.h"
 #include "log.h"
 #include "sasl_exchange.h"
 #include "session.h"
+#include "session_io.h"
 
 #include <poll.h>
 #include <stdarg.h>
@@ -115,8 +116,7 @@ static enum step smtp_ehlo_reply(struct session *s)
 	const char *tls = session_can_starttls(s) ? "STARTTLS" : NULL;
 
 	for (int i = 0; auth_order[i] && !session_needs_tls(s); i++)
-		if ((c->auth & auth_order[i]) &&
-		    (auth_order[i] != SASL_EXTERNAL || s->tls))
+		if (session_mechs(s) & auth_order[i])
 			snprintf(auth + strlen(auth), sizeof auth - strlen(auth),
 			         " %s", sasl_mech_name(auth_order[i]));
 	used = (size_t)snprintf(out, sizeof out, "250%c%s\r\n",
@@ -220,8 +220,7 @@ static enum step smtp_rcpt(struct session *s)
 	recipient(s, ss->rcpt, sizeof ss->rcpt);
 	s->cred.user[0] = '\0';
 	s->cred.pass[0] = '\0';
-	s->cred.method = "none";
-	s->cred.salted = 0;
+	s->cred.mech = SASL_NONE;
 	return STEP_LOGIN;
 }
 
@@ -282,7 +281,7 @@ static void smtp_fill_request(struct session *s, struct auth_request *req)
 	req->smtp_helo = ss->helo;
 	req->smtp_from = ss->from;
 	req->smtp_to = ss->to;
-	if (strcmp(req->method, "none") == 0)
+	if (req->mech == SASL_NONE)
 		req->map_key = ss->rcpt;
 }
 
@@ -303,7 +302,7 @@ static void smtp_auth_reply(struct session *s, enum auth_result r,
 	case AUTH_FAILED:
 		if (text && is_reply(text))
 			session_reply(s, STEP_NEXT, "%s", text);
-		else if (s->cred.method && strcmp(s->cred.method, "none") == 0)
+		else if (s->cred.mech == SASL_NONE)
 			session_reply(s, STEP_NEXT, "%s %s", code ? code : "550 5.7.1",
 			    text ? text : "Recipient address rejected");
 		else
@@ -337,8 +336,27 @@ static void smtp_too_long(struct session *s)
 	session_reply(s, STEP_CLOSE, "500 5.5.1 Line too long");
 }
 
+/* The map checks no password: without the backend's AUTH anyone could
+ * send as anyone. */
+static int smtp_check_conf(const struct server_conf *c, char *err,
+                           size_t size)
+{
+	if (c->lookup->checks_password || !(c->auth & ~SASL_NONE) ||
+	    c->proxy_smtp_auth)
+		return 0;
+	snprintf(err, size, "smtp logins with %s need proxy_smtp_auth = true "
+	         "(the map checks no password; the backend must)",
+	         c->lookup->directive);
+	return -1;
+}
+
 const struct protocol proto_smtp = {
 	.name = "smtp",
+	.default_capabilities = NULL,
+	.default_auth = "{plain, login}",
+	.default_client_buffer = "4k",
+	.alpn = "smtp",
+	.check_conf = smtp_check_conf,
 	.ports = { 25, 587, 465, 0 },
 	.commands = smtp_commands,
 	.auth_allowed = SASL_PLAIN | SASL_LOGIN | SASL_CRAM_MD5 | SASL_NONE |

@@ -6,6 +6,7 @@
 #include "lineio.h"
 #include "log.h"
 #include "session.h"
+#include "session_io.h"
 #include "smtp.h"
 #include "xtext.h"
 
@@ -234,7 +235,7 @@ enum auth_result smtp_backend_login(struct session *s, char *text,
                                     size_t size)
 {
 	struct talk t = { s, session_deadline(s), text, size, { 0, "", 0 } };
-	int none = strcmp(s->cred.method, "none") == 0;
+	int none = s->cred.mech == SASL_NONE;
 	enum auth_result r;
 
 	if (!credentials_fit_a_line(&s->cred)) {

@@ -415,7 +415,7 @@ int tls_check(const struct server_conf *c, char *why, size_t size)
 	int rc = 0;
 
 	if (c->ssl || c->starttls != STARTTLS_OFF) {
-		rc = tls_setup(&t, c, -1, c->protocol->name, why, size);
+		rc = tls_setup(&t, c, -1, c->protocol->alpn, why, size);
 		tls_free(&t);
 		if (rc < 0)
 			return -1;

@@ -4,7 +4,7 @@
 #ifndef POSTERN_TLS_H
 #define POSTERN_TLS_H
 
-#include "auth.h"
+#include "lookup.h"
 #include "conf.h"
 #include "lineio.h"
 #include "tls_tickets.h"

@@ -1,5 +1,5 @@
 #include "tls_relay.h"
-#include "clock.h"
+#include "exec_contract.h"
 #include "handoff.h"
 #include "log.h"
 #include "session.h"
@@ -175,28 +175,13 @@ static const char *run(struct flow *up, struct flow *down, int64_t timeout)
 	}
 }
 
-static void log_close(const struct session *s, const struct flow *up,
-                      const struct flow *down, const char *why)
-{
-	int64_t ms = clock_ms() - s->started_ms;
-
-	logmsg(LOG_INFO,
-	       "event=close client=%s user=\"%s\" backend=%s result=relayed "
-	       "reason=\"%s\" bytes_in=%llu bytes_out=%llu relay_up=%llu "
-	       "relay_down=%llu duration=%lld.%03lld",
-	       s->client, s->user_shown, s->backend_name, why,
-	       (unsigned long long)(s->in.total + up->bytes),
-	       (unsigned long long)(s->bytes_out + down->bytes),
-	       (unsigned long long)up->bytes, (unsigned long long)down->bytes,
-	       (long long)(ms / 1000), (long long)(ms % 1000));
-}
-
 void tls_relay(struct session *s, struct tls *client, struct tls *backend)
 {
 	/* 32 kB of buffers: not on the stack. */
 	static struct flow up, down;
 	static struct end c, b;
 	const char *why = NULL;
+	struct crossing x;
 
 	c = (struct end){ s->in.fd, client ? client->session : NULL };
 	b = (struct end){ s->backend.fd, backend ? backend->session : NULL };
@@ -213,5 +198,7 @@ void tls_relay(struct session *s, struct tls *client, struct tls *backend)
 	}
 	credentials_clear(&s->cred);
 	why = run(&up, &down, s->conf->proxy_timeout_ms);
-	log_close(s, &up, &down, why);
+	session_crossing(s, &x);
+	contract_log_close(&x, "relayed", why,
+	                   (const uint64_t[2]){ up.bytes, down.bytes });
 }

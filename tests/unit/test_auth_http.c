@@ -26,7 +26,7 @@ START_TEST(request_has_nginx_headers)
 {
 	char buf[2048];
 	struct auth_request req = {
-		.method = "plain", .user = "bob@example.org", .pass = "p w",
+		.mech = SASL_PLAIN, .user = "bob@example.org", .pass = "p w",
 		.protocol = "imap", .attempt = 2, .client_ip = "192.0.2.7",
 	};
 	ssize_t n = auth_http_build(buf, sizeof buf, &target,
@@ -51,7 +51,7 @@ START_TEST(request_with_salt_and_host)
 {
 	char buf[2048];
 	struct auth_request req = {
-		.method = "cram-md5", .user = "u", .pass = "", .salt = "<1.2@h>",
+		.mech = SASL_CRAM_MD5, .user = "u", .pass = "", .salt = "<1.2@h>",
 		.protocol = "imap", .attempt = 1, .client_ip = "::1",
 		.client_host = "client.example.org",
 	};
@@ -67,7 +67,7 @@ START_TEST(request_smtp_none)
 {
 	char buf[2048];
 	struct auth_request req = {
-		.method = "none", .user = "", .pass = "", .protocol = "smtp",
+		.mech = SASL_NONE, .user = "", .pass = "", .protocol = "smtp",
 		.attempt = 1, .client_ip = "192.0.2.7", .smtp_helo = "client.test",
 		.smtp_from = "MAIL FROM:<>", .smtp_to = "RCPT TO:<a@b.test>",
 	};
@@ -80,11 +80,11 @@ START_TEST(request_smtp_none)
 	                             "Auth-SMTP-From: MAIL FROM:<>\r\n"
 	                             "Auth-SMTP-To: RCPT TO:<a@b.test>\r\n"));
 	/* Other methods never carry them. */
-	req.method = "plain";
+	req.mech = SASL_PLAIN;
 	ck_assert_int_gt(auth_http_build(buf, sizeof buf, &target, "", &req), 0);
 	ck_assert_ptr_null(strstr(buf, "Auth-SMTP"));
 	/* A CR or LF could forge headers: the request is refused instead. */
-	req.method = "none";
+	req.mech = SASL_NONE;
 	req.smtp_to = "RCPT TO:<a@b.test>\r\nAuth-Status: OK";
 	ck_assert_int_eq(auth_http_build(buf, sizeof buf, &target, "", &req), -1);
 }

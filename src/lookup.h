@@ -1,7 +1,9 @@
-/* Where does this user live? Two lookups behind one call: nginx's auth_http
- * protocol, or the static map file that needs no auth server. */
-#ifndef POSTERN_AUTH_H
-#define POSTERN_AUTH_H
+/* Where does this user live? The lookup table: nginx's auth_http protocol,
+ * or the static map file that needs no auth server. A section's lookup is
+ * chosen once, when the configuration is read; a new lookup (LDAP, SQL,
+ * OAuth introspection) is one new file and one line in lookup.c. */
+#ifndef POSTERN_LOOKUP_H
+#define POSTERN_LOOKUP_H
 
 #include "addr.h"
 #include "sasl.h"
@@ -24,6 +26,7 @@ struct tls_info {
 };
 
 struct auth_request {
+	unsigned mech;            /* enum sasl_mech */
 	const char *method;       /* Auth-Method: "plain", ... */
 	const char *user;
 	const char *pass;
@@ -33,7 +36,7 @@ struct auth_request {
 	const char *client_ip;
 	const char *client_host;  /* NULL: not sent */
 	/* smtp_auth none: what the client sent, whole command lines for
-	 * MAIL and RCPT; sent as Auth-SMTP-* when method is "none". */
+	 * MAIL and RCPT; sent as Auth-SMTP-* when mech is SASL_NONE. */
 	const char *smtp_helo, *smtp_from, *smtp_to;
 	const char *map_key;      /* what auth_map looks up; NULL: user */
 	unsigned default_port;    /* for a map backend given without a port */
@@ -77,7 +80,27 @@ static inline void auth_reply_clear(struct auth_reply *r)
 	explicit_bzero(r->pass, sizeof r->pass);
 }
 
-void auth_lookup(const struct server_conf *c, const struct auth_request *req,
-                 struct auth_reply *rep);
+struct lookup {
+	/* The directive that chooses it, and names it in logs; its default
+	 * (NULL: none, so the lookup is used only where it is set). */
+	const char *directive, *default_value;
+	/* Take the directive's value into c (and check what the lookup
+	 * cannot do with the section); 0, or -1 with err. */
+	int (*configure)(struct server_conf *c, const char *value, char *err,
+	                 size_t size);
+	/* rep starts as auth_reply_init() leaves it. */
+	void (*lookup)(const struct server_conf *c,
+	               const struct auth_request *req, struct auth_reply *rep);
+	/* The lookup judged the password: as nginx, a refusal without
+	 * Auth-Wait ends the session. One that only routes leaves the
+	 * password to the backend, and a refusal is a client error. */
+	int checks_password;
+};
+
+extern const struct lookup lookup_auth_http, lookup_auth_map;
+
+/* The lookups in the order a section looks for their directive (the last
+ * one is the default); NULL-terminated. */
+extern const struct lookup *const lookups[];
 
 #endif

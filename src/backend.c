@@ -1,0 +1,93 @@
+#include "backend.h"
+#include "log.h"
+#include "lookup.h"
+#include "net.h"
+#include "session.h"
+#include "session_io.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+/* proxy_ssl, or the auth server's Auth-Backend-TLS for this user. */
+static int start_tls(struct session *s, const struct auth_reply *rep,
+                     char *why, size_t size)
+{
+	int mode = rep->backend_tls >= 0 ? rep->backend_tls : s->conf->proxy_ssl;
+	const char *name = s->conf->proxy_ssl_name ? s->conf->proxy_ssl_name
+	                                           : rep->server;
+
+	if (mode == PROXY_SSL_OFF)
+		return 0;
+	if (!s->ops->backend_handshake) {
+		snprintf(why, size, "TLS to this backend needs postern-tls: set "
+		         "proxy_ssl in the server section");
+		return -1;
+	}
+	if (mode == PROXY_SSL_STARTTLS) {
+		if (s->proto->backend_starttls(s, why, size) != AUTH_OK)
+			return -1;
+		s->backend_greeted = 1;
+	}
+	return s->ops->backend_handshake(s, mode, name, why, size);
+}
+
+static void drop(struct session *s)
+{
+	close(s->backend.fd);
+	s->backend.fd = -1;
+}
+
+static int connect_to(struct session *s, const struct addr *a,
+                      const char **why)
+{
+	int fd = net_connect(a, session_deadline(s), why);
+
+	if (fd < 0) {
+		logmsg(LOG_ERR, "event=backend_down backend=%s reason=\"%s\"",
+		       s->backend_name, *why);
+		*why = "backend unreachable";
+		return -1;
+	}
+	if (!s->backend.buf && lineio_init(&s->backend, fd, 16384) < 0) {
+		close(fd);
+		*why = "out of memory";
+		return -1;
+	}
+	s->backend.fd = fd;
+	s->backend.t = NULL;
+	s->backend_greeted = 0;
+	lineio_drop(&s->backend);
+	return 0;
+}
+
+enum auth_result backend_open(struct session *s, const struct auth_reply *rep,
+                              char *text, size_t size, const char **why)
+{
+	enum auth_result r;
+
+	addr_format((const struct sockaddr *)&rep->backend.ss, s->backend_name,
+	            sizeof s->backend_name);
+	if (connect_to(s, &rep->backend, why) < 0)
+		return AUTH_TEMPFAIL;
+	if (start_tls(s, rep, text, size) < 0) {
+		drop(s);
+		logmsg(LOG_ERR, "event=backend_tls_error backend=%s reason=\"%s\"",
+		       s->backend_name, text);
+		*why = "backend TLS failed";
+		return AUTH_TEMPFAIL;
+	}
+	if (rep->has_user)
+		snprintf(s->cred.user, sizeof s->cred.user, "%s", rep->user);
+	if (rep->has_pass)
+		snprintf(s->cred.pass, sizeof s->cred.pass, "%s", rep->pass);
+	r = s->proto->backend_login(s, text, size);
+	if (r == AUTH_OK)
+		return r;
+	drop(s);
+	if (r == AUTH_TEMPFAIL) {
+		logmsg(LOG_ERR, "event=backend_error backend=%s reason=\"%s\"",
+		       s->backend_name, text);
+		*why = "backend error";
+	}
+	return r;
+}

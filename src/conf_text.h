@@ -1,0 +1,18 @@
+/* The configuration file's text before libconfuse reads it. libconfuse 3.3
+ * counts each comment line more than once, so an error after comments
+ * named the wrong line (line 9 for line 5 after two comment lines).
+ * Blanking the comments out first, newlines kept, makes its count right. */
+#ifndef POSTERN_CONF_TEXT_H
+#define POSTERN_CONF_TEXT_H
+
+#include <stddef.h>
+
+/* A configuration larger than this is refused. */
+#define CONF_TEXT_MAX (1024 * 1024)
+
+/* Replace every comment ("# ...", "// ..." to the end of the line, and
+ * "/ * ... * /") outside quoted strings by spaces, keeping each newline,
+ * as libconfuse's lexer tells comments from strings. Pure. */
+void conf_text_blank_comments(char *text, size_t len);
+
+#endif

@@ -1,0 +1,219 @@
+#include "exec_contract.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+/* Each variable once: its name and where it lives in struct crossing. */
+enum kind { STR, I64, U64, UINT, INT };
+
+static const struct var {
+	const char *name;
+	enum kind kind;
+	size_t offset;
+} vars[] = {
+	{ "POSTERN_SESSION", STR, offsetof(struct crossing, session) },
+	{ "POSTERN_STARTED_US", I64, offsetof(struct crossing, started_us) },
+	{ "POSTERN_BYTES_IN", U64, offsetof(struct crossing, bytes_in) },
+	{ "POSTERN_BYTES_OUT", U64, offsetof(struct crossing, bytes_out) },
+	{ "POSTERN_ERRORS", UINT, offsetof(struct crossing, errors) },
+	{ "POSTERN_CLIENT", STR, offsetof(struct crossing, client) },
+	{ "POSTERN_USER", STR, offsetof(struct crossing, user) },
+	{ "POSTERN_BACKEND", STR, offsetof(struct crossing, backend) },
+	{ "POSTERN_LOG", STR, offsetof(struct crossing, log) },
+	{ "POSTERN_LOG_LEVEL", INT, offsetof(struct crossing, log_level) },
+	{ "POSTERN_INETD", INT, offsetof(struct crossing, inetd) },
+	{ "POSTERN_PROXY_TIMEOUT_MS", I64,
+	  offsetof(struct crossing, proxy_timeout_ms) },
+	{ "POSTERN_TLS", STR, offsetof(struct crossing, tls_mode) },
+	{ "POSTERN_SERVER", STR, offsetof(struct crossing, server) },
+	{ "POSTERN_CONFIG", STR, offsetof(struct crossing, config) },
+};
+#define NVARS (sizeof vars / sizeof vars[0])
+
+/* What systemd gives the front that the next program needs as well: the
+ * credentials directory (postern-tls's key) and the sign that stderr is
+ * the journal (error_log auto). */
+static const char *const passed_on[] = { "CREDENTIALS_DIRECTORY",
+	                                 "JOURNAL_STREAM" };
+#define NPASSED (sizeof passed_on / sizeof passed_on[0])
+
+static void *field(const struct crossing *x, const struct var *v)
+{
+	return (char *)x + v->offset;
+}
+
+void contract_read(struct crossing *x)
+{
+	memset(x, 0, sizeof *x);
+	for (size_t i = 0; i < NVARS; i++) {
+		const char *s = getenv(vars[i].name);
+		void *f = field(x, &vars[i]);
+		long long n;
+
+		if (!s)
+			s = "";
+		n = strtoll(s, NULL, 10);
+		switch (vars[i].kind) {
+		case STR:
+			*(const char **)f = s;
+			break;
+		case I64:
+			*(int64_t *)f = n;
+			break;
+		case U64:
+			*(uint64_t *)f = strtoull(s, NULL, 10);
+			break;
+		case UINT:
+			*(unsigned *)f = n > 0 && n < 1000000 ? (unsigned)n : 0;
+			break;
+		case INT:
+			*(int *)f = n > 0 && n < 1000000 ? (int)n : 0;
+			break;
+		}
+	}
+}
+
+int contract_place_fds(int client, int backend, int inetd, const char **why)
+{
+	int c = fcntl(client, F_DUPFD_CLOEXEC, 10);
+	int b = backend >= 0 ? fcntl(backend, F_DUPFD_CLOEXEC, 10) : -2;
+	int last = b == -2 ? CONTRACT_CLIENT_FD : CONTRACT_BACKEND_FD;
+
+	if (c < 0 || b == -1 || dup2(c, CONTRACT_CLIENT_FD) < 0 ||
+	    (b >= 0 && dup2(b, CONTRACT_BACKEND_FD) < 0)) {
+		*why = strerror(errno);
+		return -1;
+	}
+	close(c);
+	if (b >= 0)
+		close(b);
+	if (inetd) {
+		int null = open("/dev/null", O_RDWR);
+
+		if (null < 0) {
+			*why = strerror(errno);
+			return -1;
+		}
+		for (int fd = 0; fd <= 2; fd++)
+			if (fd != null)
+				dup2(null, fd);
+		if (null > 2)
+			close(null);
+	}
+	close_range((unsigned)last + 1, ~0U, 0);
+	return 0;
+}
+
+/* The environment, packed into one fixed block: a config path is the
+ * longest value, and PATH_MAX bounds it. */
+struct env {
+	char block[8192];
+	size_t used;
+	char *envp[NVARS + NPASSED + 1];
+	size_t n;
+};
+
+static int put(struct env *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int put(struct env *e, const char *fmt, ...)
+{
+	size_t room = sizeof e->block - e->used;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(e->block + e->used, room, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= room)
+		return -1;
+	e->envp[e->n++] = e->block + e->used;
+	e->envp[e->n] = NULL;
+	e->used += (size_t)n + 1;
+	return 0;
+}
+
+static int put_var(struct env *e, const struct crossing *x,
+                   const struct var *v)
+{
+	const void *f = field(x, v);
+
+	switch (v->kind) {
+	case STR:
+		if (!*(const char *const *)f || !**(const char *const *)f)
+			return 0; /* unset reads as "" anyway */
+		return put(e, "%s=%s", v->name, *(const char *const *)f);
+	case I64:
+		return put(e, "%s=%lld", v->name, (long long)*(const int64_t *)f);
+	case U64:
+		return put(e, "%s=%llu", v->name,
+		           (unsigned long long)*(const uint64_t *)f);
+	case UINT:
+		return put(e, "%s=%u", v->name, *(const unsigned *)f);
+	case INT:
+		return put(e, "%s=%d", v->name, *(const int *)f);
+	}
+	return -1;
+}
+
+int contract_exec(const char *program, const struct crossing *x,
+                  const char **why)
+{
+	static struct env e;
+	const char *slash = strrchr(program, '/');
+	char *argv[] = { (char *)(slash ? slash + 1 : program), NULL };
+
+	memset(&e, 0, sizeof e);
+	for (size_t i = 0; i < NVARS; i++)
+		if (put_var(&e, x, &vars[i]) < 0) {
+			*why = "environment too large";
+			return -1;
+		}
+	for (size_t i = 0; i < NPASSED; i++)
+		if (getenv(passed_on[i]) &&
+		    put(&e, "%s=%s", passed_on[i], getenv(passed_on[i])) < 0) {
+			*why = "environment too large";
+			return -1;
+		}
+	execve(program, argv, e.envp);
+	*why = strerror(errno);
+	return -1;
+}
+
+int64_t contract_now_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+void contract_log_close(const struct crossing *x, const char *result,
+                        const char *reason, const uint64_t *relayed)
+{
+	int64_t ms = (contract_now_us() - x->started_us) / 1000;
+	uint64_t up = relayed ? relayed[0] : 0, down = relayed ? relayed[1] : 0;
+	char counts[64] = "";
+
+	if (ms < 0 || x->started_us <= 0)
+		ms = 0;
+	if (relayed)
+		snprintf(counts, sizeof counts, " relay_up=%llu relay_down=%llu",
+		         (unsigned long long)up, (unsigned long long)down);
+	logmsg(LOG_INFO,
+	       "event=close client=%s user=\"%s\" backend=%s result=%s "
+	       "reason=\"%s\" bytes_in=%llu bytes_out=%llu%s "
+	       "duration=%lld.%03lld",
+	       x->client && *x->client ? x->client : "-", x->user ? x->user : "",
+	       x->backend && *x->backend ? x->backend : "-", result, reason,
+	       (unsigned long long)(x->bytes_in + up),
+	       (unsigned long long)(x->bytes_out + down), counts,
+	       (long long)(ms / 1000), (long long)(ms % 1000));
+}

@@ -1,0 +1,71 @@
+/* THE contract between postern, postern-tls, postern-relay and the relay
+ * programs to come. Only what is named here crosses an exec: two file
+ * descriptors, POSTERN_* environment variables, and the exit code back to
+ * the spawner. Nothing secret crosses: passwords are wiped before any exec
+ * and never go in the environment. Every program includes this header, and
+ * none includes another program's headers to learn these things.
+ * postern(8), EXEC CONTRACT, says the same for operators. */
+#ifndef POSTERN_EXEC_CONTRACT_H
+#define POSTERN_EXEC_CONTRACT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* After the exec: the client on 3, the backend (relays only) on 4. Under
+ * inetd 0-2 are /dev/null, since there they were the client socket.
+ * Nothing above the last one stays open, the log file included. */
+#define CONTRACT_CLIENT_FD 3
+#define CONTRACT_BACKEND_FD 4
+
+/* Exit codes, as skalibs uses them. */
+enum contract_exit {
+	EXIT_DONE = 0,          /* the session ran its course */
+	EXIT_TEST_FAILED = 1,   /* postern -t: the configuration is wrong */
+	EXIT_USAGE = 100,       /* usage or configuration: retrying won't help */
+	EXIT_TEMPORARY = 111,   /* out of memory, an exec failed: may pass */
+};
+
+/* A session as it crosses an exec. Strings are borrowed: from the session
+ * when written, from the environment when read ("" when unset). */
+struct crossing {
+	const char *session;       /* POSTERN_SESSION, the id in every line */
+	int64_t started_us;        /* POSTERN_STARTED_US, wall clock at accept */
+	uint64_t bytes_in;         /* POSTERN_BYTES_IN, from the client so far */
+	uint64_t bytes_out;        /* POSTERN_BYTES_OUT, to the client so far */
+	unsigned errors;           /* POSTERN_ERRORS, counted for max_errors */
+	const char *client;        /* POSTERN_CLIENT, "ip:port" */
+	const char *user;          /* POSTERN_USER, as logs may show it */
+	const char *backend;       /* POSTERN_BACKEND, "ip:port" */
+	const char *log;           /* POSTERN_LOG, the error_log target */
+	int log_level;             /* POSTERN_LOG_LEVEL, a syslog priority */
+	int inetd;                 /* POSTERN_INETD, 1: fds 0-2 were the client */
+	int64_t proxy_timeout_ms;  /* POSTERN_PROXY_TIMEOUT_MS, relays */
+	/* postern-tls only: */
+	const char *tls_mode;      /* POSTERN_TLS: implicit|starttls|plain|check */
+	const char *server;        /* POSTERN_SERVER, the section's name */
+	const char *config;        /* POSTERN_CONFIG, the file to read */
+};
+
+/* The crossing as this program was started with it. */
+void contract_read(struct crossing *x);
+
+/* Place client at CONTRACT_CLIENT_FD and backend (unless < 0) at
+ * CONTRACT_BACKEND_FD, /dev/null on 0-2 when inetd, and close the rest.
+ * 0, or -1 with *why. */
+int contract_place_fds(int client, int backend, int inetd, const char **why);
+
+/* Exec program with x as its whole environment, plus systemd's
+ * CREDENTIALS_DIRECTORY and JOURNAL_STREAM when we have them. The fds
+ * must be placed. Returns only on failure, with *why. */
+int contract_exec(const char *program, const struct crossing *x,
+                  const char **why);
+
+/* The one closing line of a session, logged by whichever program ends
+ * it. relayed is NULL when no relay ran, else {up, down} moved by it. */
+void contract_log_close(const struct crossing *x, const char *result,
+                        const char *reason, const uint64_t *relayed);
+
+/* Wall-clock microseconds, the clock of started_us. */
+int64_t contract_now_us(void);
+
+#endif

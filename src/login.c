@@ -1,0 +1,140 @@
+#include "login.h"
+#include "backend.h"
+#include "log.h"
+#include "lookup.h"
+#include "session.h"
+
+#include <stdio.h>
+#include <time.h>
+
+/* Auth-Wait is honoured this many times; then the lookup has failed. */
+#define LOOKUP_WAITS_MAX 10
+
+/* Shown in logs: printable, no quotes, bounded. Not a secret. */
+static void show_user(char *dst, size_t size, const char *user)
+{
+	size_t i;
+
+	for (i = 0; user[i] && i + 1 < size && i < 64; i++) {
+		unsigned char c = (unsigned char)user[i];
+
+		dst[i] = c > 0x20 && c < 0x7f && c != '"' && c != '\\' ? (char)c
+		                                                        : '?';
+	}
+	dst[i] = '\0';
+}
+
+static void wait_seconds(int seconds)
+{
+	struct timespec ts = { .tv_sec = seconds > 60 ? 60 : seconds };
+
+	while (nanosleep(&ts, &ts) < 0)
+		;
+}
+
+static void ask(struct session *s, struct auth_reply *rep)
+{
+	struct auth_request req = {
+		.mech = s->cred.mech,
+		.user = s->cred.user,
+		.pass = s->cred.pass,
+		.protocol = s->proto->name,
+		.attempt = ++s->attempts,
+		.client_ip = s->client_ip,
+		.salt = s->cred.mech & SASL_SALTED ? s->salt : NULL,
+		.default_port = s->proto->ports[0],
+		.tls = s->tls ? s->tls_info : NULL,
+		.pass_client_cert = s->conf->auth_http_pass_client_cert,
+		.need_pass = (s->cred.mech & SASL_NEEDS_AUTH_SERVER) != 0,
+	};
+
+	if (s->proto->fill_request)
+		s->proto->fill_request(s, &req);
+	for (unsigned waits = 0;; waits++) {
+		auth_reply_init(rep);
+		s->conf->lookup->lookup(s->conf, &req, rep);
+		if (rep->status != AUTH_STATUS_WAIT || waits >= LOOKUP_WAITS_MAX)
+			break;
+		wait_seconds(rep->wait);
+	}
+}
+
+static enum step at_backend(struct session *s, const struct auth_reply *rep)
+{
+	char text[512] = "";
+	const char *why = "backend error";
+	enum auth_result r;
+
+	session_set_state(s, ST_BACKEND);
+	r = backend_open(s, rep, text, sizeof text, &why);
+	switch (r) {
+	case AUTH_OK:
+		logmsg(LOG_INFO, "event=login user=\"%s\" backend=%s result=ok",
+		       s->user_shown, s->backend_name);
+		return STEP_HANDOFF;
+	case AUTH_FAILED:
+		logmsg(LOG_NOTICE, "event=login user=\"%s\" backend=%s "
+		       "result=fail reason=\"backend refused\"", s->user_shown,
+		       s->backend_name);
+		s->proto->auth_reply(s, AUTH_FAILED,
+		                     s->conf->proxy_pass_error_message ? text
+		                                                       : NULL,
+		                     NULL);
+		return STEP_ERROR;
+	case AUTH_TEMPFAIL:
+		break;
+	}
+	s->proto->auth_reply(s, AUTH_TEMPFAIL, NULL, NULL);
+	session_end(s, "tempfail", why);
+	return STEP_CLOSE;
+}
+
+static enum step refused(struct session *s, const struct auth_reply *rep)
+{
+	int final = s->conf->lookup->checks_password;
+
+	logmsg(LOG_NOTICE,
+	       "event=login user=\"%s\" result=fail reason=\"%s\" wait=%d",
+	       s->user_shown, rep->error[0] ? rep->error : rep->why, rep->wait);
+	wait_seconds(rep->wait);
+	s->proto->auth_reply(s, AUTH_FAILED, rep->error[0] ? rep->error : NULL,
+	                     rep->error_code[0] ? rep->error_code : NULL);
+	/* nginx: a refusal by the password's judge without Auth-Wait ends
+	 * the session; with it, the client may try again. */
+	if (final && rep->wait == 0) {
+		session_end(s, "fail", "auth refused");
+		return STEP_CLOSE;
+	}
+	return final ? STEP_NEXT : STEP_ERROR;
+}
+
+enum step login_run(struct session *s)
+{
+	struct auth_reply rep;
+	enum step st;
+
+	show_user(s->user_shown, sizeof s->user_shown, s->cred.user);
+	session_set_state(s, ST_LOOKUP);
+	ask(s, &rep);
+	switch (rep.status) {
+	case AUTH_STATUS_OK:
+		st = at_backend(s, &rep);
+		break;
+	case AUTH_STATUS_FAIL:
+		st = refused(s, &rep);
+		break;
+	default:
+		logmsg(LOG_ERR, "event=auth_error reason=\"%s\"",
+		       rep.why[0] ? rep.why : "auth server sent WAIT too often");
+		s->proto->auth_reply(s, AUTH_TEMPFAIL, NULL, NULL);
+		session_end(s, "tempfail", "auth lookup failed");
+		st = STEP_CLOSE;
+		break;
+	}
+	auth_reply_clear(&rep);
+	if (st != STEP_HANDOFF)
+		credentials_clear(&s->cred);
+	if (st == STEP_NEXT || st == STEP_ERROR)
+		session_set_state(s, ST_AUTH);
+	return st;
+}
