@@ -2,13 +2,6 @@
 
 #include <string.h>
 
-const struct protocol *const protocols[] = {
-	&proto_imap,
-	&proto_pop3,
-	&proto_smtp,
-	NULL,
-};
-
 const struct protocol *proto_find(const char *name)
 {
 	for (int i = 0; protocols[i]; i++)
