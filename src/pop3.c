@@ -1,7 +1,7 @@
 /* POP3 before login (RFC 1939, 2449, 5034): greeting, CAPA, USER/PASS,
  * APOP, AUTH, NOOP, QUIT; then USER/PASS at the backend. Replies are
  * nginx's, word for word, so clients and monitoring see no change. */
-#include "cmdline.h"
+#include "line_command.h"
 #include "lineio.h"
 #include "log.h"
 #include "proto.h"
@@ -16,9 +16,8 @@
 #include <strings.h>
 
 struct pop3_state {
-	struct cmdline cmd;
-	int have_user;        /* USER was accepted; PASS may follow */
-	char store[];         /* pop3_client_buffer bytes for the arguments */
+	struct line_command lc;  /* first: line_command.h */
+	int have_user;           /* USER was accepted; PASS may follow */
 };
 
 static struct pop3_state *st(struct session *s)
@@ -28,12 +27,7 @@ static struct pop3_state *st(struct session *s)
 
 static int pop3_init(struct session *s)
 {
-	struct pop3_state *ps = calloc(1, sizeof *ps + s->conf->client_buffer + 1);
-
-	if (!ps)
-		return -1;
-	s->proto_state = ps;
-	return 0;
+	return line_command_init(s, sizeof(struct pop3_state));
 }
 
 static enum step invalid(struct session *s, const char *why)
@@ -62,29 +56,7 @@ static enum step pop3_greet(struct session *s)
 
 static enum step pop3_read_command(struct session *s, const char **name)
 {
-	const char *why = NULL;
-	enum step r = session_read_cmdline(s, &st(s)->cmd, st(s)->store, &why);
-
-	if (r == STEP_ERROR)
-		return invalid(s, why);
-	*name = st(s)->cmd.name;
-	return r;
-}
-
-static size_t nargs(struct session *s)
-{
-	return st(s)->cmd.nargs;
-}
-
-static const char *arg(struct session *s, size_t i)
-{
-	return st(s)->cmd.args[i];
-}
-
-/* The arguments may hold a password or a digest: wipe them once used. */
-static void wipe(struct session *s)
-{
-	session_wipe_cmdline(s, st(s)->store);
+	return line_command_read(s, name, invalid);
 }
 
 /* "plain" in pop3_auth allows USER/PASS, AUTH PLAIN and AUTH LOGIN. APOP
@@ -154,7 +126,7 @@ static enum step pop3_quit(struct session *s)
 
 static enum step pop3_stls(struct session *s)
 {
-	if (st(s)->have_user || nargs(s) || !session_can_starttls(s))
+	if (st(s)->have_user || line_command_nargs(s) || !session_can_starttls(s))
 		return invalid(s, "STLS not available");
 	if (session_reply(s, STEP_NEXT, "+OK") != STEP_NEXT)
 		return STEP_CLOSE;
@@ -167,9 +139,9 @@ static enum step pop3_user(struct session *s)
 		return invalid(s, "login before STLS");
 	if (st(s)->have_user || !(s->conf->auth & SASL_PLAIN))
 		return invalid(s, "USER not allowed now");
-	if (nargs(s) != 1 || strlen(arg(s, 0)) >= sizeof s->cred.user)
+	if (line_command_nargs(s) != 1 || strlen(line_command_arg(s, 0)) >= sizeof s->cred.user)
 		return invalid(s, "USER needs one argument");
-	snprintf(s->cred.user, sizeof s->cred.user, "%s", arg(s, 0));
+	snprintf(s->cred.user, sizeof s->cred.user, "%s", line_command_arg(s, 0));
 	st(s)->have_user = 1;
 	return session_reply(s, STEP_NEXT, "+OK");
 }
@@ -178,19 +150,19 @@ static enum step pop3_user(struct session *s)
  * Dovecot and most servers, though nginx took one word). */
 static enum step pop3_pass(struct session *s)
 {
-	struct cmdline *c = &st(s)->cmd;
+	const struct cmdline *c = line_command(s);
 
 	if (!st(s)->have_user)
 		return invalid(s, "PASS without USER");
 	st(s)->have_user = 0;
 	if (c->rest_len == 0 || c->rest_len >= sizeof s->cred.pass) {
-		wipe(s);
+		line_command_wipe(s);
 		return invalid(s, "PASS needs a password");
 	}
 	memcpy(s->cred.pass, c->rest, c->rest_len);
 	s->cred.pass[c->rest_len] = '\0';
 	s->cred.mech = SASL_PLAIN;
-	wipe(s);
+	line_command_wipe(s);
 	return STEP_LOGIN;
 }
 
@@ -201,10 +173,10 @@ static enum step pop3_apop(struct session *s)
 
 	if (session_needs_tls(s))
 		return invalid(s, "login before STLS");
-	if (st(s)->have_user || !(s->conf->auth & SASL_APOP) || nargs(s) != 2)
+	if (st(s)->have_user || !(s->conf->auth & SASL_APOP) || line_command_nargs(s) != 2)
 		return invalid(s, "APOP not allowed or malformed");
-	rc = sasl_apop(arg(s, 0), arg(s, 1), &s->cred, &why);
-	wipe(s);
+	rc = sasl_apop(line_command_arg(s, 0), line_command_arg(s, 1), &s->cred, &why);
+	line_command_wipe(s);
 	if (rc < 0)
 		return invalid(s, why);
 	return STEP_LOGIN;
@@ -220,16 +192,16 @@ static enum step pop3_auth(struct session *s)
 		return invalid(s, "login before STLS");
 	if (st(s)->have_user)
 		return invalid(s, "AUTH after USER");
-	if (nargs(s) == 0) {
+	if (line_command_nargs(s) == 0) {
 		sasl_list(s, list, sizeof list, "\r\n");
 		return session_reply(s, STEP_NEXT, "+OK methods supported:\r\n%s.", list);
 	}
-	mech = sasl_mech_parse(arg(s, 0));
-	if (nargs(s) > 2 || !(mech & mechs(s)))
+	mech = sasl_mech_parse(line_command_arg(s, 0));
+	if (line_command_nargs(s) > 2 || !(mech & mechs(s)))
 		return invalid(s, "unsupported mechanism");
-	r = sasl_exchange(s, mech, nargs(s) == 2 ? arg(s, 1) : NULL,
-	                  nargs(s) == 2 ? strlen(arg(s, 1)) : 0);
-	wipe(s);
+	r = sasl_exchange(s, mech, line_command_nargs(s) == 2 ? line_command_arg(s, 1) : NULL,
+	                  line_command_nargs(s) == 2 ? strlen(line_command_arg(s, 1)) : 0);
+	line_command_wipe(s);
 	return r;
 }
 

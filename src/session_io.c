@@ -1,6 +1,5 @@
 #include "session_io.h"
 #include "clock.h"
-#include "cmdline.h"
 #include "log.h"
 #include "session.h"
 
@@ -104,29 +103,6 @@ void session_internal_error(struct session *s)
 {
 	session_write(s, s->proto->internal_error,
 	              strlen(s->proto->internal_error));
-}
-
-enum step session_read_cmdline(struct session *s, struct cmdline *c,
-                               char *store, const char **why)
-{
-	enum cmdline_result r;
-	enum step st;
-	char *line;
-	size_t len;
-
-	if (session_getline(s, &line, &len, &st) < 0)
-		return st;
-	r = cmdline_parse(line, len, store, s->conf->client_buffer + 1, c);
-	if (r == CMDLINE_OK)
-		return STEP_NEXT;
-	*why = cmdline_result_str(r);
-	return STEP_ERROR;
-}
-
-void session_wipe_cmdline(struct session *s, char *store)
-{
-	explicit_bzero(store, s->conf->client_buffer + 1);
-	explicit_bzero(s->in.buf, s->in.start);
 }
 
 /* Closing a socket with unread input makes the kernel send a reset, which

@@ -10,7 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct cmdline;
 struct session;
 
 int64_t session_deadline(const struct session *s);
@@ -27,16 +26,6 @@ enum step session_reply(struct session *s, enum step next, const char *fmt,
 
 /* The protocol's internal_error line, as is. */
 void session_internal_error(struct session *s);
-
-/* Read and parse one POP3/SMTP command line; its arguments go into store
- * (client_buffer + 1 bytes). STEP_NEXT when parsed; STEP_ERROR with *why
- * when the line is no command (the protocol answers it); STEP_CLOSE when
- * the session is over. */
-enum step session_read_cmdline(struct session *s, struct cmdline *c,
-                               char *store, const char **why);
-/* Wipe a command's arguments (store, as above) and what was read from the
- * client so far: they may hold a password. */
-void session_wipe_cmdline(struct session *s, char *store);
 
 /* The client is gone, silent too long, or sent a line over the limit:
  * say what the protocol says, record why, and end. */

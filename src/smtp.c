@@ -24,12 +24,7 @@ static struct smtp_state *st(struct session *s)
 
 static int smtp_init(struct session *s)
 {
-	struct smtp_state *ss = calloc(1, sizeof *ss + s->conf->client_buffer + 1);
-
-	if (!ss)
-		return -1;
-	s->proto_state = ss;
-	return 0;
+	return line_command_init(s, sizeof(struct smtp_state));
 }
 
 static enum step invalid(struct session *s, const char *why)
@@ -81,28 +76,7 @@ static enum step smtp_greet(struct session *s)
 
 static enum step smtp_read_command(struct session *s, const char **name)
 {
-	const char *why = NULL;
-	enum step r = session_read_cmdline(s, &st(s)->cmd, st(s)->store, &why);
-
-	if (r == STEP_ERROR)
-		return invalid(s, why);
-	*name = st(s)->cmd.name;
-	return r;
-}
-
-static size_t nargs(struct session *s)
-{
-	return st(s)->cmd.nargs;
-}
-
-static const char *arg(struct session *s, size_t i)
-{
-	return st(s)->cmd.args[i];
-}
-
-static void wipe(struct session *s)
-{
-	session_wipe_cmdline(s, st(s)->store);
+	return line_command_read(s, name, invalid);
 }
 
 static const unsigned auth_order[] = { SASL_PLAIN, SASL_LOGIN, SASL_CRAM_MD5,
@@ -141,10 +115,10 @@ static enum step smtp_helo(struct session *s)
 {
 	struct smtp_state *ss = st(s);
 
-	if (nargs(s) != 1 || strlen(arg(s, 0)) >= sizeof ss->helo)
+	if (line_command_nargs(s) != 1 || strlen(line_command_arg(s, 0)) >= sizeof ss->helo)
 		return invalid_argument(s, "HELO/EHLO needs one domain");
-	snprintf(ss->helo, sizeof ss->helo, "%s", arg(s, 0));
-	ss->esmtp = strcasecmp(ss->cmd.name, "EHLO") == 0;
+	snprintf(ss->helo, sizeof ss->helo, "%s", line_command_arg(s, 0));
+	ss->esmtp = strcasecmp(line_command(s)->name, "EHLO") == 0;
 	if (ss->esmtp)
 		return smtp_ehlo_reply(s);
 	return session_reply(s, STEP_NEXT, "250 %s", s->conf->server_name);
@@ -157,21 +131,21 @@ static enum step smtp_auth(struct session *s)
 
 	if (session_needs_tls(s))
 		return invalid(s, "AUTH before STARTTLS");
-	if (nargs(s) == 0)
+	if (line_command_nargs(s) == 0)
 		return invalid_argument(s, "AUTH needs a mechanism");
-	mech = sasl_mech_parse(arg(s, 0));
-	if (nargs(s) > 2 || !(mech & s->conf->auth & ~SASL_NONE))
+	mech = sasl_mech_parse(line_command_arg(s, 0));
+	if (line_command_nargs(s) > 2 || !(mech & s->conf->auth & ~SASL_NONE))
 		return invalid(s, "unsupported mechanism");
-	r = sasl_exchange(s, mech, nargs(s) == 2 ? arg(s, 1) : NULL,
-	                  nargs(s) == 2 ? strlen(arg(s, 1)) : 0);
-	wipe(s);
+	r = sasl_exchange(s, mech, line_command_nargs(s) == 2 ? line_command_arg(s, 1) : NULL,
+	                  line_command_nargs(s) == 2 ? strlen(line_command_arg(s, 1)) : 0);
+	line_command_wipe(s);
 	return r;
 }
 
 /* The whole command line, as nginx puts it in Auth-SMTP-From/To. */
 static int keep_line(struct session *s, char *dst, size_t size)
 {
-	struct cmdline *c = &st(s)->cmd;
+	const struct cmdline *c = line_command(s);
 
 	if (c->line_len >= size)
 		return -1;
@@ -190,7 +164,7 @@ static enum step smtp_mail(struct session *s)
 	}
 	if (ss->from[0])
 		return session_reply(s, STEP_ERROR, "503 5.5.1 Bad sequence of commands");
-	if (nargs(s) == 0 || keep_line(s, ss->from, sizeof ss->from) < 0)
+	if (line_command_nargs(s) == 0 || keep_line(s, ss->from, sizeof ss->from) < 0)
 		return invalid_argument(s, "MAIL without a path, or too long");
 	return session_reply(s, STEP_NEXT, "250 2.0.0 OK");
 }
@@ -198,7 +172,7 @@ static enum step smtp_mail(struct session *s)
 /* The address inside <>, or the argument after "TO:" without them. */
 static void recipient(struct session *s, char *out, size_t size)
 {
-	const char *r = st(s)->cmd.rest, *lt = strchr(r, '<'), *gt;
+	const char *r = line_command(s)->rest, *lt = strchr(r, '<'), *gt;
 
 	if (lt && (gt = strchr(lt, '>'))) {
 		snprintf(out, size, "%.*s", (int)(gt - lt - 1), lt + 1);
@@ -215,7 +189,7 @@ static enum step smtp_rcpt(struct session *s)
 
 	if (!ss->from[0])
 		return session_reply(s, STEP_ERROR, "503 5.5.1 Bad sequence of commands");
-	if (nargs(s) == 0 || keep_line(s, ss->to, sizeof ss->to) < 0)
+	if (line_command_nargs(s) == 0 || keep_line(s, ss->to, sizeof ss->to) < 0)
 		return invalid_argument(s, "RCPT without a path, or too long");
 	recipient(s, ss->rcpt, sizeof ss->rcpt);
 	s->cred.user[0] = '\0';
@@ -229,7 +203,7 @@ static enum step smtp_starttls(struct session *s)
 {
 	struct smtp_state *ss = st(s);
 
-	if (nargs(s) || !session_can_starttls(s))
+	if (line_command_nargs(s) || !session_can_starttls(s))
 		return invalid(s, "STARTTLS not available");
 	if (session_reply(s, STEP_NEXT, "220 2.0.0 Start TLS") != STEP_NEXT)
 		return STEP_CLOSE;

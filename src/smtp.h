@@ -3,7 +3,7 @@
 #ifndef POSTERN_SMTP_H
 #define POSTERN_SMTP_H
 
-#include "cmdline.h"
+#include "line_command.h"
 #include "proto.h"
 
 #include <stddef.h>
@@ -15,13 +15,12 @@ struct session;
 #define SMTP_PATH_LINE_MAX 1024
 
 struct smtp_state {
-	struct cmdline cmd;
+	struct line_command lc;           /* first: line_command.h */
 	int esmtp;                        /* the client said EHLO */
 	char helo[SMTP_HELO_MAX];         /* "" until HELO/EHLO */
 	char from[SMTP_PATH_LINE_MAX];    /* smtp_auth none: whole MAIL line */
 	char to[SMTP_PATH_LINE_MAX];      /* smtp_auth none: whole RCPT line */
 	char rcpt[SMTP_PATH_LINE_MAX];    /* the recipient address alone */
-	char store[];                     /* smtp_client_buffer bytes */
 };
 
 /* Greeting, EHLO, STARTTLS; AUTH_OK when the handshake may begin. */
