@@ -2,7 +2,7 @@
 #include "log.h"
 #include "lookup.h"
 #include "net.h"
-#include "session.h"
+#include "session_state.h"
 #include "session_io.h"
 
 #include <stdio.h>

@@ -1,7 +1,7 @@
 #include "handoff.h"
 #include "exec_contract.h"
 #include "log.h"
-#include "session.h"
+#include "session_state.h"
 #include "session_io.h"
 
 /* Bytes already read past the login exchange belong to the other side:

@@ -1,7 +1,7 @@
 #include "imap.h"
 #include "lineio.h"
 #include "log.h"
-#include "session.h"
+#include "session_state.h"
 #include "session_io.h"
 
 #include <stdio.h>

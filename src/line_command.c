@@ -1,5 +1,5 @@
 #include "line_command.h"
-#include "session.h"
+#include "session_state.h"
 #include "session_io.h"
 
 #include <stdlib.h>

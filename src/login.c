@@ -2,7 +2,7 @@
 #include "backend.h"
 #include "log.h"
 #include "lookup.h"
-#include "session.h"
+#include "session_state.h"
 
 #include <stdio.h>
 #include <time.h>

@@ -6,7 +6,7 @@
 #include "log.h"
 #include "proto.h"
 #include "sasl_exchange.h"
-#include "session.h"
+#include "session_state.h"
 #include "session_io.h"
 
 #include <stdarg.h>

@@ -3,7 +3,7 @@
 #include "log.h"
 #include "sasl.h"
 #include "lookup.h"
-#include "session.h"
+#include "session_state.h"
 #include "session_io.h"
 
 #include <string.h>

@@ -1,7 +1,7 @@
 #include "session_io.h"
 #include "clock.h"
 #include "log.h"
-#include "session.h"
+#include "session_state.h"
 
 #include <errno.h>
 #include <poll.h>

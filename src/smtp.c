@@ -7,7 +7,7 @@
 #include "lineio.h"
 #include "log.h"
 #include "sasl_exchange.h"
-#include "session.h"
+#include "session_state.h"
 #include "session_io.h"
 
 #include <poll.h>

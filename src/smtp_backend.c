@@ -5,7 +5,7 @@
 #include "base64.h"
 #include "lineio.h"
 #include "log.h"
-#include "session.h"
+#include "session_state.h"
 #include "session_io.h"
 #include "smtp.h"
 #include "xtext.h"

@@ -50,17 +50,6 @@ static short tls_want(void *ctx)
 /* "${CREDENTIALS_DIRECTORY}/key.pem": systemd's LoadCredential= puts a
  * root-only key where the unit's dynamic user can read it, under a
  * directory named after the instance, which a config file cannot know. */
-const char *tls_expand_path(const char *path, char *buf, size_t size)
-{
-	static const char var[] = "${CREDENTIALS_DIRECTORY}";
-	const char *dir = getenv("CREDENTIALS_DIRECTORY");
-
-	if (!path || strncmp(path, var, sizeof var - 1) != 0 || !dir)
-		return path;
-	snprintf(buf, size, "%s%s", dir, path + sizeof var - 1);
-	return buf;
-}
-
 static int fail(char *why, size_t size, const char *what, int rc)
 {
 	snprintf(why, size, "%s: %s", what, gnutls_strerror(rc));

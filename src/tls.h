@@ -7,6 +7,7 @@
 #include "lookup.h"
 #include "conf.h"
 #include "lineio.h"
+#include "tls_path.h"
 #include "tls_tickets.h"
 
 #include <gnutls/gnutls.h>
@@ -46,9 +47,5 @@ int tls_check(const struct server_conf *c, char *why, size_t size);
 /* close_notify, best effort within deadline. */
 void tls_bye(struct tls *t, int64_t deadline);
 void tls_free(struct tls *t);
-
-/* A path that begins "${CREDENTIALS_DIRECTORY}" lives in systemd's
- * credentials directory (LoadCredential=); others are as given. */
-const char *tls_expand_path(const char *path, char *buf, size_t size);
 
 #endif

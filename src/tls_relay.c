@@ -2,7 +2,7 @@
 #include "exec_contract.h"
 #include "handoff.h"
 #include "log.h"
-#include "session.h"
+#include "session_state.h"
 #include "tls.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 #include "tls_tickets.h"
-#include "tls.h"
+#include "tls_path.h"
 #include "tls_hello.h"
 
 #include <gnutls/crypto.h>

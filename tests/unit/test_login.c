@@ -5,7 +5,7 @@
 #include "conf.h"
 #include "login.h"
 #include "lookup.h"
-#include "session.h"
+#include "session_state.h"
 
 #include "run_suite.h"
 

@@ -1,0 +1,130 @@
+/* A session's data: made at accept (or carried across an exec), its state
+ * and how it ends, and what it may offer now. The pipeline that runs it
+ * is session.c. */
+#include "session_state.h"
+#include "exec_contract.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char *const state_names[] = {
+	[ST_GREETING] = "greeting", [ST_AUTH] = "auth",
+	[ST_LOOKUP] = "lookup",     [ST_BACKEND] = "backend",
+	[ST_RELAY] = "relay",       [ST_CLOSED] = "closed",
+};
+
+const char *session_state_name(enum session_state st)
+{
+	return state_names[st];
+}
+
+static void make_id(char *id, size_t size)
+{
+	uint64_t r = 0;
+
+	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != sizeof r)
+		r = (uint64_t)getpid() << 32 ^ (uint64_t)contract_now_us();
+	snprintf(id, size, "%016llx", (unsigned long long)r);
+}
+
+int session_init(struct session *s, const struct server_conf *c, int fd,
+                 int inetd, const struct session_ops *ops, void *ctx)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	memset(s, 0, sizeof *s);
+	s->conf = c;
+	s->proto = c->protocol;
+	s->ops = ops;
+	s->ctx = ctx;
+	s->inetd = inetd;
+	s->started_us = contract_now_us();
+	s->backend.fd = -1;
+	s->result = "closed";
+	make_id(s->id, sizeof s->id);
+	snprintf(s->client, sizeof s->client, "unknown");
+	snprintf(s->client_ip, sizeof s->client_ip, "unknown");
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+		addr_format((struct sockaddr *)&ss, s->client, sizeof s->client);
+		addr_format_ip((struct sockaddr *)&ss, s->client_ip,
+		               sizeof s->client_ip);
+	}
+	return lineio_init(&s->in, fd, c->client_buffer);
+}
+
+void session_continue(struct session *s, const struct crossing *x)
+{
+	if (*x->session)
+		snprintf(s->id, sizeof s->id, "%s", x->session);
+	if (x->started_us > 0 && x->started_us <= s->started_us)
+		s->started_us = x->started_us;
+	s->in.total = x->bytes_in;
+	s->bytes_out = x->bytes_out;
+	s->errors = x->errors;
+}
+
+void session_crossing(const struct session *s, struct crossing *x)
+{
+	memset(x, 0, sizeof *x);
+	x->session = s->id;
+	x->started_us = s->started_us;
+	x->bytes_in = s->in.total;
+	x->bytes_out = s->bytes_out;
+	x->errors = s->errors;
+	x->client = s->client;
+	x->user = s->user_shown;
+	x->backend = s->backend_name;
+	x->log = s->conf->error_log;
+	x->log_level = s->conf->log_level;
+	x->inetd = s->inetd;
+	x->proxy_timeout_ms = s->conf->proxy_timeout_ms;
+	x->server = s->conf->name;
+}
+
+void session_free(struct session *s)
+{
+	credentials_clear(&s->cred);
+	lineio_free(&s->in);
+	if (s->backend.buf)
+		lineio_free(&s->backend);
+	free(s->proto_state);
+	s->proto_state = NULL;
+}
+
+void session_set_state(struct session *s, enum session_state st)
+{
+	logmsg(LOG_DEBUG, "event=state from=%s to=%s", state_names[s->state],
+	       state_names[st]);
+	s->state = st;
+}
+
+void session_end(struct session *s, const char *result, const char *why)
+{
+	if (!s->end_why) {
+		s->result = result;
+		s->end_why = why;
+	}
+}
+
+int session_can_starttls(const struct session *s)
+{
+	return !s->tls && s->ops->starttls && s->conf->starttls != STARTTLS_OFF;
+}
+
+int session_needs_tls(const struct session *s)
+{
+	return !s->tls && s->conf->starttls == STARTTLS_ONLY;
+}
+
+unsigned session_mechs(const struct session *s)
+{
+	unsigned m = s->conf->auth & s->proto->auth_allowed;
+
+	return s->tls ? m : m & ~(unsigned)SASL_EXTERNAL;
+}
