@@ -165,6 +165,7 @@ static void take_header(struct auth_reply *rep, const char *name, size_t nlen,
                         const char *v, size_t vlen)
 {
 	if (header_is(name, nlen, "Auth-Status")) {
+		rep->has_status = 1;
 		if (vlen == 2 && memcmp(v, "OK", 2) == 0)
 			rep->status = AUTH_STATUS_OK;
 		else if (vlen == 4 && memcmp(v, "WAIT", 4) == 0)
@@ -210,9 +211,14 @@ static int malformed(struct auth_reply *rep, const char *why)
 	return -1;
 }
 
-/* The outcome once all headers are in: nginx's rules for what OK needs. */
+/* The outcome once all headers are in: nginx's rules for what OK needs.
+ * nginx takes an answer without Auth-Status as OK; a proxy in front of
+ * the internet fails closed instead: a broken auth script is a temporary
+ * failure, not a way in. */
 static int finish(struct auth_reply *rep, int need_password)
 {
+	if (!rep->has_status)
+		return malformed(rep, "sent no Auth-Status");
 	if (rep->status != AUTH_STATUS_OK)
 		return 1;
 	if (!rep->server[0] || !rep->port[0])
@@ -232,7 +238,7 @@ int auth_http_parse(const char *buf, size_t len, int need_password,
 {
 	const char *p = buf, *end = buf + len, *eol;
 
-	rep->status = AUTH_STATUS_OK; /* no Auth-Status means OK, as in nginx */
+	rep->status = AUTH_STATUS_TEMPFAIL; /* until Auth-Status says */
 	eol = memchr(p, '\n', len);
 	if (!eol)
 		return len >= 5 && strncmp(buf, "HTTP/", 5) ? malformed(rep,

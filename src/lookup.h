@@ -61,7 +61,7 @@ struct auth_reply {
 	struct addr backend;
 	char user[CRED_MAX];
 	char pass[CRED_MAX];
-	int has_user, has_pass;
+	int has_status, has_user, has_pass;
 	int wait;                 /* Auth-Wait seconds; 0 when absent */
 	int backend_tls;          /* Auth-Backend-TLS: enum proxy_ssl, or -1 */
 	char why[160];

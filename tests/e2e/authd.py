@@ -11,7 +11,7 @@ EXTERNAL is let in when the certificate verified and its CN names a known
 user (Auth-User, if given, must be that user);
 a user listed in --aliases is sent on as another user with the password
 given there (Auth-User/Auth-Pass); anything else is refused with Auth-Wait
---wait. --mode slow|malformed|wait-once misbehaves on purpose.
+--wait. --mode slow|malformed|wait-once|no-status misbehaves on purpose.
 """
 import argparse
 import hashlib
@@ -129,6 +129,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             reply = {"Auth-Status": "Invalid login or password"}
             if ARGS.wait:
                 reply["Auth-Wait"] = str(ARGS.wait)
+        if ARGS.mode == "no-status":
+            # A broken script that names a backend but says nothing of
+            # the password: nginx would let the client in.
+            reply.pop("Auth-Status", None)
+            reply.update({"Auth-Server": host, "Auth-Port": port})
         if ARGS.backend_tls and reply.get("Auth-Status") == "OK":
             reply["Auth-Backend-TLS"] = ARGS.backend_tls
         self.send_response(200)

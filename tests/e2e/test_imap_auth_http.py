@@ -150,6 +150,21 @@ def test_auth_server_malformed(ctx):
     assert "invalid status line" in p.wait_log("event=auth_error")
 
 
+def test_answer_without_auth_status_fails_closed(ctx):
+    """Issue 9, hole 5: nginx takes no Auth-Status as OK; a wrong password
+    would reach the backend's door. postern refuses it as a temporary
+    failure, and no login is tried at the backend."""
+    a = ctx.auth(mode="no-status")
+    p = ctx.proxy(a.url)
+    c = greet(p)
+    c.send("n1 LOGIN alice not-her-password\r\n")
+    assert c.line().startswith("n1 NO [UNAVAILABLE]")
+    assert c.closed()
+    log = p.wait_log("event=close")
+    assert "sent no Auth-Status" in log and "result=tempfail" in log
+    assert "event=login" not in log and "backend=127" not in log
+
+
 def test_auth_server_on_unix_socket(ctx):
     a = ctx.auth(unix=True)
     p = ctx.proxy(a.url)
@@ -188,6 +203,7 @@ if __name__ == "__main__":
              test_auth_server_down,
              test_auth_server_slow,
              test_auth_server_malformed,
+             test_answer_without_auth_status_fails_closed,
              test_auth_server_on_unix_socket,
              test_escaping_of_user_with_space_and_percent,
              test_no_password_in_log],

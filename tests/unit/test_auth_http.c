@@ -173,6 +173,10 @@ START_TEST(response_malformed)
 		"Auth-Port: 143\r\n\r\n",
 		"HTTP/1.0 200 OK\r\nAuth-Status: OK\r\nAuth-Server: 1.2.3.4\r\n"
 		"Auth-Port: 99999\r\n\r\n",
+		/* Issue 9, hole 5: no Auth-Status is no yes. */
+		"HTTP/1.0 200 OK\r\nAuth-Server: 192.0.2.1\r\n"
+		"Auth-Port: 143\r\n\r\n",
+		"HTTP/1.0 200 OK\r\n\r\n",
 		NULL,
 	};
 	struct auth_reply r;
