@@ -274,11 +274,17 @@ int auth_http_parse(const char *buf, size_t len, int need_password,
 	return 0;
 }
 
-static int exchange(const struct server_conf *c, const char *req, size_t len,
-                    char *resp, size_t *rlen, const char **why)
+/* Within auth_http_timeout, and never past limit (the login's). */
+static int exchange(const struct server_conf *c, int64_t limit,
+                    const char *req, size_t len, char *resp, size_t *rlen,
+                    const char **why)
 {
 	int64_t deadline = clock_ms() + c->auth_http_timeout_ms;
-	int fd = net_connect(&c->auth_http_target.addr, deadline, why);
+	int fd;
+
+	if (limit > 0 && limit < deadline)
+		deadline = limit;
+	fd = net_connect(&c->auth_http_target.addr, deadline, why);
 	struct lineio in;
 	enum io_result r;
 
@@ -328,7 +334,8 @@ void auth_http_query(const struct server_conf *c,
 		malformed(rep, "request too large");
 		return;
 	}
-	if (exchange(c, request, (size_t)n, response, &rlen, &why) < 0) {
+	if (exchange(c, req->deadline, request, (size_t)n, response, &rlen,
+	             &why) < 0) {
 		explicit_bzero(request, sizeof request);
 		snprintf(rep->why, sizeof rep->why, "auth server %s: %s",
 		         c->auth_http, why);

@@ -34,6 +34,7 @@
 	X(TIME, auth_http_timeout, "60s")                               \
 	X(LIST, auth_http_header, NULL)                                 \
 	X(TIME, timeout, "60s")                                         \
+	X(TIME, login_timeout, "3m")                                    \
 	X(TIME, proxy_timeout, "24h")                                   \
 	X(TIME, smtp_greeting_delay, "0")                               \
 	X(BOOL, xclient, cfg_true)                                      \
@@ -535,6 +536,7 @@ static int resolve(cfg_t *sec, cfg_t *top, struct server_conf *s, char *err,
 	                                    "auth_http_header");
 	s->auth_http_timeout_ms = ms_of(sec, top, "auth_http_timeout");
 	s->timeout_ms = ms_of(sec, top, "timeout");
+	s->login_timeout_ms = ms_of(sec, top, "login_timeout");
 	s->proxy_timeout_ms = ms_of(sec, top, "proxy_timeout");
 
 	if (resolve_protocol(sec, top, s, err, size) < 0)

@@ -40,7 +40,8 @@ struct server_conf {
 	char *auth_http_headers;         /* "Name: value\r\n"..., may be "" */
 	const char *auth_map;            /* set with lookup_auth_map */
 	int64_t auth_http_timeout_ms;
-	int64_t timeout_ms;
+	int64_t timeout_ms;              /* idle, before login */
+	int64_t login_timeout_ms;        /* in all, from connect to login */
 	int64_t proxy_timeout_ms;
 	/* From the directives of the section's protocol (imap_auth, ...). */
 	const char *capabilities[CAPS_MAX];

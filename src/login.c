@@ -3,6 +3,8 @@
 #include "log.h"
 #include "lookup.h"
 #include "session_state.h"
+#include "session_io.h"
+#include "clock.h"
 
 #include <stdio.h>
 #include <time.h>
@@ -24,10 +26,17 @@ static void show_user(char *dst, size_t size, const char *user)
 	dst[i] = '\0';
 }
 
-static void wait_seconds(int seconds)
+/* Auth-Wait, but never past login_timeout. */
+static void wait_seconds(const struct session *s, int seconds)
 {
-	struct timespec ts = { .tv_sec = seconds > 60 ? 60 : seconds };
+	int64_t ms = (int64_t)(seconds > 60 ? 60 : seconds) * 1000;
+	int64_t left = s->login_deadline - clock_ms();
+	struct timespec ts;
 
+	if (left < ms)
+		ms = left > 0 ? left : 0;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
 	while (nanosleep(&ts, &ts) < 0)
 		;
 }
@@ -40,6 +49,7 @@ static void ask(struct session *s, struct auth_reply *rep)
 		.pass = s->cred.pass,
 		.protocol = s->proto->name,
 		.attempt = ++s->attempts,
+		.deadline = s->login_deadline,
 		.client_ip = s->client_ip,
 		.salt = s->cred.mech & SASL_SALTED ? s->salt : NULL,
 		.default_port = s->proto->ports[0],
@@ -53,10 +63,17 @@ static void ask(struct session *s, struct auth_reply *rep)
 	for (unsigned waits = 0;; waits++) {
 		auth_reply_init(rep);
 		s->conf->lookup->lookup(s->conf, &req, rep);
-		if (rep->status != AUTH_STATUS_WAIT || waits >= LOOKUP_WAITS_MAX)
+		if (rep->status != AUTH_STATUS_WAIT || waits >= LOOKUP_WAITS_MAX ||
+		    session_login_expired(s))
 			break;
-		wait_seconds(rep->wait);
+		wait_seconds(s, rep->wait);
 	}
+}
+
+static enum step timed_out(struct session *s)
+{
+	session_login_timeout(s);
+	return STEP_CLOSE;
 }
 
 static enum step at_backend(struct session *s, const struct auth_reply *rep)
@@ -67,6 +84,8 @@ static enum step at_backend(struct session *s, const struct auth_reply *rep)
 
 	session_set_state(s, ST_BACKEND);
 	r = backend_open(s, rep, text, sizeof text, &why);
+	if (r != AUTH_OK && session_login_expired(s))
+		return timed_out(s);
 	switch (r) {
 	case AUTH_OK:
 		logmsg(LOG_INFO, "event=login user=\"%s\" backend=%s result=ok",
@@ -96,7 +115,9 @@ static enum step refused(struct session *s, const struct auth_reply *rep)
 	logmsg(LOG_NOTICE,
 	       "event=login user=\"%s\" result=fail reason=\"%s\" wait=%d",
 	       s->user_shown, rep->error[0] ? rep->error : rep->why, rep->wait);
-	wait_seconds(rep->wait);
+	wait_seconds(s, rep->wait);
+	if (session_login_expired(s))
+		return timed_out(s);
 	s->proto->auth_reply(s, AUTH_FAILED, rep->error[0] ? rep->error : NULL,
 	                     rep->error_code[0] ? rep->error_code : NULL);
 	/* nginx: a refusal by the password's judge without Auth-Wait ends
@@ -116,12 +137,15 @@ enum step login_run(struct session *s)
 	show_user(s->user_shown, sizeof s->user_shown, s->cred.user);
 	session_set_state(s, ST_LOOKUP);
 	ask(s, &rep);
-	switch (rep.status) {
+	switch (session_login_expired(s) ? AUTH_STATUS_EXPIRED : rep.status) {
 	case AUTH_STATUS_OK:
 		st = at_backend(s, &rep);
 		break;
 	case AUTH_STATUS_FAIL:
 		st = refused(s, &rep);
+		break;
+	case AUTH_STATUS_EXPIRED:
+		st = timed_out(s);
 		break;
 	default:
 		logmsg(LOG_ERR, "event=auth_error reason=\"%s\"",

@@ -33,6 +33,7 @@ struct auth_request {
 	const char *salt;         /* NULL unless the method has one */
 	const char *protocol;     /* Auth-Protocol */
 	unsigned attempt;         /* Auth-Login-Attempt, from 1 */
+	int64_t deadline;         /* clock_ms(): the lookup ends by then */
 	const char *client_ip;
 	const char *client_host;  /* NULL: not sent */
 	/* smtp_auth none: what the client sent, whole command lines for
@@ -50,6 +51,7 @@ enum auth_status {
 	AUTH_STATUS_FAIL,      /* refused; error holds the text for the client */
 	AUTH_STATUS_WAIT,      /* ask again after wait seconds */
 	AUTH_STATUS_TEMPFAIL,  /* the lookup itself failed; why says how */
+	AUTH_STATUS_EXPIRED,   /* login_timeout passed meanwhile (login.c) */
 };
 
 struct auth_reply {

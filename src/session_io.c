@@ -10,9 +10,24 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/* The idle timeout, and before login no later than login_timeout from
+ * the connect: NOOPs or a byte at a time cannot hold a process. */
 int64_t session_deadline(const struct session *s)
 {
-	return clock_ms() + s->conf->timeout_ms;
+	int64_t idle = clock_ms() + s->conf->timeout_ms;
+
+	if (s->state < ST_RELAY && s->login_deadline < idle)
+		return s->login_deadline;
+	return idle;
+}
+
+void session_login_timeout(struct session *s)
+{
+	logmsg(LOG_NOTICE, "event=login_timeout state=%s limit=%lld",
+	       session_state_name(s->state),
+	       (long long)s->conf->login_timeout_ms);
+	s->proto->bye(s, "Login timed out");
+	session_end(s, "timeout", "login timed out");
 }
 
 int session_write(struct session *s, const char *data, size_t len)
@@ -53,6 +68,10 @@ enum step session_client_gone(struct session *s, enum io_result r)
 		session_end(s, "error", "command too long");
 		break;
 	case IO_TIMEOUT:
+		if (session_login_expired(s)) {
+			session_login_timeout(s);
+			break;
+		}
 		logmsg(LOG_INFO, "event=timeout state=%s",
 		       session_state_name(s->state));
 		s->proto->bye(s, "Autologout; idle for too long");

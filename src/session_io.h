@@ -27,6 +27,9 @@ enum step session_reply(struct session *s, enum step next, const char *fmt,
 /* The protocol's internal_error line, as is. */
 void session_internal_error(struct session *s);
 
+/* login_timeout has passed: say the protocol's goodbye, log, end. */
+void session_login_timeout(struct session *s);
+
 /* The client is gone, silent too long, or sent a line over the limit:
  * say what the protocol says, record why, and end. */
 enum step session_client_gone(struct session *s, enum io_result r);

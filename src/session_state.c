@@ -2,6 +2,7 @@
  * and how it ends, and what it may offer now. The pipeline that runs it
  * is session.c. */
 #include "session_state.h"
+#include "clock.h"
 #include "exec_contract.h"
 #include "log.h"
 
@@ -45,6 +46,7 @@ int session_init(struct session *s, const struct server_conf *c, int fd,
 	s->ctx = ctx;
 	s->inetd = inetd;
 	s->started_us = contract_now_us();
+	s->login_deadline = clock_ms() + c->login_timeout_ms;
 	s->backend.fd = -1;
 	s->result = "closed";
 	make_id(s->id, sizeof s->id);
@@ -62,8 +64,11 @@ void session_continue(struct session *s, const struct crossing *x)
 {
 	if (*x->session)
 		snprintf(s->id, sizeof s->id, "%s", x->session);
-	if (x->started_us > 0 && x->started_us <= s->started_us)
+	/* The login deadline counts from the first accept, not this exec. */
+	if (x->started_us > 0 && x->started_us <= s->started_us) {
+		s->login_deadline -= (s->started_us - x->started_us) / 1000;
 		s->started_us = x->started_us;
+	}
 	s->in.total = x->bytes_in;
 	s->bytes_out = x->bytes_out;
 	s->errors = x->errors;
@@ -102,6 +107,11 @@ void session_set_state(struct session *s, enum session_state st)
 	logmsg(LOG_DEBUG, "event=state from=%s to=%s", state_names[s->state],
 	       state_names[st]);
 	s->state = st;
+}
+
+int session_login_expired(const struct session *s)
+{
+	return s->state < ST_RELAY && clock_ms() >= s->login_deadline;
 }
 
 void session_end(struct session *s, const char *result, const char *why)

@@ -47,6 +47,7 @@ struct session {
 	int inetd;
 	char id[20];
 	int64_t started_us;          /* wall clock, as it crosses the execs */
+	int64_t login_deadline;      /* clock_ms(): login_timeout from connect */
 
 	struct lineio in;            /* client bytes */
 	struct lineio backend;       /* backend bytes; fd -1 when none */
@@ -86,6 +87,9 @@ int session_can_starttls(const struct session *s);
 int session_needs_tls(const struct session *s);
 /* The SASL mechanisms this section offers now: EXTERNAL only over TLS. */
 unsigned session_mechs(const struct session *s);
+
+/* login_timeout has passed since the connection was accepted. */
+int session_login_expired(const struct session *s);
 
 /* Record why a session that never reaches the relay ends; the first call
  * wins. */

@@ -445,6 +445,24 @@ class Client:
         line, self.buf = self.buf.split(b"\n", 1)
         return line.rstrip(b"\r").decode("utf-8", "replace")
 
+    def poll_lines(self):
+        """Whatever whole lines have arrived, without waiting; EOFError
+        once the server has closed."""
+        self.sock.setblocking(False)
+        try:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("connection closed; have %r" % self.buf)
+            self.buf += chunk
+        except BlockingIOError:
+            pass
+        finally:
+            self.sock.setblocking(True)
+        lines = []
+        while b"\n" in self.buf:
+            lines.append(self.line())
+        return lines
+
     def reply(self):
         """One SMTP reply, all its lines ("250-..." up to "250 ...")."""
         lines = [self.line()]
@@ -530,6 +548,19 @@ def have_ipv6_loopback():
         return True
     except OSError:
         return False
+
+
+def noop_until_closed(client, noop, ok, limit=40, pause=0.2):
+    """Send noop and expect ok until the server says something else; that
+    line is returned, and the connection must close after it."""
+    for _ in range(limit):
+        client.send(noop)
+        line = client.line()
+        if line != ok:
+            assert client.closed()
+            return line
+        time.sleep(pause)
+    raise AssertionError("still open after %d NOOPs" % limit)
 
 
 def assert_no_passwords(text, also=()):

@@ -165,6 +165,19 @@ def test_answer_without_auth_status_fails_closed(ctx):
     assert "event=login" not in log and "backend=127" not in log
 
 
+def test_login_timeout_cuts_auth_wait(ctx):
+    """Issue 9, hole 4: Auth-Wait sleeps count against login_timeout."""
+    a = ctx.auth(wait=5)
+    p = ctx.proxy(a.url, 'login_timeout = "2s"\n')
+    c = greet(p)
+    started = time.monotonic()
+    c.send("w1 LOGIN alice not-her-password\r\n")
+    assert c.line() == "* BYE Login timed out"
+    assert c.closed()
+    assert time.monotonic() - started < 3.5
+    assert "event=login_timeout" in p.wait_log('reason="login timed out"')
+
+
 def test_auth_server_on_unix_socket(ctx):
     a = ctx.auth(unix=True)
     p = ctx.proxy(a.url)
@@ -204,6 +217,7 @@ if __name__ == "__main__":
              test_auth_server_slow,
              test_auth_server_malformed,
              test_answer_without_auth_status_fails_closed,
+             test_login_timeout_cuts_auth_wait,
              test_auth_server_on_unix_socket,
              test_escaping_of_user_with_space_and_percent,
              test_no_password_in_log],

@@ -154,6 +154,38 @@ def test_literal_over_the_argument_limit_at_the_end_of_a_read(ctx):
     assert 'reason="too many arguments"' in ctx.p.read_log()
 
 
+def test_login_timeout_ends_noops_and_a_drip(ctx):
+    """Issue 9, hole 4: timeout is an idle timer that NOOP and every byte
+    reset; login_timeout bounds the whole time before login."""
+    p = ctx.proxy('login_timeout = "2s"\ntimeout = "60s"\n')
+    started = time.monotonic()
+    c = greet(p)
+    for n in range(40):
+        c.send("n%d NOOP\r\n" % n)
+        line = c.line()
+        if line.startswith("* BYE"):
+            break
+        assert line == "n%d OK NOOP completed" % n
+        time.sleep(0.2)
+    assert line == "* BYE Login timed out", line
+    assert c.closed()
+    assert 1.5 < time.monotonic() - started < 4
+    drip = greet(p)
+    started = time.monotonic()
+    lines = []
+    for b in b"d1 LOGIN alice wonderland\r\n" * 10:
+        drip.send(bytes([b]))
+        time.sleep(0.2)
+        lines = drip.poll_lines()
+        if lines:
+            break
+    assert lines == ["* BYE Login timed out"], lines
+    assert drip.closed()
+    assert time.monotonic() - started < 4
+    log = p.wait_log('reason="login timed out"')
+    assert "event=login_timeout" in log and "limit=2000" in log
+
+
 if __name__ == "__main__":
     lib.run([test_unknown_command_and_invalid_syntax,
              test_too_many_errors_closes,
@@ -166,5 +198,6 @@ if __name__ == "__main__":
              test_client_that_vanishes_mid_command,
              test_binary_garbage,
              test_empty_strings_in_a_full_store,
-             test_literal_over_the_argument_limit_at_the_end_of_a_read],
+             test_literal_over_the_argument_limit_at_the_end_of_a_read,
+             test_login_timeout_ends_noops_and_a_drip],
             Ctx)

@@ -6,6 +6,7 @@ import hmac
 import poplib
 import re
 import subprocess
+import time
 
 import lib
 
@@ -218,6 +219,16 @@ def test_under_inetd(ctx):
     assert "result=relayed" in p.wait_log("result=relayed")
 
 
+def test_login_timeout(ctx):
+    """Issue 9, hole 4: NOOP resets the idle timer, not login_timeout."""
+    p = ctx.proxy('login_timeout = "2s"\n')
+    c, _ = greet(p)
+    started = time.monotonic()
+    assert lib.noop_until_closed(c, "NOOP\r\n", "+OK") == "-ERR Login timed out"
+    assert 1.5 < time.monotonic() - started < 4
+    assert "event=login_timeout" in p.wait_log('reason="login timed out"')
+
+
 def test_curl_lists_and_retrieves(ctx):
     url = "pop3://alice:wonderland@127.0.0.1:%d/" % ctx.map.port
     r = subprocess.run(["curl", "-sS", "--max-time", "10", url],
@@ -244,5 +255,6 @@ if __name__ == "__main__":
              test_apop_needs_auth_http,
              test_backend_down_is_internal_server_error,
              test_under_inetd,
-             test_curl_lists_and_retrieves],
+             test_curl_lists_and_retrieves,
+             test_login_timeout],
             Ctx)

@@ -423,6 +423,17 @@ def setup():
     return CTX
 
 
+def test_login_timeout(ctx):
+    """Issue 9, hole 4: NOOP resets the idle timer, not login_timeout."""
+    p = ctx.proxy('auth_http = "%s"\nlogin_timeout = "2s"\n' % ctx.auth.url)
+    c = greet(p)
+    started = time.monotonic()
+    line = lib.noop_until_closed(c, "NOOP\r\n", "250 2.0.0 OK")
+    assert line == "421 4.7.0 postern.test Login timed out", line
+    assert 1.5 < time.monotonic() - started < 4
+    assert "event=login_timeout" in p.wait_log('reason="login timed out"')
+
+
 if __name__ == "__main__":
     lib.run([test_greeting_ehlo_helo_as_nginx,
              test_commands_out_of_place,
@@ -444,5 +455,6 @@ if __name__ == "__main__":
              test_without_xclient_the_backend_sees_postern,
              test_none_mode_with_the_map_routes_the_recipient,
              test_backend_or_auth_server_down_is_451,
-             test_no_password_in_logs],
+             test_no_password_in_logs,
+             test_login_timeout],
             setup)

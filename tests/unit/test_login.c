@@ -5,6 +5,7 @@
 #include "conf.h"
 #include "login.h"
 #include "lookup.h"
+#include "session_io.h"
 #include "session_state.h"
 
 #include "run_suite.h"
@@ -81,6 +82,20 @@ void session_end(struct session *s, const char *result, const char *why)
 	}
 }
 
+/* login_timeout, as the script says: after this many lookups. */
+static unsigned expire_after;
+
+int session_login_expired(const struct session *s)
+{
+	(void)s;
+	return expire_after && script.calls >= expire_after;
+}
+
+void session_login_timeout(struct session *s)
+{
+	session_end(s, "timeout", "login timed out");
+}
+
 static void auth_reply(struct session *s, enum auth_result r,
                        const char *text, const char *code)
 {
@@ -105,7 +120,7 @@ static void setup(void)
 	memset(&conf, 0, sizeof conf);
 	memset(&s, 0, sizeof s);
 	backend_answer = AUTH_OK;
-	backend_calls = nreplies = nstates = 0;
+	backend_calls = nreplies = nstates = expire_after = 0;
 	conf.lookup = &judge;
 	conf.max_errors = 5;
 	s.conf = &conf;
@@ -260,6 +275,31 @@ START_TEST(user_shown_in_logs_is_tamed)
 }
 END_TEST
 
+START_TEST(login_timeout_cuts_auth_wait_short)
+{
+	for (int i = 0; i < 16; i++)
+		script.status[i] = AUTH_STATUS_WAIT;
+	expire_after = 3;
+	credentials("a", "x");
+	ck_assert_int_eq(login_run(&s), STEP_CLOSE);
+	ck_assert_uint_eq(script.calls, 3);
+	ck_assert_str_eq(s.end_why, "login timed out");
+	ck_assert_uint_eq(nreplies, 0); /* the goodbye is the protocol's bye */
+	ck_assert_str_eq(s.cred.pass, "");
+}
+END_TEST
+
+START_TEST(login_timeout_at_the_backend)
+{
+	script.status[0] = AUTH_STATUS_OK;
+	backend_answer = AUTH_TEMPFAIL;
+	expire_after = 1;
+	credentials("a", "x");
+	ck_assert_int_eq(login_run(&s), STEP_CLOSE);
+	ck_assert_str_eq(s.end_why, "login timed out");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("login");
@@ -278,6 +318,8 @@ int main(void)
 	tcase_add_test(tc, backend_refusal_text_only_with_pass_error_message);
 	tcase_add_test(tc, backend_trouble_ends_the_session);
 	tcase_add_test(tc, user_shown_in_logs_is_tamed);
+	tcase_add_test(tc, login_timeout_cuts_auth_wait_short);
+	tcase_add_test(tc, login_timeout_at_the_backend);
 	suite_add_tcase(su, tc);
 	return run_suite(su);
 }
