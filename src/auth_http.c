@@ -296,10 +296,10 @@ static int exchange(const struct server_conf *c, int64_t limit,
 		close(fd);
 		return -1;
 	}
-	in.fd = fd;
-	in.buf = resp;
-	in.size = AUTH_HTTP_RESPONSE_MAX;
-	in.start = in.end = 0;
+	/* Every member set: an unset transport was a wild call (lineio_fill
+	 * calls through t when it is not NULL). */
+	in = (struct lineio){ .fd = fd, .t = NULL, .buf = resp,
+	                      .size = AUTH_HTTP_RESPONSE_MAX };
 	/* HTTP/1.0: the server closes when done; stop early at the blank line. */
 	for (;;) {
 		r = lineio_fill(&in, deadline);
