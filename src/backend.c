@@ -44,7 +44,7 @@ static int connect_to(struct session *s, const struct addr *a,
 
 	if (fd < 0) {
 		logmsg(LOG_ERR, "event=backend_down backend=%s reason=\"%s\"",
-		       s->backend_name, *why);
+		       s->backend_name, LOGV(*why));
 		*why = "backend unreachable";
 		return -1;
 	}
@@ -72,7 +72,7 @@ enum auth_result backend_open(struct session *s, const struct auth_reply *rep,
 	if (start_tls(s, rep, text, size) < 0) {
 		drop(s);
 		logmsg(LOG_ERR, "event=backend_tls_error backend=%s reason=\"%s\"",
-		       s->backend_name, text);
+		       s->backend_name, LOGV(text));
 		*why = "backend TLS failed";
 		return AUTH_TEMPFAIL;
 	}
@@ -86,7 +86,7 @@ enum auth_result backend_open(struct session *s, const struct auth_reply *rep,
 	drop(s);
 	if (r == AUTH_TEMPFAIL) {
 		logmsg(LOG_ERR, "event=backend_error backend=%s reason=\"%s\"",
-		       s->backend_name, text);
+		       s->backend_name, LOGV(text));
 		*why = "backend error";
 	}
 	return r;

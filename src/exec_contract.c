@@ -39,9 +39,11 @@ static const struct var {
 
 /* What systemd gives the front that the next program needs as well: the
  * credentials directory (postern-tls's key) and the sign that stderr is
- * the journal (error_log auto). */
+ * the journal (error_log auto); and a sanitizer build's options, so that
+ * every program of a session reports where the tests look. */
 static const char *const passed_on[] = { "CREDENTIALS_DIRECTORY",
-	                                 "JOURNAL_STREAM" };
+	                                 "JOURNAL_STREAM", "ASAN_OPTIONS",
+	                                 "UBSAN_OPTIONS" };
 #define NPASSED (sizeof passed_on / sizeof passed_on[0])
 
 static void *field(const struct crossing *x, const struct var *v)
@@ -211,8 +213,8 @@ void contract_log_close(const struct crossing *x, const char *result,
 	       "event=close client=%s user=\"%s\" backend=%s result=%s "
 	       "reason=\"%s\" bytes_in=%llu bytes_out=%llu%s "
 	       "duration=%lld.%03lld",
-	       x->client && *x->client ? x->client : "-", x->user ? x->user : "",
-	       x->backend && *x->backend ? x->backend : "-", result, reason,
+	       x->client && *x->client ? x->client : "-", LOGV(x->user),
+	       x->backend && *x->backend ? x->backend : "-", result, LOGV(reason),
 	       (unsigned long long)(x->bytes_in + up),
 	       (unsigned long long)(x->bytes_out + down), counts,
 	       (long long)(ms / 1000), (long long)(ms % 1000));

@@ -58,6 +58,6 @@ int handoff_relay(struct session *s)
 			contract_exec(s->conf->relay_program, &x, &why);
 	}
 	logmsg(LOG_ERR, "event=relay_failed program=%s reason=\"%s\"",
-	       s->conf->relay_program, why);
+	       s->conf->relay_program, LOGV(why));
 	return EXIT_TEMPORARY;
 }

@@ -98,6 +98,27 @@ int log_open(const char *ident, const char *spec, int level, int inetd)
 	return rc;
 }
 
+const char *log_escape(const char *in, char *out, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)(in ? in : "");
+	     *p && o + 5 <= size; p++) {
+		if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\') {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		} else {
+			out[o++] = (char)*p;
+		}
+	}
+	if (size)
+		out[o < size ? o : size - 1] = '\0';
+	return out;
+}
+
 void log_set_session(const char *id)
 {
 	snprintf(lg.session, sizeof lg.session, "%s", id);
@@ -147,6 +168,16 @@ static void field(struct out *o, const char *key, const char *v, size_t vlen)
 	o->buf[o->len++] = '\n';
 }
 
+/* Field names are ours: lowercase words. */
+static int is_key(const char *k, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((k[i] >= 'a' && k[i] <= 'z') || k[i] == '_' ||
+		      (k[i] >= '0' && k[i] <= '9')))
+			return 0;
+	return 1;
+}
+
 /* Each k=v or k="v w" of the message as POSTERN_K=v. */
 static void message_fields(struct out *o, const char *msg)
 {
@@ -168,7 +199,7 @@ static void message_fields(struct out *o, const char *msg)
 			e = p;
 		}
 		n = eq ? (size_t)(eq - k) : 0;
-		if (n > 0 && n < sizeof key - 9) {
+		if (n > 0 && n < sizeof key - 9 && is_key(k, n)) {
 			snprintf(key, sizeof key, "POSTERN_%.*s=", (int)n, k);
 			for (char *c = key + 8; *c != '='; c++)
 				*c = (char)toupper((unsigned char)*c);
@@ -210,6 +241,10 @@ void logmsg(int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	/* A value that missed LOGV still cannot start a line of its own. */
+	for (char *c = msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 
 	switch (lg.target) {
 	case LOG_TO_JOURNAL:

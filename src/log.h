@@ -6,6 +6,7 @@
 #ifndef POSTERN_LOG_H
 #define POSTERN_LOG_H
 
+#include <stddef.h>
 #include <syslog.h>
 
 enum log_target {
@@ -24,5 +25,16 @@ int log_level_parse(const char *name);
 
 void logmsg(int prio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Every value that comes from outside (a client, a certificate, the auth
+ * server, a backend) goes into a line through this, inside "...": bytes
+ * below 0x20 or above 0x7e, '"' and '\\' become \xHH, so a value can
+ * neither end its line nor its quotes, and no field name comes from
+ * data. Cut to fit size. Returns out. */
+const char *log_escape(const char *in, char *out, size_t size);
+
+#define LOG_VALUE_SIZE 1024
+/* log_escape into a buffer that lives as long as the call's statement. */
+#define LOGV(v) log_escape((v), (char[LOG_VALUE_SIZE]){ 0 }, LOG_VALUE_SIZE)
 
 #endif

@@ -114,7 +114,8 @@ static enum step refused(struct session *s, const struct auth_reply *rep)
 
 	logmsg(LOG_NOTICE,
 	       "event=login user=\"%s\" result=fail reason=\"%s\" wait=%d",
-	       s->user_shown, rep->error[0] ? rep->error : rep->why, rep->wait);
+	       s->user_shown, LOGV(rep->error[0] ? rep->error : rep->why),
+	       rep->wait);
 	wait_seconds(s, rep->wait);
 	if (session_login_expired(s))
 		return timed_out(s);
@@ -149,7 +150,8 @@ enum step login_run(struct session *s)
 		break;
 	default:
 		logmsg(LOG_ERR, "event=auth_error reason=\"%s\"",
-		       rep.why[0] ? rep.why : "auth server sent WAIT too often");
+		       LOGV(rep.why[0] ? rep.why :
+		            "auth server sent WAIT too often"));
 		s->proto->auth_reply(s, AUTH_TEMPFAIL, NULL, NULL);
 		session_end(s, "tempfail", "auth lookup failed");
 		st = STEP_CLOSE;

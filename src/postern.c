@@ -137,7 +137,7 @@ static void early_error(const struct client_socket *cs, const char *what,
 	if (!cs || !cs->inetd)
 		fprintf(stderr, "postern: %s: %s\n", what, why);
 	logmsg(LOG_ERR, "event=startup_error what=\"%s\" reason=\"%s\"", what,
-	       why);
+	       LOGV(why));
 }
 
 /* The TLS files are GnuTLS's to judge, and the front has no GnuTLS:
@@ -198,7 +198,7 @@ static enum step exec_tls(struct session *s)
 
 	handoff_tls(s, "starttls", s->ctx, &why);
 	logmsg(LOG_ERR, "event=tls_failed program=%s reason=\"%s\"",
-	       s->conf->tls_program, why);
+	       s->conf->tls_program, LOGV(why));
 	session_end(s, "error", "cannot start TLS");
 	return STEP_CLOSE;
 }
@@ -222,7 +222,7 @@ static int serve(struct session *s)
 	if (s->conf->ssl || s->conf->proxy_ssl != PROXY_SSL_OFF) {
 		handoff_tls(s, s->conf->ssl ? "implicit" : "plain", s->ctx, &why);
 		logmsg(LOG_ERR, "event=tls_failed program=%s reason=\"%s\"",
-		       s->conf->tls_program, why);
+		       s->conf->tls_program, LOGV(why));
 		return EXIT_TEMPORARY;
 	}
 	return session_serve(s, 1);

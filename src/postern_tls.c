@@ -39,7 +39,7 @@ static void refuse_cert(struct session *s, const struct tls *t)
 	                                    : s->proto->no_cert;
 
 	logmsg(LOG_NOTICE, "event=client_cert_refused verify=\"%s\" "
-	       "subject=\"%s\"", t->info.verify, t->info.subject);
+	       "subject=\"%s\"", LOGV(t->info.verify), LOGV(t->info.subject));
 	session_write(s, text, strlen(text));
 	session_end(s, "error", "client certificate refused");
 }
@@ -53,20 +53,20 @@ static int client_handshake(struct session *s, const char *mode)
 	if (tls_setup(t, s->conf, s->in.fd, s->proto->alpn, why,
 	              sizeof why) < 0) {
 		/* A client told to go ahead with STARTTLS sees a close. */
-		logmsg(LOG_ERR, "event=tls_error reason=\"%s\"", why);
+		logmsg(LOG_ERR, "event=tls_error reason=\"%s\"", LOGV(why));
 		session_end(s, "error", "TLS setup failed");
 		return -1;
 	}
 	if (tls_handshake(t, s->conf, session_deadline(s), why, sizeof why) < 0) {
 		logmsg(LOG_INFO, "event=tls_handshake result=fail reason=\"%s\"",
-		       why);
+		       LOGV(why));
 		session_end(s, "error", "TLS handshake failed");
 		return -1;
 	}
 	logmsg(LOG_INFO, "event=tls_handshake result=ok mode=%s protocol=%s "
 	       "cipher=%s resumed=%s verify=\"%s\"", mode, t->info.protocol,
 	       t->info.cipher, t->resumed ? "yes" : "no",
-	       t->info.verify_asked ? t->info.verify : "off");
+	       LOGV(t->info.verify_asked ? t->info.verify : "off"));
 	s->in.t = &t->transport;
 	s->tls = 1;
 	s->tls_info = &t->info;
@@ -175,7 +175,7 @@ int main(void)
 	}
 	if (conf_load(x.config, &c, err, sizeof err) < 0) {
 		logmsg(LOG_ERR, "event=startup_error what=configuration "
-		       "reason=\"%s\"", err);
+		       "reason=\"%s\"", LOGV(err));
 		return EXIT_USAGE;
 	}
 	if (strcmp(mode, "check") == 0) {

@@ -94,7 +94,7 @@ static enum auth_result refused(struct talk *t, const char *what,
 {
 	snprintf(t->text, t->size, "%s", t->rep.last);
 	logmsg(LOG_NOTICE, "event=backend_refused command=%s reply=\"%.80s\"",
-	       what, t->rep.last);
+	       what, LOGV(t->rep.last));
 	return r;
 }
 

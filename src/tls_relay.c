@@ -193,7 +193,7 @@ void tls_relay(struct session *s, struct tls *client, struct tls *backend)
 	                      .from_name = "backend read error",
 	                      .to_name = "client write error" };
 	if (handoff_flush_leftovers(s, &why) < 0) {
-		logmsg(LOG_ERR, "event=relay_error reason=\"%s\"", why);
+		logmsg(LOG_ERR, "event=relay_error reason=\"%s\"", LOGV(why));
 		return;
 	}
 	credentials_clear(&s->cred);

@@ -129,6 +129,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             reply = {"Auth-Status": "Invalid login or password"}
             if ARGS.wait:
                 reply["Auth-Wait"] = str(ARGS.wait)
+        if ARGS.mode == "quoting" and reply.get("Auth-Status") != "OK":
+            reply["Auth-Status"] = 'No" result=ok user="root'
         if ARGS.mode == "no-status":
             # A broken script that names a backend but says nothing of
             # the password: nginx would let the client in.

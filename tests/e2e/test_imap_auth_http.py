@@ -178,6 +178,18 @@ def test_login_timeout_cuts_auth_wait(ctx):
     assert "event=login_timeout" in p.wait_log('reason="login timed out"')
 
 
+def test_auth_status_text_stays_in_its_field(ctx):
+    """Issue 9, hole 6: the auth server's Auth-Status text was logged raw;
+    a quote in it could close the field and make new ones."""
+    a = ctx.auth(mode="quoting")
+    p = ctx.proxy(a.url)
+    c = greet(p)
+    c.send("q1 LOGIN alice not-her-password\r\n")
+    assert c.line() == 'q1 NO No" result=ok user="root'
+    log = p.wait_log("event=close")
+    assert 'reason="No\\x22 result=ok user=\\x22root"' in log, log
+
+
 def test_auth_server_on_unix_socket(ctx):
     a = ctx.auth(unix=True)
     p = ctx.proxy(a.url)
@@ -218,6 +230,7 @@ if __name__ == "__main__":
              test_auth_server_malformed,
              test_answer_without_auth_status_fails_closed,
              test_login_timeout_cuts_auth_wait,
+             test_auth_status_text_stays_in_its_field,
              test_auth_server_on_unix_socket,
              test_escaping_of_user_with_space_and_percent,
              test_no_password_in_log],

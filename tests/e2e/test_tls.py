@@ -324,6 +324,29 @@ def test_client_certificates(ctx):
     assert "CN=mallory" in req["Auth-SSL-Subject"]
 
 
+def test_certificate_subject_cannot_forge_log_lines(ctx):
+    """Issue 9, hole 6: any self-signed certificate reaches the log when
+    ssl_verify_client is on; a LF or a quote in its subject must stay
+    inside its field."""
+    key, cert = ctx.tmp("evil.key"), ctx.tmp("evil.pem")
+    subject = '/CN=evil\nsession=0 event=login result=ok user="root"'
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+                    "-keyout", key, "-out", cert, "-subj", subject],
+                   check=True, capture_output=True)
+    p = ctx.proxy(ssl_verify_client="on",
+                  ssl_client_certificate='"%s"' % ctx.certs.ca)
+    with ctx.tls_connect(p, cert=(cert, key)) as s:
+        assert s.recv(200) == b"* BAD SSL certificate error\r\n"
+    log = p.wait_log("event=client_cert_refused")
+    line = [l for l in log.splitlines() if "client_cert_refused" in l][0]
+    # GnuTLS writes the DN's quotes as \" (RFC 4514); both bytes escaped.
+    assert 'subject="CN=evil\\x0asession=0 event=login result=ok ' \
+        'user=\\x5c\\x22root\\x5c\\x22"' in line, line
+    assert not [l for l in log.splitlines()
+                if "session=0 " in l and "client_cert_refused" not in l]
+
+
 def test_trusted_certificate_and_verify_depth(ctx):
     """ssl_trusted_certificate verifies without naming the CA to clients;
     ssl_verify_depth bounds the intermediates; POP3 and SMTP refuse in
@@ -772,5 +795,6 @@ if __name__ == "__main__":
              test_auth_backend_tls_overrides_per_user,
              test_tls_under_inetd,
              test_plaintext_front_does_not_load_gnutls,
-             test_no_password_in_logs],
+             test_no_password_in_logs,
+             test_certificate_subject_cannot_forge_log_lines],
             setup_ctx)
