@@ -5,7 +5,9 @@
 #include "session_io.h"
 
 /* Bytes already read past the login exchange belong to the other side:
- * the client's pipelined commands, the backend's first untagged data. */
+ * the client's pipelined commands, the backend's first untagged data.
+ * Then both buffers are wiped: the client's held the login, password and
+ * all, and postern-tls goes on relaying in this same memory. */
 int handoff_flush_leftovers(struct session *s, const char **why)
 {
 	int64_t deadline = session_deadline(s);
@@ -26,6 +28,8 @@ int handoff_flush_leftovers(struct session *s, const char **why)
 	logmsg(LOG_DEBUG, "event=handoff client_leftover=%zu backend_leftover=%zu",
 	       lineio_pending(c), lineio_pending(b));
 	s->bytes_out += lineio_pending(b);
+	lineio_wipe(c);
+	lineio_wipe(b);
 	return 0;
 }
 

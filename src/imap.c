@@ -239,10 +239,12 @@ static int take_string(const struct imap_arg *a, char *out, size_t size)
 	return 0;
 }
 
-/* The password was copied out: wipe the parser's copy too. */
+/* The password was copied out: wipe the parser's copy, and the command
+ * as it was read, too. */
 static void wipe_store(struct session *s)
 {
 	explicit_bzero(st(s)->store, s->conf->client_buffer);
+	explicit_bzero(s->in.buf, s->in.start);
 }
 
 static enum step refuse_plaintext(struct session *s)

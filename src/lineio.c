@@ -173,3 +173,10 @@ void lineio_drop(struct lineio *io)
 {
 	io->start = io->end = 0;
 }
+
+void lineio_wipe(struct lineio *io)
+{
+	if (io->buf)
+		explicit_bzero(io->buf, io->size + 1);
+	lineio_drop(io);
+}

@@ -61,6 +61,9 @@ enum io_result lineio_write_all(struct lineio *io, const void *data,
 
 /* Forget everything buffered: after STARTTLS, nothing sent in clear counts. */
 void lineio_drop(struct lineio *io);
+/* The same, and overwrite the whole buffer: what was read may have held a
+ * password, and compaction leaves stale copies past the end. */
+void lineio_wipe(struct lineio *io);
 
 /* Wait until fd is ready for events, or the deadline passes. */
 enum io_result io_wait(int fd, short events, int64_t deadline);

@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
@@ -561,6 +562,35 @@ def noop_until_closed(client, noop, ok, limit=40, pause=0.2):
             return line
         time.sleep(pause)
     raise AssertionError("still open after %d NOOPs" % limit)
+
+
+def memory_holds(pid, needles):
+    """Which of needles (bytes) stand anywhere in the writable memory of
+    process pid: heap, stack, anonymous and data mappings."""
+    found = set()
+    with open("/proc/%d/maps" % pid) as maps, \
+            open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for line in maps:
+            fields = line.split()
+            if "w" not in fields[1]:
+                continue
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            try:
+                mem.seek(start)
+                chunk = mem.read(end - start)
+            except (OSError, ValueError, OverflowError):
+                continue
+            found.update(n for n in needles if n in chunk)
+    return found
+
+
+def session_pid(log, program, session_line_marker):
+    """The pid of program's process in the last session whose log has the
+    line with marker: "postern-tls[PID]: ... session=ID ..."."""
+    sid = re.findall(r"session=(\w+) " + re.escape(session_line_marker),
+                     log)[-1]
+    return int(re.search(re.escape(program) + r"\[(\d+)\]: <\d> session=" +
+                         sid, log).group(1))
 
 
 def assert_no_passwords(text, also=()):

@@ -347,6 +347,59 @@ def test_certificate_subject_cannot_forge_log_lines(ctx):
                 if "session=0 " in l and "client_cert_refused" not in l]
 
 
+def test_no_password_left_in_the_relaying_process(ctx):
+    """Issue 9, hole 7: postern-tls relays in its own process, so every copy
+    of the password (line buffer, parser, SASL, GnuTLS's records) must be
+    gone before the relay runs. Read its memory while it relays."""
+    password = lib.USERS["alice"].encode()
+    plain = base64.b64encode(b"\0alice\0" + password)
+    needles = {password, plain}
+
+    def relaying_pid(p, login):
+        log = p.wait_log(login)
+        return lib.session_pid(log, "postern-tls", "event=login")
+
+    # A section of their own, so that the log holds only these sessions.
+    fresh = {"ssl_session_timeout": '"7m"'}
+    p = ctx.proxy(**fresh)
+    for how in ("login", "authenticate"):
+        with ctx.tls_connect(p) as s:
+            c = lib.Client.over(s)
+            assert c.line().startswith("* OK")
+            if how == "login":
+                c.send("a LOGIN alice %s\r\n" % password.decode())
+            else:
+                c.send(b"a AUTHENTICATE PLAIN " + plain + b"\r\n")
+            assert c.until_tag("a")[-1].startswith("a OK")
+            c.send("b NOOP\r\n")
+            assert c.until_tag("b")[-1].startswith("b OK")
+            pid = relaying_pid(p, "event=login")
+            assert lib.memory_holds(pid, needles) == set(), how
+            c.send("z LOGOUT\r\n")
+            c.until_tag("z")
+        p.wait_log("result=relayed")
+    p = ctx.proxy("pop3", **fresh)
+    with ctx.tls_connect(p) as s:
+        c = lib.Client.over(s)
+        assert c.line().startswith("+OK")
+        c.send("USER alice\r\nPASS %s\r\n" % password.decode())
+        assert c.line() == "+OK" and c.line().startswith("+OK")
+        c.send("STAT\r\n")
+        assert c.line().startswith("+OK")
+        assert lib.memory_holds(relaying_pid(p, "event=login"), needles) == set()
+    p = ctx.proxy("smtp", **fresh)
+    with ctx.tls_connect(p) as s:
+        c = lib.Client.over(s)
+        assert c.line().startswith("220")
+        c.send("EHLO client.test\r\n")
+        assert c.reply()[-1].startswith("250 ")
+        c.send(b"AUTH PLAIN " + plain + b"\r\n")
+        assert c.line().startswith("235")
+        c.send("NOOP\r\n")
+        assert c.line().startswith("250")
+        assert lib.memory_holds(relaying_pid(p, "event=login"), needles) == set()
+
+
 def test_trusted_certificate_and_verify_depth(ctx):
     """ssl_trusted_certificate verifies without naming the CA to clients;
     ssl_verify_depth bounds the intermediates; POP3 and SMTP refuse in
@@ -796,5 +849,6 @@ if __name__ == "__main__":
              test_tls_under_inetd,
              test_plaintext_front_does_not_load_gnutls,
              test_no_password_in_logs,
-             test_certificate_subject_cannot_forge_log_lines],
+             test_certificate_subject_cannot_forge_log_lines,
+             test_no_password_left_in_the_relaying_process],
             setup_ctx)
