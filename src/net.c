@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,4 +40,21 @@ int net_connect(const struct addr *a, int64_t deadline, const char **why)
 		return -1;
 	}
 	return fd;
+}
+
+void net_keepalive(int fd)
+{
+	static const struct {
+		int level, name, value;
+	} opts[] = {
+		{ SOL_SOCKET, SO_KEEPALIVE, 1 },
+		{ IPPROTO_TCP, TCP_KEEPIDLE, 300 },
+		{ IPPROTO_TCP, TCP_KEEPINTVL, 30 },
+		{ IPPROTO_TCP, TCP_KEEPCNT, 4 },
+	};
+
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+		if (setsockopt(fd, opts[i].level, opts[i].name, &opts[i].value,
+		               sizeof opts[i].value) < 0)
+			return;
 }

@@ -7,6 +7,7 @@
 #include "exec_contract.h"
 #include "handoff.h"
 #include "log.h"
+#include "net.h"
 #include "proto.h"
 #include "session.h"
 #include "session_io.h"
@@ -252,6 +253,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_open("postern", "auto", LOG_INFO, cs.inetd);
+	net_keepalive(cs.fd);
 	if (conf_load(o.config, &c, err, sizeof err) < 0) {
 		early_error(&cs, "configuration", err);
 		return EXIT_USAGE;
