@@ -65,6 +65,7 @@
 	X(BOOL, proxy_pass_error_message, cfg_false)                    \
 	X(INT, max_errors, 5)                                           \
 	X(STR, relay_program, LIBEXECDIR "/postern-relay")              \
+	X(STR, guard_relay_program, LIBEXECDIR "/postern-guard-relay")  \
 	X(STR, error_log, "auto")                                       \
 	X(STR, log_level, "info")
 
@@ -554,6 +555,7 @@ static int resolve(cfg_t *sec, cfg_t *top, struct server_conf *s, char *err,
 	    resolve_tls(sec, top, s, err, size) < 0)
 		return -1;
 	s->relay_program = str_of(sec, top, "relay_program");
+	s->guard_relay_program = str_of(sec, top, "guard_relay_program");
 	s->error_log = str_of(sec, top, "error_log");
 	s->log_level = log_level_parse(str_of(sec, top, "log_level"));
 	return 0;

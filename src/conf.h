@@ -79,6 +79,7 @@ struct server_conf {
 	int proxy_pass_error_message;
 	int max_errors;
 	const char *relay_program;
+	const char *guard_relay_program; /* after login, for SMTP */
 	const char *error_log;
 	int log_level;
 };

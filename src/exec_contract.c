@@ -31,6 +31,7 @@ static const struct var {
 	{ "POSTERN_INETD", INT, offsetof(struct crossing, inetd) },
 	{ "POSTERN_PROXY_TIMEOUT_MS", I64,
 	  offsetof(struct crossing, proxy_timeout_ms) },
+	{ "POSTERN_GUARD", STR, offsetof(struct crossing, guard) },
 	{ "POSTERN_TLS", STR, offsetof(struct crossing, tls_mode) },
 	{ "POSTERN_SERVER", STR, offsetof(struct crossing, server) },
 	{ "POSTERN_CONFIG", STR, offsetof(struct crossing, config) },
@@ -82,20 +83,43 @@ void contract_read(struct crossing *x)
 	}
 }
 
-int contract_place_fds(int client, int backend, int inetd, const char **why)
+/* Out of the way first (fds 3-5 may be any of them now), then home. */
+static int place(const int *from, const int *to, int n, const char **why)
 {
-	int c = fcntl(client, F_DUPFD_CLOEXEC, 10);
-	int b = backend >= 0 ? fcntl(backend, F_DUPFD_CLOEXEC, 10) : -2;
-	int last = b == -2 ? CONTRACT_CLIENT_FD : CONTRACT_BACKEND_FD;
+	int tmp[3];
 
-	if (c < 0 || b == -1 || dup2(c, CONTRACT_CLIENT_FD) < 0 ||
-	    (b >= 0 && dup2(b, CONTRACT_BACKEND_FD) < 0)) {
-		*why = strerror(errno);
-		return -1;
+	for (int i = 0; i < n; i++) {
+		tmp[i] = from[i] >= 0 ? fcntl(from[i], F_DUPFD_CLOEXEC, 10) : -1;
+		if (from[i] >= 0 && tmp[i] < 0) {
+			*why = strerror(errno);
+			return -1;
+		}
 	}
-	close(c);
-	if (b >= 0)
-		close(b);
+	for (int i = 0; i < n; i++) {
+		if (tmp[i] < 0)
+			continue;
+		if (dup2(tmp[i], to[i]) < 0) {
+			*why = strerror(errno);
+			return -1;
+		}
+		close(tmp[i]);
+	}
+	return 0;
+}
+
+int contract_place_fds(int client, int backend, int leftover, int inetd,
+                       const char **why)
+{
+	const int from[] = { client, backend, leftover };
+	const int to[] = { CONTRACT_CLIENT_FD, CONTRACT_BACKEND_FD,
+		           CONTRACT_LEFTOVER_FD };
+	int last = CONTRACT_CLIENT_FD;
+
+	for (int i = 0; i < 3; i++)
+		if (from[i] >= 0)
+			last = to[i];
+	if (place(from, to, 3, why) < 0)
+		return -1;
 	if (inetd) {
 		int null = open("/dev/null", O_RDWR);
 
@@ -109,6 +133,9 @@ int contract_place_fds(int client, int backend, int inetd, const char **why)
 		if (null > 2)
 			close(null);
 	}
+	for (int i = 0; i < 3; i++)
+		if (from[i] < 0 && to[i] < last)
+			close(to[i]);
 	close_range((unsigned)last + 1, ~0U, 0);
 	return 0;
 }

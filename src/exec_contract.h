@@ -11,11 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* After the exec: the client on 3, the backend (relays only) on 4. Under
- * inetd 0-2 are /dev/null, since there they were the client socket.
- * Nothing above the last one stays open, the log file included. */
+/* After the exec: the client on 3, the backend (relays only) on 4, and
+ * for a guarded relay on 5 a pipe with the client's bytes read before it,
+ * which the guard must read first. Under inetd 0-2 are /dev/null, since
+ * there they were the client socket. Nothing else stays open, the log
+ * file included. */
 #define CONTRACT_CLIENT_FD 3
 #define CONTRACT_BACKEND_FD 4
+#define CONTRACT_LEFTOVER_FD 5
 
 /* Exit codes, as skalibs uses them. */
 enum contract_exit {
@@ -40,6 +43,7 @@ struct crossing {
 	int log_level;             /* POSTERN_LOG_LEVEL, a syslog priority */
 	int inetd;                 /* POSTERN_INETD, 1: fds 0-2 were the client */
 	int64_t proxy_timeout_ms;  /* POSTERN_PROXY_TIMEOUT_MS, relays */
+	const char *guard;         /* POSTERN_GUARD, a guarded relay's: smtp */
 	/* postern-tls only: */
 	const char *tls_mode;      /* POSTERN_TLS: implicit|starttls|plain|check */
 	const char *server;        /* POSTERN_SERVER, the section's name */
@@ -49,10 +53,11 @@ struct crossing {
 /* The crossing as this program was started with it. */
 void contract_read(struct crossing *x);
 
-/* Place client at CONTRACT_CLIENT_FD and backend (unless < 0) at
- * CONTRACT_BACKEND_FD, /dev/null on 0-2 when inetd, and close the rest.
- * 0, or -1 with *why. */
-int contract_place_fds(int client, int backend, int inetd, const char **why);
+/* Place client at CONTRACT_CLIENT_FD, backend and leftover (unless < 0)
+ * at theirs, /dev/null on 0-2 when inetd, and close the rest. 0, or -1
+ * with *why. */
+int contract_place_fds(int client, int backend, int leftover, int inetd,
+                       const char **why);
 
 /* Exec program with x as its whole environment, plus systemd's
  * CREDENTIALS_DIRECTORY and JOURNAL_STREAM when we have them. The fds

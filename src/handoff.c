@@ -4,18 +4,32 @@
 #include "session_state.h"
 #include "session_io.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 /* Bytes already read past the login exchange belong to the other side:
  * the client's pipelined commands, the backend's first untagged data.
  * Then both buffers are wiped: the client's held the login, password and
  * all, and postern-tls goes on relaying in this same memory. */
-int handoff_flush_leftovers(struct session *s, const char **why)
+int handoff_leftovers(struct session *s, char *keep, size_t keep_size,
+                      size_t *kept, const char **why)
 {
 	int64_t deadline = session_deadline(s);
 	struct lineio *c = &s->in, *b = &s->backend;
+	size_t n = lineio_pending(c);
 
-	if (lineio_pending(c) &&
-	    lineio_write_all(b, c->buf + c->start, lineio_pending(c),
-	                     deadline) != IO_OK) {
+	if (keep) {
+		if (n > keep_size) {
+			*why = "client leftovers larger than the buffer";
+			return -1;
+		}
+		memcpy(keep, c->buf + c->start, n);
+		*kept = n;
+	} else if (n && lineio_write_all(b, c->buf + c->start, n,
+	                                 deadline) != IO_OK) {
 		*why = "passing pipelined client bytes to the backend";
 		return -1;
 	}
@@ -26,7 +40,7 @@ int handoff_flush_leftovers(struct session *s, const char **why)
 		return -1;
 	}
 	logmsg(LOG_DEBUG, "event=handoff client_leftover=%zu backend_leftover=%zu",
-	       lineio_pending(c), lineio_pending(b));
+	       n, lineio_pending(b));
 	s->bytes_out += lineio_pending(b);
 	lineio_wipe(c);
 	lineio_wipe(b);
@@ -44,24 +58,65 @@ int handoff_tls(struct session *s, const char *mode, const char *config,
 	session_crossing(s, &x);
 	x.tls_mode = mode;
 	x.config = config;
-	if (contract_place_fds(s->in.fd, -1, s->inetd, why) < 0)
+	if (contract_place_fds(s->in.fd, -1, -1, s->inetd, why) < 0)
 		return -1;
 	return contract_exec(s->conf->tls_program, &x, why);
 }
 
+/* The client's leftovers for a guarded relay, on a pipe it reads first:
+ * they fit in a pipe's buffer (the client buffer is at most 1 MiB, and
+ * the pipe is grown to hold it), so writing never waits. */
+static int leftover_pipe(struct session *s, const char **why)
+{
+	char *keep = malloc(s->conf->client_buffer + 1);
+	size_t kept = 0;
+	int p[2] = { -1, -1 }, rc = -1;
+
+	if (!keep) {
+		*why = "out of memory";
+		return -1;
+	}
+	if (handoff_leftovers(s, keep, s->conf->client_buffer + 1, &kept,
+	                      why) < 0)
+		goto out;
+	if (pipe2(p, O_CLOEXEC) < 0 ||
+	    (kept > 65536 && fcntl(p[1], F_SETPIPE_SZ, (int)kept) < 0) ||
+	    (kept && write(p[1], keep, kept) != (ssize_t)kept)) {
+		*why = strerror(errno);
+		goto out;
+	}
+	rc = p[0];
+	p[0] = -1;
+out:
+	explicit_bzero(keep, s->conf->client_buffer + 1);
+	free(keep);
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+	return rc;
+}
+
 int handoff_relay(struct session *s)
 {
-	const char *why = NULL;
+	const char *guard = s->proto->guard, *why = NULL;
+	const char *program = guard ? s->conf->guard_relay_program
+	                            : s->conf->relay_program;
+	int leftover = -1;
 	struct crossing x;
 
-	if (handoff_flush_leftovers(s, &why) == 0) {
-		credentials_clear(&s->cred);
-		session_crossing(s, &x);
-		if (contract_place_fds(s->in.fd, s->backend.fd, s->inetd,
-		                       &why) == 0)
-			contract_exec(s->conf->relay_program, &x, &why);
-	}
+	if (guard)
+		leftover = leftover_pipe(s, &why);
+	if (guard ? leftover < 0 : handoff_leftovers(s, NULL, 0, NULL, &why) < 0)
+		goto failed;
+	credentials_clear(&s->cred);
+	session_crossing(s, &x);
+	x.guard = guard;
+	if (contract_place_fds(s->in.fd, s->backend.fd, leftover, s->inetd,
+	                       &why) == 0)
+		contract_exec(program, &x, &why);
+failed:
 	logmsg(LOG_ERR, "event=relay_failed program=%s reason=\"%s\"",
-	       s->conf->relay_program, LOGV(why));
+	       program, LOGV(why));
 	return EXIT_TEMPORARY;
 }

@@ -4,16 +4,22 @@
 #ifndef POSTERN_HANDOFF_H
 #define POSTERN_HANDOFF_H
 
+#include <stddef.h>
+
 struct session;
 
 /* Bytes read past the login exchange belong to the other side: the
- * client's pipelined commands, the backend's first data. -1 with *why on
- * failure. */
-int handoff_flush_leftovers(struct session *s, const char **why);
+ * backend's first data goes to the client, and the client's pipelined
+ * commands to the backend; or, when a guard must read them first (keep
+ * not NULL, keep_size at least the client buffer), into keep, *kept
+ * bytes. Then both line buffers are wiped. -1 with *why on failure. */
+int handoff_leftovers(struct session *s, char *keep, size_t keep_size,
+                      size_t *kept, const char **why);
 
-/* Exec the section's relay_program with the client and the backend. The
- * client already saw its login succeed; on failure this logs and returns
- * EXIT_TEMPORARY. A session_ops relay. */
+/* Exec the relay with the client and the backend: relay_program, or for
+ * a protocol with a guard (SMTP) guard_relay_program, with the client's
+ * leftovers on a pipe. The client already saw its login succeed; on
+ * failure this logs and returns EXIT_TEMPORARY. A session_ops relay. */
 int handoff_relay(struct session *s);
 
 /* Exec postern-tls to run the session with GnuTLS at hand: mode is

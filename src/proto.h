@@ -45,6 +45,9 @@ struct protocol {
 	/* Their defaults, in libconfuse's syntax ("{a, b}"; NULL: empty). */
 	const char *default_capabilities, *default_auth, *default_client_buffer;
 	const char *alpn;                /* the TLS ALPN id that is ours */
+	/* The guard a relay runs after login (guard_relay.h), or NULL: the
+	 * client's bytes are spliced as they come. */
+	const char *guard;
 	in_port_t ports[4];              /* well-known ports, 0-terminated */
 	const struct command *commands;  /* sentinel handles unknown ones */
 	unsigned auth_allowed;           /* enum sasl_mech values <name>_auth takes */

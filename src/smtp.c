@@ -330,6 +330,8 @@ const struct protocol proto_smtp = {
 	.default_auth = "{plain, login}",
 	.default_client_buffer = "4k",
 	.alpn = "smtp",
+	/* A client's own XCLIENT would be obeyed: Postfix trusts postern. */
+	.guard = "smtp",
 	.check_conf = smtp_check_conf,
 	.ports = { 25, 587, 465, 0 },
 	.commands = smtp_commands,

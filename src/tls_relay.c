@@ -1,5 +1,6 @@
 #include "tls_relay.h"
 #include "exec_contract.h"
+#include "guard_relay.h"
 #include "handoff.h"
 #include "log.h"
 #include "session_state.h"
@@ -175,30 +176,96 @@ static const char *run(struct flow *up, struct flow *down, int64_t timeout)
 	}
 }
 
+/* The same ends for the guarded relay (guard_relay.h). */
+static ssize_t op_recv(struct relay_end *e, char *buf, size_t len)
+{
+	return end_recv(e->ctx, buf, len);
+}
+
+static ssize_t op_send(struct relay_end *e, const char *buf, size_t len)
+{
+	return end_send(e->ctx, buf, len);
+}
+
+static int op_close_write(struct relay_end *e)
+{
+	return end_close_write(e->ctx);
+}
+
+static short op_events(struct relay_end *e, short wanted)
+{
+	struct end *x = e->ctx;
+
+	return x->tls && wanted ? end_events(x, wanted) : wanted;
+}
+
+static int op_pending(struct relay_end *e)
+{
+	struct end *x = e->ctx;
+
+	return x->tls && gnutls_record_check_pending(x->tls) > 0;
+}
+
+static const struct relay_end_ops tls_end_ops = {
+	.recv = op_recv,
+	.send = op_send,
+	.close_write = op_close_write,
+	.events = op_events,
+	.pending = op_pending,
+};
+
+/* The client's bytes go through the protocol's guard (SMTP), the rest as
+ * in the plain guarded relay; what the client pipelined behind its login
+ * is guarded first. */
+static const char *guarded(struct session *s, struct end *c, struct end *b,
+                           uint64_t moved[2])
+{
+	static char keep[1024 * 1024 + 1];
+	struct relay_end client = { c->fd, c, &tls_end_ops };
+	struct relay_end backend = { b->fd, b, &tls_end_ops };
+	struct relay_counts counts;
+	const char *why = NULL;
+	size_t kept = 0;
+
+	if (handoff_leftovers(s, keep, sizeof keep, &kept, &why) < 0)
+		return why;
+	credentials_clear(&s->cred);
+	why = guard_relay_smtp(&client, &backend, keep, kept,
+	                       s->conf->proxy_timeout_ms, &counts);
+	explicit_bzero(keep, kept);
+	moved[0] = counts.up;
+	moved[1] = counts.down;
+	return why;
+}
+
 void tls_relay(struct session *s, struct tls *client, struct tls *backend)
 {
 	/* 32 kB of buffers: not on the stack. */
 	static struct flow up, down;
 	static struct end c, b;
 	const char *why = NULL;
+	uint64_t moved[2] = { 0, 0 };
 	struct crossing x;
 
 	c = (struct end){ s->in.fd, client ? client->session : NULL };
 	b = (struct end){ s->backend.fd, backend ? backend->session : NULL };
-	memset(&up, 0, sizeof up);
-	memset(&down, 0, sizeof down);
-	up = (struct flow){ .from = &c, .to = &b, .from_name = "client read error",
-	                    .to_name = "backend write error" };
-	down = (struct flow){ .from = &b, .to = &c,
-	                      .from_name = "backend read error",
-	                      .to_name = "client write error" };
-	if (handoff_flush_leftovers(s, &why) < 0) {
+	if (s->proto->guard) {
+		why = guarded(s, &c, &b, moved);
+	} else if (handoff_leftovers(s, NULL, 0, NULL, &why) < 0) {
 		logmsg(LOG_ERR, "event=relay_error reason=\"%s\"", LOGV(why));
 		return;
+	} else {
+		up = (struct flow){ .from = &c, .to = &b,
+		                    .from_name = "client read error",
+		                    .to_name = "backend write error" };
+		down = (struct flow){ .from = &b, .to = &c,
+		                      .from_name = "backend read error",
+		                      .to_name = "client write error" };
+		credentials_clear(&s->cred);
+		why = run(&up, &down, s->conf->proxy_timeout_ms);
+		moved[0] = up.bytes;
+		moved[1] = down.bytes;
 	}
-	credentials_clear(&s->cred);
-	why = run(&up, &down, s->conf->proxy_timeout_ms);
 	session_crossing(s, &x);
-	contract_log_close(&x, "relayed", why,
-	                   (const uint64_t[2]){ up.bytes, down.bytes });
+	contract_log_close(&x, "relayed", why, moved);
 }

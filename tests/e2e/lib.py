@@ -22,6 +22,7 @@ BUILDDIR = os.environ.get("POSTERN_BUILDDIR",
 SRCDIR = os.environ.get("POSTERN_SRCDIR", BUILDDIR)
 POSTERN = os.path.join(BUILDDIR, "src", "postern")
 RELAY = os.path.join(BUILDDIR, "src", "postern-relay")
+GUARD_RELAY = os.path.join(BUILDDIR, "src", "postern-guard-relay")
 TLS = os.path.join(BUILDDIR, "src", "postern-tls")
 
 USERS = {
@@ -372,9 +373,9 @@ class Postern:
         if raw_conf is None:
             raw_conf = (
                 'error_log = "%s"\nlog_level = "debug"\nrelay_program = "%s"\n'
-                'tls_program = "%s"\n'
+                'guard_relay_program = "%s"\ntls_program = "%s"\n'
                 'auth_map = "%s"\nserver_name = "postern.test"\n'
-                % (self.log, RELAY, TLS, self.map)
+                % (self.log, RELAY, GUARD_RELAY, TLS, self.map)
                 + global_conf
                 + DEFAULT_SERVER.format(port=self.port, extra=server_conf,
                                         name=name, protocol=protocol))

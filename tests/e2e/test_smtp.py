@@ -423,6 +423,86 @@ def setup():
     return CTX
 
 
+def none_session(ctx, rcpt="bob@example.org"):
+    """A port-25 client past its login: EHLO, MAIL, RCPT (routed)."""
+    c = greet(ctx.none)
+    c.send("EHLO client.example\r\nMAIL FROM:<s@outside.test>\r\n"
+           "RCPT TO:<%s>\r\n" % rcpt)
+    assert [c.line(), c.line(), c.line()] == [
+        "250-postern.test", "250 PIPELINING", "250 2.0.0 OK"]
+    assert c.line().startswith("250 2.1.5")
+    return c
+
+
+def test_client_cannot_speak_xclient_after_login(ctx):
+    """Issue 9, hole 3: Postfix obeys XCLIENT from postern's address, so a
+    client whose bytes were copied blindly could name itself any login or
+    address and relay. The guard answers XCLIENT, XFORWARD and STARTTLS
+    itself, in their turn; Postfix never sees them."""
+    c = none_session(ctx)
+    c.send("RCPT TO:<victim@elsewhere.test>\r\n")
+    assert c.line().startswith("554 5.7.1"), "relay refused before"
+    c.send("RSET\r\nXCLIENT LOGIN=alice ADDR=10.9.9.9\r\nNOOP\r\n")
+    assert c.line().startswith("250 ")                       # RSET
+    assert c.line() == "550 5.7.0 Command not permitted"     # in its turn
+    assert c.line().startswith("250 ")                       # NOOP
+    c.send("EHLO again.example\r\n")
+    ehlo = c.reply()
+    assert ehlo[-1].startswith("250 ") and all(
+        l.startswith("250-") for l in ehlo[:-1]), ehlo
+    words = [l[4:].split()[0].upper() for l in ehlo[1:]]
+    assert not {"XCLIENT", "XFORWARD", "STARTTLS"} & set(words), ehlo
+    c.send("MAIL FROM:<s@outside.test>\r\nRCPT TO:<victim@elsewhere.test>\r\n")
+    assert c.line().startswith("250 2.1.0")
+    assert c.line().startswith("554 5.7.1"), "the client relayed"
+    c.send("xforward ADDR=10.9.9.9\r\n  XClient NAME=x\r\nSTARTTLS\r\n")
+    assert c.line() == "550 5.7.0 Command not permitted"
+    assert c.line() == "550 5.7.0 Command not permitted"
+    assert c.line() == "454 4.7.0 TLS not available after login"
+    # DATA refused by the backend: what follows is commands again.
+    c.send("RSET\r\nDATA\r\nXCLIENT LOGIN=alice\r\nQUIT\r\n")
+    assert c.line().startswith("250 ")
+    assert c.line().startswith("503 5.5.1"), "DATA without a recipient"
+    assert c.line() == "550 5.7.0 Command not permitted"
+    assert c.line().startswith("221 ")
+    c.close()
+    log = ctx.none.wait_log("event=command_refused command=STARTTLS")
+    assert log.count("event=command_refused command=XCLIENT") == 3
+    assert "event=command_refused command=XFORWARD" in log
+    victim = [l for l in ctx.postfix.read_log().splitlines()
+              if "victim@elsewhere.test" in l]
+    assert len(victim) >= 2 and all("reject: RCPT" in l for l in victim), victim
+
+
+def test_content_that_reads_like_commands_passes_byte_exact(ctx):
+    """DATA and BDAT content is data: lines like XCLIENT, a "..", a lone
+    "." after a bare LF in a BDAT chunk, all arrive as sent."""
+    seen = len(ctx.none.read_log())
+    marker = "guard-%d" % time.time_ns()
+    body = ("Subject: %s\r\n\r\nXCLIENT LOGIN=alice\r\n..leading dot\r\n"
+            "STARTTLS\r\n" % marker)
+    c = none_session(ctx)
+    c.send("DATA\r\n")
+    assert c.line().startswith("354 ")
+    c.send(body + ".\r\n")
+    assert c.line().startswith("250 2.0.0 Ok: queued")
+    msg = wait_delivered("bob@example.org", marker.encode())
+    assert b"\r\nXCLIENT LOGIN=alice\r\n.leading dot\r\nSTARTTLS\r\n" in msg
+    marker = "bdat-%d" % time.time_ns()
+    chunk = ("Subject: %s\r\n\r\nXCLIENT LOGIN=alice\r\n.\r\n"
+             "XFORWARD ADDR=1.2.3.4\r\n" % marker).encode()
+    c.send("MAIL FROM:<s@outside.test>\r\nRCPT TO:<bob@example.org>\r\n")
+    assert c.line().startswith("250 2.1.0") and c.line().startswith("250 2.1.5")
+    c.send(b"BDAT %d LAST\r\n" % len(chunk) + chunk)
+    line = c.line()
+    assert line.startswith("250 2.0.0 Ok:") and "queued" in line, line
+    c.send("QUIT\r\n")
+    assert c.line().startswith("221 ")
+    msg = wait_delivered("bob@example.org", marker.encode())
+    assert b"\r\nXCLIENT LOGIN=alice\r\n.\r\nXFORWARD ADDR=1.2.3.4\r\n" in msg
+    assert "event=command_refused" not in ctx.none.read_log()[seen:]
+
+
 def test_login_timeout(ctx):
     """Issue 9, hole 4: NOOP resets the idle timer, not login_timeout."""
     p = ctx.proxy('auth_http = "%s"\nlogin_timeout = "2s"\n' % ctx.auth.url)
@@ -456,5 +536,7 @@ if __name__ == "__main__":
              test_none_mode_with_the_map_routes_the_recipient,
              test_backend_or_auth_server_down_is_451,
              test_no_password_in_logs,
-             test_login_timeout],
+             test_login_timeout,
+             test_client_cannot_speak_xclient_after_login,
+             test_content_that_reads_like_commands_passes_byte_exact],
             setup)

@@ -1,0 +1,294 @@
+#include "guard_relay.h"
+#include "log.h"
+#include "smtp_guard.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static ssize_t plain_recv(struct relay_end *e, char *buf, size_t len)
+{
+	ssize_t n = recv(e->fd, buf, len, MSG_DONTWAIT);
+
+	if (n < 0 && errno == ECONNRESET)
+		return 0;
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? -EAGAIN : -EIO;
+	return n;
+}
+
+static ssize_t plain_send(struct relay_end *e, const char *buf, size_t len)
+{
+	ssize_t n = send(e->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? -EAGAIN : -EIO;
+	return n;
+}
+
+static int plain_close_write(struct relay_end *e)
+{
+	shutdown(e->fd, SHUT_WR);
+	return 1;
+}
+
+static short plain_events(struct relay_end *e, short wanted)
+{
+	(void)e;
+	return wanted;
+}
+
+static int plain_pending(struct relay_end *e)
+{
+	(void)e;
+	return 0;
+}
+
+const struct relay_end_ops relay_plain_ops = {
+	.recv = plain_recv,
+	.send = plain_send,
+	.close_write = plain_close_write,
+	.events = plain_events,
+	.pending = plain_pending,
+};
+
+/* Bytes read from one side and not yet taken by the guard. */
+#define IN_SIZE (256 * 1024)
+/* What the guard gave for one side, not yet written. */
+#define OUT_SIZE (SMTP_GUARD_OUT_MIN + 256 * 1024)
+
+struct in {
+	char *buf;
+	size_t start, end;
+	int eof;
+};
+
+struct out {
+	struct guard_out o;
+	size_t off;       /* written so far */
+	int closed;       /* the half-close went through */
+	uint64_t bytes;
+};
+
+struct guarded {
+	struct smtp_guard g;
+	struct relay_end *client, *backend;
+	struct in from_client, from_backend;
+	struct out to_client, to_backend;
+	const char *end;
+};
+
+/* Make room at the end of an output by dropping what was written. */
+static size_t out_room(struct out *o)
+{
+	if (o->off == o->o.len) {
+		o->off = o->o.len = 0;
+	} else if (o->off && o->o.size - o->o.len < SMTP_GUARD_OUT_MIN) {
+		memmove(o->o.data, o->o.data + o->off, o->o.len - o->off);
+		o->o.len -= o->off;
+		o->off = 0;
+	}
+	return o->o.size - o->o.len;
+}
+
+static size_t in_pending(const struct in *i)
+{
+	return i->end - i->start;
+}
+
+/* 1 if anything moved, 0 if not, -1 when the relay must end. */
+static int fill(struct guarded *r, struct relay_end *e, struct in *i,
+                const char *name)
+{
+	ssize_t n;
+
+	if (i->eof)
+		return 0;
+	if (i->start == i->end)
+		i->start = i->end = 0;
+	if (i->end == IN_SIZE)
+		return 0;
+	n = e->ops->recv(e, i->buf + i->end, IN_SIZE - i->end);
+	if (n == -EAGAIN)
+		return 0;
+	if (n < 0) {
+		r->end = name;
+		return -1;
+	}
+	if (n == 0)
+		i->eof = 1;
+	i->end += (size_t)n;
+	return 1;
+}
+
+static int drain(struct guarded *r, struct relay_end *e, struct out *o,
+                 int eof_behind, const char *name)
+{
+	int moved = 0;
+
+	while (o->off < o->o.len) {
+		ssize_t n = e->ops->send(e, o->o.data + o->off, o->o.len - o->off);
+
+		if (n == -EAGAIN)
+			return moved;
+		if (n < 0) {
+			r->end = name;
+			return -1;
+		}
+		o->off += (size_t)n;
+		o->bytes += (uint64_t)n;
+		moved = 1;
+	}
+	/* Half-close: the other side said all it will, and all of it is out. */
+	if (eof_behind && !o->closed && e->ops->close_write(e)) {
+		o->closed = 1;
+		moved = 1;
+	}
+	return moved;
+}
+
+static int guard(struct guarded *r)
+{
+	enum smtp_guard_result g = GUARD_REFUSED;
+	size_t used;
+	int moved = 0;
+
+	while (g == GUARD_REFUSED && in_pending(&r->from_client) &&
+	       out_room(&r->to_backend) >= SMTP_GUARD_OUT_MIN &&
+	       out_room(&r->to_client) >= SMTP_GUARD_OUT_MIN) {
+		g = smtp_guard_client(&r->g, r->from_client.buf +
+		                      r->from_client.start,
+		                      in_pending(&r->from_client), &used,
+		                      &r->to_backend.o, &r->to_client.o);
+		r->from_client.start += used;
+		moved |= used > 0;
+		if (g == GUARD_REFUSED)
+			logmsg(LOG_NOTICE, "event=command_refused command=%s",
+			       r->g.last_refused);
+		if (g == GUARD_ERROR) {
+			logmsg(LOG_NOTICE, "event=relay_error reason=\"%s\"",
+			       r->g.why);
+			r->end = r->g.why;
+			return -1;
+		}
+	}
+	if (in_pending(&r->from_backend) &&
+	    out_room(&r->to_client) >= SMTP_GUARD_OUT_MIN) {
+		if (smtp_guard_backend(&r->g, r->from_backend.buf +
+		                       r->from_backend.start,
+		                       in_pending(&r->from_backend), &used,
+		                       &r->to_client.o) == GUARD_ERROR) {
+			logmsg(LOG_NOTICE, "event=relay_error reason=\"%s\"",
+			       r->g.why);
+			r->end = r->g.why;
+			return -1;
+		}
+		r->from_backend.start += used;
+		moved |= used > 0;
+	}
+	return moved;
+}
+
+/* One round: read, guard, write; 1 if anything moved. */
+static int round_trip(struct guarded *r)
+{
+	int a, b, c, d, e;
+
+	a = fill(r, r->client, &r->from_client, "client read error");
+	b = a < 0 ? -1 : fill(r, r->backend, &r->from_backend,
+	                      "backend read error");
+	c = b < 0 ? -1 : guard(r);
+	d = c < 0 ? -1 : drain(r, r->backend, &r->to_backend,
+	                       r->from_client.eof &&
+	                       !in_pending(&r->from_client),
+	                       "backend write error");
+	e = d < 0 ? -1 : drain(r, r->client, &r->to_client,
+	                       r->from_backend.eof &&
+	                       !in_pending(&r->from_backend),
+	                       "client write error");
+	if (e < 0)
+		return -1;
+	return a || b || c || d || e;
+}
+
+static short wants(struct guarded *r, struct relay_end *e, struct in *i,
+                   struct out *o)
+{
+	short ev = 0;
+
+	if (!i->eof && i->end < IN_SIZE)
+		ev |= POLLIN;
+	if (o->off < o->o.len)
+		ev |= POLLOUT;
+	(void)r;
+	return e->ops->events(e, ev);
+}
+
+static const char *run(struct guarded *r, int64_t timeout_ms)
+{
+	struct pollfd pfd[2] = { { .fd = r->client->fd },
+	                         { .fd = r->backend->fd } };
+	int hangup = 0;
+
+	for (;;) {
+		int moved = round_trip(r), n;
+
+		if (moved < 0)
+			return r->end;
+		if (r->to_backend.closed && r->to_client.closed)
+			return "both sides closed";
+		if (hangup && !moved)
+			return "connection lost";
+		if (moved || r->client->ops->pending(r->client) ||
+		    r->backend->ops->pending(r->backend))
+			continue;
+		pfd[0].events = wants(r, r->client, &r->from_client,
+		                      &r->to_client);
+		pfd[1].events = wants(r, r->backend, &r->from_backend,
+		                      &r->to_backend);
+		n = poll(pfd, 2, timeout_ms >= 0 && timeout_ms < INT32_MAX ?
+		                 (int)timeout_ms : -1);
+		if (n == 0)
+			return "idle timeout";
+		if (n < 0 && errno != EINTR)
+			return "poll error";
+		hangup = n > 0 && ((pfd[0].revents | pfd[1].revents) &
+		                   (POLLERR | POLLHUP));
+	}
+}
+
+const char *guard_relay_smtp(struct relay_end *client,
+                             struct relay_end *backend,
+                             const char *leftover, size_t leftover_len,
+                             int64_t timeout_ms, struct relay_counts *counts)
+{
+	static struct guarded r;
+	const char *why;
+	char *mem = malloc(2 * IN_SIZE + 2 * OUT_SIZE);
+
+	memset(counts, 0, sizeof *counts);
+	if (!mem)
+		return "out of memory";
+	memset(&r, 0, sizeof r);
+	smtp_guard_init(&r.g);
+	r.client = client;
+	r.backend = backend;
+	r.from_client.buf = mem;
+	r.from_backend.buf = mem + IN_SIZE;
+	r.to_backend.o = (struct guard_out){ mem + 2 * IN_SIZE, OUT_SIZE, 0 };
+	r.to_client.o = (struct guard_out){ mem + 2 * IN_SIZE + OUT_SIZE,
+	                                    OUT_SIZE, 0 };
+	if (leftover_len > IN_SIZE)
+		leftover_len = IN_SIZE;
+	memcpy(r.from_client.buf, leftover, leftover_len);
+	r.from_client.end = leftover_len;
+	why = run(&r, timeout_ms);
+	counts->up = r.to_backend.bytes;
+	counts->down = r.to_client.bytes;
+	counts->refused = r.g.refused;
+	explicit_bzero(mem, 2 * IN_SIZE);
+	free(mem);
+	return why;
+}

@@ -1,0 +1,78 @@
+/* postern-guard-relay: the relay for sessions whose commands must still be
+ * read after login (SMTP: the client may not speak XCLIENT, XFORWARD or
+ * STARTTLS to a backend that trusts postern). The client on fd 3, the
+ * backend on fd 4, and on fd 5 what the client sent before the exec,
+ * guarded first. Like postern-relay it links nothing but libc. */
+#include "exec_contract.h"
+#include "guard_relay.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+/* What the front read past the login: at most its client buffer (1 MiB). */
+#define LEFTOVER_MAX (1024 * 1024)
+
+static ssize_t read_leftover(char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	if (fcntl(CONTRACT_LEFTOVER_FD, F_GETFD) < 0)
+		return 0;
+	while (len < size &&
+	       (n = read(CONTRACT_LEFTOVER_FD, buf + len, size - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		len += (size_t)n;
+	}
+	close(CONTRACT_LEFTOVER_FD);
+	return (ssize_t)len;
+}
+
+int main(void)
+{
+	static char leftover[LEFTOVER_MAX];
+	struct relay_end client = { CONTRACT_CLIENT_FD, NULL, &relay_plain_ops };
+	struct relay_end backend = { CONTRACT_BACKEND_FD, NULL,
+	                             &relay_plain_ops };
+	struct relay_counts counts;
+	struct crossing x;
+	const char *why;
+	ssize_t n;
+
+	signal(SIGPIPE, SIG_IGN);
+	contract_read(&x);
+	log_open("postern-guard-relay", *x.log ? x.log : "syslog",
+	         x.log_level > 0 ? x.log_level : LOG_INFO, x.inetd);
+	log_set_session(x.session);
+	if (fcntl(CONTRACT_CLIENT_FD, F_GETFD) < 0 ||
+	    fcntl(CONTRACT_BACKEND_FD, F_GETFD) < 0 ||
+	    strcmp(x.guard, "smtp") != 0) {
+		logmsg(LOG_ERR, "event=usage reason=\"fds 3 and 4 must be the "
+		                "client and backend sockets, POSTERN_GUARD smtp\"");
+		return EXIT_USAGE;
+	}
+	n = read_leftover(leftover, sizeof leftover);
+	if (n < 0) {
+		logmsg(LOG_ERR, "event=relay_error reason=\"leftover: %s\"",
+		       strerror(errno));
+		return EXIT_TEMPORARY;
+	}
+	fcntl(CONTRACT_CLIENT_FD, F_SETFL,
+	      fcntl(CONTRACT_CLIENT_FD, F_GETFL) | O_NONBLOCK);
+	fcntl(CONTRACT_BACKEND_FD, F_SETFL,
+	      fcntl(CONTRACT_BACKEND_FD, F_GETFL) | O_NONBLOCK);
+	why = guard_relay_smtp(&client, &backend, leftover, (size_t)n,
+	                       x.proxy_timeout_ms > 0 ? x.proxy_timeout_ms : -1,
+	                       &counts);
+	explicit_bzero(leftover, (size_t)n);
+	contract_log_close(&x, "relayed", why,
+	                   (const uint64_t[2]){ counts.up, counts.down });
+	return EXIT_DONE;
+}

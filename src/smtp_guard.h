@@ -1,0 +1,73 @@
+/* The SMTP command guard, after login. Postfix decided once, at connect,
+ * that postern may speak XCLIENT and XFORWARD; a client whose bytes were
+ * copied blindly could speak them too and relay as any address it names.
+ * The guard reads the client's stream as SMTP does: command lines, DATA
+ * content up to its lone ".", BDAT chunks by their size. XCLIENT, XFORWARD
+ * and STARTTLS (behind which it could see nothing) are answered by the
+ * guard in their turn and never reach the backend; everything else passes
+ * byte for byte. Replies are counted so that the guard's own answers come
+ * in order among the backend's, and the backend's EHLO reply loses the
+ * lines that offer what the client may not use.
+ *
+ * Pure: bytes in, bytes out, no I/O, no allocation, every buffer fixed.
+ * Used by postern-smtp-relay (plain) and postern-tls's relay (TLS). */
+#ifndef POSTERN_SMTP_GUARD_H
+#define POSTERN_SMTP_GUARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SMTP_GUARD_LINE_MAX 8192      /* a command or reply line, CRLF in */
+#define SMTP_GUARD_REPLY_MAX 16384    /* an EHLO reply, all its lines */
+#define SMTP_GUARD_INFLIGHT_MAX 256   /* commands awaiting their replies */
+/* Outputs must have this much room when the guard is called. */
+#define SMTP_GUARD_OUT_MIN (SMTP_GUARD_REPLY_MAX + 1024)
+
+enum smtp_guard_result {
+	GUARD_OK,      /* all of the input was consumed */
+	GUARD_HOLD,    /* part was; feed the rest once the outputs are drained
+	                * (and, for client bytes, once the backend answered) */
+	GUARD_REFUSED, /* a command was refused (last_refused): log it, and
+	                * feed the rest */
+	GUARD_ERROR,   /* the stream breaks a limit: end the session (why) */
+};
+
+/* An output the caller drains: bytes for the backend or for the client. */
+struct guard_out {
+	char *data;
+	size_t size, len;
+};
+
+struct smtp_guard {
+	int client_state;            /* command, waiting for DATA's reply, ... */
+	uint64_t chunk_left;         /* BDAT: bytes of the chunk still to come */
+	int data_line;               /* DATA: where in a line the stream is */
+	char line[SMTP_GUARD_LINE_MAX];
+	size_t line_len;
+	unsigned char inflight[SMTP_GUARD_INFLIGHT_MAX];
+	size_t head, count;
+	char reply[SMTP_GUARD_REPLY_MAX];   /* the backend's reply being read */
+	size_t reply_len;
+	size_t reply_line;           /* where its current line starts */
+	unsigned refused;            /* commands the guard answered itself */
+	const char *last_refused;    /* the verb, for the log */
+	const char *why;             /* with GUARD_ERROR */
+};
+
+void smtp_guard_init(struct smtp_guard *g);
+
+/* Bytes from the client. *consumed says how many of in were taken; what
+ * goes to the backend is appended to backend, the guard's own replies to
+ * client (both need SMTP_GUARD_OUT_MIN free). */
+enum smtp_guard_result smtp_guard_client(struct smtp_guard *g, const char *in,
+                                         size_t len, size_t *consumed,
+                                         struct guard_out *backend,
+                                         struct guard_out *client);
+
+/* Bytes from the backend; what the client sees is appended to client. */
+enum smtp_guard_result smtp_guard_backend(struct smtp_guard *g,
+                                          const char *in, size_t len,
+                                          size_t *consumed,
+                                          struct guard_out *client);
+
+#endif
