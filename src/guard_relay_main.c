@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* What the front read past the login: at most its client buffer (1 MiB). */
@@ -21,7 +22,10 @@ static ssize_t read_leftover(char *buf, size_t size)
 	size_t len = 0;
 	ssize_t n;
 
-	if (fcntl(CONTRACT_LEFTOVER_FD, F_GETFD) < 0)
+	struct stat st;
+
+	/* Only a pipe is the front's: anything else there is not ours. */
+	if (fstat(CONTRACT_LEFTOVER_FD, &st) < 0 || !S_ISFIFO(st.st_mode))
 		return 0;
 	while (len < size &&
 	       (n = read(CONTRACT_LEFTOVER_FD, buf + len, size - len)) != 0) {
