@@ -14,34 +14,70 @@
  * the client's pipelined commands, the backend's first untagged data.
  * Then both buffers are wiped: the client's held the login, password and
  * all, and postern-tls goes on relaying in this same memory. */
+/* A transport may hold bytes past the line buffer (a TLS record larger
+ * than its room): they are leftovers too. */
+static size_t take_held(struct lineio *io, char *buf, size_t len)
+{
+	return io->t && io->t->take_held ? io->t->take_held(io->t->ctx, buf, len)
+	                                 : 0;
+}
+
+/* Write from's leftovers to to, the held ones included. */
+static int pass_on(struct lineio *from, struct lineio *to, int64_t deadline,
+                   uint64_t *count)
+{
+	char held[4096];
+	size_t n = lineio_pending(from);
+
+	if (n && lineio_write_all(to, from->buf + from->start, n,
+	                          deadline) != IO_OK)
+		return -1;
+	*count += n;
+	while ((n = take_held(from, held, sizeof held)) > 0) {
+		enum io_result r = lineio_write_all(to, held, n, deadline);
+
+		explicit_bzero(held, n);
+		if (r != IO_OK)
+			return -1;
+		*count += n;
+	}
+	return 0;
+}
+
 int handoff_leftovers(struct session *s, char *keep, size_t keep_size,
                       size_t *kept, const char **why)
 {
 	int64_t deadline = session_deadline(s);
 	struct lineio *c = &s->in, *b = &s->backend;
-	size_t n = lineio_pending(c);
+	uint64_t up = 0, down = 0;
+	size_t n;
 
 	if (keep) {
+		n = lineio_pending(c);
 		if (n > keep_size) {
 			*why = "client leftovers larger than the buffer";
 			return -1;
 		}
 		memcpy(keep, c->buf + c->start, n);
+		while (n < keep_size &&
+		       (up = take_held(c, keep + n, keep_size - n)) > 0)
+			n += up;
+		if (n == keep_size) {
+			*why = "client leftovers larger than the buffer";
+			return -1;
+		}
 		*kept = n;
-	} else if (n && lineio_write_all(b, c->buf + c->start, n,
-	                                 deadline) != IO_OK) {
+	} else if (pass_on(c, b, deadline, &up) < 0) {
 		*why = "passing pipelined client bytes to the backend";
 		return -1;
 	}
-	if (lineio_pending(b) &&
-	    lineio_write_all(c, b->buf + b->start, lineio_pending(b),
-	                     deadline) != IO_OK) {
+	if (pass_on(b, c, deadline, &down) < 0) {
 		*why = "passing early backend bytes to the client";
 		return -1;
 	}
-	logmsg(LOG_DEBUG, "event=handoff client_leftover=%zu backend_leftover=%zu",
-	       n, lineio_pending(b));
-	s->bytes_out += lineio_pending(b);
+	logmsg(LOG_DEBUG, "event=handoff client_leftover=%zu backend_leftover=%llu",
+	       keep ? *kept : (size_t)up, (unsigned long long)down);
+	s->bytes_out += down;
 	lineio_wipe(c);
 	lineio_wipe(b);
 	return 0;

@@ -25,6 +25,9 @@ struct transport {
 	short (*want)(void *ctx);
 	/* The end of the transport's own stream (close_notify). */
 	void (*bye)(void *ctx, int64_t deadline);
+	/* Bytes the transport holds already decoded and not yet given out,
+	 * without reading the socket: up to len into buf, 0 when none. */
+	size_t (*take_held)(void *ctx, void *buf, size_t len);
 	void *ctx;
 };
 

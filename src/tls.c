@@ -13,20 +13,59 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* GnuTLS decrypts each record into a buffer of its own and frees it
+ * without wiping; a LOGIN or AUTH line would stay in freed memory for the
+ * whole TLS session. So records are taken whole (gnutls_record_recv_packet)
+ * and wiped before they go back. */
+static size_t give(struct tls *t, void *buf, size_t len)
+{
+	size_t n = t->packet_data.size - t->packet_off;
+
+	if (n > len)
+		n = len;
+	memcpy(buf, t->packet_data.data + t->packet_off, n);
+	t->packet_off += n;
+	if (t->packet_off == t->packet_data.size) {
+		explicit_bzero(t->packet_data.data, t->packet_data.size);
+		gnutls_packet_deinit(t->packet);
+		t->packet = NULL;
+	}
+	return n;
+}
+
 static ssize_t tls_recv(void *ctx, void *buf, size_t len)
 {
 	struct tls *t = ctx;
-	ssize_t n = gnutls_record_recv(t->session, buf, len);
+	ssize_t n;
 
-	if (n >= 0)
-		return n;
-	if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-		errno = EAGAIN;
-	else if (n == GNUTLS_E_PREMATURE_TERMINATION)
-		return 0; /* a close without close_notify is still a close */
-	else
-		errno = EPROTO;
-	return -1;
+	if (!t->packet) {
+		n = gnutls_record_recv_packet(t->session, &t->packet);
+		if (n <= 0 && t->packet) {
+			gnutls_packet_deinit(t->packet);
+			t->packet = NULL;
+		}
+		if (n == 0)
+			return 0;
+		if (n < 0) {
+			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+				errno = EAGAIN;
+			else if (n == GNUTLS_E_PREMATURE_TERMINATION)
+				return 0; /* a close without close_notify is a close */
+			else
+				errno = EPROTO;
+			return -1;
+		}
+		gnutls_packet_get(t->packet, &t->packet_data, NULL);
+		t->packet_off = 0;
+	}
+	return (ssize_t)give(t, buf, len);
+}
+
+static size_t tls_take_held(void *ctx, void *buf, size_t len)
+{
+	struct tls *t = ctx;
+
+	return t->packet ? give(t, buf, len) : 0;
 }
 
 static ssize_t tls_send(void *ctx, const void *buf, size_t len)
@@ -209,7 +248,7 @@ int tls_setup(struct tls *t, const struct server_conf *c, int fd,
 	}
 	gnutls_transport_set_int(t->session, fd);
 	t->transport = (struct transport){ tls_recv, tls_send, tls_want,
-	                                   transport_bye, t };
+	                                   transport_bye, tls_take_held, t };
 	return 0;
 }
 
@@ -391,7 +430,7 @@ int tls_client(struct tls *t, const struct server_conf *c, int fd,
 		gnutls_session_set_verify_cert(t->session, host, 0);
 	gnutls_transport_set_int(t->session, fd);
 	t->transport = (struct transport){ tls_recv, tls_send, tls_want,
-	                                   transport_bye, t };
+	                                   transport_bye, tls_take_held, t };
 	return handshake(t, deadline, why, size);
 }
 
@@ -431,6 +470,11 @@ void tls_bye(struct tls *t, int64_t deadline)
 
 void tls_free(struct tls *t)
 {
+	if (t->packet) {
+		explicit_bzero(t->packet_data.data, t->packet_data.size);
+		gnutls_packet_deinit(t->packet);
+		t->packet = NULL;
+	}
 	if (t->session)
 		gnutls_deinit(t->session);
 	if (t->priority)

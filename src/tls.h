@@ -24,6 +24,11 @@ struct tls {
 	char *cert_pem;          /* for Auth-SSL-Cert, owned */
 	int cert_refused;        /* ssl_verify_client says no */
 	int resumed;
+	/* The record being given out: GnuTLS's own buffer, wiped before it
+	 * goes back, since before login it holds passwords. */
+	gnutls_packet_t packet;
+	gnutls_datum_t packet_data;
+	size_t packet_off;
 };
 
 /* Credentials and a server session on fd; alpn is the protocol's name. */
