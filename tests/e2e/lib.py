@@ -576,6 +576,8 @@ def memory_holds(pid, needles):
             if "w" not in fields[1]:
                 continue
             start, end = (int(x, 16) for x in fields[0].split("-"))
+            if end - start > 1 << 30:
+                continue  # a sanitizer's shadow, reserved, never written
             try:
                 mem.seek(start)
                 chunk = mem.read(end - start)
