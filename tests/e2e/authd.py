@@ -11,7 +11,8 @@ EXTERNAL is let in when the certificate verified and its CN names a known
 user (Auth-User, if given, must be that user);
 a user listed in --aliases is sent on as another user with the password
 given there (Auth-User/Auth-Pass); anything else is refused with Auth-Wait
---wait. --mode slow|malformed|wait-once|no-status misbehaves on purpose.
+--wait. --mode slow|malformed|huge|wait-once|no-status|quoting misbehaves
+on purpose.
 """
 import argparse
 import hashlib
@@ -89,6 +90,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 f.write(json.dumps(headers) + "\n")
         if ARGS.mode == "slow":
             time.sleep(10)
+        if ARGS.mode == "huge":
+            self.wfile.write(b"HTTP/1.0 200 OK\r\nX-Filler: " + b"x" * 100000 +
+                             b"\r\n\r\n")
+            return
         if ARGS.mode == "malformed":
             self.wfile.write(b"this is not http\r\n\r\n")
             return
