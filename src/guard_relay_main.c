@@ -6,6 +6,7 @@
 #include "exec_contract.h"
 #include "guard_relay.h"
 #include "log.h"
+#include "sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +73,8 @@ int main(void)
 	      fcntl(CONTRACT_CLIENT_FD, F_GETFL) | O_NONBLOCK);
 	fcntl(CONTRACT_BACKEND_FD, F_SETFL,
 	      fcntl(CONTRACT_BACKEND_FD, F_GETFL) | O_NONBLOCK);
+	if (sandbox_relay(&why) < 0)
+		logmsg(LOG_WARNING, "event=sandbox_failed reason=\"%s\"", why);
 	why = guard_relay_smtp(&client, &backend, leftover, (size_t)n,
 	                       x.proxy_timeout_ms > 0 ? x.proxy_timeout_ms : -1,
 	                       &counts);

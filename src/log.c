@@ -94,7 +94,8 @@ int log_open(const char *ident, const char *spec, int level, int inetd)
 	if (lg.target == LOG_TO_JOURNAL && journal_open() < 0)
 		lg.target = LOG_TO_SYSLOG;
 	if (lg.target == LOG_TO_SYSLOG)
-		openlog(ident, LOG_PID, LOG_MAIL);
+		/* Connected now: a sandboxed relay may not connect later. */
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 	return rc;
 }
 

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "proto.h"
 #include "session.h"
+#include "sandbox.h"
 #include "session_io.h"
 #include "tls.h"
 #include "tls_relay.h"
@@ -107,8 +108,13 @@ static int backend_handshake(struct session *s, int mode, const char *name,
  * after all (Auth-Backend-TLS: off): splice them in postern-relay. */
 static int relay(struct session *s)
 {
+	const char *why = NULL;
+
 	if (!s->tls && !s->backend.t)
 		return handoff_relay(s);
+	/* Handshakes and login are done: from here on only bytes move. */
+	if (sandbox_relay(&why) < 0)
+		logmsg(LOG_WARNING, "event=sandbox_failed reason=\"%s\"", why);
 	tls_relay(s, s->tls ? &sides(s)->client : NULL,
 	          s->backend.t ? &sides(s)->backend : NULL);
 	return EXIT_DONE;

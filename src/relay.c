@@ -4,6 +4,7 @@
  * one of these stays in memory for every open mail session. */
 #include "exec_contract.h"
 #include "log.h"
+#include "sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -152,6 +153,7 @@ static void run(struct relay *r)
 int main(void)
 {
 	struct relay r = { .end = "?" };
+	const char *why = NULL;
 	struct crossing x;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -177,6 +179,8 @@ int main(void)
 		       strerror(errno));
 		return EXIT_TEMPORARY;
 	}
+	if (sandbox_relay(&why) < 0)
+		logmsg(LOG_WARNING, "event=sandbox_failed reason=\"%s\"", why);
 	run(&r);
 	contract_log_close(&x, "relayed", r.end,
 	                   (const uint64_t[2]){ r.up.bytes, r.down.bytes });

@@ -587,6 +587,26 @@ def memory_holds(pid, needles):
     return found
 
 
+def boxed(pid):
+    """A process runs under a seccomp filter, without new privileges."""
+    with open("/proc/%d/status" % pid) as f:
+        status = dict(l.split(":", 1) for l in f if ":" in l)
+    return status["Seccomp"].strip() == "2" and status["NoNewPrivs"].strip() == "1"
+
+
+def pids_of(comm):
+    """Processes whose name (as /proc shows it, 15 characters) is comm."""
+    out = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/comm" % pid) as f:
+                if f.read().strip() == comm[:15]:
+                    out.append(int(pid))
+        except (OSError, ValueError):
+            pass
+    return out
+
+
 def session_pid(log, program, session_line_marker):
     """The pid of program's process in the last session whose log has the
     line with marker: "postern-tls[PID]: ... session=ID ..."."""

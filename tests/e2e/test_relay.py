@@ -102,10 +102,21 @@ def test_relay_is_the_same_process(ctx):
     assert relay_pids and relay_pids <= front_pids
 
 
+def test_relay_runs_boxed(ctx):
+    """Issue 9: once it only moves bytes, the relay can do nothing else."""
+    m = imaplib.IMAP4("127.0.0.1", ctx.p.port)
+    m.login("alice", "wonderland")
+    m.noop()
+    pids = lib.pids_of("postern-relay")
+    assert pids and all(lib.boxed(p) for p in pids), pids
+    m.logout()
+
+
 if __name__ == "__main__":
     lib.run([test_fetch_10mb_byte_exact,
              test_pipelined_after_login,
              test_half_close_from_client,
              test_idle_relay_ends_on_proxy_timeout,
-             test_relay_is_the_same_process],
+             test_relay_is_the_same_process,
+             test_relay_runs_boxed],
             setup, teardown)

@@ -503,6 +503,16 @@ def test_content_that_reads_like_commands_passes_byte_exact(ctx):
     assert "event=command_refused" not in ctx.none.read_log()[seen:]
 
 
+def test_guard_relay_runs_boxed(ctx):
+    """Issue 9: once it only moves bytes, the relay can do nothing else."""
+    c = none_session(ctx)
+    c.send("NOOP\r\n")
+    assert c.line().startswith("250")
+    pids = lib.pids_of("postern-guard-relay")
+    assert pids and all(lib.boxed(p) for p in pids), pids
+    c.close()
+
+
 def test_login_timeout(ctx):
     """Issue 9, hole 4: NOOP resets the idle timer, not login_timeout."""
     p = ctx.proxy('auth_http = "%s"\nlogin_timeout = "2s"\n' % ctx.auth.url)
@@ -538,5 +548,6 @@ if __name__ == "__main__":
              test_no_password_in_logs,
              test_login_timeout,
              test_client_cannot_speak_xclient_after_login,
-             test_content_that_reads_like_commands_passes_byte_exact],
+             test_content_that_reads_like_commands_passes_byte_exact,
+             test_guard_relay_runs_boxed],
             setup)

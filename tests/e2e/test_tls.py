@@ -375,6 +375,7 @@ def test_no_password_left_in_the_relaying_process(ctx):
             assert c.until_tag("b")[-1].startswith("b OK")
             pid = relaying_pid(p, "event=login")
             assert lib.memory_holds(pid, needles) == set(), how
+            assert lib.boxed(pid), "postern-tls relays unboxed"
             c.send("z LOGOUT\r\n")
             c.until_tag("z")
         p.wait_log("result=relayed")
