@@ -1,8 +1,9 @@
-/* The relay for a protocol whose commands must be read after login (SMTP
- * now, the IMAP filter to come): both directions pass through a guard in
- * user space, with postern-relay's promises kept (half-close both ways,
+/* The relay in user space: both directions pass through a protocol's guard
+ * (SMTP now, the IMAP filter to come), or straight through when there is
+ * none, with postern-relay's promises kept (half-close both ways,
  * proxy_timeout, byte counts). The two ends are whatever moves bytes over
- * a socket: plain here, GnuTLS in postern-tls. libc only. */
+ * a socket: plain in postern-guard-relay, GnuTLS in postern-tls. libc
+ * only. (Plain on both sides with no guard, postern-relay splices.) */
 #ifndef POSTERN_GUARD_RELAY_H
 #define POSTERN_GUARD_RELAY_H
 
@@ -40,13 +41,13 @@ struct relay_counts {
 	unsigned refused;      /* commands the guard answered itself */
 };
 
-/* Relay client <-> backend through the SMTP guard until both sides are
- * done, an error, or timeout_ms (< 0: none) without any byte moving.
- * leftover: client bytes read before the relay began, guarded first.
- * Returns why it ended. */
-const char *guard_relay_smtp(struct relay_end *client,
-                             struct relay_end *backend,
-                             const char *leftover, size_t leftover_len,
-                             int64_t timeout_ms, struct relay_counts *counts);
+/* Relay client <-> backend through guard ("smtp", or NULL for none) until
+ * both sides are done, an error, or timeout_ms (< 0: none) without any
+ * byte moving. leftover: client bytes read before the relay began,
+ * guarded first. Returns why it ended. */
+const char *guard_relay(const char *guard, struct relay_end *client,
+                        struct relay_end *backend, const char *leftover,
+                        size_t leftover_len, int64_t timeout_ms,
+                        struct relay_counts *counts);
 
 #endif
