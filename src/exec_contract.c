@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,4 +246,24 @@ void contract_log_close(const struct crossing *x, const char *result,
 	       (unsigned long long)(x->bytes_in + up),
 	       (unsigned long long)(x->bytes_out + down), counts,
 	       (long long)(ms / 1000), (long long)(ms % 1000));
+}
+
+int contract_relay_start(const char *ident, struct crossing *x)
+{
+	signal(SIGPIPE, SIG_IGN);
+	contract_read(x);
+	log_open(ident, *x->log ? x->log : "syslog",
+	         x->log_level > 0 ? x->log_level : LOG_INFO, x->inetd);
+	log_set_session(x->session);
+	if (fcntl(CONTRACT_CLIENT_FD, F_GETFD) < 0 ||
+	    fcntl(CONTRACT_BACKEND_FD, F_GETFD) < 0) {
+		logmsg(LOG_ERR, "event=usage reason=\"fds 3 and 4 must be the "
+		                "client and backend sockets\"");
+		return -1;
+	}
+	fcntl(CONTRACT_CLIENT_FD, F_SETFL,
+	      fcntl(CONTRACT_CLIENT_FD, F_GETFL) | O_NONBLOCK);
+	fcntl(CONTRACT_BACKEND_FD, F_SETFL,
+	      fcntl(CONTRACT_BACKEND_FD, F_GETFL) | O_NONBLOCK);
+	return 0;
 }

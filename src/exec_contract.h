@@ -70,6 +70,11 @@ int contract_exec(const char *program, const struct crossing *x,
 void contract_log_close(const struct crossing *x, const char *result,
                         const char *reason, const uint64_t *relayed);
 
+/* How every relay program begins: the crossing read, the log opened as
+ * the front had it, fds 3 and 4 checked and made non-blocking, SIGPIPE
+ * ignored. 0, or -1 after logging why (exit with EXIT_USAGE). */
+int contract_relay_start(const char *ident, struct crossing *x);
+
 /* Wall-clock microseconds, the clock of started_us. */
 int64_t contract_now_us(void);
 

@@ -51,16 +51,11 @@ int main(void)
 	const char *why;
 	ssize_t n;
 
-	signal(SIGPIPE, SIG_IGN);
-	contract_read(&x);
-	log_open("postern-guard-relay", *x.log ? x.log : "syslog",
-	         x.log_level > 0 ? x.log_level : LOG_INFO, x.inetd);
-	log_set_session(x.session);
-	if (fcntl(CONTRACT_CLIENT_FD, F_GETFD) < 0 ||
-	    fcntl(CONTRACT_BACKEND_FD, F_GETFD) < 0 ||
-	    strcmp(x.guard, "smtp") != 0) {
-		logmsg(LOG_ERR, "event=usage reason=\"fds 3 and 4 must be the "
-		                "client and backend sockets, POSTERN_GUARD smtp\"");
+	if (contract_relay_start("postern-guard-relay", &x) < 0)
+		return EXIT_USAGE;
+	if (!*x.guard) {
+		logmsg(LOG_ERR, "event=usage reason=\"POSTERN_GUARD names no "
+		                "guard\"");
 		return EXIT_USAGE;
 	}
 	n = read_leftover(leftover, sizeof leftover);
@@ -69,15 +64,11 @@ int main(void)
 		       strerror(errno));
 		return EXIT_TEMPORARY;
 	}
-	fcntl(CONTRACT_CLIENT_FD, F_SETFL,
-	      fcntl(CONTRACT_CLIENT_FD, F_GETFL) | O_NONBLOCK);
-	fcntl(CONTRACT_BACKEND_FD, F_SETFL,
-	      fcntl(CONTRACT_BACKEND_FD, F_GETFL) | O_NONBLOCK);
 	if (sandbox_relay(&why) < 0)
 		logmsg(LOG_WARNING, "event=sandbox_failed reason=\"%s\"", why);
 	why = guard_relay(x.guard, &client, &backend, leftover, (size_t)n,
-	                       x.proxy_timeout_ms > 0 ? x.proxy_timeout_ms : -1,
-	                       &counts);
+	                  x.proxy_timeout_ms > 0 ? x.proxy_timeout_ms : -1,
+	                  &counts);
 	explicit_bzero(leftover, (size_t)n);
 	contract_log_close(&x, "relayed", why,
 	                   (const uint64_t[2]){ counts.up, counts.down });

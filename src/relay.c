@@ -156,23 +156,10 @@ int main(void)
 	const char *why = NULL;
 	struct crossing x;
 
-	signal(SIGPIPE, SIG_IGN);
-	contract_read(&x);
-	log_open("postern-relay", *x.log ? x.log : "syslog",
-	         x.log_level > 0 ? x.log_level : LOG_INFO, x.inetd);
-	log_set_session(x.session);
-	if (fcntl(CONTRACT_CLIENT_FD, F_GETFD) < 0 ||
-	    fcntl(CONTRACT_BACKEND_FD, F_GETFD) < 0) {
-		logmsg(LOG_ERR, "event=usage reason=\"fds 3 and 4 must be the "
-		                "client and backend sockets\"");
+	if (contract_relay_start("postern-relay", &x) < 0)
 		return EXIT_USAGE;
-	}
 	r.timeout_ms = x.proxy_timeout_ms > 0 && x.proxy_timeout_ms < INT32_MAX ?
 	               (int)x.proxy_timeout_ms : -1;
-	fcntl(CONTRACT_CLIENT_FD, F_SETFL,
-	      fcntl(CONTRACT_CLIENT_FD, F_GETFL) | O_NONBLOCK);
-	fcntl(CONTRACT_BACKEND_FD, F_SETFL,
-	      fcntl(CONTRACT_BACKEND_FD, F_GETFL) | O_NONBLOCK);
 	if (open_direction(&r.up, CONTRACT_CLIENT_FD, CONTRACT_BACKEND_FD) < 0 ||
 	    open_direction(&r.down, CONTRACT_BACKEND_FD, CONTRACT_CLIENT_FD) < 0) {
 		logmsg(LOG_ERR, "event=relay_error reason=\"pipe: %s\"",
