@@ -9,6 +9,7 @@
 #include "log.h"
 #include "net.h"
 #include "proto.h"
+#include "sandbox.h"
 #include "session.h"
 #include "session_io.h"
 
@@ -254,6 +255,8 @@ int main(int argc, char **argv)
 	}
 	log_open("postern", "auto", LOG_INFO, cs.inetd);
 	net_keepalive(cs.fd);
+	if (sandbox_front(&why) < 0)
+		logmsg(LOG_WARNING, "event=sandbox_failed reason=\"%s\"", why);
 	if (conf_load(o.config, &c, err, sizeof err) < 0) {
 		early_error(&cs, "configuration", err);
 		return EXIT_USAGE;

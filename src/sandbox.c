@@ -39,41 +39,82 @@ static const int allowed[] = {
 #define NALLOWED (sizeof allowed / sizeof allowed[0])
 #endif
 
-int sandbox_relay(const char **why)
-{
 #ifdef FILTER_ARCH
-	struct sock_filter f[NALLOWED + 6];
-	struct sock_fprog prog = { .filter = f };
-	size_t n = 0;
+static const int denied[] = {
+	SYS_ptrace, SYS_process_vm_readv, SYS_process_vm_writev, SYS_mount,
+	SYS_umount2, SYS_pivot_root, SYS_chroot, SYS_swapon, SYS_swapoff,
+	SYS_reboot, SYS_kexec_load, SYS_kexec_file_load, SYS_init_module,
+	SYS_finit_module, SYS_delete_module, SYS_bpf, SYS_perf_event_open,
+	SYS_userfaultfd, SYS_unshare, SYS_setns, SYS_keyctl, SYS_add_key,
+	SYS_request_key, SYS_personality, SYS_io_uring_setup,
+	SYS_io_uring_enter, SYS_io_uring_register, SYS_acct, SYS_quotactl,
+	SYS_settimeofday, SYS_clock_settime, SYS_clock_adjtime, SYS_adjtimex,
+	SYS_syslog, SYS_open_by_handle_at, SYS_name_to_handle_at,
+	SYS_fanotify_init, SYS_vhangup, SYS_setuid, SYS_setgid, SYS_setreuid,
+	SYS_setregid, SYS_setresuid, SYS_setresgid, SYS_setgroups,
+	SYS_capset, SYS_mknodat,
+#ifdef SYS_iopl
+	SYS_iopl, SYS_ioperm,
+#endif
+};
+#define NDENIED (sizeof denied / sizeof denied[0])
 
-	/* Another architecture's numbers mean other calls: refuse them. */
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+/* The filter: the architecture checked, then each listed call jumps to
+ * the listed action; any other call gets the other one. */
+static int install(const int *calls, size_t n, unsigned listed,
+                   unsigned others, const char **why)
+{
+	struct sock_filter f[128];
+	struct sock_fprog prog = { .filter = f };
+	size_t k = 0;
+
+	if (n + 6 > sizeof f / sizeof f[0]) {
+		*why = "filter too long";
+		return -1;
+	}
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 	                                      offsetof(struct seccomp_data, arch));
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	/* Another architecture's numbers mean other calls: refuse them. */
+	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
 	                                      FILTER_ARCH, 1, 0);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
 	                                      SECCOMP_RET_KILL_PROCESS);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 	                                      offsetof(struct seccomp_data, nr));
-	/* Each allowed call jumps to the ALLOW at the end. */
-	for (size_t i = 0; i < NALLOWED; i++)
-		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-		                                      (unsigned)allowed[i],
-		                                      (unsigned char)(NALLOWED - i),
-		                                      0);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-	                                      SECCOMP_RET_KILL_PROCESS);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-	                                      SECCOMP_RET_ALLOW);
-	prog.len = (unsigned short)n;
-	/* Time zone files are read once, now, not when a log line needs them. */
-	tzset();
+	for (size_t i = 0; i < n; i++)
+		f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+		                                      (unsigned)calls[i],
+		                                      (unsigned char)(n - i), 0);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, others);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, listed);
+	prog.len = (unsigned short)k;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) {
 		*why = strerror(errno);
 		return -1;
 	}
 	return 0;
+}
+#endif
+
+int sandbox_front(const char **why)
+{
+#ifdef FILTER_ARCH
+	return install(denied, NDENIED, SECCOMP_RET_KILL_PROCESS,
+	               SECCOMP_RET_ALLOW, why);
+#else
+	*why = "no seccomp filter for this architecture";
+	return -1;
+#endif
+}
+
+int sandbox_relay(const char **why)
+{
+#ifdef FILTER_ARCH
+	/* Time zone files are read once, now, not when a log line needs them. */
+	tzset();
+	return install(allowed, NALLOWED, SECCOMP_RET_ALLOW,
+	               SECCOMP_RET_KILL_PROCESS, why);
 #else
 	*why = "no seccomp filter for this architecture";
 	return -1;

@@ -13,4 +13,12 @@
  * one the filter knows): the caller logs it and goes on unboxed. */
 int sandbox_relay(const char **why);
 
+/* The front, before it reads a byte from the client: login needs files
+ * (the map), connections (auth server, backend) and execs (postern-tls, the
+ * relays), so the front keeps those and loses what no mail proxy needs
+ * (tracing other processes, mounts, kernel modules and keys, BPF, new
+ * namespaces, io_uring, the clock, ...), and never gains privileges by an
+ * exec. Inherited by every program it execs; the relays add theirs. */
+int sandbox_front(const char **why);
+
 #endif

@@ -587,11 +587,14 @@ def memory_holds(pid, needles):
     return found
 
 
-def boxed(pid):
-    """A process runs under a seccomp filter, without new privileges."""
+def boxed(pid, filters=1):
+    """A process runs under seccomp filters (at least this many: the
+    front's and its own), without new privileges."""
     with open("/proc/%d/status" % pid) as f:
         status = dict(l.split(":", 1) for l in f if ":" in l)
-    return status["Seccomp"].strip() == "2" and status["NoNewPrivs"].strip() == "1"
+    return status["Seccomp"].strip() == "2" and \
+        status["NoNewPrivs"].strip() == "1" and \
+        int(status.get("Seccomp_filters", str(filters)).strip()) >= filters
 
 
 def pids_of(comm):

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -85,6 +86,63 @@ static void make_a_socket(void)
 	socket(AF_INET, SOCK_STREAM, 0);
 }
 
+/* The front keeps what login needs. */
+static void front_work(void)
+{
+	const char *why = NULL;
+	int fd, status = 0;
+	pid_t pid;
+
+	if (sandbox_front(&why) < 0)
+		_exit(99);
+	fd = open("/etc/hostname", O_RDONLY);
+	if (fd < 0 || close(fd) < 0)
+		_exit(2);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		_exit(3);
+	close(fd);
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { "true", NULL };
+
+		execv("/bin/true", argv);
+		_exit(4);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		_exit(5);
+	_exit(0);
+}
+
+static void trace_someone(void)
+{
+	const char *why = NULL;
+
+	if (sandbox_front(&why) < 0)
+		_exit(99);
+	ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+	_exit(0);
+}
+
+START_TEST(the_front_keeps_what_login_needs)
+{
+	pid_t pid = fork();
+	int status = 0;
+
+	if (pid == 0)
+		front_work();
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	              "status %d", status);
+	pid = fork();
+	if (pid == 0)
+		trace_someone();
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS);
+}
+END_TEST
+
 START_TEST(what_a_relay_does_still_works)
 {
 	pid_t pid = fork();
@@ -132,6 +190,7 @@ int main(void)
 	tcase_add_test(tc, opening_a_file_kills);
 	tcase_add_test(tc, running_a_program_kills);
 	tcase_add_test(tc, a_new_socket_kills);
+	tcase_add_test(tc, the_front_keeps_what_login_needs);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
