@@ -32,6 +32,13 @@ USERS = {
 }
 
 
+def sanitizer_env():
+    """A sanitizer build's options (tests/sanitize), to pass on where the
+    spawner clears the environment (systemd-socket-activate, xinetd)."""
+    return {k: os.environ[k] for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS")
+            if k in os.environ}
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -389,7 +396,7 @@ class Postern:
             cmd += ["--inetd"]
         else:
             cmd += ["--fdname=" + self.name]
-        for k, v in self.env.items():
+        for k, v in dict(sanitizer_env(), **self.env).items():
             cmd += ["-E", "%s=%s" % (k, v)]
         cmd += ["-a", POSTERN, "-c", self.conf]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,

@@ -73,8 +73,10 @@ service postern-test
     wait = no
 %s    server = %s
     server_args = -c %s -s imap
-}
-""" % (self.port, user, lib.POSTERN, conf_path))
+%s}
+""" % (self.port, user, lib.POSTERN, conf_path,
+       "    env = %s\n" % " ".join("%s=%s" % kv for kv in lib.sanitizer_env().items())
+       if lib.sanitizer_env() else ""))
         self.proc = None
 
     def start(self):
