@@ -231,8 +231,8 @@ static int round_trip(struct guarded *r)
 	return a || b || c || d || e;
 }
 
-static short wants(struct guarded *r, struct relay_end *e, struct in *i,
-                   struct out *o)
+static short wants(struct relay_end *e, const struct in *i,
+                   const struct out *o)
 {
 	short ev = 0;
 
@@ -240,7 +240,6 @@ static short wants(struct guarded *r, struct relay_end *e, struct in *i,
 		ev |= POLLIN;
 	if (o->off < o->o.len)
 		ev |= POLLOUT;
-	(void)r;
 	return e->ops->events(e, ev);
 }
 
@@ -262,9 +261,9 @@ static const char *run(struct guarded *r, int64_t timeout_ms)
 		if (moved || r->client->ops->pending(r->client) ||
 		    r->backend->ops->pending(r->backend))
 			continue;
-		pfd[0].events = wants(r, r->client, &r->from_client,
+		pfd[0].events = wants(r->client, &r->from_client,
 		                      &r->to_client);
-		pfd[1].events = wants(r, r->backend, &r->from_backend,
+		pfd[1].events = wants(r->backend, &r->from_backend,
 		                      &r->to_backend);
 		n = poll(pfd, 2, timeout_ms >= 0 && timeout_ms < INT32_MAX ?
 		                 (int)timeout_ms : -1);

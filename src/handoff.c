@@ -59,9 +59,8 @@ int handoff_leftovers(struct session *s, char *keep, size_t keep_size,
 			return -1;
 		}
 		memcpy(keep, c->buf + c->start, n);
-		while (n < keep_size &&
-		       (up = take_held(c, keep + n, keep_size - n)) > 0)
-			n += up;
+		for (size_t held = 1; held > 0 && n < keep_size; n += held)
+			held = take_held(c, keep + n, keep_size - n);
 		if (n == keep_size) {
 			*why = "client leftovers larger than the buffer";
 			return -1;
