@@ -1,8 +1,10 @@
 #include "conf.h"
+#include "cidr.h"
 #include "conf_text.h"
 #include "log.h"
 #include "lookup.h"
 #include "proto.h"
+#include "resolver.h"
 #include "sasl.h"
 #include "tls_priority.h"
 #include "units.h"
@@ -28,7 +30,10 @@
  * defaults; server sections repeat them without defaults, so that an unset
  * one is seen as unset and inherits the global value. The protocols'
  * directives (<name>_capabilities, _auth, _client_buffer) and the
- * lookups' (auth_http, auth_map) come from their tables. */
+ * lookups' (auth_http, auth_map) come from their tables. allow and deny
+ * are written as functions, allow("10.0.0.0/8"), because their order
+ * matters and libconfuse keeps order only within one directive: each
+ * call appends to access_rules. */
 #define DIRECTIVES(X)                                                   \
 	X(STR, server_name, NULL)                                       \
 	X(TIME, auth_http_timeout, "60s")                               \
@@ -66,6 +71,12 @@
 	X(INT, max_errors, 5)                                           \
 	X(STR, relay_program, LIBEXECDIR "/postern-relay")              \
 	X(STR, guard_relay_program, LIBEXECDIR "/postern-guard-relay")  \
+	X(LIST, set_real_ip_from, NULL)                                 \
+	X(LIST, access_rules, NULL)                                     \
+	X(STR, proxy_protocol, "off")                                   \
+	X(BOOL, proxy_forward_client, cfg_true)                         \
+	X(LIST, resolver, NULL)                                         \
+	X(TIME, resolver_timeout, "30s")                                \
 	X(STR, error_log, "auto")                                       \
 	X(STR, log_level, "info")
 
@@ -210,26 +221,44 @@ static int check_protocol(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
-/* "[address:]port", optionally followed by " ssl" as in nginx. */
-static int listen_port(const char *listen)
+/* "[address:]port", then nginx's flags in any order: ssl,
+ * proxy_protocol. The address is systemd's or inetd's to bind. */
+struct listen {
+	int port;
+	int ssl;
+	int proxy_protocol;
+};
+
+static int parse_listen(const char *text, struct listen *l)
 {
-	const char *p = strrchr(listen, ':');
+	char word[64];
+	const char *p = text, *colon;
 	char *end;
+	size_t n = strcspn(p, " ");
 	long v;
 
-	p = p ? p + 1 : listen;
-	v = strtol(p, &end, 10);
-	if (*p == '\0' || v < 1 || v > 65535 ||
-	    (*end != '\0' && strcmp(end, " ssl") != 0))
+	memset(l, 0, sizeof *l);
+	if (n == 0 || n >= sizeof word)
 		return -1;
-	return (int)v;
-}
-
-static int listen_ssl(const char *listen)
-{
-	size_t n = strlen(listen);
-
-	return n > 4 && strcmp(listen + n - 4, " ssl") == 0;
+	memcpy(word, p, n);
+	word[n] = '\0';
+	colon = strrchr(word, ':');
+	colon = colon ? colon + 1 : word;
+	v = strtol(colon, &end, 10);
+	if (*colon == '\0' || *end != '\0' || v < 1 || v > 65535)
+		return -1;
+	l->port = (int)v;
+	for (p += n; *p == ' '; p += n) {
+		p += strspn(p, " ");
+		n = strcspn(p, " ");
+		if (n == 3 && strncmp(p, "ssl", 3) == 0)
+			l->ssl = 1;
+		else if (n == 14 && strncmp(p, "proxy_protocol", 14) == 0)
+			l->proxy_protocol = 1;
+		else if (n > 0)
+			return -1;
+	}
+	return 0;
 }
 
 static const char *const starttls_modes[] = { "off", "on", "only", NULL };
@@ -278,9 +307,49 @@ static int check_verify(cfg_t *cfg, cfg_opt_t *opt)
 
 static int check_listen(cfg_t *cfg, cfg_opt_t *opt)
 {
-	if (listen_port(last_str(opt)) < 0) {
-		cfg_error(cfg, "listen: want [address:]port, got \"%s\"",
+	struct listen l;
+
+	if (parse_listen(last_str(opt), &l) < 0) {
+		cfg_error(cfg, "listen: want [address:]port [ssl] "
+		          "[proxy_protocol], got \"%s\"",
 		          last_str(opt));
+		return -1;
+	}
+	return 0;
+}
+
+static const char *const proxy_protocol_modes[] = { "off", "on", "v2",
+                                                    "v1", NULL };
+
+static int check_proxy_protocol(cfg_t *cfg, cfg_opt_t *opt)
+{
+	if (word_index(proxy_protocol_modes, last_str(opt)) < 0) {
+		cfg_error(cfg, "proxy_protocol: want on, off, v1 or v2, got \"%s\"",
+		          last_str(opt));
+		return -1;
+	}
+	return 0;
+}
+
+static int check_cidr(cfg_t *cfg, cfg_opt_t *opt)
+{
+	struct cidr c;
+
+	if (cidr_parse(last_str(opt), &c) < 0) {
+		cfg_error(cfg, "%s: want an address, a network, all or unix:, "
+		          "got \"%s\"", cfg_opt_name(opt), last_str(opt));
+		return -1;
+	}
+	return 0;
+}
+
+static int check_resolver(cfg_t *cfg, cfg_opt_t *opt)
+{
+	struct addr a;
+
+	if (resolver_addr(last_str(opt), &a) < 0) {
+		cfg_error(cfg, "resolver: want an address, with :port or not, "
+		          "got \"%s\"", last_str(opt));
 		return -1;
 	}
 	return 0;
@@ -321,6 +390,12 @@ static void set_validators(cfg_t *cfg, const char *prefix)
 	cfg_set_validate_func(cfg, path, check_verify);
 	snprintf(path, sizeof path, "%sproxy_ssl", prefix);
 	cfg_set_validate_func(cfg, path, check_proxy_ssl);
+	snprintf(path, sizeof path, "%sproxy_protocol", prefix);
+	cfg_set_validate_func(cfg, path, check_proxy_protocol);
+	snprintf(path, sizeof path, "%sset_real_ip_from", prefix);
+	cfg_set_validate_func(cfg, path, check_cidr);
+	snprintf(path, sizeof path, "%sresolver", prefix);
+	cfg_set_validate_func(cfg, path, check_resolver);
 }
 
 /* The section's own value if set there, else the global one. */
@@ -447,8 +522,7 @@ static int resolve_tls(cfg_t *sec, cfg_t *top, struct server_conf *s,
 	size_t nversions, nkeys;
 	char why[256];
 
-	s->ssl = cfg_getbool(owner(sec, top, "ssl"), "ssl") ||
-	         (cfg_getstr(sec, "listen") && listen_ssl(cfg_getstr(sec, "listen")));
+	s->ssl = s->ssl || cfg_getbool(owner(sec, top, "ssl"), "ssl");
 	s->starttls = word_index(starttls_modes, str_of(sec, top, "starttls"));
 	s->ssl_verify_client = word_index(verify_modes,
 	                                  str_of(sec, top, "ssl_verify_client"));
@@ -510,14 +584,88 @@ static int resolve_tls(cfg_t *sec, cfg_t *top, struct server_conf *s,
 	return 0;
 }
 
+/* allow("...") and deny("..."): one rule each, kept in order. */
+static int add_rule(cfg_t *cfg, const char *verb, int argc, const char **argv)
+{
+	char rule[80];
+	struct cidr c;
+
+	if (argc != 1 || cidr_parse(argv[0], &c) < 0 || c.kind == CIDR_UNIX) {
+		cfg_error(cfg, "%s: want one address, network or all", verb);
+		return -1;
+	}
+	snprintf(rule, sizeof rule, "%s %s", verb, argv[0]);
+	return cfg_addlist(cfg, "access_rules", 1, rule) == CFG_SUCCESS ? 0 : -1;
+}
+
+static int func_allow(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
+{
+	(void)opt;
+	return add_rule(cfg, "allow", argc, argv);
+}
+
+static int func_deny(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
+{
+	(void)opt;
+	return add_rule(cfg, "deny", argc, argv);
+}
+
+/* Where the client really is and who may come: the PROXY header's trust,
+ * allow and deny, the resolver; and what backends are told of it. */
+static int resolve_origin(cfg_t *sec, cfg_t *top, struct server_conf *s,
+                          char *err, size_t size)
+{
+	const char *names[RESOLVERS_MAX], *rules[ACCESS_MAX];
+	const char *from[REAL_IP_FROM_MAX];
+	size_t n;
+
+	if (take_list(sec, top, "set_real_ip_from", from, REAL_IP_FROM_MAX,
+	              &s->nreal_ip_from, err, size) < 0 ||
+	    take_list(sec, top, "access_rules", rules, ACCESS_MAX, &s->naccess,
+	              err, size) < 0 ||
+	    take_list(sec, top, "resolver", names, RESOLVERS_MAX,
+	              &s->nresolvers, err, size) < 0)
+		return -1;
+	for (size_t i = 0; i < s->nreal_ip_from; i++)
+		cidr_parse(from[i], &s->real_ip_from[i]);
+	for (size_t i = 0; i < s->naccess; i++) {
+		n = strcspn(rules[i], " ");
+		s->access[i].allow = strncmp(rules[i], "allow", n) == 0;
+		if (cidr_parse(rules[i] + n + (rules[i][n] == ' '),
+		               &s->access[i].cidr) < 0) {
+			snprintf(err, size, "%s: server %s: bad rule \"%s\"",
+			         errbuf.path, s->name, rules[i]);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < s->nresolvers; i++)
+		resolver_addr(names[i], &s->resolvers[i]);
+	s->resolver_timeout_ms = ms_of(sec, top, "resolver_timeout");
+	switch (word_index(proxy_protocol_modes,
+	                   str_of(sec, top, "proxy_protocol"))) {
+	case 1: case 3: s->proxy_protocol_out = 1; break;
+	case 2: s->proxy_protocol_out = 2; break;
+	default: s->proxy_protocol_out = 0;
+	}
+	s->forward_client = cfg_getbool(owner(sec, top, "proxy_forward_client"),
+	                                "proxy_forward_client");
+	return 0;
+}
+
 static int resolve(cfg_t *sec, cfg_t *top, struct server_conf *s, char *err,
                    size_t size)
 {
 	static char hostname[256];
 
 	s->name = cfg_title(sec);
-	s->listen_port = cfg_getstr(sec, "listen") ?
-	                 listen_port(cfg_getstr(sec, "listen")) : 0;
+	if (cfg_getstr(sec, "listen")) {
+		struct listen l;
+
+		parse_listen(cfg_getstr(sec, "listen"), &l);
+		s->listen_port = l.port;
+		s->ssl = l.ssl;
+		s->proxy_protocol_in = l.proxy_protocol;
+	}
 	/* As nginx: without protocol, the listen port's well-known one. */
 	s->protocol = cfg_getstr(sec, "protocol") ?
 	              proto_find(cfg_getstr(sec, "protocol")) :
@@ -552,7 +700,8 @@ static int resolve(cfg_t *sec, cfg_t *top, struct server_conf *s, char *err,
 	s->proxy_smtp_auth = cfg_getbool(owner(sec, top, "proxy_smtp_auth"),
 	                                 "proxy_smtp_auth");
 	if (choose_lookup(sec, top, s, err, size) < 0 ||
-	    resolve_tls(sec, top, s, err, size) < 0)
+	    resolve_tls(sec, top, s, err, size) < 0 ||
+	    resolve_origin(sec, top, s, err, size) < 0)
 		return -1;
 	s->relay_program = str_of(sec, top, "relay_program");
 	s->guard_relay_program = str_of(sec, top, "guard_relay_program");
@@ -567,8 +716,8 @@ static int resolve(cfg_t *sec, cfg_t *top, struct server_conf *s, char *err,
 #define NDIRECTIVES (sizeof kinds / sizeof kinds[0] - 1)
 
 struct schema {
-	cfg_opt_t server[NDIRECTIVES + TABLE_OPTS_MAX + 3];
-	cfg_opt_t global[NDIRECTIVES + TABLE_OPTS_MAX + 2];
+	cfg_opt_t server[NDIRECTIVES + TABLE_OPTS_MAX + 5];
+	cfg_opt_t global[NDIRECTIVES + TABLE_OPTS_MAX + 4];
 	char names[TABLE_OPTS_MAX][48];
 	size_t nserver, nglobal, nnames;
 };
@@ -604,9 +753,15 @@ static int build_schema(struct schema *sc)
 	static const cfg_opt_t server_base[] = {
 		CFG_STR("listen", NULL, CFGF_NODEFAULT),
 		CFG_STR("protocol", NULL, CFGF_NODEFAULT),
+		CFG_FUNC("allow", func_allow),
+		CFG_FUNC("deny", func_deny),
 		DIRECTIVES(SERVER_OPT)
 	};
-	static const cfg_opt_t global_base[] = { DIRECTIVES(GLOBAL_OPT) };
+	static const cfg_opt_t global_base[] = {
+		CFG_FUNC("allow", func_allow),
+		CFG_FUNC("deny", func_deny),
+		DIRECTIVES(GLOBAL_OPT)
+	};
 	size_t extra = 0;
 
 	for (const struct protocol *const *p = protocols; *p; p++)

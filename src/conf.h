@@ -5,6 +5,8 @@
 #define POSTERN_CONF_H
 
 #include "addr.h"
+#include "cidr.h"
+#include "resolver.h"
 #include "tls_priority.h"
 
 #include <stddef.h>
@@ -16,6 +18,8 @@ struct protocol;
 
 #define CAPS_MAX 32
 #define CERTS_MAX 4
+#define ACCESS_MAX 64
+#define REAL_IP_FROM_MAX 32
 
 enum starttls_mode { STARTTLS_OFF, STARTTLS_ON, STARTTLS_ONLY };
 enum proxy_ssl { PROXY_SSL_OFF, PROXY_SSL_ON, PROXY_SSL_STARTTLS };
@@ -31,6 +35,7 @@ struct auth_http_target {
 struct server_conf {
 	const char *name;
 	int listen_port;                 /* 0: not given */
+	int proxy_protocol_in;           /* listen ... proxy_protocol */
 	const struct protocol *protocol;
 
 	const char *server_name;
@@ -78,6 +83,18 @@ struct server_conf {
 	const char *proxy_ssl_name;
 	int proxy_pass_error_message;
 	int max_errors;
+	/* The client's real address (realip.c, resolver.c) and what
+	 * backends are told of it. */
+	struct cidr real_ip_from[REAL_IP_FROM_MAX];
+	size_t nreal_ip_from;
+	struct access_rule access[ACCESS_MAX];
+	size_t naccess;
+	struct addr resolvers[RESOLVERS_MAX];
+	size_t nresolvers;
+	int64_t resolver_timeout_ms;
+	int proxy_protocol_out;          /* 0, or the PROXY version to send */
+	int forward_client;              /* proxy_forward_client */
+
 	const char *relay_program;
 	const char *guard_relay_program; /* after login, for SMTP */
 	const char *error_log;

@@ -36,7 +36,10 @@ struct crossing {
 	uint64_t bytes_in;         /* POSTERN_BYTES_IN, from the client so far */
 	uint64_t bytes_out;        /* POSTERN_BYTES_OUT, to the client so far */
 	unsigned errors;           /* POSTERN_ERRORS, counted for max_errors */
-	const char *client;        /* POSTERN_CLIENT, "ip:port" */
+	const char *client;        /* POSTERN_CLIENT, "ip:port", the real one */
+	const char *local;         /* POSTERN_LOCAL, "ip:port" it reached */
+	const char *proxy_src;     /* POSTERN_PROXY_SRC, a PROXY header's */
+	const char *proxy_dst;     /* POSTERN_PROXY_DST, "" without one */
 	const char *user;          /* POSTERN_USER, as logs may show it */
 	const char *backend;       /* POSTERN_BACKEND, "ip:port" */
 	const char *log;           /* POSTERN_LOG, the error_log target */

@@ -376,4 +376,5 @@ const struct protocol proto_imap = {
 	.internal_error = "* BAD internal server error\r\n",
 	.no_cert = "* BAD No required SSL certificate was sent\r\n",
 	.cert_error = "* BAD SSL certificate error\r\n",
+	.access_denied = "* BYE Access denied\r\n",
 };

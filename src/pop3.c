@@ -366,4 +366,5 @@ const struct protocol proto_pop3 = {
 	.internal_error = "-ERR internal server error\r\n",
 	.no_cert = "-ERR No required SSL certificate was sent\r\n",
 	.cert_error = "-ERR SSL certificate error\r\n",
+	.access_denied = "-ERR Access denied\r\n",
 };

@@ -5,6 +5,7 @@
  * GnuTLS, so plaintext connections do not pay for it. */
 #include "conf.h"
 #include "exec_contract.h"
+#include "front_door.h"
 #include "handoff.h"
 #include "log.h"
 #include "net.h"
@@ -216,9 +217,21 @@ static const struct session_ops front_ops = {
 static int serve(struct session *s)
 {
 	const char *why = NULL;
+	char peer[ADDR_TEXT_MAX + 8] = "";
 
-	logmsg(LOG_INFO, "event=connect client=%s server=%s protocol=%s tls=%s",
-	       s->client, s->conf->name, s->proto->name,
+	if (front_door(s) < 0) {
+		session_close(s);
+		return EXIT_DONE;
+	}
+	/* Behind a load balancer, both. */
+	if (s->peer.len != s->client_addr.len ||
+	    memcmp(&s->peer.ss, &s->client_addr.ss, s->peer.len) != 0) {
+		memcpy(peer, " peer=", 6);
+		addr_format((const struct sockaddr *)&s->peer.ss, peer + 6,
+		            sizeof peer - 6);
+	}
+	logmsg(LOG_INFO, "event=connect client=%s%s server=%s protocol=%s tls=%s",
+	       s->client, peer, s->conf->name, s->proto->name,
 	       s->conf->ssl ? "implicit" : "no");
 	/* TLS at once, or TLS to backends: GnuTLS is postern-tls's. */
 	if (s->conf->ssl || s->conf->proxy_ssl != PROXY_SSL_OFF) {

@@ -87,6 +87,8 @@ struct protocol {
 	const char *internal_error;
 	/* Instead of a greeting when ssl_verify_client refuses the client. */
 	const char *no_cert, *cert_error;
+	/* Instead of a greeting when allow/deny refuses the address. */
+	const char *access_denied;
 };
 
 extern const struct protocol proto_imap, proto_pop3, proto_smtp;

@@ -30,7 +30,7 @@ static enum step start_tls(struct session *s)
 	return s->ops->starttls(s);
 }
 
-static void close_session(struct session *s)
+void session_close(struct session *s)
 {
 	struct crossing x;
 
@@ -67,7 +67,7 @@ static int run(struct session *s, int greet)
 			st = STEP_CLOSE;
 		}
 	}
-	close_session(s);
+	session_close(s);
 	return 0;
 }
 

@@ -9,4 +9,8 @@
  * code; the closing line is logged by whoever ends the session. */
 int session_serve(struct session *s, int greet);
 
+/* The session ended before a relay: log its closing line (with what
+ * session_end() recorded) and close so the last reply arrives. */
+void session_close(struct session *s);
+
 #endif

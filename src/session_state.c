@@ -33,11 +33,38 @@ static void make_id(char *id, size_t size)
 	snprintf(id, size, "%016llx", (unsigned long long)r);
 }
 
+void session_set_client(struct session *s, const struct sockaddr *sa,
+                        socklen_t len)
+{
+	memcpy(&s->client_addr.ss, sa, len);
+	s->client_addr.len = len;
+	addr_format(sa, s->client, sizeof s->client);
+	addr_format_ip(sa, s->client_ip, sizeof s->client_ip);
+}
+
+void session_set_local(struct session *s, const struct addr *a)
+{
+	s->local = *a;
+	addr_format((const struct sockaddr *)&a->ss, s->local_text,
+	            sizeof s->local_text);
+}
+
+void session_set_proxied(struct session *s, const struct addr *src,
+                         const struct addr *dst)
+{
+	s->proxied = 1;
+	s->proxy_src = *src;
+	s->proxy_dst = *dst;
+	addr_format((const struct sockaddr *)&src->ss, s->proxy_text[0],
+	            sizeof s->proxy_text[0]);
+	addr_format((const struct sockaddr *)&dst->ss, s->proxy_text[1],
+	            sizeof s->proxy_text[1]);
+}
+
 int session_init(struct session *s, const struct server_conf *c, int fd,
                  int inetd, const struct session_ops *ops, void *ctx)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof ss;
+	struct addr local;
 
 	memset(s, 0, sizeof *s);
 	s->conf = c;
@@ -52,12 +79,31 @@ int session_init(struct session *s, const struct server_conf *c, int fd,
 	make_id(s->id, sizeof s->id);
 	snprintf(s->client, sizeof s->client, "unknown");
 	snprintf(s->client_ip, sizeof s->client_ip, "unknown");
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
-		addr_format((struct sockaddr *)&ss, s->client, sizeof s->client);
-		addr_format_ip((struct sockaddr *)&ss, s->client_ip,
-		               sizeof s->client_ip);
-	}
+	s->peer.len = sizeof s->peer.ss;
+	if (getpeername(fd, (struct sockaddr *)&s->peer.ss, &s->peer.len) == 0)
+		session_set_client(s, (struct sockaddr *)&s->peer.ss, s->peer.len);
+	else
+		s->peer.len = 0;
+	local.len = sizeof local.ss;
+	if (getsockname(fd, (struct sockaddr *)&local.ss, &local.len) == 0)
+		session_set_local(s, &local);
 	return lineio_init(&s->in, fd, c->client_buffer);
+}
+
+/* The front read the PROXY header; the socket here says only who the
+ * peer is. Text that is not "ip:port" (a unix socket) leaves what the
+ * socket says. */
+static void continue_origin(struct session *s, const struct crossing *x)
+{
+	struct addr a, b;
+
+	if (addr_parse(x->client, &a) == 0)
+		session_set_client(s, (struct sockaddr *)&a.ss, a.len);
+	if (addr_parse(x->local, &a) == 0)
+		session_set_local(s, &a);
+	if (addr_parse(x->proxy_src, &a) == 0 &&
+	    addr_parse(x->proxy_dst, &b) == 0)
+		session_set_proxied(s, &a, &b);
 }
 
 void session_continue(struct session *s, const struct crossing *x)
@@ -72,6 +118,7 @@ void session_continue(struct session *s, const struct crossing *x)
 	s->in.total = x->bytes_in;
 	s->bytes_out = x->bytes_out;
 	s->errors = x->errors;
+	continue_origin(s, x);
 }
 
 void session_crossing(const struct session *s, struct crossing *x)
@@ -83,6 +130,9 @@ void session_crossing(const struct session *s, struct crossing *x)
 	x->bytes_out = s->bytes_out;
 	x->errors = s->errors;
 	x->client = s->client;
+	x->local = s->local_text;
+	x->proxy_src = s->proxy_text[0];
+	x->proxy_dst = s->proxy_text[1];
 	x->user = s->user_shown;
 	x->backend = s->backend_name;
 	x->log = s->conf->error_log;

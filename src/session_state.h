@@ -51,8 +51,19 @@ struct session {
 
 	struct lineio in;            /* client bytes */
 	struct lineio backend;       /* backend bytes; fd -1 when none */
-	char client[ADDR_TEXT_MAX];  /* "ip:port" */
+	/* Who is there. peer: who connected (a load balancer, with
+	 * proxy_protocol). client: the client, the PROXY header's address
+	 * when the peer is trusted, else the peer; used everywhere. local:
+	 * the address the client reached. proxy_src/dst: what a PROXY
+	 * header said, trusted or not (proxied), for Proxy-Protocol-*. */
+	struct addr peer, client_addr, local;
+	int proxied;
+	struct addr proxy_src, proxy_dst;
+	char client[ADDR_TEXT_MAX];  /* client_addr as "ip:port" */
 	char client_ip[ADDR_TEXT_MAX];
+	char local_text[ADDR_TEXT_MAX];
+	char proxy_text[2][ADDR_TEXT_MAX];  /* proxy_src, proxy_dst */
+	char client_host[256];       /* resolved at login; "" until then */
 	char backend_name[ADDR_TEXT_MAX];
 
 	unsigned errors;
@@ -73,7 +84,15 @@ struct session {
 
 int session_init(struct session *s, const struct server_conf *c, int fd,
                  int inetd, const struct session_ops *ops, void *ctx);
-/* Go on as the session another program began: same id, clock, counters. */
+/* The client is at a: the text forms follow. */
+void session_set_client(struct session *s, const struct sockaddr *sa,
+                        socklen_t len);
+void session_set_local(struct session *s, const struct addr *a);
+/* A PROXY header said src and dst. */
+void session_set_proxied(struct session *s, const struct addr *src,
+                         const struct addr *dst);
+/* Go on as the session another program began: same id, clock, counters,
+ * and the client as the front found it. */
 void session_continue(struct session *s, const struct crossing *x);
 /* What crosses an exec of this session. */
 void session_crossing(const struct session *s, struct crossing *x);

@@ -351,4 +351,5 @@ const struct protocol proto_smtp = {
 	.internal_error = "451 4.3.2 Internal server error\r\n",
 	.no_cert = "421 4.7.1 No required SSL certificate was sent\r\n",
 	.cert_error = "421 4.7.1 SSL certificate error\r\n",
+	.access_denied = "554 5.7.1 Access denied\r\n",
 };
