@@ -107,6 +107,22 @@ static void put_tls(struct out *o, const struct tls_info *t, int pass_cert)
 	}
 }
 
+/* As nginx sends them: addresses bare, IPv6 without brackets. */
+static void put_proxy(struct out *o, const struct addr *src,
+                      const struct addr *dst)
+{
+	char ip[ADDR_TEXT_MAX];
+
+	addr_format_ip((const struct sockaddr *)&src->ss, ip, sizeof ip);
+	put(o, "Proxy-Protocol-Addr: %s\r\n", ip);
+	put(o, "Proxy-Protocol-Port: %d\r\n",
+	    addr_port((const struct sockaddr *)&src->ss));
+	addr_format_ip((const struct sockaddr *)&dst->ss, ip, sizeof ip);
+	put(o, "Proxy-Protocol-Server-Addr: %s\r\n", ip);
+	put(o, "Proxy-Protocol-Server-Port: %d\r\n",
+	    addr_port((const struct sockaddr *)&dst->ss));
+}
+
 ssize_t auth_http_build(char *buf, size_t size,
                         const struct auth_http_target *t, const char *headers,
                         const struct auth_request *req)
@@ -128,6 +144,8 @@ ssize_t auth_http_build(char *buf, size_t size,
 	put(&o, "Client-IP: %s\r\n", req->client_ip);
 	if (req->client_host)
 		put(&o, "Client-Host: %s\r\n", req->client_host);
+	if (req->proxy_src && req->proxy_dst)
+		put_proxy(&o, req->proxy_src, req->proxy_dst);
 	/* The SMTP lines go as they came, as nginx sends them: the SMTP parser
 	 * refuses control characters, and a header never ends early here. */
 	if (req->mech == SASL_NONE) {

@@ -2,6 +2,7 @@
 #include "log.h"
 #include "lookup.h"
 #include "net.h"
+#include "proxy_header.h"
 #include "session_state.h"
 #include "session_io.h"
 
@@ -60,6 +61,28 @@ static int connect_to(struct session *s, const struct addr *a,
 	return 0;
 }
 
+/* proxy_protocol: the backend learns who the client is before anything
+ * else, the TLS handshake included. */
+static int send_proxy_header(struct session *s, const char **why)
+{
+	unsigned char h[PROXY_HEADER_MAX];
+	ssize_t n;
+
+	if (!s->conf->proxy_protocol_out)
+		return 0;
+	n = proxy_build(s->conf->proxy_protocol_out,
+	                (const struct sockaddr *)&s->client_addr.ss,
+	                (const struct sockaddr *)&s->local.ss, h, sizeof h);
+	if (n < 0 || lineio_write_all(&s->backend, (const char *)h, (size_t)n,
+	                              session_deadline(s)) != IO_OK) {
+		logmsg(LOG_ERR, "event=backend_error backend=%s reason=\"cannot "
+		       "send the PROXY header\"", s->backend_name);
+		*why = "backend error";
+		return -1;
+	}
+	return 0;
+}
+
 enum auth_result backend_open(struct session *s, const struct auth_reply *rep,
                               char *text, size_t size, const char **why)
 {
@@ -69,6 +92,10 @@ enum auth_result backend_open(struct session *s, const struct auth_reply *rep,
 	            sizeof s->backend_name);
 	if (connect_to(s, &rep->backend, why) < 0)
 		return AUTH_TEMPFAIL;
+	if (send_proxy_header(s, why) < 0) {
+		drop(s);
+		return AUTH_TEMPFAIL;
+	}
 	if (start_tls(s, rep, text, size) < 0) {
 		drop(s);
 		logmsg(LOG_ERR, "event=backend_tls_error backend=%s reason=\"%s\"",

@@ -13,6 +13,8 @@ struct session;
 struct imap_state {
 	struct imap_parser parser;
 	char tag[128];        /* the current command's tag, for replies */
+	int backend_id;       /* the backend's greeting announced ID */
+	int id_pending;       /* our ID's replies are still to come */
 	char store[];         /* imap_client_buffer bytes for the parser */
 };
 

@@ -25,7 +25,7 @@ enum imap_astring imap_astring_kind(const char *s)
 }
 
 struct out {
-	char buf[2 * CRED_MAX + 256];
+	char buf[4 * CRED_MAX + 768];   /* ID, then LOGIN with escapes */
 	size_t len;
 };
 
@@ -38,6 +38,32 @@ static int out_add(struct out *o, const char *data, size_t n)
 	return 0;
 }
 
+/* Our ID's tag: never the client's, whose tag the LOGIN carries. */
+static const char *id_tag(const struct imap_state *is)
+{
+	return strcmp(is->tag, "pid") == 0 ? "pid2" : "pid";
+}
+
+/* The replies to our ID are postern's business: "* ID" and the tagged
+ * line are read and left. 1 when line was one of them. */
+static int id_reply(struct imap_state *is, const char *line)
+{
+	const char *tag = id_tag(is);
+	size_t n = strlen(tag);
+
+	if (!is->id_pending)
+		return 0;
+	if (strncasecmp(line, "* ID ", 5) == 0)
+		return 1;
+	if (strncmp(line, tag, n) != 0 || line[n] != ' ')
+		return 0;
+	is->id_pending = 0;
+	if (strncasecmp(line + n + 1, "OK", 2) != 0)
+		logmsg(LOG_NOTICE, "event=backend_refused command=ID reply=\"%.80s\"",
+		       LOGV(line));
+	return 1;
+}
+
 /* Read backend lines until one that is not untagged data; untagged ones
  * go on to the client, who may make sense of them. */
 static enum io_result next_line(struct session *s, int64_t deadline,
@@ -46,6 +72,8 @@ static enum io_result next_line(struct session *s, int64_t deadline,
 	for (;;) {
 		enum io_result r = lineio_getline(&s->backend, deadline, line, len);
 
+		if (r == IO_OK && id_reply(s->proto_state, *line))
+			continue;
 		if (r != IO_OK || strncmp(*line, "* ", 2) != 0)
 			return r;
 		(*line)[*len] = '\r';
@@ -102,6 +130,22 @@ static enum auth_result fail(char *text, size_t size, const char *why,
 	return AUTH_TEMPFAIL;
 }
 
+/* Whether the CAPABILITY code of a greeting lists cap. */
+static int greeting_lists(const char *line, const char *cap)
+{
+	const char *p = strcasestr(line, "[CAPABILITY ");
+	const char *end = p ? strchr(p, ']') : NULL;
+	size_t n = strlen(cap);
+
+	if (!end)
+		return 0;
+	for (p += 12; p + n <= end; p++)
+		if (p[-1] == ' ' && strncasecmp(p, cap, n) == 0 &&
+		    (p[n] == ' ' || p[n] == ']'))
+			return 1;
+	return 0;
+}
+
 static enum auth_result greeting(struct session *s, int64_t deadline,
                                  char *text, size_t size)
 {
@@ -116,7 +160,37 @@ static enum auth_result greeting(struct session *s, int64_t deadline,
 		snprintf(text, size, "unexpected greeting \"%.60s\"", line);
 		return AUTH_TEMPFAIL;
 	}
+	((struct imap_state *)s->proto_state)->backend_id =
+		greeting_lists(line, "ID");
 	return AUTH_OK;
+}
+
+/* proxy_forward_client: who the client is, as Dovecot's own proxy tells
+ * a backend that lists it in login_trusted_networks. Sent with the LOGIN
+ * that follows, in one write: no round trip of its own. */
+static int put_id(struct session *s, struct out *o)
+{
+	struct imap_state *is = s->proto_state;
+	char line[512], local_ip[ADDR_TEXT_MAX];
+	int n;
+
+	if (!s->conf->forward_client || !is->backend_id ||
+	    (s->client_addr.ss.ss_family != AF_INET &&
+	     s->client_addr.ss.ss_family != AF_INET6))
+		return 0;
+	addr_format_ip((const struct sockaddr *)&s->local.ss, local_ip,
+	               sizeof local_ip);
+	n = snprintf(line, sizeof line, "%s ID (\"x-originating-ip\" \"%s\" "
+	             "\"x-originating-port\" \"%d\" \"x-connected-ip\" \"%s\" "
+	             "\"x-connected-port\" \"%d\" \"x-session-id\" \"%s\")\r\n",
+	             id_tag(is), s->client_ip,
+	             addr_port((const struct sockaddr *)&s->client_addr.ss),
+	             local_ip, addr_port((const struct sockaddr *)&s->local.ss),
+	             s->id);
+	if (n < 0 || (size_t)n >= sizeof line || out_add(o, line, (size_t)n) < 0)
+		return -1;
+	is->id_pending = 1;
+	return 0;
 }
 
 /* Untagged lines before the tagged answer are the backend's business
@@ -163,7 +237,8 @@ enum auth_result imap_backend_login(struct session *s, char *text,
 			return g;
 	}
 	snprintf(text, size, "backend failed while logging in");
-	if (out_add(&o, is->tag, taglen) < 0 || out_add(&o, " LOGIN ", 7) < 0 ||
+	if (put_id(s, &o) < 0 ||
+	    out_add(&o, is->tag, taglen) < 0 || out_add(&o, " LOGIN ", 7) < 0 ||
 	    put_astring(s, &o, s->cred.user, deadline, text, size) < 0 ||
 	    out_add(&o, " ", 1) < 0 ||
 	    put_astring(s, &o, s->cred.pass, deadline, text, size) < 0 ||

@@ -2,6 +2,7 @@
 #include "backend.h"
 #include "log.h"
 #include "lookup.h"
+#include "resolver.h"
 #include "session_state.h"
 #include "session_io.h"
 #include "clock.h"
@@ -41,6 +42,30 @@ static void wait_seconds(const struct session *s, int seconds)
 		;
 }
 
+/* Client-Host, and XCLIENT NAME later: once per session, when the section
+ * names a resolver. A failure is no reason to refuse a login; the name
+ * says what happened, as nginx's does. */
+static void resolve_client(struct session *s)
+{
+	int64_t deadline = clock_ms() + s->conf->resolver_timeout_ms;
+	enum resolve_result r;
+	char why[128];
+
+	if (s->conf->nresolvers == 0 || s->client_host[0])
+		return;
+	if (deadline > s->login_deadline)
+		deadline = s->login_deadline;
+	r = resolver_name(s->conf->resolvers, s->conf->nresolvers,
+	                  (const struct sockaddr *)&s->client_addr.ss, deadline,
+	                  s->client_host, sizeof s->client_host, why, sizeof why);
+	if (r == RESOLVE_OK)
+		logmsg(LOG_INFO, "event=resolved client=%s name=%s", s->client_ip,
+		       s->client_host);
+	else
+		logmsg(LOG_NOTICE, "event=resolve_failed client=%s name=%s "
+		       "reason=\"%s\"", s->client_ip, s->client_host, LOGV(why));
+}
+
 static void ask(struct session *s, struct auth_reply *rep)
 {
 	struct auth_request req = {
@@ -51,6 +76,8 @@ static void ask(struct session *s, struct auth_reply *rep)
 		.attempt = ++s->attempts,
 		.deadline = s->login_deadline,
 		.client_ip = s->client_ip,
+		.proxy_src = s->proxied ? &s->proxy_src : NULL,
+		.proxy_dst = s->proxied ? &s->proxy_dst : NULL,
 		.salt = s->cred.mech & SASL_SALTED ? s->salt : NULL,
 		.default_port = s->proto->ports[0],
 		.tls = s->tls ? s->tls_info : NULL,
@@ -58,6 +85,8 @@ static void ask(struct session *s, struct auth_reply *rep)
 		.need_pass = (s->cred.mech & SASL_NEEDS_AUTH_SERVER) != 0,
 	};
 
+	resolve_client(s);
+	req.client_host = s->client_host[0] ? s->client_host : NULL;
 	if (s->proto->fill_request)
 		s->proto->fill_request(s, &req);
 	for (unsigned waits = 0;; waits++) {

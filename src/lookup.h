@@ -36,6 +36,8 @@ struct auth_request {
 	int64_t deadline;         /* clock_ms(): the lookup ends by then */
 	const char *client_ip;
 	const char *client_host;  /* NULL: not sent */
+	/* What a PROXY header said (Proxy-Protocol-*); NULL without one. */
+	const struct addr *proxy_src, *proxy_dst;
 	/* smtp_auth none: what the client sent, whole command lines for
 	 * MAIL and RCPT; sent as Auth-SMTP-* when mech is SASL_NONE. */
 	const char *smtp_helo, *smtp_from, *smtp_to;

@@ -18,6 +18,7 @@
 struct pop3_state {
 	struct line_command lc;  /* first: line_command.h */
 	int have_user;           /* USER was accepted; PASS may follow */
+	int backend_xclient;     /* the backend's greeting offered XCLIENT */
 };
 
 static struct pop3_state *st(struct session *s)
@@ -270,14 +271,48 @@ static enum auth_result backend_says(struct session *s, int64_t deadline,
 		snprintf(text, size, "%s: %s", what, io_result_str(r));
 		return AUTH_TEMPFAIL;
 	}
-	if (strncmp(*line, "+OK", 3) == 0)
+	if (strncmp(*line, "+OK", 3) == 0) {
+		if (strcmp(what, "greeting") == 0)
+			st(s)->backend_xclient = strncasecmp(*line, "+OK [XCLIENT]", 13) == 0;
 		return AUTH_OK;
+	}
 	if (strncmp(*line, "-ERR", 4) == 0 && strcmp(what, "greeting") != 0) {
 		snprintf(text, size, "%s", (*line)[4] ? *line + 5 : "");
 		return AUTH_FAILED;
 	}
 	snprintf(text, size, "%s answered \"%.60s\"", what, *line);
 	return AUTH_TEMPFAIL;
+}
+
+/* proxy_forward_client: who the client is, as Dovecot's own proxy tells
+ * a backend that lists it in login_trusted_networks. Dovecot offers
+ * XCLIENT in its greeting ("+OK [XCLIENT] ..."), not in CAPA, and only to
+ * the hosts it trusts. A refusal is logged, and the login goes on. */
+static enum auth_result forward_client(struct session *s, int64_t deadline,
+                                       char *text, size_t size)
+{
+	char out[256], *line;
+	enum auth_result r;
+	int n;
+
+	if (!s->conf->forward_client || !st(s)->backend_xclient ||
+	    (s->client_addr.ss.ss_family != AF_INET &&
+	     s->client_addr.ss.ss_family != AF_INET6))
+		return AUTH_OK;
+	n = snprintf(out, sizeof out, "XCLIENT ADDR=%s PORT=%d SESSION=%s\r\n",
+	             s->client_ip,
+	             addr_port((const struct sockaddr *)&s->client_addr.ss), s->id);
+	if (lineio_write_all(&s->backend, out, (size_t)n, deadline) != IO_OK) {
+		snprintf(text, size, "backend went away");
+		return AUTH_TEMPFAIL;
+	}
+	r = backend_says(s, deadline, "XCLIENT", &line, text, size);
+	if (r == AUTH_FAILED) {
+		logmsg(LOG_NOTICE, "event=backend_refused command=XCLIENT "
+		       "reply=\"%.80s\"", LOGV(line));
+		return AUTH_OK;
+	}
+	return r;
 }
 
 static enum auth_result pop3_backend_login(struct session *s, char *text,
@@ -299,6 +334,9 @@ static enum auth_result pop3_backend_login(struct session *s, char *text,
 		if (r != AUTH_OK)
 			return r;
 	}
+	r = forward_client(s, deadline, text, size);
+	if (r != AUTH_OK)
+		return r;
 	n = snprintf(out, sizeof out, "USER %s\r\n", s->cred.user);
 	if (lineio_write_all(&s->backend, out, (size_t)n, deadline) != IO_OK) {
 		snprintf(text, size, "backend went away");

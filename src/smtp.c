@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "lineio.h"
 #include "log.h"
+#include "resolver.h"
 #include "sasl_exchange.h"
 #include "session_state.h"
 #include "session_io.h"
@@ -252,6 +253,9 @@ static void smtp_fill_request(struct session *s, struct auth_request *req)
 {
 	struct smtp_state *ss = st(s);
 
+	/* nginx sends SMTP's Client-Host even without a resolver. */
+	if (!req->client_host)
+		req->client_host = RESOLVER_UNAVAILABLE;
 	req->smtp_helo = ss->helo;
 	req->smtp_from = ss->from;
 	req->smtp_to = ss->to;

@@ -5,6 +5,7 @@
 #include "base64.h"
 #include "lineio.h"
 #include "log.h"
+#include "resolver.h"
 #include "session_state.h"
 #include "session_io.h"
 #include "smtp.h"
@@ -98,22 +99,30 @@ static enum auth_result refused(struct talk *t, const char *what,
 	return r;
 }
 
+/* What Postfix's smtpd_authorized_xclient_hosts lets postern say: the
+ * client's address, port and name (nginx sends no PORT; Postfix logs it
+ * and its policy services see it), and the login unless the backend
+ * checks the AUTH itself. */
 static int xclient(struct talk *t)
 {
 	struct session *s = t->s;
-	char login[3 * CRED_MAX + 8] = "", user[3 * CRED_MAX];
+	char login[3 * CRED_MAX + 8] = "", user[3 * CRED_MAX], port[24] = "";
 	const char *v6 = strchr(s->client_ip, ':') ? "IPV6:" : "";
 	const char *addr = strcmp(s->client_ip, "unknown") == 0 ? "[UNAVAILABLE]"
 	                                                        : s->client_ip;
+	const char *name = s->client_host[0] ? s->client_host
+	                                     : RESOLVER_UNAVAILABLE;
+	int p = addr_port((const struct sockaddr *)&s->client_addr.ss);
 
 	if (s->cred.user[0] && !s->conf->proxy_smtp_auth) {
 		if (xtext_encode(s->cred.user, user, sizeof user) < 0)
 			return -1;
 		snprintf(login, sizeof login, " LOGIN=%s", user);
 	}
-	/* NAME: no reverse DNS here, so the value Postfix knows for it. */
-	return say(t, "XCLIENT ADDR=%s%s%s NAME=[UNAVAILABLE]\r\n",
-	           *addr == '[' ? "" : v6, addr, login);
+	if (p > 0)
+		snprintf(port, sizeof port, " PORT=%d", p);
+	return say(t, "XCLIENT ADDR=%s%s%s%s NAME=%s\r\n",
+	           *addr == '[' ? "" : v6, addr, port, login, name);
 }
 
 static int auth_plain(struct talk *t)

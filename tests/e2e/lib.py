@@ -84,7 +84,11 @@ class TempDir:
 class Dovecot:
     """A real Dovecot on loopback, with USERS and their Maildirs."""
 
-    def __init__(self, tmp, users=USERS, listen="127.0.0.1", certs=None):
+    def __init__(self, tmp, users=USERS, listen="127.0.0.1", certs=None,
+                 trusted=None, haproxy=False):
+        # trusted: login_trusted_networks, the hosts whose ID or XCLIENT
+        # Dovecot believes. haproxy: two more listeners that require a
+        # PROXY header from 127.0.0.0/8.
         self.tmp = tmp
         self.users = users
         self.imap_port = free_port()
@@ -94,6 +98,8 @@ class Dovecot:
         self.pop3s_port = free_port() if certs else 0
         self.lmtp_port = free_port()   # Postfix delivers here
         self.auth_port = free_port()   # Postfix checks SMTP AUTH here
+        self.imap_haproxy_port = free_port() if haproxy else 0
+        self.pop3_haproxy_port = free_port() if haproxy else 0
         self.proc = None
         if os.geteuid() == 0:
             self.mail_user = pwd.getpwnam("nobody")
@@ -118,6 +124,8 @@ log_path = {tmp('dovecot', 'dovecot.log')}
 {ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+{"login_trusted_networks = " + trusted if trusted else ""}
+{"haproxy_trusted_networks = 127.0.0.0/8" if haproxy else ""}
 mail_location = maildir:~/Maildir
 default_internal_user = {internal}
 default_login_user = {login}
@@ -137,6 +145,10 @@ service imap-login {{
   inet_listener imaps {{
     port = {self.imaps_port}
   }}
+  inet_listener imap_haproxy {{
+    port = {self.imap_haproxy_port}
+    haproxy = yes
+  }}
 }}
 service pop3-login {{
   inet_listener pop3 {{
@@ -144,6 +156,10 @@ service pop3-login {{
   }}
   inet_listener pop3s {{
     port = {self.pop3s_port}
+  }}
+  inet_listener pop3_haproxy {{
+    port = {self.pop3_haproxy_port}
+    haproxy = yes
   }}
 }}
 service lmtp {{
@@ -167,6 +183,18 @@ service auth {{
 
     def maildir(self, user):
         return self.tmp("dovecot", "home", user, "Maildir")
+
+    def read_log(self):
+        try:
+            with open(self.tmp("dovecot", "dovecot.log"), errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def wait_log(self, text, timeout=5.0):
+        wait_for(lambda: text in self.read_log(), timeout,
+                 repr(text) + " in Dovecot's log")
+        return self.read_log()
 
     def add_message(self, user, data, name=None):
         md = self.maildir(user)
@@ -202,7 +230,7 @@ service auth {{
 
 DEFAULT_SERVER = """
 server {name} {{
-    listen = {port}
+    listen = "{port}{flags}"
     protocol = {protocol}
 {extra}
 }}
@@ -304,6 +332,7 @@ inet_protocols = ipv4
 relay_domains = example.org
 relay_transport = lmtp:inet:127.0.0.1:{dovecot.lmtp_port}
 smtpd_authorized_xclient_hosts = 127.0.0.1
+smtpd_client_port_logging = yes
 smtpd_sasl_auth_enable = yes
 smtpd_sasl_type = dovecot
 smtpd_sasl_path = inet:127.0.0.1:{dovecot.auth_port}
@@ -365,7 +394,8 @@ class Postern:
 
     def __init__(self, tmp, global_conf="", server_conf="", inetd=False,
                  map_lines=None, name=None, raw_conf=None, port=None,
-                 protocol="imap", env=None):
+                 protocol="imap", env=None, listen_flags=""):
+        # listen_flags: " ssl", " proxy_protocol", as nginx writes them.
         name = name or protocol
         self.env = env or {}
         self.tmp = tmp
@@ -385,6 +415,7 @@ class Postern:
                 % (self.log, RELAY, GUARD_RELAY, TLS, self.map)
                 + global_conf
                 + DEFAULT_SERVER.format(port=self.port, extra=server_conf,
+                                        flags=listen_flags,
                                         name=name, protocol=protocol))
         with open(self.conf, "w") as f:
             f.write(raw_conf)
@@ -723,3 +754,95 @@ class AuthServer:
                 return [json.loads(line) for line in f]
         except FileNotFoundError:
             return []
+
+
+class Dnsmasq:
+    """A real DNS server (Debian's dnsmasq-base) on a loopback port, with
+    only the records a test gives it: host_records {name: ip} (each makes
+    the PTR too), ptr_records {reverse name: name}. Names under the
+    local domains that it has no record of are NXDOMAIN; elsewhere,
+    with no upstream, it answers REFUSED."""
+
+    def __init__(self, tmp, host_records=None, ptr_records=None, local=()):
+        if not shutil.which("dnsmasq"):
+            raise Skip("dnsmasq is not installed (package dnsmasq-base)")
+        self.port = free_port()
+        self.log = tmp("dnsmasq-%d.log" % self.port)
+        self.cmd = ["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
+                    "--port=%d" % self.port, "--listen-address=127.0.0.1",
+                    "--bind-interfaces", "--no-resolv", "--no-hosts",
+                    "--pid-file=" + tmp("dnsmasq-%d.pid" % self.port),
+                    "--user=" + pwd.getpwuid(os.geteuid()).pw_name,
+                    "--log-queries", "--log-facility=" + self.log]
+        self.cmd += ["--host-record=%s,%s" % kv for kv in (host_records or {}).items()]
+        self.cmd += ["--ptr-record=%s,%s" % kv for kv in (ptr_records or {}).items()]
+        self.cmd += ["--local=/%s/" % d for d in local]
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+        wait_port(self.port, proc=self.proc)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def read_log(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+
+def reverse_name(ip):
+    """The in-addr.arpa name of an IPv4 address."""
+    return ".".join(reversed(ip.split("."))) + ".in-addr.arpa"
+
+
+class FakeDns:
+    """What no real DNS server here will serve: a SERVFAIL on demand, and a
+    PTR whose name carries CR and LF (dnsmasq refuses to load one). A
+    thread in the test's process; answers[reverse name] is ("servfail",)
+    or ("ptr", raw name bytes)."""
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.thread = None
+
+    def start(self):
+        import threading
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+        return self
+
+    def _serve(self):
+        import struct
+        while True:
+            try:
+                q, peer = self.sock.recvfrom(2048)
+            except OSError:
+                return
+            labels, pos = [], 12
+            while q[pos]:
+                labels.append(q[pos + 1:pos + 1 + q[pos]].decode("latin-1"))
+                pos += 1 + q[pos]
+            question = q[12:pos + 5]
+            what = self.answers.get(".".join(labels), ("servfail",))
+            rcode = 2 if what[0] == "servfail" else 0
+            head = q[:2] + struct.pack(">HHHHH", 0x8180 | rcode, 1,
+                                       0 if rcode else 1, 0, 0)
+            body = b""
+            if not rcode:
+                name = b"".join(bytes([len(l)]) + l for l in what[1].split(b".")) + b"\0"
+                body = b"\xc0\x0c" + struct.pack(">HHIH", 12, 1, 60, len(name)) + name
+            self.sock.sendto(head + question + body, peer)
+
+    def stop(self):
+        self.sock.close()

@@ -1,0 +1,438 @@
+"""The client's real address, end to end. A load balancer's PROXY header
+(v1, v2, trusted or not, LOCAL, IPv6, malformed, missing, slow), allow
+and deny, the resolver against a real dnsmasq, a PROXY header towards
+Dovecot, and Dovecot told who the client is by ID and XCLIENT: Dovecot's
+own log, the auth server's requests and Postfix's Received line show the
+client, never postern."""
+import socket
+import ssl
+import struct
+import time
+
+import lib
+
+V2SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+
+
+def v1(src, sport=40000, dst=None, dport=143):
+    fam = "TCP6" if ":" in src else "TCP4"
+    dst = dst or ("2001:db8::1" if ":" in src else "127.0.0.1")
+    return ("PROXY %s %s %s %d %d\r\n" % (fam, src, dst, sport, dport)).encode()
+
+
+def v2(src, sport=40000, dst=None, dport=143):
+    fam = socket.AF_INET6 if ":" in src else socket.AF_INET
+    dst = dst or ("2001:db8::1" if fam == socket.AF_INET6 else "127.0.0.1")
+    body = (socket.inet_pton(fam, src) + socket.inet_pton(fam, dst) +
+            struct.pack(">HH", sport, dport))
+    return (V2SIG + bytes([0x21, 0x21 if fam == socket.AF_INET6 else 0x11]) +
+            struct.pack(">H", len(body)) + body)
+
+
+V2_LOCAL = V2SIG + b"\x20\x00\x00\x00"
+
+
+def connect(p, header=b""):
+    s = socket.create_connection(("127.0.0.1", p.port), timeout=10)
+    s.sendall(header)
+    return lib.Client.over(s)
+
+
+def imap_login(p, header, password="wonderland", user="alice"):
+    """Log in through p after header; the tagged reply and the seconds the
+    LOGIN took."""
+    c = connect(p, header)
+    assert c.line().startswith("* OK"), "no greeting"
+    start = time.monotonic()
+    c.send("a LOGIN %s %s\r\n" % (user, password))
+    reply = c.until_tag("a")[-1]
+    took = time.monotonic() - start
+    c.send("b LOGOUT\r\n")
+    c.close()
+    return reply, took
+
+
+def closed_without_greeting(c):
+    data = c.sock.recv(100)
+    assert data == b"", data
+    c.close()
+
+
+class Ctx(lib.Harness):
+    def __init__(self):
+        super().__init__(certs=True, trusted="127.0.0.0/8", haproxy=True)
+        d = self.dovecot
+        self.auth = self.track(lib.AuthServer(
+            self.tmp, d.imap_port, backends={"pop3": d.pop3_port,
+                                             "smtp": d.imap_port}))
+        self.dns = self.track(lib.Dnsmasq(
+            self.tmp, host_records={"mx.good.test": "192.0.2.7",
+                                    "liar.test": "192.0.2.99"},
+            local=["2.0.192.in-addr.arpa", "test"],
+            ptr_records={lib.reverse_name("192.0.2.8"): "liar.test",
+                         lib.reverse_name("192.0.2.9"): "evil\\r\\nx.test"}))
+        self.fake_dns = self.track(lib.FakeDns({
+            lib.reverse_name("192.0.2.10"): ("ptr", b"evil\r\nRCPT TO:<x>.test"),
+            lib.reverse_name("192.0.2.11"): ("servfail",)}))
+        self.silent_dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.silent_dns.bind(("127.0.0.1", 0))
+        trusted = 'set_real_ip_from = {"127.0.0.1"}\n'
+        auth = 'auth_http = "%s"\n' % self.auth.url
+        pp = " proxy_protocol"
+        self.imap = self.proxy(trusted + auth, listen_flags=pp)
+        self.pop3 = self.proxy(trusted, listen_flags=pp, protocol="pop3",
+                               map_lines=["* 127.0.0.1:%d" % d.pop3_port])
+        self.untrusted = self.proxy('set_real_ip_from = {"10.0.0.0/8"}\n' + auth,
+                                    listen_flags=pp)
+        self.imaps = self.proxy(trusted + auth + self.certs.conf(),
+                                listen_flags=" ssl" + pp)
+        self.slow = self.proxy(trusted + auth + 'timeout = 1s\n', listen_flags=pp)
+        rules = 'allow("192.0.2.0/24")\nallow("2001:db8::/32")\ndeny("all")\n'
+        self.ruled = {proto: self.proxy(trusted + auth + rules +
+                                        ("smtp_auth = {none}\n"
+                                         if proto == "smtp" else ""),
+                                        listen_flags=pp, protocol=proto)
+                      for proto in ("imap", "pop3", "smtp")}
+        self.no_direct = self.proxy(auth + 'deny("127.0.0.1")\n')
+        self.out_v1 = self.proxy(trusted + 'proxy_protocol = on\n'
+                                 'proxy_forward_client = false\n',
+                                 listen_flags=pp,
+                                 map_lines=["* 127.0.0.1:%d" % d.imap_haproxy_port])
+        self.out_v2 = self.proxy(trusted + 'proxy_protocol = v2\n'
+                                 'proxy_forward_client = false\n',
+                                 listen_flags=pp,
+                                 map_lines=["* 127.0.0.1:%d" % d.imap_haproxy_port])
+        self.out_pop3 = self.proxy(trusted + 'proxy_protocol = v2\n'
+                                   'proxy_forward_client = false\n',
+                                   listen_flags=pp, protocol="pop3",
+                                   map_lines=["* 127.0.0.1:%d" % d.pop3_haproxy_port])
+        self.forwarded = self.proxy(trusted, listen_flags=pp,
+                                    map_lines=["* 127.0.0.1:%d" % d.imap_port])
+        self.unforwarded = self.proxy(trusted + 'proxy_forward_client = false\n',
+                                      listen_flags=pp,
+                                      map_lines=["* 127.0.0.1:%d" % d.imap_port])
+        resolver = 'resolver = {"127.0.0.1:%d"}\n'
+        self.resolved = self.proxy(trusted + auth + resolver % self.dns.port,
+                                   listen_flags=pp)
+        self.resolved_fake = self.proxy(trusted + auth + resolver % self.fake_dns.port,
+                                        listen_flags=pp)
+        self.resolved_silent = self.proxy(
+            trusted + auth + 'resolver_timeout = 1s\n' +
+            resolver % self.silent_dns.getsockname()[1], listen_flags=pp)
+        self.postfix = None
+        try:
+            self.postfix = self.track(lib.Postfix(self.tmp, self.dovecot))
+            self.smtp = self.proxy(
+                trusted + 'proxy_smtp_auth = true\n' + resolver % self.dns.port,
+                listen_flags=pp, protocol="smtp",
+                map_lines=["* 127.0.0.1:%d" % self.postfix.port])
+        except lib.Skip:
+            pass
+
+    def proxy(self, conf, **kw):
+        return self.track(lib.Postern(self.tmp, global_conf=conf, **kw))
+
+    def dump(self):
+        return (super().dump() + "\ndovecot log:\n" +
+                self.dovecot.read_log()[-2000:])
+
+    def close(self):
+        self.silent_dns.close()
+        super().close()
+
+
+def last_request(ctx):
+    return ctx.auth.requests()[-1]
+
+
+def close_line(p, client):
+    """The session's closing line, from whichever program ended it."""
+    found = []
+
+    def seen():
+        found[:] = [l for l in p.read_log().splitlines()
+                    if "event=close client=%s " % client in l]
+        return bool(found)
+    lib.wait_for(seen, 5, "the closing line of %s" % client)
+    return found[-1]
+
+
+def session_of(line):
+    return line.split("session=")[1].split()[0]
+
+
+def test_v1_trusted_sets_client_everywhere(ctx):
+    reply, _ = imap_login(ctx.imap, v1("192.0.2.21", 40021))
+    assert reply.startswith("a OK"), reply
+    req = last_request(ctx)
+    assert req["Client-IP"] == "192.0.2.21"
+    assert req["Proxy-Protocol-Addr"] == "192.0.2.21"
+    assert req["Proxy-Protocol-Port"] == "40021"
+    assert req["Proxy-Protocol-Server-Addr"] == "127.0.0.1"
+    assert req["Proxy-Protocol-Server-Port"] == "143"
+    # nginx's order: Client-IP, Proxy-Protocol-*, then the rest.
+    keys = list(req)
+    assert keys.index("Proxy-Protocol-Addr") == keys.index("Client-IP") + 1
+    # Dovecot, told by ID, logs the client and postern's session id; the
+    # relay's closing line names the client too.
+    close = close_line(ctx.imap, "192.0.2.21:40021")
+    assert "postern-relay" in close, close
+    session = session_of(close)
+    dlog = ctx.dovecot.wait_log("rip=192.0.2.21")
+    line = [l for l in dlog.splitlines() if "Login: user=<alice>" in l
+            and "rip=192.0.2.21" in l][0]
+    assert "session=<%s>" % session in line, line
+    assert "client=192.0.2.21:40021 peer=127.0.0.1:" in ctx.imap.read_log()
+
+
+def test_v2_ipv6_pop3_forwarded_by_xclient(ctx):
+    c = connect(ctx.pop3, v2("2001:db8::22", 40022, dport=110))
+    assert c.line().startswith("+OK")
+    c.send("USER alice\r\n")
+    assert c.line().startswith("+OK")
+    c.send("PASS wonderland\r\n")
+    assert c.line().startswith("+OK"), "login failed"
+    c.send("STAT\r\n")
+    assert c.line().startswith("+OK 1 ")
+    c.send("QUIT\r\n")
+    c.close()
+    line = [l for l in ctx.dovecot.wait_log("rip=2001:db8::22").splitlines()
+            if "pop3-login: Info: Login" in l and "rip=2001:db8::22" in l][0]
+    session = session_of(close_line(ctx.pop3, "[2001:db8::22]:40022"))
+    assert "session=<%s>" % session in line, line
+
+
+def test_untrusted_peer_header_is_read_not_believed(ctx):
+    reply, _ = imap_login(ctx.untrusted, v1("192.0.2.23"))
+    assert reply.startswith("a OK"), reply
+    req = last_request(ctx)
+    assert req["Client-IP"] == "127.0.0.1"
+    assert req["Proxy-Protocol-Addr"] == "192.0.2.23"
+    assert "event=proxy_protocol_untrusted" in ctx.untrusted.read_log()
+
+
+def test_v2_local_keeps_the_peer(ctx):
+    reply, _ = imap_login(ctx.imap, V2_LOCAL)
+    assert reply.startswith("a OK"), reply
+    req = last_request(ctx)
+    assert req["Client-IP"] == "127.0.0.1"
+    assert "Proxy-Protocol-Addr" not in req
+
+
+def test_bad_missing_or_slow_header_closes_without_greeting(ctx):
+    before = len(ctx.auth.requests())
+    for header, why in ((b"GET / HTTP/1.0\r\n\r\n", "not a PROXY header"),
+                        (b"a LOGIN alice wonderland\r\n", "not a PROXY header"),
+                        (b"PROXY TCP4 192.0.2.1 127.0.0.1 1 99999\r\n",
+                         "PROXY v1: bad port"),
+                        (V2SIG + b"\x21\x12\x00\x0c" + bytes(12),
+                         "PROXY v2: not a stream connection")):
+        closed_without_greeting(connect(ctx.imap, header))
+        ctx.imap.wait_log('reason="%s"' % why)
+    start = time.monotonic()
+    closed_without_greeting(connect(ctx.slow, b"PROXY TCP4 192.0.2."))
+    assert time.monotonic() - start < 5
+    ctx.slow.wait_log('reason="no PROXY header in time"')
+    closed_without_greeting(connect(ctx.slow))
+    assert len(ctx.auth.requests()) == before
+
+
+def tls_after_header(port, header, certs):
+    """TLS whose ClientHello leaves in the same write as the PROXY header,
+    then IMAP over it; returns (send, line) functions."""
+    ctx = ssl.create_default_context(cafile=certs.ca)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_hostname="localhost")
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    sock.sendall(header + out.read())
+    while True:
+        data = sock.recv(65536)
+        assert data, "closed during the handshake"
+        inc.write(data)
+        try:
+            obj.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            sock.sendall(out.read())
+    sock.sendall(out.read())
+    buf = bytearray()
+
+    def send(text):
+        obj.write(text.encode())
+        sock.sendall(out.read())
+
+    def line():
+        while b"\r\n" not in buf:
+            try:
+                buf.extend(obj.read(65536))
+                continue
+            except ssl.SSLWantReadError:
+                pass
+            data = sock.recv(65536)
+            assert data, "closed"
+            inc.write(data)
+        i = buf.index(b"\r\n")
+        text = buf[:i].decode()
+        del buf[:i + 2]
+        return text
+    return send, line, sock
+
+
+def test_tls_right_behind_the_header_crosses_into_postern_tls(ctx):
+    send, line, sock = tls_after_header(ctx.imaps.port,
+                                        v2("192.0.2.24", 40024, dport=993),
+                                        ctx.certs)
+    assert line().startswith("* OK")
+    send("a LOGIN alice wonderland\r\n")
+    while True:
+        reply = line()
+        if reply.startswith("a "):
+            break
+    assert reply.startswith("a OK"), reply
+    send("b LOGOUT\r\n")
+    sock.close()
+    assert last_request(ctx)["Client-IP"] == "192.0.2.24"
+    close = close_line(ctx.imaps, "192.0.2.24:40024")
+    assert "postern-tls" in close, close
+    ctx.dovecot.wait_log("rip=192.0.2.24")
+
+
+def test_allow_and_deny_in_order_before_any_lookup(ctx):
+    before = len(ctx.auth.requests())
+    refusals = {"imap": "* BYE Access denied", "pop3": "-ERR Access denied",
+                "smtp": "554 5.7.1 Access denied"}
+    for proto, p in ctx.ruled.items():
+        for addr in ("192.0.2.25", "2001:db8::25"):
+            c = connect(p, v1(addr))
+            assert not c.line().startswith(refusals[proto][:4]), proto
+            c.close()
+        c = connect(p, v1("198.51.100.25"))
+        assert c.line() == refusals[proto]
+        closed_without_greeting(c)
+        p.wait_log("event=access_denied client=198.51.100.25:40000")
+    c = connect(ctx.no_direct)
+    assert c.line() == "* BYE Access denied"
+    assert len(ctx.auth.requests()) == before
+
+
+def dovecot_login_line(ctx, rip):
+    log = ctx.dovecot.wait_log("rip=%s," % rip)
+    return [l for l in log.splitlines() if "rip=%s," % rip in l][0]
+
+
+def test_proxy_protocol_out_v1_v2_to_dovecot(ctx):
+    """Dovecot's haproxy listener refuses anyone without a header; it logs
+    the address the header carries."""
+    for p, addr in ((ctx.out_v1, "192.0.2.26"), (ctx.out_v2, "192.0.2.27")):
+        reply, _ = imap_login(p, v1(addr))
+        assert reply.startswith("a OK"), reply
+        assert "Login: user=<alice>" in dovecot_login_line(ctx, addr)
+    reply, _ = imap_login(ctx.out_v2, v2("2001:db8::28"))
+    assert reply.startswith("a OK"), reply
+    dovecot_login_line(ctx, "2001:db8::28")
+    c = connect(ctx.out_pop3, v1("192.0.2.29", dport=110))
+    assert c.line().startswith("+OK")
+    c.send("USER alice\r\n")
+    c.line()
+    c.send("PASS wonderland\r\n")
+    assert c.line().startswith("+OK"), "POP3 login through PROXY v2 failed"
+    c.send("QUIT\r\n")
+    c.close()
+    assert "pop3-login" in dovecot_login_line(ctx, "192.0.2.29")
+
+
+def test_resolver_confirmed_name_and_its_failures(ctx):
+    cases = (("192.0.2.7", ctx.resolved, "mx.good.test"),
+             ("192.0.2.8", ctx.resolved, "[UNAVAILABLE]"),   # A does not lead back
+             ("192.0.2.9", ctx.resolved, "[UNAVAILABLE]"),   # not a host name
+             ("192.0.2.30", ctx.resolved, "[UNAVAILABLE]"),  # no PTR at all
+             ("192.0.2.10", ctx.resolved_fake, "[UNAVAILABLE]"),  # CR LF
+             ("192.0.2.11", ctx.resolved_fake, "[TEMPUNAVAIL]"),  # SERVFAIL
+             ("192.0.2.12", ctx.resolved_silent, "[TEMPUNAVAIL]"))  # timeout
+    for addr, p, name in cases:
+        reply, _ = imap_login(p, v1(addr))
+        assert reply.startswith("a OK"), reply
+        req = last_request(ctx)
+        assert req["Client-IP"] == addr
+        assert req["Client-Host"] == name, (addr, req.get("Client-Host"))
+    dlog = ctx.dns.read_log()
+    assert "query[PTR] 7.2.0.192.in-addr.arpa" in dlog
+    assert "query[A] mx.good.test" in dlog
+    assert "query[A] liar.test" in dlog
+    assert ("event=resolve_failed client=192.0.2.10 name=[UNAVAILABLE] "
+            "reason=\"the PTR name is not a valid host name\"") in \
+        ctx.resolved_fake.read_log()
+
+
+def test_xclient_name_and_port_reach_postfix(ctx):
+    if not ctx.postfix:
+        raise lib.Skip("Postfix needs root and the postfix package")
+    marker = "resolved-%d" % time.time_ns()
+    c = connect(ctx.smtp, v1("192.0.2.7", 40031, dport=25))
+    assert c.line().startswith("220 ")
+    for cmd in ("EHLO client.example", "AUTH PLAIN " +
+                __import__("base64").b64encode(b"\0alice\0wonderland").decode(),
+                "MAIL FROM:<alice@example.org>", "RCPT TO:<bob@example.org>",
+                "DATA"):
+        c.send(cmd + "\r\n")
+        reply = c.reply()
+        assert reply[-1][:1] in "23", (cmd, reply)
+    c.send("Subject: %s\r\n\r\nbody\r\n.\r\n" % marker)
+    assert c.reply()[-1].startswith("250")
+    c.send("QUIT\r\n")
+    c.close()
+    # Postfix, told by XCLIENT, names the client, its port included.
+    lib.wait_for(lambda: "client=mx.good.test[192.0.2.7]:40031" in
+                 ctx.postfix.read_log(), 10, "Postfix's log of the client")
+
+
+def test_dovecot_penalty_falls_on_the_bad_client_only(ctx):
+    """A wrong password from one client delays that client, not the next
+    one: Dovecot's auth penalty is per address, and sees real ones."""
+    reply, _ = imap_login(ctx.forwarded, v1("192.0.2.41"), password="wrong")
+    assert reply.startswith("a NO"), reply
+    reply, other = imap_login(ctx.forwarded, v1("192.0.2.42"))
+    assert reply.startswith("a OK"), reply
+    reply, same = imap_login(ctx.forwarded, v1("192.0.2.41"))
+    assert reply.startswith("a OK"), reply
+    assert other < 1.0 and same >= 1.5, (other, same)
+
+
+def test_without_forwarding_dovecot_sees_postern(ctx):
+    """The control for the test above; last, since Dovecot then holds a
+    penalty against 127.0.0.1."""
+    reply, _ = imap_login(ctx.unforwarded, v1("192.0.2.51"), password="wrong")
+    assert reply.startswith("a NO"), reply
+    reply, took = imap_login(ctx.unforwarded, v1("192.0.2.52"))
+    assert reply.startswith("a OK"), reply
+    assert "rip=192.0.2.52" not in ctx.dovecot.read_log()
+    assert took >= 1.5, took
+
+
+CTX = None
+
+
+def setup():
+    global CTX
+    CTX = Ctx()
+    return CTX
+
+
+if __name__ == "__main__":
+    lib.run([test_v1_trusted_sets_client_everywhere,
+             test_v2_ipv6_pop3_forwarded_by_xclient,
+             test_untrusted_peer_header_is_read_not_believed,
+             test_v2_local_keeps_the_peer,
+             test_bad_missing_or_slow_header_closes_without_greeting,
+             test_tls_right_behind_the_header_crosses_into_postern_tls,
+             test_allow_and_deny_in_order_before_any_lookup,
+             test_proxy_protocol_out_v1_v2_to_dovecot,
+             test_resolver_confirmed_name_and_its_failures,
+             test_xclient_name_and_port_reach_postfix,
+             test_dovecot_penalty_falls_on_the_bad_client_only,
+             test_without_forwarding_dovecot_sees_postern],
+            setup=setup)
