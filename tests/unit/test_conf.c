@@ -209,6 +209,14 @@ START_TEST(every_bad_value_names_file_and_line)
 		{ "protocol = \"nntp\"", "unknown protocol" },
 		{ "no_such_directive = 1", "no_such_directive" },
 		{ "xclient = perhaps", "xclient" },
+		{ "listen = \"143 proxy\"", "want [address:]port" },
+		{ "set_real_ip_from = {\"10.0.0.0/33\"}", "set_real_ip_from: want" },
+		{ "allow(\"10.0.0.0/8\", \"x\")", "allow: want one" },
+		{ "deny(\"unix:\")", "deny: want one" },
+		{ "deny(\"somewhere\")", "deny: want one" },
+		{ "proxy_protocol = \"v3\"", "want on, off, v1 or v2" },
+		{ "resolver = {\"dns.example\"}", "resolver: want" },
+		{ "resolver_timeout = \"often\"", "invalid duration" },
 	};
 	char text[512];
 
@@ -244,6 +252,44 @@ START_TEST(comments_blanked_but_strings_kept)
 }
 END_TEST
 
+/* allow and deny keep the order written, across the two directives; a
+ * section with none of its own takes the global ones, as nginx's do. */
+START_TEST(access_rules_keep_their_order_and_inherit)
+{
+	const struct server_conf *a, *b;
+
+	ck_assert_msg(load("deny(\"10.0.0.0/8\")\n"
+	                      "server a {\n listen = \"143 ssl proxy_protocol\"\n"
+	                      " ssl_certificate = {c}\n ssl_certificate_key = {k}\n"
+	                      " allow(\"192.168.1.0/24\")\n deny(192.168.0.0/16)\n"
+	                      " allow(\"2001:db8::/32\")\n deny(\"all\")\n"
+	                      " set_real_ip_from = {\"127.0.0.1\", \"unix:\"}\n"
+	                      " resolver = {\"127.0.0.1:5353\", \"[::1]\"}\n"
+	                      " proxy_protocol = v2\n}\n"
+	                      "server b {\n listen = \"993\"\n}\n") == 0, "%s", err);
+	a = conf_by_name(&conf, "a");
+	b = conf_by_name(&conf, "b");
+	ck_assert_uint_eq(a->naccess, 4);
+	ck_assert(a->access[0].allow && !a->access[1].allow);
+	ck_assert(a->access[2].allow && !a->access[3].allow);
+	ck_assert_int_eq(a->access[1].cidr.bits, 16);
+	ck_assert_int_eq(a->access[2].cidr.kind, CIDR_INET6);
+	ck_assert_int_eq(a->access[3].cidr.kind, CIDR_ALL);
+	ck_assert(a->ssl && a->proxy_protocol_in);
+	ck_assert_uint_eq(a->nreal_ip_from, 2);
+	ck_assert_int_eq(a->real_ip_from[1].kind, CIDR_UNIX);
+	ck_assert_uint_eq(a->nresolvers, 2);
+	ck_assert_int_eq(addr_port((struct sockaddr *)&a->resolvers[1].ss), 53);
+	ck_assert_int_eq(a->proxy_protocol_out, 2);
+	ck_assert_int_eq(a->resolver_timeout_ms, 30000);
+	ck_assert(a->forward_client);
+	ck_assert_uint_eq(b->naccess, 1);
+	ck_assert(!b->access[0].allow);
+	ck_assert(!b->ssl && !b->proxy_protocol_in);
+	ck_assert_int_eq(b->proxy_protocol_out, 0);
+}
+END_TEST
+
 START_TEST(missing_file_and_no_sections)
 {
 	ck_assert_int_eq(conf_load("/nonexistent/postern.conf", &conf, err,
@@ -268,6 +314,7 @@ int main(void)
 	tcase_add_test(tc, a_bad_line_after_comments_is_named_right);
 	tcase_add_test(tc, comments_blanked_but_strings_kept);
 	tcase_add_test(tc, missing_file_and_no_sections);
+	tcase_add_test(tc, access_rules_keep_their_order_and_inherit);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
