@@ -4,6 +4,7 @@ and deny, the resolver against a real dnsmasq, a PROXY header towards
 Dovecot, and Dovecot told who the client is by ID and XCLIENT: Dovecot's
 own log, the auth server's requests and Postfix's Received line show the
 client, never postern."""
+import base64
 import socket
 import ssl
 import struct
@@ -126,6 +127,10 @@ class Ctx(lib.Harness):
                 trusted + 'proxy_smtp_auth = true\n' + resolver % self.dns.port,
                 listen_flags=pp, protocol="smtp",
                 map_lines=["* 127.0.0.1:%d" % self.postfix.port])
+            self.smtp_out = self.proxy(
+                trusted + 'proxy_smtp_auth = true\nproxy_protocol = v2\n'
+                'xclient = false\n', listen_flags=pp, protocol="smtp",
+                map_lines=["* 127.0.0.1:%d" % self.postfix.proxy_port])
         except lib.Skip:
             pass
 
@@ -368,14 +373,11 @@ def test_resolver_confirmed_name_and_its_failures(ctx):
         ctx.resolved_fake.read_log()
 
 
-def test_xclient_name_and_port_reach_postfix(ctx):
-    if not ctx.postfix:
-        raise lib.Skip("Postfix needs root and the postfix package")
-    marker = "resolved-%d" % time.time_ns()
-    c = connect(ctx.smtp, v1("192.0.2.7", 40031, dport=25))
+def send_mail(p, header, marker):
+    c = connect(p, header)
     assert c.line().startswith("220 ")
     for cmd in ("EHLO client.example", "AUTH PLAIN " +
-                __import__("base64").b64encode(b"\0alice\0wonderland").decode(),
+                base64.b64encode(b"\0alice\0wonderland").decode(),
                 "MAIL FROM:<alice@example.org>", "RCPT TO:<bob@example.org>",
                 "DATA"):
         c.send(cmd + "\r\n")
@@ -385,8 +387,24 @@ def test_xclient_name_and_port_reach_postfix(ctx):
     assert c.reply()[-1].startswith("250")
     c.send("QUIT\r\n")
     c.close()
+
+
+def test_xclient_name_and_port_reach_postfix(ctx):
+    if not ctx.postfix:
+        raise lib.Skip("Postfix needs root and the postfix package")
+    send_mail(ctx.smtp, v1("192.0.2.7", 40031, dport=25),
+              "resolved-%d" % time.time_ns())
     # Postfix, told by XCLIENT, names the client, its port included.
     lib.wait_for(lambda: "client=mx.good.test[192.0.2.7]:40031" in
+                 ctx.postfix.read_log(), 10, "Postfix's log of the client")
+
+
+def test_proxy_protocol_out_to_postfix(ctx):
+    if not ctx.postfix:
+        raise lib.Skip("Postfix needs root and the postfix package")
+    send_mail(ctx.smtp_out, v1("192.0.2.35", 40035, dport=25),
+              "proxied-%d" % time.time_ns())
+    lib.wait_for(lambda: "client=unknown[192.0.2.35]:40035" in
                  ctx.postfix.read_log(), 10, "Postfix's log of the client")
 
 
@@ -433,6 +451,7 @@ if __name__ == "__main__":
              test_proxy_protocol_out_v1_v2_to_dovecot,
              test_resolver_confirmed_name_and_its_failures,
              test_xclient_name_and_port_reach_postfix,
+             test_proxy_protocol_out_to_postfix,
              test_dovecot_penalty_falls_on_the_bad_client_only,
              test_without_forwarding_dovecot_sees_postern],
             setup=setup)
