@@ -49,8 +49,10 @@ static void add_cap(char *buf, size_t size, const char *cap)
 	snprintf(buf + used, size - used, "%s%s", used ? " " : "", cap);
 }
 
-/* The configured list, then what postern itself does before login; with
- * starttls only and no TLS yet, LOGINDISABLED instead of any AUTH=. */
+/* The configured list, then STARTTLS and the AUTH= methods, as nginx
+ * builds it; with starttls only and no TLS yet, LOGINDISABLED instead of
+ * any AUTH=. ID, LITERAL+ and SASL-IR work whether listed or not; nginx
+ * does not list them, so they are listed only when configured. */
 static void capabilities(const struct session *s, char *buf, size_t size)
 {
 	const struct server_conf *c = s->conf;
@@ -61,9 +63,6 @@ static void capabilities(const struct session *s, char *buf, size_t size)
 	buf[0] = '\0';
 	for (size_t i = 0; i < c->ncapabilities; i++)
 		add_cap(buf, size, c->capabilities[i]);
-	add_cap(buf, size, "ID");
-	add_cap(buf, size, "LITERAL+");
-	add_cap(buf, size, "SASL-IR");
 	if (session_can_starttls(s))
 		add_cap(buf, size, "STARTTLS");
 	if (session_needs_tls(s)) {
@@ -83,8 +82,9 @@ static enum step imap_greet(struct session *s)
 	char caps[1024];
 
 	capabilities(s, caps, sizeof caps);
-	if (session_printf(s, "* OK [CAPABILITY %s] %s IMAP4 ready\r\n", caps,
-	                   s->conf->server_name) < 0) {
+	/* nginx's "* OK IMAP4 ready", with the capabilities a client would
+	 * otherwise ask for first (RFC 9051 7.1). */
+	if (session_printf(s, "* OK [CAPABILITY %s] IMAP4 ready\r\n", caps) < 0) {
 		session_end(s, "error", "write failed");
 		return STEP_CLOSE;
 	}
@@ -115,6 +115,14 @@ static enum step reply(struct session *s, enum step next, const char *fmt, ...)
 	return next;
 }
 
+/* Every refusal before login gets nginx's one answer; the log says
+ * which it was. */
+static enum step invalid(struct session *s, const char *why)
+{
+	logmsg(LOG_INFO, "event=invalid_command reason=\"%s\"", why);
+	return reply(s, STEP_ERROR, "BAD invalid command");
+}
+
 static enum step imap_read_command(struct session *s, const char **name)
 {
 	struct imap_state *is = st(s);
@@ -143,9 +151,7 @@ static enum step imap_read_command(struct session *s, const char **name)
 				return session_client_gone(s, IO_ERROR);
 			continue;
 		case IMAP_PARSE_INVALID:
-			logmsg(LOG_INFO, "event=invalid_command reason=\"%s\"",
-			       is->parser.error);
-			return reply(s, STEP_ERROR, "BAD %s", is->parser.error);
+			return invalid(s, is->parser.error);
 		case IMAP_PARSE_TOO_LONG:
 			return session_client_gone(s, IO_TOOLONG);
 		case IMAP_PARSE_AGAIN:
@@ -172,26 +178,26 @@ static enum step imap_capability(struct session *s)
 	char caps[1024];
 
 	if (nargs(s))
-		return reply(s, STEP_ERROR, "BAD CAPABILITY takes no arguments");
+		return invalid(s, "CAPABILITY takes no arguments");
 	capabilities(s, caps, sizeof caps);
 	if (session_printf(s, "* CAPABILITY %s\r\n", caps) < 0)
 		return session_client_gone(s, IO_ERROR);
-	return reply(s, STEP_NEXT, "OK CAPABILITY completed");
+	return reply(s, STEP_NEXT, "OK completed");
 }
 
 static enum step imap_noop(struct session *s)
 {
 	if (nargs(s))
-		return reply(s, STEP_ERROR, "BAD NOOP takes no arguments");
-	return reply(s, STEP_NEXT, "OK NOOP completed");
+		return invalid(s, "NOOP takes no arguments");
+	return reply(s, STEP_NEXT, "OK completed");
 }
 
 static enum step imap_logout(struct session *s)
 {
 	if (nargs(s))
-		return reply(s, STEP_ERROR, "BAD LOGOUT takes no arguments");
-	imap_bye(s, "Logging out");
-	reply(s, STEP_CLOSE, "OK LOGOUT completed");
+		return invalid(s, "LOGOUT takes no arguments");
+	session_printf(s, "* BYE\r\n");
+	reply(s, STEP_CLOSE, "OK completed");
 	session_end(s, "logout", "client logged out");
 	return STEP_CLOSE;
 }
@@ -223,11 +229,11 @@ static int id_valid(struct session *s)
 static enum step imap_id(struct session *s)
 {
 	if (!id_valid(s))
-		return reply(s, STEP_ERROR, "BAD Invalid ID parameters");
-	if (session_printf(s, "* ID (\"name\" \"postern\" \"version\" \"%s\")\r\n",
-	                   PACKAGE_VERSION) < 0)
+		return invalid(s, "invalid ID parameters");
+	/* Nothing about postern: a name and version help only an attacker. */
+	if (session_printf(s, "* ID NIL\r\n") < 0)
 		return session_client_gone(s, IO_ERROR);
-	return reply(s, STEP_NEXT, "OK ID completed");
+	return reply(s, STEP_NEXT, "OK completed");
 }
 
 static int take_string(const struct imap_arg *a, char *out, size_t size)
@@ -250,17 +256,16 @@ static void wipe_store(struct session *s)
 static enum step refuse_plaintext(struct session *s)
 {
 	wipe_store(s);
-	logmsg(LOG_INFO, "event=rejected reason=\"login before STARTTLS\"");
-	return reply(s, STEP_ERROR, "NO [PRIVACYREQUIRED] Log in after STARTTLS");
+	return invalid(s, "login before STARTTLS");
 }
 
 static enum step imap_starttls(struct session *s)
 {
 	if (nargs(s))
-		return reply(s, STEP_ERROR, "BAD STARTTLS takes no arguments");
+		return invalid(s, "STARTTLS takes no arguments");
 	if (!session_can_starttls(s))
-		return reply(s, STEP_ERROR, "BAD STARTTLS not available");
-	if (reply(s, STEP_NEXT, "OK Begin TLS negotiation now") != STEP_NEXT)
+		return invalid(s, "STARTTLS not available");
+	if (reply(s, STEP_NEXT, "OK completed") != STEP_NEXT)
 		return STEP_CLOSE;
 	return STEP_STARTTLS;
 }
@@ -270,17 +275,26 @@ static enum step imap_login(struct session *s)
 	if (session_needs_tls(s))
 		return refuse_plaintext(s);
 	if (nargs(s) != 2)
-		return reply(s, STEP_ERROR, "BAD LOGIN needs a user and a password");
+		return invalid(s, "LOGIN needs a user and a password");
 	if (take_string(arg(s, 0), s->cred.user, sizeof s->cred.user) < 0 ||
 	    take_string(arg(s, 1), s->cred.pass, sizeof s->cred.pass) < 0 ||
 	    !s->cred.user[0]) {
 		wipe_store(s);
 		credentials_clear(&s->cred);
-		return reply(s, STEP_ERROR, "BAD Invalid user or password");
+		return invalid(s, "invalid user or password");
 	}
 	wipe_store(s);
 	s->cred.mech = SASL_PLAIN;
 	return STEP_LOGIN;
+}
+
+/* As nginx: "plain" in imap_auth lets AUTHENTICATE LOGIN in too,
+ * without listing it. */
+static unsigned accepted(const struct session *s)
+{
+	unsigned m = session_mechs(s);
+
+	return m & SASL_PLAIN ? m | SASL_LOGIN : m;
 }
 
 static enum step imap_authenticate(struct session *s)
@@ -290,13 +304,12 @@ static enum step imap_authenticate(struct session *s)
 
 	if (nargs(s) < 1 || nargs(s) > 2 || arg(s, 0)->type != IMAP_ATOM ||
 	    (nargs(s) == 2 && arg(s, 1)->type != IMAP_ATOM))
-		return reply(s, STEP_ERROR, "BAD Invalid AUTHENTICATE arguments");
+		return invalid(s, "invalid AUTHENTICATE arguments");
 	if (session_needs_tls(s))
 		return refuse_plaintext(s);
 	mech = sasl_mech_parse(arg(s, 0)->s);
-	if (!(mech & s->conf->auth & s->proto->auth_allowed))
-		return reply(s, STEP_ERROR,
-		             "NO [CANNOT] Unsupported authentication mechanism");
+	if (!(mech & accepted(s)))
+		return invalid(s, "unsupported authentication mechanism");
 	if (nargs(s) == 2)
 		r = sasl_exchange(s, mech, arg(s, 1)->s, arg(s, 1)->len);
 	else
@@ -307,8 +320,7 @@ static enum step imap_authenticate(struct session *s)
 
 static enum step imap_unknown(struct session *s)
 {
-	logmsg(LOG_INFO, "event=invalid_command reason=\"unknown command\"");
-	return reply(s, STEP_ERROR, "BAD Unknown command or not allowed before login");
+	return invalid(s, "unknown command");
 }
 
 static const struct command imap_commands[] = {
@@ -343,15 +355,13 @@ static void imap_auth_reply(struct session *s, enum auth_result r,
 static enum step imap_sasl_trouble(struct session *s, enum sasl_trouble t,
                                    const char *why)
 {
-	if (t == SASL_CANCELLED)
-		return reply(s, STEP_ERROR, "BAD AUTHENTICATE cancelled");
-	return reply(s, STEP_ERROR, "BAD %s", why);
+	return invalid(s, t == SASL_CANCELLED ? "AUTHENTICATE cancelled" : why);
 }
 
+/* As nginx: the tag read so far, and the end. */
 static void imap_too_long(struct session *s)
 {
-	reply(s, STEP_CLOSE, "BAD Command line too long");
-	imap_bye(s, "Command line too long");
+	reply(s, STEP_CLOSE, "BAD invalid command");
 }
 
 const struct protocol proto_imap = {

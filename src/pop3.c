@@ -74,7 +74,7 @@ static unsigned mechs(const struct session *s)
 static void sasl_list(const struct session *s, char *buf, size_t size,
                       const char *sep)
 {
-	static const unsigned order[] = { SASL_LOGIN, SASL_PLAIN, SASL_CRAM_MD5,
+	static const unsigned order[] = { SASL_PLAIN, SASL_LOGIN, SASL_CRAM_MD5,
 	                                  SASL_EXTERNAL, 0 };
 	size_t used = 0;
 
@@ -243,9 +243,9 @@ static void pop3_auth_reply(struct session *s, enum auth_result r,
 static enum step pop3_sasl_trouble(struct session *s, enum sasl_trouble t,
                                    const char *why)
 {
-	(void)why; /* logged by the exchange */
-	if (t == SASL_CANCELLED)
-		return session_reply(s, STEP_ERROR, "-ERR authentication cancelled");
+	/* As nginx, a cancel ("*") too; the exchange logged which it was. */
+	(void)why;
+	(void)t;
 	return session_reply(s, STEP_ERROR, "-ERR invalid command");
 }
 
@@ -256,7 +256,7 @@ static void pop3_bye(struct session *s, const char *why)
 
 static void pop3_too_long(struct session *s)
 {
-	session_reply(s, STEP_CLOSE, "-ERR line too long");
+	session_reply(s, STEP_CLOSE, "-ERR invalid command");
 }
 
 /* The backend's line after a command: +OK, or -ERR with its reason. */

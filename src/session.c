@@ -61,8 +61,10 @@ static int run(struct session *s, int greet)
 			session_set_state(s, ST_RELAY);
 			return 1;
 		}
+		/* As nginx: the error's own reply was the last word. */
 		if (st == STEP_ERROR && ++s->errors >= (unsigned)s->conf->max_errors) {
-			s->proto->bye(s, "Too many invalid commands");
+			logmsg(LOG_NOTICE, "event=too_many_errors errors=%u",
+			       s->errors);
 			session_end(s, "error", "too many errors");
 			st = STEP_CLOSE;
 		}

@@ -298,9 +298,9 @@ static void smtp_auth_reply(struct session *s, enum auth_result r,
 static enum step smtp_sasl_trouble(struct session *s, enum sasl_trouble t,
                                    const char *why)
 {
-	(void)why; /* logged by the exchange */
-	if (t == SASL_CANCELLED)
-		return session_reply(s, STEP_ERROR, "501 5.0.0 Authentication cancelled");
+	/* As nginx, a cancel ("*") too; the exchange logged which it was. */
+	(void)why;
+	(void)t;
 	return session_reply(s, STEP_ERROR, "500 5.5.1 Invalid command");
 }
 
@@ -311,7 +311,7 @@ static void smtp_bye(struct session *s, const char *why)
 
 static void smtp_too_long(struct session *s)
 {
-	session_reply(s, STEP_CLOSE, "500 5.5.1 Line too long");
+	session_reply(s, STEP_CLOSE, "500 5.5.1 Invalid command");
 }
 
 /* The map checks no password: without the backend's AUTH anyone could

@@ -850,3 +850,53 @@ class FakeDns:
 
     def stop(self):
         self.sock.close()
+
+
+class Nginx:
+    """A real nginx with Debian's mail module (libnginx-mod-mail), as an
+    ordinary process: its own prefix and configuration under tmp, daemon
+    off, loopback ports. mail_conf is the inside of its mail {} block."""
+
+    MODULE = "/usr/lib/nginx/modules/ngx_mail_module.so"
+
+    def __init__(self, tmp, mail_conf, ports):
+        if not shutil.which("nginx") or not os.path.exists(self.MODULE):
+            raise Skip("nginx and libnginx-mod-mail are not installed")
+        self.tmp = tmp
+        self.prefix = tmp("nginx")
+        os.makedirs(self.prefix, exist_ok=True)
+        self.ports = ports
+        self.conf = os.path.join(self.prefix, "nginx.conf")
+        self.log = os.path.join(self.prefix, "error.log")
+        user = "" if os.geteuid() else "user nobody nogroup;\n"
+        with open(self.conf, "w") as f:
+            f.write("load_module %s;\n%sdaemon off;\nworker_processes 1;\n"
+                    "pid %s/nginx.pid;\nerror_log %s info;\n"
+                    "events { worker_connections 256; }\n"
+                    "mail {\n%s\n}\n" % (self.MODULE, user, self.prefix,
+                                          self.log, mail_conf))
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["nginx", "-p", self.prefix, "-c", self.conf, "-e", self.log],
+            stdout=subprocess.DEVNULL, stderr=open(self.log + ".stderr", "w"))
+        for port in self.ports:
+            wait_port(port, proc=self.proc)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def read_log(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""

@@ -22,18 +22,20 @@ def greet(p):
 
 def test_unknown_command_and_invalid_syntax(ctx):
     c = greet(ctx.p)
+    # The client hears nginx's words; the log says what each was.
     c.send("u1 SELECT INBOX\r\n")
-    assert c.line().startswith("u1 BAD")
+    assert c.line() == "u1 BAD invalid command"
     c.send("u2 LOGIN \"unterminated\r\n")
-    assert c.line().startswith("u2 BAD")
+    assert c.line() == "u2 BAD invalid command"
     c.send("+bad NOOP\r\n")
-    assert c.line().startswith("* BAD")
+    assert c.line() == "* BAD invalid command"
     c.send("\r\n")
-    assert c.line().startswith("* BAD")
+    assert c.line() == "* BAD invalid command"
     c.send("u3 NOOP\r\n")
-    assert c.line() == "u3 OK NOOP completed"
+    assert c.line() == "u3 OK completed"
     c.close()
-    assert "event=invalid_command" in ctx.p.read_log()
+    log = ctx.p.wait_log('event=invalid_command reason="unknown command"')
+    assert log.count("event=invalid_command") >= 4
 
 
 def test_too_many_errors_closes(ctx):
@@ -41,9 +43,8 @@ def test_too_many_errors_closes(ctx):
     c = greet(p)
     for i in range(3):
         c.send("e%d BOGUS\r\n" % i)
-        assert c.line().startswith("e%d BAD" % i)
-    assert c.line().startswith("* BYE")
-    assert c.closed()
+        assert c.line() == "e%d BAD invalid command" % i
+    assert c.closed()   # as nginx: the last error's reply is the last word
     assert 'reason="too many errors"' in p.wait_log("event=close")
 
 
@@ -51,8 +52,7 @@ def test_line_longer_than_buffer_is_refused(ctx):
     p = ctx.proxy('imap_client_buffer = "256"\n')
     c = greet(p)
     c.send("l1 LOGIN " + "a" * 400 + " b\r\n")
-    assert c.line() == "l1 BAD Command line too long"
-    assert c.line().startswith("* BYE")
+    assert c.line() == "l1 BAD invalid command"
     assert c.closed()
     assert "event=line_too_long limit=256" in p.wait_log("event=close")
 
@@ -63,7 +63,7 @@ def test_literal_larger_than_buffer_is_refused_before_sending(ctx):
     c.send("l2 LOGIN alice {5000}\r\n")
     line = c.line()
     assert not line.startswith("+"), "continuation sent for an oversize literal"
-    assert line == "l2 BAD Command line too long", line
+    assert line == "l2 BAD invalid command", line
     assert c.closed()
 
 
@@ -119,7 +119,7 @@ def test_binary_garbage(ctx):
     c.send(b"\x00\xff\xfe garbage \x01\r\n")
     assert c.line().startswith("* BAD")
     c.send("g1 NOOP\r\n")
-    assert c.line() == "g1 OK NOOP completed"
+    assert c.line() == "g1 OK completed"
     c.close()
 
 
@@ -128,8 +128,7 @@ def test_empty_strings_in_a_full_store(ctx):
     past it; glibc aborted and, under inetd, told the client so."""
     c = greet(ctx.p)
     c.send("a X " + "A" * 4091 + ' "" ""\r\n')
-    assert c.line() == "a BAD Command line too long"
-    assert c.line().startswith("* BYE")
+    assert c.line() == "a BAD invalid command"
     assert c.closed()
     log = ctx.p.wait_log('reason="command too long"')
     assert "event=line_too_long limit=4096" in log
@@ -147,9 +146,9 @@ def test_literal_over_the_argument_limit_at_the_end_of_a_read(ctx):
     c.send("L" * 139)
     time.sleep(0.3)
     c.send("\r\n")
-    assert c.line() == "a BAD too many arguments"
+    assert c.line() == "a BAD invalid command"
     c.send("n NOOP\r\n")
-    assert c.line() == "n OK NOOP completed"
+    assert c.line() == "n OK completed"
     c.close()
     assert 'reason="too many arguments"' in ctx.p.read_log()
 
@@ -165,7 +164,7 @@ def test_login_timeout_ends_noops_and_a_drip(ctx):
         line = c.line()
         if line.startswith("* BYE"):
             break
-        assert line == "n%d OK NOOP completed" % n
+        assert line == "n%d OK completed" % n
         time.sleep(0.2)
     assert line == "* BYE Login timed out", line
     assert c.closed()

@@ -39,11 +39,11 @@ def teardown(ctx):
     ctx.tmp.cleanup()
 
 
-def test_greeting_names_server_and_capabilities(ctx):
+def test_greeting_carries_capabilities(ctx):
     c = lib.Client(ctx.port)
     g = c.line()
     assert g.startswith("* OK [CAPABILITY "), g
-    assert "postern.test" in g
+    assert g.endswith("] IMAP4 ready"), g   # nginx's words, no host name
     assert "IMAP4rev1" in g and "AUTH=PLAIN" in g and "AUTH=LOGIN" in g
     c.close()
 
@@ -53,13 +53,14 @@ def test_capability_noop_logout(ctx):
     c.send("a1 CAPABILITY\r\n")
     caps = c.until_tag("a1")
     assert caps[0].startswith("* CAPABILITY IMAP4 IMAP4rev1 UIDPLUS"), caps
-    assert "SASL-IR" in caps[0] and "ID" in caps[0].split()
-    assert caps[1] == "a1 OK CAPABILITY completed"
+    # As nginx: only what is configured, and the AUTH= methods.
+    assert "SASL-IR" not in caps[0] and "ID" not in caps[0].split()
+    assert caps[1] == "a1 OK completed"
     c.send("a2 noop\r\n")
-    assert c.line() == "a2 OK NOOP completed"
+    assert c.line() == "a2 OK completed"
     c.send("a3 LOGOUT\r\n")
-    assert c.line().startswith("* BYE")
-    assert c.line() == "a3 OK LOGOUT completed"
+    assert c.line() == "* BYE"
+    assert c.line() == "a3 OK completed"
     assert c.closed()
 
 
@@ -67,10 +68,10 @@ def test_id_before_login(ctx):
     c = ctx.client()
     c.send('i1 ID ("name" "test client" "version" NIL)\r\n')
     lines = c.until_tag("i1")
-    assert lines[0].startswith('* ID ("name" "postern"'), lines
-    assert lines[-1] == "i1 OK ID completed"
+    # Answered, but with nothing that names or dates postern.
+    assert lines == ["* ID NIL", "i1 OK completed"], lines
     c.send("i2 ID NIL\r\n")
-    assert c.until_tag("i2")[-1] == "i2 OK ID completed"
+    assert c.until_tag("i2")[-1] == "i2 OK completed"
     c.send('i3 ID ("odd")\r\n')
     assert c.line().startswith("i3 BAD")
     c.close()
@@ -162,7 +163,7 @@ def test_authenticate_cancel_and_bad_base64(ctx):
     c.send("p5 AUTHENTICATE PLAIN !!notbase64\r\n")
     assert c.line().startswith("p5 BAD")
     c.send("p6 AUTHENTICATE CRAM-MD5\r\n")
-    assert c.line().startswith("p6 NO")
+    assert c.line() == "p6 BAD invalid command"   # not configured: nginx's words
     c.close()
 
 
@@ -216,7 +217,7 @@ def test_log_has_closing_lines_and_no_password(ctx):
 
 
 if __name__ == "__main__":
-    lib.run([test_greeting_names_server_and_capabilities,
+    lib.run([test_greeting_carries_capabilities,
              test_capability_noop_logout,
              test_id_before_login,
              test_imaplib_login_select_fetch,

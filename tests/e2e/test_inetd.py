@@ -43,13 +43,15 @@ def test_inetd_errors_never_reach_the_client(ctx):
 def test_socket_name_picks_the_section(ctx):
     # Neither section listens on the port: only FileDescriptorName= decides.
     conf = ('error_log = "%s"\nrelay_program = "%s"\n'
-            'server imap { protocol = "imap" listen = "1" server_name = "first" }\n'
-            'server second { protocol = "imap" listen = "2" server_name = "second" }\n')
+            'server imap { protocol = "imap" listen = "1" '
+            'imap_capabilities = {"IMAP4rev1", "X-FIRST"} }\n'
+            'server second { protocol = "imap" listen = "2" '
+            'imap_capabilities = {"IMAP4rev1", "X-SECOND"} }\n')
     p = ctx.track(lib.Postern(ctx.tmp, name="second",
                               raw_conf=conf % ("/dev/null", lib.RELAY)))
     c = lib.Client(p.port)
     greeting = c.line()
-    assert greeting.endswith("second IMAP4 ready"), greeting
+    assert "X-SECOND" in greeting and "X-FIRST" not in greeting, greeting
     c.close()
 
 

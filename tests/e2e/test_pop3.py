@@ -40,7 +40,7 @@ def test_greeting_and_capa_as_nginx(ctx):
     c.send("CAPA\r\n")
     lines = [c.line() for _ in range(6)]
     assert lines == ["+OK Capability list follows", "TOP", "USER", "UIDL",
-                     "SASL LOGIN PLAIN", "."], lines
+                     "SASL PLAIN LOGIN", "."], lines
     c.send("NOOP\r\n")
     assert c.line() == "+OK"
     c.send("QUIT\r\n")
@@ -52,7 +52,7 @@ def test_auth_without_mechanism_lists_methods(ctx):
     c, _ = greet(ctx.map)
     c.send("AUTH\r\n")
     lines = [c.line() for _ in range(4)]
-    assert lines == ["+OK methods supported:", "LOGIN", "PLAIN", "."], lines
+    assert lines == ["+OK methods supported:", "PLAIN", "LOGIN", "."], lines
     c.close()
 
 
@@ -110,7 +110,7 @@ def test_cancel_and_bad_base64(ctx):
     c.send("AUTH PLAIN\r\n")
     assert c.line() == "+ "
     c.send("*\r\n")
-    assert c.line() == "-ERR authentication cancelled"
+    assert c.line() == "-ERR invalid command"   # nginx's words for a cancel
     c.send("AUTH PLAIN !!!!\r\n")
     assert c.line() == "-ERR invalid command"
     c.close()
@@ -136,15 +136,14 @@ def test_invalid_commands_and_max_errors(ctx):
         assert c.line() == "-ERR invalid command", cmd
     c.send("BAR\r\n")    # the fifth: max_errors is 5
     assert c.line() == "-ERR invalid command"
-    assert c.line() == "-ERR Too many invalid commands"
-    assert c.closed()
+    assert c.closed()   # as nginx: no further line a client could misread
     assert "too many errors" in ctx.map.read_log()
 
 
 def test_line_over_pop3_client_buffer(ctx):
     c, _ = greet(ctx.map)
     c.send("USER " + "a" * 200 + "\r\n")
-    assert c.line() == "-ERR line too long"
+    assert c.line() == "-ERR invalid command"
     assert c.closed()
     assert "event=line_too_long limit=128" in ctx.map.read_log()
 
@@ -177,7 +176,7 @@ def test_cram_md5_through_auth_http(ctx):
     a, p = ctx.with_auth()
     c, line = greet(p)
     c.send("CAPA\r\n")
-    assert "SASL LOGIN PLAIN CRAM-MD5" in list(iter(c.line, "."))
+    assert "SASL PLAIN LOGIN CRAM-MD5" in list(iter(c.line, "."))
     c.send("AUTH CRAM-MD5\r\n")
     challenge = c.line()
     assert challenge.startswith("+ ")

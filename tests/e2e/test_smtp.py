@@ -108,14 +108,13 @@ def test_max_errors(ctx):
     for i in range(5):
         c.send("BOGUS %d\r\n" % i)
         assert c.line() == "500 5.5.1 Invalid command"
-    assert c.line() == "421 4.7.0 postern.test Too many invalid commands"
-    assert c.closed()
+    assert c.closed()   # as nginx: the fifth error's reply is the last
 
 
 def test_line_over_smtp_client_buffer(ctx):
     c = greet(ctx.xclient)
     c.send("EHLO " + "a" * 5000 + "\r\n")
-    assert c.line() == "500 5.5.1 Line too long"
+    assert c.line() == "500 5.5.1 Invalid command"
     assert c.closed()
 
 
@@ -209,7 +208,7 @@ def test_auth_cancel(ctx):
     c.send("AUTH LOGIN\r\n")
     assert c.line() == "334 VXNlcm5hbWU6"
     c.send("*\r\n")
-    assert c.line() == "501 5.0.0 Authentication cancelled"
+    assert c.line() == "500 5.5.1 Invalid command"   # nginx's words
     c.close()
 
 

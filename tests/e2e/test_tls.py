@@ -201,7 +201,7 @@ def test_starttls_only_refuses_plaintext_login(ctx):
     caps = c.until_tag("a")[0]
     assert "STARTTLS" in caps and "LOGINDISABLED" in caps and "AUTH=" not in caps, caps
     c.send("b LOGIN alice wonderland\r\n")
-    assert c.line().startswith("b NO [PRIVACYREQUIRED]")
+    assert c.line() == "b BAD invalid command"   # as nginx; LOGINDISABLED said so
     c.close()
     c = lib.Client(ctx.proxy("pop3", "only").port)
     c.line()
@@ -235,10 +235,10 @@ def test_no_command_injection_across_starttls(ctx):
     p = ctx.proxy(tls="on")
     c = lib.greet(p.port)
     c.send("a STARTTLS\r\nb LOGIN alice wonderland\r\n")
-    assert c.line() == "a OK Begin TLS negotiation now"
+    assert c.line() == "a OK completed"
     c = upgrade(ctx, c)
     c.send("c NOOP\r\n")
-    assert c.line() == "c OK NOOP completed"   # no "b" reply came before it
+    assert c.line() == "c OK completed"   # no "b" reply came before it
     c.send("d CAPABILITY\r\n")
     assert "STARTTLS" not in c.until_tag("d")[0]
     c.close()
@@ -460,7 +460,7 @@ def test_sasl_external_in_the_three_protocols(ctx):
     p = ctx.proxy(tls="on", auth=True, imap_auth="{plain, external}")
     c = lib.greet(p.port)
     c.send("a AUTHENTICATE EXTERNAL =\r\n")
-    assert c.line() == "a BAD EXTERNAL needs a client certificate"
+    assert c.line() == "a BAD invalid command"
     c.close()
 
 
