@@ -342,12 +342,12 @@ static void imap_auth_reply(struct session *s, enum auth_result r,
 	case AUTH_OK:
 		break;
 	case AUTH_FAILED:
+	case AUTH_BACKEND_ERROR:
 		reply(s, STEP_NEXT, "NO %s",
 		      text ? text : "[AUTHENTICATIONFAILED] Authentication failed.");
 		break;
 	case AUTH_TEMPFAIL:
-		reply(s, STEP_NEXT, "NO [UNAVAILABLE] Temporary authentication "
-		      "failure, try again later");
+		session_internal_error(s);   /* nginx's, then the end */
 		break;
 	}
 }

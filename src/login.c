@@ -105,6 +105,21 @@ static enum step timed_out(struct session *s)
 	return STEP_CLOSE;
 }
 
+/* nginx's "upstream sent invalid response": the backend's own words with
+ * proxy_pass_error_message, else the internal error; then the end. */
+static enum step backend_refused(struct session *s, const char *text)
+{
+	logmsg(LOG_ERR, "event=login user=\"%s\" backend=%s result=error "
+	       "reason=\"backend refused\" reply=\"%.120s\"", s->user_shown,
+	       s->backend_name, LOGV(text));
+	if (s->conf->proxy_pass_error_message && text[0])
+		s->proto->auth_reply(s, AUTH_BACKEND_ERROR, text, NULL);
+	else
+		session_internal_error(s);
+	session_end(s, "error", "backend refused");
+	return STEP_CLOSE;
+}
+
 static enum step at_backend(struct session *s, const struct auth_reply *rep)
 {
 	char text[512] = "";
@@ -121,14 +136,20 @@ static enum step at_backend(struct session *s, const struct auth_reply *rep)
 		       s->user_shown, s->backend_name);
 		return STEP_HANDOFF;
 	case AUTH_FAILED:
-		logmsg(LOG_NOTICE, "event=login user=\"%s\" backend=%s "
-		       "result=fail reason=\"backend refused\"", s->user_shown,
-		       s->backend_name);
-		s->proto->auth_reply(s, AUTH_FAILED,
-		                     s->conf->proxy_pass_error_message ? text
-		                                                       : NULL,
-		                     NULL);
-		return STEP_ERROR;
+		/* With the map the backend is the password's judge. */
+		if (!s->conf->lookup->checks_password) {
+			logmsg(LOG_NOTICE, "event=login user=\"%s\" backend=%s "
+			       "result=fail reason=\"backend refused\"",
+			       s->user_shown, s->backend_name);
+			s->proto->auth_reply(s, AUTH_FAILED,
+			                     s->conf->proxy_pass_error_message ?
+			                     text : NULL, NULL);
+			return STEP_ERROR;
+		}
+		/* The auth server accepted what the backend refuses. */
+		/* fallthrough */
+	case AUTH_BACKEND_ERROR:
+		return backend_refused(s, text);
 	case AUTH_TEMPFAIL:
 		break;
 	}

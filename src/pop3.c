@@ -231,6 +231,7 @@ static void pop3_auth_reply(struct session *s, enum auth_result r,
 	case AUTH_OK:
 		break;
 	case AUTH_FAILED:
+	case AUTH_BACKEND_ERROR:
 		session_reply(s, STEP_NEXT, "-ERR %s",
 		    text ? text : "[AUTH] Authentication failed.");
 		break;

@@ -15,6 +15,10 @@ enum auth_result {
 	AUTH_OK,        /* backend logged in; the protocol has replied */
 	AUTH_FAILED,    /* wrong credentials: the client may try again */
 	AUTH_TEMPFAIL,  /* auth server or backend unusable right now */
+	/* The backend refused a step that is not the password check
+	 * (EHLO, XCLIENT, MAIL); text holds its reply. nginx's "upstream
+	 * sent invalid response". */
+	AUTH_BACKEND_ERROR,
 };
 
 /* What a command handler asks the session loop to do next. */

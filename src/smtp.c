@@ -261,6 +261,9 @@ static void smtp_fill_request(struct session *s, struct auth_request *req)
 	req->smtp_to = ss->to;
 	if (req->mech == SASL_NONE)
 		req->map_key = ss->rcpt;
+	/* CRAM-MD5's password is needed only to replay AUTH at the backend;
+	 * with XCLIENT the auth server's word is enough, as in nginx. */
+	req->need_pass = req->need_pass && s->conf->proxy_smtp_auth;
 }
 
 /* A backend's refusal is already an SMTP reply; pass it as it is. */
@@ -278,6 +281,7 @@ static void smtp_auth_reply(struct session *s, enum auth_result r,
 	case AUTH_OK:
 		break;
 	case AUTH_FAILED:
+	case AUTH_BACKEND_ERROR:
 		if (text && is_reply(text))
 			session_reply(s, STEP_NEXT, "%s", text);
 		else if (s->cred.mech == SASL_NONE)

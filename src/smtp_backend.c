@@ -152,7 +152,7 @@ static enum auth_result greeting(struct talk *t)
 		return AUTH_TEMPFAIL;
 	}
 	if (t->rep.code != 220)
-		return refused(t, "greeting", AUTH_TEMPFAIL);
+		return refused(t, "greeting", AUTH_BACKEND_ERROR);
 	return AUTH_OK;
 }
 
@@ -184,14 +184,17 @@ static enum auth_result client_helo(struct talk *t)
 	if (say(t, "%s %s\r\n", ss->esmtp ? "EHLO" : "HELO", ss->helo) < 0)
 		return AUTH_TEMPFAIL;
 	if (t->rep.code != 250)
-		return refused(t, "client HELO", AUTH_TEMPFAIL);
+		return refused(t, "client HELO", AUTH_BACKEND_ERROR);
 	return AUTH_OK;
 }
 
-/* Greeting and EHLO/HELO. With XCLIENT: EHLO with server_name to learn
- * whether the backend offers it, XCLIENT, then the client's HELO again,
- * as nginx does. Without: the client's HELO name straight away, so the
- * backend at least knows what the client called itself. */
+/* Greeting and EHLO/HELO. With XCLIENT: EHLO with server_name, XCLIENT,
+ * then the client's HELO again, as nginx does. XCLIENT is sent whether
+ * the EHLO offers it or not: a backend that does not take it must not
+ * see every client as postern (for Postfix, perhaps in mynetworks), so
+ * its refusal ends the login, as it does with nginx. Without XCLIENT:
+ * the client's HELO name straight away, so the backend at least knows
+ * what the client called itself. */
 static enum auth_result introduce(struct talk *t)
 {
 	struct session *s = t->s;
@@ -205,19 +208,18 @@ static enum auth_result introduce(struct talk *t)
 	        s->conf->server_name) < 0)
 		return AUTH_TEMPFAIL;
 	if (t->rep.code != 250)
-		return refused(t, "EHLO", AUTH_TEMPFAIL);
+		return refused(t, "EHLO", AUTH_BACKEND_ERROR);
 	if (!s->conf->xclient)
 		return AUTH_OK;
-	if (!t->rep.xclient) {
+	if (!t->rep.xclient)
 		logmsg(LOG_WARNING, "event=no_xclient backend=%s reason=\"the "
-		       "backend does not offer XCLIENT; it sees postern's address\"",
+		       "backend does not offer XCLIENT: list postern in Postfix's "
+		       "smtpd_authorized_xclient_hosts, or set xclient = false\"",
 		       s->backend_name);
-	} else {
-		if (xclient(t) < 0)
-			return AUTH_TEMPFAIL;
-		if (t->rep.code != 220 && t->rep.code != 250)
-			return refused(t, "XCLIENT", AUTH_TEMPFAIL);
-	}
+	if (xclient(t) < 0)
+		return AUTH_TEMPFAIL;
+	if (t->rep.code != 220 && t->rep.code != 250)
+		return refused(t, "XCLIENT", AUTH_BACKEND_ERROR);
 	return ss->helo[0] ? client_helo(t) : AUTH_OK;
 }
 
@@ -230,7 +232,7 @@ static enum auth_result replay_envelope(struct talk *t)
 	if (say(t, "%s\r\n", ss->from) < 0)
 		return AUTH_TEMPFAIL;
 	if (t->rep.code != 250)
-		return refused(t, "MAIL", AUTH_FAILED);
+		return refused(t, "MAIL", AUTH_BACKEND_ERROR);
 	if (say(t, "%s\r\n", ss->to) < 0)
 		return AUTH_TEMPFAIL;
 	if (session_printf(t->s, "%s\r\n", t->rep.last) < 0) {
@@ -260,8 +262,8 @@ enum auth_result smtp_backend_login(struct session *s, char *text,
 		if (auth_plain(&t) < 0)
 			return AUTH_TEMPFAIL;
 		if (t.rep.code != 235)
-			return refused(&t, "AUTH", t.rep.code / 100 == 5 ? AUTH_FAILED
-			                                                 : AUTH_TEMPFAIL);
+			return refused(&t, "AUTH", t.rep.code / 100 == 5 ?
+			               AUTH_FAILED : AUTH_BACKEND_ERROR);
 	}
 	if (session_printf(s, "235 2.0.0 OK\r\n") < 0) {
 		snprintf(text, size, "client went away");

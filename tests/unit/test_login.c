@@ -107,6 +107,15 @@ static void auth_reply(struct session *s, enum auth_result r,
 	nreplies++;
 }
 
+/* The protocol's internal_error line: recorded as a reply of its own. */
+static unsigned internal_errors;
+
+void session_internal_error(struct session *s)
+{
+	(void)s;
+	internal_errors++;
+}
+
 static const struct protocol stand_in = { .name = "imap",
 	                                  .ports = { 143, 0 },
 	                                  .auth_reply = auth_reply };
@@ -120,7 +129,7 @@ static void setup(void)
 	memset(&conf, 0, sizeof conf);
 	memset(&s, 0, sizeof s);
 	backend_answer = AUTH_OK;
-	backend_calls = nreplies = nstates = expire_after = 0;
+	backend_calls = nreplies = nstates = expire_after = internal_errors = 0;
 	conf.lookup = &judge;
 	conf.max_errors = 5;
 	s.conf = &conf;
@@ -239,8 +248,11 @@ START_TEST(lookup_down_is_a_temporary_failure)
 }
 END_TEST
 
+/* With the map the backend judges the password: a refusal is the
+ * client's error, and it may try again. */
 START_TEST(backend_refusal_text_only_with_pass_error_message)
 {
+	conf.lookup = &router;
 	script.status[0] = script.status[1] = AUTH_STATUS_OK;
 	backend_answer = AUTH_FAILED;
 	credentials("a", "x");
@@ -251,6 +263,36 @@ START_TEST(backend_refusal_text_only_with_pass_error_message)
 	ck_assert_int_eq(login_run(&s), STEP_ERROR);
 	ck_assert_str_eq(replied_text[1], "backend says no");
 	ck_assert_str_eq(s.cred.pass, "");
+}
+END_TEST
+
+/* The auth server accepted what the backend refuses, or the backend
+ * refused another step: nginx's internal error, or with
+ * proxy_pass_error_message the backend's words; the session ends. */
+START_TEST(backend_refusal_after_the_judge_said_yes_ends_the_session)
+{
+	const enum auth_result answers[] = { AUTH_FAILED, AUTH_BACKEND_ERROR };
+
+	for (int i = 0; i < 2; i++) {
+		setup();
+		script.status[0] = AUTH_STATUS_OK;
+		backend_answer = answers[i];
+		credentials("a", "x");
+		ck_assert_int_eq(login_run(&s), STEP_CLOSE);
+		ck_assert_uint_eq(internal_errors, 1);
+		ck_assert_uint_eq(nreplies, 0);
+		ck_assert_str_eq(s.end_why, "backend refused");
+		setup();
+		conf.proxy_pass_error_message = 1;
+		script.status[0] = AUTH_STATUS_OK;
+		backend_answer = answers[i];
+		credentials("a", "x");
+		ck_assert_int_eq(login_run(&s), STEP_CLOSE);
+		ck_assert_uint_eq(internal_errors, 0);
+		ck_assert_int_eq(replied[0], AUTH_BACKEND_ERROR);
+		ck_assert_str_eq(replied_text[0], "backend says no");
+		ck_assert_str_eq(s.cred.pass, "");
+	}
 }
 END_TEST
 
@@ -316,6 +358,7 @@ int main(void)
 	tcase_add_test(tc, router_refusal_is_a_client_error);
 	tcase_add_test(tc, lookup_down_is_a_temporary_failure);
 	tcase_add_test(tc, backend_refusal_text_only_with_pass_error_message);
+	tcase_add_test(tc, backend_refusal_after_the_judge_said_yes_ends_the_session);
 	tcase_add_test(tc, backend_trouble_ends_the_session);
 	tcase_add_test(tc, user_shown_in_logs_is_tamed);
 	tcase_add_test(tc, login_timeout_cuts_auth_wait_short);
