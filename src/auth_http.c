@@ -67,18 +67,26 @@ static int has_ctl(const char *v)
 	return 0;
 }
 
-/* As nginx: Auth-SSL, protocol and cipher always; Verify when asked for;
- * the certificate's names, serial and fingerprint when there is one;
- * the PEM itself only with auth_http_pass_client_cert. Values that could
- * hold spaces or line ends are percent-encoded like Auth-User. */
-static void put_escaped(struct out *o, const char *name, const char *v)
+/* A certificate's DN as nginx sends it, RFC 2253 text as it is (an auth
+ * script compares "CN=alice,O=Example"), with what OpenSSL's RFC 2253
+ * printing escapes escaped the same way, \XX: control characters, DEL and
+ * every byte of a non-ASCII character. No CR or LF reaches the request. */
+static void put_dn(struct out *o, const char *name, const char *v)
 {
 	char esc[3 * 1024 + 1];
+	size_t n = 0;
 
-	if (auth_http_escape(v, esc, sizeof esc) < 0) {
-		o->overflow = 1;
-		return;
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		if (n + 4 >= sizeof esc) {
+			o->overflow = 1;
+			return;
+		}
+		if (*p < 0x20 || *p >= 0x7f)
+			n += (size_t)snprintf(esc + n, sizeof esc - n, "\\%02X", *p);
+		else
+			esc[n++] = (char)*p;
 	}
+	esc[n] = '\0';
 	put(o, "%s: %s\r\n", name, esc);
 }
 
@@ -88,11 +96,11 @@ static void put_tls(struct out *o, const struct tls_info *t, int pass_cert)
 	put(o, "Auth-SSL-Protocol: %s\r\n", t->protocol);
 	put(o, "Auth-SSL-Cipher: %s\r\n", t->cipher);
 	if (t->verify_asked)
-		put_escaped(o, "Auth-SSL-Verify", t->verify);
+		put_dn(o, "Auth-SSL-Verify", t->verify);
 	if (!t->has_cert)
 		return;
-	put_escaped(o, "Auth-SSL-Subject", t->subject);
-	put_escaped(o, "Auth-SSL-Issuer", t->issuer);
+	put_dn(o, "Auth-SSL-Subject", t->subject);
+	put_dn(o, "Auth-SSL-Issuer", t->issuer);
 	put(o, "Auth-SSL-Serial: %s\r\n", t->serial);
 	put(o, "Auth-SSL-Fingerprint: %s\r\n", t->fingerprint);
 	if (pass_cert && t->cert) {

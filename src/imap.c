@@ -63,18 +63,17 @@ static void capabilities(const struct session *s, char *buf, size_t size)
 	buf[0] = '\0';
 	for (size_t i = 0; i < c->ncapabilities; i++)
 		add_cap(buf, size, c->capabilities[i]);
-	if (session_can_starttls(s))
-		add_cap(buf, size, "STARTTLS");
-	if (session_needs_tls(s)) {
-		add_cap(buf, size, "LOGINDISABLED");
-		return;
-	}
-	for (int i = 0; mechs[i]; i++) {
+	/* nginx's order: AUTH= methods, then STARTTLS (and LOGINDISABLED). */
+	for (int i = 0; mechs[i] && !session_needs_tls(s); i++) {
 		if (!(session_mechs(s) & mechs[i]))
 			continue;
 		snprintf(auth, sizeof auth, "AUTH=%s", sasl_mech_name(mechs[i]));
 		add_cap(buf, size, auth);
 	}
+	if (session_can_starttls(s))
+		add_cap(buf, size, "STARTTLS");
+	if (session_needs_tls(s))
+		add_cap(buf, size, "LOGINDISABLED");
 }
 
 static enum step imap_greet(struct session *s)
@@ -384,7 +383,7 @@ const struct protocol proto_imap = {
 	.too_long = imap_too_long,
 	.sasl_trouble = imap_sasl_trouble,
 	.internal_error = "* BAD internal server error\r\n",
-	.no_cert = "* BAD No required SSL certificate was sent\r\n",
-	.cert_error = "* BAD SSL certificate error\r\n",
+	.no_cert = "* BYE No required SSL certificate\r\n",
+	.cert_error = "* BYE SSL certificate error\r\n",
 	.access_denied = "* BYE Access denied\r\n",
 };

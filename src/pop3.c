@@ -98,14 +98,15 @@ static enum step pop3_capa(struct session *s)
 		if (plain_ok || strcasecmp(s->conf->capabilities[i], "USER") != 0)
 			used += (size_t)snprintf(out + used, sizeof out - used,
 			                         "%s\r\n", s->conf->capabilities[i]);
-	if (session_can_starttls(s) && used < sizeof out)
-		used += (size_t)snprintf(out + used, sizeof out - used, "STLS\r\n");
 	sasl_list(s, list, sizeof list, " ");
 	if (!plain_ok)
 		list[0] = '\0';
 	if (list[0] && used < sizeof out)
 		used += (size_t)snprintf(out + used, sizeof out - used,
 		                         "SASL %.*s\r\n", (int)strlen(list) - 1, list);
+	/* nginx's order: SASL, then STLS. */
+	if (session_can_starttls(s) && used < sizeof out)
+		used += (size_t)snprintf(out + used, sizeof out - used, "STLS\r\n");
 	if (used < sizeof out)
 		used += (size_t)snprintf(out + used, sizeof out - used, ".\r\n");
 	if (used >= sizeof out || session_write(s, out, used) < 0)
@@ -403,7 +404,7 @@ const struct protocol proto_pop3 = {
 	.bye = pop3_bye,
 	.too_long = pop3_too_long,
 	.internal_error = "-ERR internal server error\r\n",
-	.no_cert = "-ERR No required SSL certificate was sent\r\n",
+	.no_cert = "-ERR No required SSL certificate\r\n",
 	.cert_error = "-ERR SSL certificate error\r\n",
 	.access_denied = "-ERR Access denied\r\n",
 };

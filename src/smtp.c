@@ -41,8 +41,7 @@ static enum step invalid_argument(struct session *s, const char *why)
 }
 
 /* A client that talks before the greeting is a bot that does not wait for
- * replies: each of its lines gets 503, as nginx answers, and counts as an
- * error; the greeting comes when the delay is over. */
+ * replies: as nginx, it gets 503 and the connection ends. */
 static enum step greeting_delay(struct session *s)
 {
 	int64_t until = clock_ms() + s->conf->smtp_greeting_delay_ms;
@@ -55,14 +54,10 @@ static enum step greeting_delay(struct session *s)
 		logmsg(LOG_INFO, "event=early_talker bytes=%zu",
 		       lineio_pending(&s->in));
 		lineio_drop(&s->in);
-		if (session_reply(s, STEP_NEXT, "503 5.5.0 Improper use of SMTP command "
-		        "pipelining") != STEP_NEXT)
-			return STEP_CLOSE;
-		if (++s->errors >= (unsigned)s->conf->max_errors) {
-			s->proto->bye(s, "Too many invalid commands");
-			session_end(s, "error", "too many errors");
-			return STEP_CLOSE;
-		}
+		session_reply(s, STEP_CLOSE, "503 5.5.0 Improper use of SMTP command "
+		              "pipelining");
+		session_end(s, "error", "spoke before the greeting");
+		return STEP_CLOSE;
 	}
 	return r == IO_TIMEOUT ? STEP_NEXT : session_client_gone(s, r);
 }
@@ -101,12 +96,13 @@ static enum step smtp_ehlo_reply(struct session *s)
 		                         "250%c%s\r\n",
 		                         i + 1 < n || tls || auth[0] ? '-' : ' ',
 		                         c->capabilities[i]);
-	if (tls && used < sizeof out)
-		used += (size_t)snprintf(out + used, sizeof out - used,
-		                         "250%cSTARTTLS\r\n", auth[0] ? '-' : ' ');
+	/* nginx's order: AUTH, then STARTTLS. */
 	if (auth[0] && used < sizeof out)
 		used += (size_t)snprintf(out + used, sizeof out - used,
-		                         "250 AUTH%s\r\n", auth);
+		                         "250%cAUTH%s\r\n", tls ? '-' : ' ', auth);
+	if (tls && used < sizeof out)
+		used += (size_t)snprintf(out + used, sizeof out - used,
+		                         "250 STARTTLS\r\n");
 	if (used >= sizeof out || session_write(s, out, used) < 0)
 		return session_client_gone(s, IO_ERROR);
 	return STEP_NEXT;
@@ -357,7 +353,7 @@ const struct protocol proto_smtp = {
 	.bye = smtp_bye,
 	.too_long = smtp_too_long,
 	.internal_error = "451 4.3.2 Internal server error\r\n",
-	.no_cert = "421 4.7.1 No required SSL certificate was sent\r\n",
+	.no_cert = "421 4.7.1 No required SSL certificate\r\n",
 	.cert_error = "421 4.7.1 SSL certificate error\r\n",
 	.access_denied = "554 5.7.1 Access denied\r\n",
 };

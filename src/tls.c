@@ -1,4 +1,5 @@
 #include "tls.h"
+#include "tls_names.h"
 #include "clock.h"
 #include "log.h"
 #include "proto.h"
@@ -252,9 +253,11 @@ int tls_setup(struct tls *t, const struct server_conf *c, int fd,
 	return 0;
 }
 
-static void hex(const unsigned char *in, size_t n, char *out, size_t size)
+/* nginx's forms: the serial in upper case, the fingerprint in lower. */
+static void hex(const unsigned char *in, size_t n, char *out, size_t size,
+                int upper)
 {
-	static const char digits[] = "0123456789ABCDEF";
+	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	size_t o = 0;
 
 	for (size_t i = 0; i < n && o + 2 < size; i++) {
@@ -290,11 +293,12 @@ static void describe_cert(struct tls *t)
 			datum_text(&d, t->info.issuer, sizeof t->info.issuer);
 		len = sizeof buf;
 		if (gnutls_x509_crt_get_serial(crt, buf, &len) == 0)
-			hex(buf, len, t->info.serial, sizeof t->info.serial);
+			hex(buf, len, t->info.serial, sizeof t->info.serial, 1);
 		len = sizeof buf;
 		if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA1, buf,
 		                                    &len) == 0)
-			hex(buf, len, t->info.fingerprint, sizeof t->info.fingerprint);
+			hex(buf, len, t->info.fingerprint,
+			    sizeof t->info.fingerprint, 0);
 		if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d) == 0) {
 			t->cert_pem = strndup((char *)d.data, d.size);
 			gnutls_free(d.data);
@@ -322,11 +326,36 @@ static unsigned chain_depth(struct tls *t)
 	return n;
 }
 
+/* OpenSSL's words for why a chain failed, which nginx puts after
+ * FAILED: and auth scripts match; the first that applies, in the order
+ * OpenSSL would meet them walking up the chain. */
+static const struct {
+	unsigned bit;
+	const char *text;
+} reasons[] = {
+	{ GNUTLS_CERT_REVOKED, "certificate revoked" },
+	{ GNUTLS_CERT_EXPIRED, "certificate has expired" },
+	{ GNUTLS_CERT_NOT_ACTIVATED, "certificate is not yet valid" },
+	{ GNUTLS_CERT_SIGNER_NOT_FOUND, "unable to get local issuer certificate" },
+	{ GNUTLS_CERT_SIGNER_NOT_CA, "invalid CA certificate" },
+	{ GNUTLS_CERT_SIGNATURE_FAILURE, "certificate signature failure" },
+	{ GNUTLS_CERT_INSECURE_ALGORITHM, "certificate signature failure" },
+	{ GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE, "invalid CA certificate" },
+	{ GNUTLS_CERT_PURPOSE_MISMATCH, "unsupported certificate purpose" },
+};
+
+static const char *openssl_reason(unsigned status)
+{
+	for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+		if (status & reasons[i].bit)
+			return reasons[i].text;
+	return "certificate verify failed";
+}
+
 /* Auth-SSL-Verify as nginx writes it, and whether the client may stay. */
 static void verify(struct tls *t, const struct server_conf *c)
 {
 	unsigned status = 0;
-	gnutls_datum_t out;
 
 	t->info.verify_asked = c->ssl_verify_client != VERIFY_OFF;
 	if (!t->info.verify_asked)
@@ -348,14 +377,8 @@ static void verify(struct tls *t, const struct server_conf *c)
 		snprintf(t->info.verify, sizeof t->info.verify, "SUCCESS");
 		return;
 	}
-	if (gnutls_certificate_verification_status_print(
-		    status, GNUTLS_CRT_X509, &out, 0) == 0) {
-		snprintf(t->info.verify, sizeof t->info.verify, "FAILED:%.*s",
-		         (int)out.size, (char *)out.data);
-		gnutls_free(out.data);
-	} else {
-		snprintf(t->info.verify, sizeof t->info.verify, "FAILED");
-	}
+	snprintf(t->info.verify, sizeof t->info.verify, "FAILED:%s",
+	         openssl_reason(status));
 	t->cert_refused = c->ssl_verify_client != VERIFY_OPTIONAL_NO_CA;
 }
 
@@ -371,11 +394,12 @@ static int handshake(struct tls *t, int64_t deadline, char *why, size_t size)
 			return -1;
 		}
 	}
-	snprintf(t->info.protocol, sizeof t->info.protocol, "%s",
-	         gnutls_protocol_get_name(gnutls_protocol_get_version(t->session)));
-	snprintf(t->info.cipher, sizeof t->info.cipher, "%s",
-	         gnutls_ciphersuite_get(t->session) ?
-	         gnutls_ciphersuite_get(t->session) : "");
+	tls_openssl_protocol(gnutls_protocol_get_name(
+		gnutls_protocol_get_version(t->session)), t->info.protocol,
+		sizeof t->info.protocol);
+	tls_openssl_cipher(gnutls_ciphersuite_get(t->session) ?
+	                   gnutls_ciphersuite_get(t->session) : "",
+	                   t->info.cipher, sizeof t->info.cipher);
 	return 0;
 }
 

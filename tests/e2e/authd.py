@@ -11,7 +11,7 @@ EXTERNAL is let in when the certificate verified and its CN names a known
 user (Auth-User, if given, must be that user);
 a user listed in --aliases is sent on as another user with the password
 given there (Auth-User/Auth-Pass); anything else is refused with Auth-Wait
---wait. --mode slow|malformed|huge|wait-once|no-status|quoting misbehaves
+--wait. --mode slow|malformed|huge|wait-once|no-status|quoting|no-pass misbehaves
 on purpose.
 """
 import argparse
@@ -128,7 +128,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                      "Auth-User": real, "Auth-Pass": real_pass}
         elif user in users and proves(method, salt, password, users[user]):
             reply = {"Auth-Status": "OK", "Auth-Server": host, "Auth-Port": port}
-            if salt:
+            # no-pass: nginx needs the password for a salted method only
+            # to log in at the backend itself.
+            if salt and ARGS.mode != "no-pass":
                 reply["Auth-Pass"] = users[user]
         else:
             reply = {"Auth-Status": "Invalid login or password"}

@@ -309,8 +309,10 @@ class Postfix:
             raise Skip("Postfix needs root and the postfix package")
         self.tmp = tmp
         self.port = free_port()
-        # A second smtpd that wants a PROXY header (smtpd_upstream_proxy_protocol).
+        # A second smtpd that wants a PROXY header (smtpd_upstream_proxy_protocol),
+        # and a third that does not let postern speak XCLIENT.
         self.proxy_port = free_port()
+        self.noxclient_port = free_port()
         self.dir = tmp("postfix")
         self.log = tmp("postfix", "postfix.log")
         conf = tmp("postfix", "conf")
@@ -361,6 +363,8 @@ message_size_limit = 52428800
             out.append(line)
         out.append("127.0.0.1:%d inet n - n - - smtpd "
                    "-o smtpd_upstream_proxy_protocol=haproxy" % self.proxy_port)
+        out.append("127.0.0.1:%d inet n - n - - smtpd "
+                   "-o smtpd_authorized_xclient_hosts=" % self.noxclient_port)
         with open(os.path.join(conf, "master.cf"), "w") as f:
             f.write("\n".join(out) + "\n")
         self.conf = conf

@@ -124,7 +124,7 @@ def test_auth_server_down(ctx):
     p = ctx.proxy("http://127.0.0.1:%d/auth" % lib.free_port())
     c = greet(p)
     c.send("d1 LOGIN alice wonderland\r\n")
-    assert c.line().startswith("d1 NO [UNAVAILABLE]")
+    assert c.line() == "* BAD internal server error"   # nginx's words
     assert c.closed()
     log = p.wait_log("event=auth_error")
     assert "Connection refused" in log
@@ -136,7 +136,7 @@ def test_auth_server_slow(ctx):
     c = greet(p)
     start = time.time()
     c.send("s1 LOGIN alice wonderland\r\n")
-    assert c.line().startswith("s1 NO [UNAVAILABLE]")
+    assert c.line() == "* BAD internal server error"   # nginx's words
     assert time.time() - start < 5
     assert "timeout" in p.wait_log("event=auth_error")
 
@@ -146,7 +146,7 @@ def test_auth_server_malformed(ctx):
     p = ctx.proxy(a.url)
     c = greet(p)
     c.send("m1 LOGIN alice wonderland\r\n")
-    assert c.line().startswith("m1 NO [UNAVAILABLE]")
+    assert c.line() == "* BAD internal server error"   # nginx's words
     assert "invalid status line" in p.wait_log("event=auth_error")
 
 
@@ -158,7 +158,7 @@ def test_answer_without_auth_status_fails_closed(ctx):
     p = ctx.proxy(a.url)
     c = greet(p)
     c.send("n1 LOGIN alice not-her-password\r\n")
-    assert c.line().startswith("n1 NO [UNAVAILABLE]")
+    assert c.line() == "* BAD internal server error"   # nginx's words
     assert c.closed()
     log = p.wait_log("event=close")
     assert "sent no Auth-Status" in log and "result=tempfail" in log

@@ -144,7 +144,7 @@ def test_smtp_implicit_and_starttls(ctx):
     s.quit()
     delivered(ctx, marker)
     req = ctx.auth.requests()[-1]
-    assert req["Auth-SSL"] == "on" and req["Auth-SSL-Protocol"].startswith("TLS1."), req
+    assert req["Auth-SSL"] == "on" and req["Auth-SSL-Protocol"].startswith("TLSv1."), req
     assert req["Auth-SSL-Cipher"].startswith("TLS_"), req
 
 
@@ -290,10 +290,10 @@ def test_client_certificates(ctx):
                   auth_http_pass_client_cert="true")
     # No certificate: nginx's words instead of a greeting.
     with ctx.tls_connect(p) as s:
-        assert s.recv(200) == b"* BAD No required SSL certificate was sent\r\n"
+        assert s.recv(200) == b"* BYE No required SSL certificate\r\n"
     # A certificate from a CA nobody trusts.
     with ctx.tls_connect(p, cert=(ctx.certs.rogue, ctx.certs.rogue_key)) as s:
-        assert s.recv(200) == b"* BAD SSL certificate error\r\n"
+        assert s.recv(200) == b"* BYE SSL certificate error\r\n"
     m = imaplib.IMAP4_SSL("127.0.0.1", p.port,
                           ssl_context=ctx.context(cert=(ctx.certs.client, ctx.certs.client_key)))
     m.login("alice", "wonderland")
@@ -302,7 +302,7 @@ def test_client_certificates(ctx):
     assert req["Auth-SSL"] == "on"
     assert req["Auth-SSL-Verify"] == "SUCCESS", req
     assert "CN=alice" in req["Auth-SSL-Subject"], req
-    assert "CN=postern%20test%20CA" in req["Auth-SSL-Issuer"], req
+    assert req["Auth-SSL-Issuer"] == "CN=postern test CA", req   # as nginx: not encoded
     assert len(req["Auth-SSL-Fingerprint"]) == 40
     assert req["Auth-SSL-Serial"]
     assert req["Auth-SSL-Cert"].startswith("-----BEGIN%20CERTIFICATE-----%0A"), req
@@ -337,7 +337,7 @@ def test_certificate_subject_cannot_forge_log_lines(ctx):
     p = ctx.proxy(ssl_verify_client="on",
                   ssl_client_certificate='"%s"' % ctx.certs.ca)
     with ctx.tls_connect(p, cert=(cert, key)) as s:
-        assert s.recv(200) == b"* BAD SSL certificate error\r\n"
+        assert s.recv(200) == b"* BYE SSL certificate error\r\n"
     log = p.wait_log("event=client_cert_refused")
     line = [l for l in log.splitlines() if "client_cert_refused" in l][0]
     # GnuTLS writes the DN's quotes as \" (RFC 4514); both bytes escaped.
@@ -412,16 +412,16 @@ def test_trusted_certificate_and_verify_depth(ctx):
         with ctx.tls_connect(p, cert=cert) as s:
             return s.recv(200)
     shallow = ctx.proxy(ssl_verify_client="on", ssl_trusted_certificate=ca)
-    assert first_bytes(shallow, far) == b"* BAD SSL certificate error\r\n"
+    assert first_bytes(shallow, far) == b"* BYE SSL certificate error\r\n"
     deep = ctx.proxy(ssl_verify_client="on", ssl_trusted_certificate=ca,
                      ssl_verify_depth="2")
     assert first_bytes(deep, far).startswith(b"* OK [CAPABILITY")
     assert first_bytes(ctx.proxy("pop3", ssl_verify_client="on",
                                  ssl_trusted_certificate=ca), None) == \
-        b"-ERR No required SSL certificate was sent\r\n"
+        b"-ERR No required SSL certificate\r\n"
     assert first_bytes(ctx.proxy("smtp", ssl_verify_client="on",
                                  ssl_trusted_certificate=ca), None) == \
-        b"421 4.7.1 No required SSL certificate was sent\r\n"
+        b"421 4.7.1 No required SSL certificate\r\n"
 
 
 def test_sasl_external_in_the_three_protocols(ctx):
@@ -614,7 +614,7 @@ def test_proxy_ssl_to_dovecot(ctx):
     m.login("alice", "wonderland")
     m.select("INBOX")
     m.logout()
-    assert "event=backend_tls mode=on name=127.0.0.1 protocol=TLS1.3" in \
+    assert "event=backend_tls mode=on name=127.0.0.1 protocol=TLSv1.3" in \
         p.wait_log("event=backend_tls")
     p = to_backend(ctx, "pop3", ctx.dovecot.pop3_port, "starttls")
     m = poplib.POP3("127.0.0.1", p.port)
@@ -661,7 +661,7 @@ def test_proxy_ssl_verify_refuses_a_wrong_name(ctx):
                    glob='proxy_ssl_name = "wrong.example"\n')
     c = lib.greet(p.port)
     c.send("a LOGIN alice wonderland\r\n")
-    assert c.line().startswith("a NO [UNAVAILABLE]")
+    assert c.line() == "* BAD internal server error"   # nginx's words
     assert "event=backend_tls_error" in p.wait_log("backend_tls_error")
 
 
@@ -685,7 +685,7 @@ def test_auth_backend_tls_overrides_per_user(ctx):
     p = to_backend(ctx, "imap", 1, "off", glob='auth_http = "%s"\n' % on.url)
     c = lib.greet(p.port)
     c.send("a LOGIN alice wonderland\r\n")
-    assert c.line().startswith("a NO [UNAVAILABLE]")
+    assert c.line() == "* BAD internal server error"   # nginx's words
     assert "needs postern-tls" in p.wait_log("backend_tls_error")
 
 
@@ -727,7 +727,7 @@ def test_encrypted_key_protocols_and_crl(ctx):
     p = ctx.proxy(ssl_verify_client="on", ssl_client_certificate='"%s"' % certs.ca,
                   ssl_crl='"%s"' % crl)
     with ctx.tls_connect(p, cert=(certs.client, certs.client_key)) as s:
-        assert s.recv(200) == b"* BAD SSL certificate error\r\n"
+        assert s.recv(200) == b"* BYE SSL certificate error\r\n"
     assert "revoked" in p.wait_log("client_cert_refused")
 
 
