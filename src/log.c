@@ -127,7 +127,7 @@ void log_set_session(const char *id)
 
 static void write_line(int fd, int prio, const char *msg)
 {
-	char line[2048], stamp[32];
+	char line[2048], stamp[32], zone[8];
 	struct timeval tv;
 	struct tm tm;
 	int n;
@@ -135,8 +135,11 @@ static void write_line(int fd, int prio, const char *msg)
 	gettimeofday(&tv, NULL);
 	localtime_r(&tv.tv_sec, &tm);
 	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-	n = snprintf(line, sizeof line, "%s.%03ld %s[%d]: <%d> %s%s%s%s\n",
-	             stamp, (long)tv.tv_usec / 1000, lg.ident, (int)getpid(), prio,
+	/* RFC 3339: the zone, so lines from hosts in other zones sort. */
+	strftime(zone, sizeof zone, "%z", &tm);
+	n = snprintf(line, sizeof line, "%s.%03ld%.3s:%.2s %s[%d]: <%d> %s%s%s%s\n",
+	             stamp, (long)tv.tv_usec / 1000, zone, zone + 3, lg.ident,
+	             (int)getpid(), prio,
 	             lg.session[0] ? "session=" : "", lg.session,
 	             lg.session[0] ? " " : "", msg);
 	if (n < 0)

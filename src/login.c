@@ -105,13 +105,25 @@ static enum step timed_out(struct session *s)
 	return STEP_CLOSE;
 }
 
+/* One line per outcome: who, from where to where, how, and what came of
+ * it. reason and reply may be NULL. */
+static void log_login(const struct session *s, int prio, const char *result,
+                      const char *reason, const char *reply)
+{
+	logmsg(prio, "event=login client=%s local=%s user=\"%s\" method=%s "
+	       "backend=%s result=%s%s%s%s%s%s", s->client, s->local_text,
+	       s->user_shown, sasl_auth_method(s->cred.mech),
+	       s->backend_name[0] ? s->backend_name : "-", result,
+	       reason ? " reason=\"" : "", reason ? LOGV(reason) : "",
+	       reason ? "\"" : "", reply ? " reply=\"" : "",
+	       reply ? LOGV(reply) : "");
+}
+
 /* nginx's "upstream sent invalid response": the backend's own words with
  * proxy_pass_error_message, else the internal error; then the end. */
 static enum step backend_refused(struct session *s, const char *text)
 {
-	logmsg(LOG_ERR, "event=login user=\"%s\" backend=%s result=error "
-	       "reason=\"backend refused\" reply=\"%.120s\"", s->user_shown,
-	       s->backend_name, LOGV(text));
+	log_login(s, LOG_ERR, "error", "backend refused", text);
 	if (s->conf->proxy_pass_error_message && text[0])
 		s->proto->auth_reply(s, AUTH_BACKEND_ERROR, text, NULL);
 	else
@@ -132,15 +144,12 @@ static enum step at_backend(struct session *s, const struct auth_reply *rep)
 		return timed_out(s);
 	switch (r) {
 	case AUTH_OK:
-		logmsg(LOG_INFO, "event=login user=\"%s\" backend=%s result=ok",
-		       s->user_shown, s->backend_name);
+		log_login(s, LOG_INFO, "ok", NULL, NULL);
 		return STEP_HANDOFF;
 	case AUTH_FAILED:
 		/* With the map the backend is the password's judge. */
 		if (!s->conf->lookup->checks_password) {
-			logmsg(LOG_NOTICE, "event=login user=\"%s\" backend=%s "
-			       "result=fail reason=\"backend refused\"",
-			       s->user_shown, s->backend_name);
+			log_login(s, LOG_NOTICE, "fail", "backend refused", NULL);
 			s->proto->auth_reply(s, AUTH_FAILED,
 			                     s->conf->proxy_pass_error_message ?
 			                     text : NULL, NULL);
@@ -162,10 +171,8 @@ static enum step refused(struct session *s, const struct auth_reply *rep)
 {
 	int final = s->conf->lookup->checks_password;
 
-	logmsg(LOG_NOTICE,
-	       "event=login user=\"%s\" result=fail reason=\"%s\" wait=%d",
-	       s->user_shown, LOGV(rep->error[0] ? rep->error : rep->why),
-	       rep->wait);
+	log_login(s, LOG_NOTICE, "fail", rep->error[0] ? rep->error : rep->why,
+	          NULL);
 	wait_seconds(s, rep->wait);
 	if (session_login_expired(s))
 		return timed_out(s);

@@ -142,10 +142,10 @@ def test_invalid_commands_and_max_errors(ctx):
 
 def test_line_over_pop3_client_buffer(ctx):
     c, _ = greet(ctx.map)
-    c.send("USER " + "a" * 200 + "\r\n")
+    c.send("USER " + "a" * 600 + "\r\n")
     assert c.line() == "-ERR invalid command"
     assert c.closed()
-    assert "event=line_too_long limit=128" in ctx.map.read_log()
+    assert "event=line_too_long limit=512" in ctx.map.read_log()
 
 
 def apop_digest(salt, password):
