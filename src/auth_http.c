@@ -135,12 +135,15 @@ ssize_t auth_http_build(char *buf, size_t size,
                         const struct auth_http_target *t, const char *headers,
                         const struct auth_request *req)
 {
-	char user[3 * CRED_MAX + 1], pass[3 * CRED_MAX + 1];
+	static char pass[3 * CRED_MAX + TOKEN_MAX + 1];
+	char user[3 * CRED_MAX + 1];
 	struct out o = { buf, size, 0, 0 };
 
 	if (auth_http_escape(req->user, user, sizeof user) < 0 ||
-	    auth_http_escape(req->pass ? req->pass : "", pass, sizeof pass) < 0)
+	    auth_http_escape(req->pass ? req->pass : "", pass, sizeof pass) < 0) {
+		explicit_bzero(pass, sizeof pass);
 		return -1;
+	}
 	put(&o, "GET %s HTTP/1.0\r\nHost: %s\r\n", t->uri, t->host);
 	put(&o, "Auth-Method: %s\r\n", sasl_auth_method(req->mech));
 	put(&o, "Auth-User: %s\r\nAuth-Pass: %s\r\n", user, pass);
@@ -216,6 +219,8 @@ static void take_header(struct auth_reply *rep, const char *name, size_t nlen,
 		copy_value(num, sizeof num, v, vlen);
 		if (vlen > 0 && vlen < 10 && strspn(num, "0123456789") == vlen)
 			rep->wait = atoi(num);
+	} else if (header_is(name, nlen, "Auth-Error-SASL")) {
+		copy_value(rep->error_sasl, sizeof rep->error_sasl, v, vlen);
 	} else if (header_is(name, nlen, "Auth-Error-Code")) {
 		copy_value(rep->error_code, sizeof rep->error_code, v, vlen);
 	} else if (header_is(name, nlen, "Auth-Backend-TLS")) {
@@ -349,7 +354,8 @@ static int exchange(const struct server_conf *c, int64_t limit,
 void auth_http_query(const struct server_conf *c,
                      const struct auth_request *req, struct auth_reply *rep)
 {
-	char request[16384], response[AUTH_HTTP_RESPONSE_MAX + 1];
+	static char request[16384 + TOKEN_MAX];
+	char response[AUTH_HTTP_RESPONSE_MAX + 1];
 	ssize_t n = auth_http_build(request, sizeof request,
 	                            &c->auth_http_target, c->auth_http_headers,
 	                            req);

@@ -105,8 +105,12 @@ enum auth_result backend_open(struct session *s, const struct auth_reply *rep,
 	}
 	if (rep->has_user)
 		snprintf(s->cred.user, sizeof s->cred.user, "%s", rep->user);
-	if (rep->has_pass)
+	if (rep->has_pass) {
 		snprintf(s->cred.pass, sizeof s->cred.pass, "%s", rep->pass);
+		/* A password from the auth server: the backend gets it, not
+		 * the client's token. */
+		explicit_bzero(s->cred.token, sizeof s->cred.token);
+	}
 	r = s->proto->backend_login(s, text, size);
 	if (r == AUTH_OK)
 		return r;

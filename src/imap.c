@@ -57,7 +57,8 @@ static void capabilities(const struct session *s, char *buf, size_t size)
 {
 	const struct server_conf *c = s->conf;
 	static const unsigned mechs[] = { SASL_PLAIN, SASL_LOGIN, SASL_CRAM_MD5,
-	                                  SASL_EXTERNAL, 0 };
+	                                  SASL_EXTERNAL, SASL_XOAUTH2,
+	                                  SASL_OAUTHBEARER, 0 };
 	char auth[32];
 
 	buf[0] = '\0';
@@ -371,7 +372,8 @@ const struct protocol proto_imap = {
 	.alpn = "imap",
 	.ports = { 143, 993, 0 },
 	.commands = imap_commands,
-	.auth_allowed = SASL_PLAIN | SASL_LOGIN | SASL_CRAM_MD5 | SASL_EXTERNAL,
+	.auth_allowed = SASL_PLAIN | SASL_LOGIN | SASL_CRAM_MD5 | SASL_EXTERNAL |
+	                SASL_OAUTH,
 	.sasl_prompt = "+ ",
 	.init = imap_init,
 	.greet = imap_greet,

@@ -4,6 +4,7 @@
 #include "session_state.h"
 #include "session_io.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -81,6 +82,26 @@ static enum io_result next_line(struct session *s, int64_t deadline,
 		    session_write(s, "\n", 1) < 0)
 			return IO_ERROR;
 	}
+}
+
+static int backend_printf(struct session *s, int64_t deadline,
+                                  const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int backend_printf(struct session *s, int64_t deadline,
+                                  const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof buf)
+		return -1;
+	return lineio_write_all(&s->backend, buf, (size_t)n, deadline) == IO_OK ?
+	       0 : -1;
 }
 
 static int flush(struct session *s, struct out *o, int64_t deadline)
@@ -220,12 +241,48 @@ enum auth_result imap_backend_starttls(struct session *s, char *text,
 	return AUTH_OK;
 }
 
+/* LOGIN with the user and password, ID before it when it goes. */
+static int send_login(struct session *s, struct out *o, int64_t deadline,
+                      char *text, size_t size)
+{
+	struct imap_state *is = s->proto_state;
+
+	if (out_add(o, is->tag, strlen(is->tag)) < 0 ||
+	    out_add(o, " LOGIN ", 7) < 0 ||
+	    put_astring(s, o, s->cred.user, deadline, text, size) < 0 ||
+	    out_add(o, " ", 1) < 0 ||
+	    put_astring(s, o, s->cred.pass, deadline, text, size) < 0 ||
+	    out_add(o, "\r\n", 2) < 0 || flush(s, o, deadline) < 0)
+		return -1;
+	return 0;
+}
+
+/* The client's own OAuth mechanism and token, with SASL-IR (RFC 4959),
+ * when the auth server gave no password of its own. */
+static int send_oauth(struct session *s, struct out *o, int64_t deadline)
+{
+	static char msg[OAUTH_MESSAGE_MAX + 1];
+	struct imap_state *is = s->proto_state;
+	int rc = -1;
+
+	if (sasl_oauth_message(&s->cred, msg, sizeof msg) >= 0 &&
+	    flush(s, o, deadline) == 0 &&
+	    backend_printf(s, deadline, "%s AUTHENTICATE %s ", is->tag,
+	                           sasl_mech_name(s->cred.mech)) == 0 &&
+	    lineio_write_all(&s->backend, msg, strlen(msg), deadline) == IO_OK &&
+	    lineio_write_all(&s->backend, "\r\n", 2, deadline) == IO_OK)
+		rc = 0;
+	explicit_bzero(msg, sizeof msg);
+	return rc;
+}
+
 enum auth_result imap_backend_login(struct session *s, char *text,
                                     size_t size)
 {
 	struct imap_state *is = s->proto_state;
 	int64_t deadline = session_deadline(s);
 	size_t taglen = strlen(is->tag), len;
+	int oauth = (s->cred.mech & SASL_OAUTH) && s->cred.token[0];
 	struct out o = { .len = 0 };
 	enum io_result r;
 	char *line;
@@ -238,15 +295,23 @@ enum auth_result imap_backend_login(struct session *s, char *text,
 	}
 	snprintf(text, size, "backend failed while logging in");
 	if (put_id(s, &o) < 0 ||
-	    out_add(&o, is->tag, taglen) < 0 || out_add(&o, " LOGIN ", 7) < 0 ||
-	    put_astring(s, &o, s->cred.user, deadline, text, size) < 0 ||
-	    out_add(&o, " ", 1) < 0 ||
-	    put_astring(s, &o, s->cred.pass, deadline, text, size) < 0 ||
-	    out_add(&o, "\r\n", 2) < 0 || flush(s, &o, deadline) < 0) {
+	    (oauth ? send_oauth(s, &o, deadline)
+	           : send_login(s, &o, deadline, text, size)) < 0) {
 		explicit_bzero(o.buf, sizeof o.buf);
 		return AUTH_TEMPFAIL;
 	}
 	r = next_line(s, deadline, &line, &len);
+	/* An OAuth refusal is a challenge first; the dummy answer gets the
+	 * tagged NO (RFC 7628 3.2.3). */
+	if (r == IO_OK && oauth && line[0] == '+') {
+		const char *dummy = s->cred.mech == SASL_OAUTHBEARER ? "AQ==\r\n"
+		                                                     : "\r\n";
+
+		if (lineio_write_all(&s->backend, dummy, strlen(dummy), deadline) !=
+		    IO_OK)
+			return fail(text, size, "answering the OAuth error", IO_ERROR);
+		r = next_line(s, deadline, &line, &len);
+	}
 	if (r != IO_OK)
 		return fail(text, size, "reading the LOGIN reply", r);
 	if (strncmp(line, is->tag, taglen) != 0 || line[taglen] != ' ') {

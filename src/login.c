@@ -3,6 +3,7 @@
 #include "log.h"
 #include "lookup.h"
 #include "resolver.h"
+#include "sasl_exchange.h"
 #include "session_state.h"
 #include "session_io.h"
 #include "clock.h"
@@ -71,7 +72,7 @@ static void ask(struct session *s, struct auth_reply *rep)
 	struct auth_request req = {
 		.mech = s->cred.mech,
 		.user = s->cred.user,
-		.pass = s->cred.pass,
+		.pass = s->cred.mech & SASL_OAUTH ? s->cred.token : s->cred.pass,
 		.protocol = s->proto->name,
 		.attempt = ++s->attempts,
 		.deadline = s->login_deadline,
@@ -150,6 +151,11 @@ static enum step at_backend(struct session *s, const struct auth_reply *rep)
 		/* With the map the backend is the password's judge. */
 		if (!s->conf->lookup->checks_password) {
 			log_login(s, LOG_NOTICE, "fail", "backend refused", NULL);
+			if ((s->cred.mech & SASL_OAUTH) &&
+			    sasl_oauth_failure(s, NULL) < 0) {
+				session_end(s, "closed", "client went away");
+				return STEP_CLOSE;
+			}
 			s->proto->auth_reply(s, AUTH_FAILED,
 			                     s->conf->proxy_pass_error_message ?
 			                     text : NULL, NULL);
@@ -176,6 +182,12 @@ static enum step refused(struct session *s, const struct auth_reply *rep)
 	wait_seconds(s, rep->wait);
 	if (session_login_expired(s))
 		return timed_out(s);
+	/* RFC 7628: an OAuth refusal is a challenge first. */
+	if ((s->cred.mech & SASL_OAUTH) &&
+	    sasl_oauth_failure(s, rep->error_sasl) < 0) {
+		session_end(s, "closed", "client went away");
+		return STEP_CLOSE;
+	}
 	s->proto->auth_reply(s, AUTH_FAILED, rep->error[0] ? rep->error : NULL,
 	                     rep->error_code[0] ? rep->error_code : NULL);
 	/* nginx: a refusal by the password's judge without Auth-Wait ends

@@ -29,7 +29,7 @@ struct auth_request {
 	unsigned mech;            /* enum sasl_mech */
 	const char *method;       /* Auth-Method: "plain", ... */
 	const char *user;
-	const char *pass;
+	const char *pass;         /* the password, or the OAuth bearer token */
 	const char *salt;         /* NULL unless the method has one */
 	const char *protocol;     /* Auth-Protocol */
 	unsigned attempt;         /* Auth-Login-Attempt, from 1 */
@@ -60,6 +60,7 @@ struct auth_reply {
 	enum auth_status status;
 	char error[256];
 	char error_code[32];
+	char error_sasl[512];     /* Auth-Error-SASL: an OAuth failure's JSON */
 	char server[INET6_ADDRSTRLEN + 2];
 	char port[8];
 	struct addr backend;

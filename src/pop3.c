@@ -75,7 +75,8 @@ static void sasl_list(const struct session *s, char *buf, size_t size,
                       const char *sep)
 {
 	static const unsigned order[] = { SASL_PLAIN, SASL_LOGIN, SASL_CRAM_MD5,
-	                                  SASL_EXTERNAL, 0 };
+	                                  SASL_EXTERNAL, SASL_XOAUTH2,
+	                                  SASL_OAUTHBEARER, 0 };
 	size_t used = 0;
 
 	buf[0] = '\0';
@@ -317,14 +318,80 @@ static enum auth_result forward_client(struct session *s, int64_t deadline,
 	return r;
 }
 
+/* The client's own OAuth mechanism and token replayed, when the auth
+ * server gave no password of its own; a refusal's challenge gets the
+ * dummy answer, then the -ERR (RFC 7628 3.2.3). */
+static enum auth_result oauth_login(struct session *s, int64_t deadline,
+                                    char **line, char *text, size_t size)
+{
+	static char msg[OAUTH_MESSAGE_MAX + 1];
+	enum io_result r = IO_ERROR;
+	char head[64];
+	int n = snprintf(head, sizeof head, "AUTH %s ",
+	                 sasl_mech_name(s->cred.mech));
+	size_t len;
+
+	if (sasl_oauth_message(&s->cred, msg, sizeof msg) >= 0 &&
+	    lineio_write_all(&s->backend, head, (size_t)n, deadline) == IO_OK &&
+	    lineio_write_all(&s->backend, msg, strlen(msg), deadline) == IO_OK)
+		r = lineio_write_all(&s->backend, "\r\n", 2, deadline);
+	explicit_bzero(msg, sizeof msg);
+	if (r == IO_OK)
+		r = lineio_getline(&s->backend, deadline, line, &len);
+	if (r == IO_OK && (*line)[0] == '+' && (*line)[1] != 'O') {
+		const char *dummy = s->cred.mech == SASL_OAUTHBEARER ? "AQ==\r\n"
+		                                                     : "\r\n";
+
+		r = lineio_write_all(&s->backend, dummy, strlen(dummy), deadline);
+		if (r == IO_OK)
+			return backend_says(s, deadline, "AUTH", line, text, size);
+	}
+	if (r != IO_OK) {
+		snprintf(text, size, "AUTH: %s", io_result_str(r));
+		return AUTH_TEMPFAIL;
+	}
+	if (strncmp(*line, "+OK", 3) == 0)
+		return AUTH_OK;
+	if (strncmp(*line, "-ERR", 4) == 0) {
+		snprintf(text, size, "%s", (*line)[4] ? *line + 5 : "");
+		return AUTH_FAILED;
+	}
+	snprintf(text, size, "AUTH answered \"%.60s\"", *line);
+	return AUTH_TEMPFAIL;
+}
+
+/* USER and PASS; *line is the backend's last reply. */
+static enum auth_result user_pass(struct session *s, int64_t deadline,
+                                  char **line, char *text, size_t size)
+{
+	char out[2 * CRED_MAX + 16];
+	enum auth_result r;
+	int n = snprintf(out, sizeof out, "USER %s\r\n", s->cred.user);
+
+	if (lineio_write_all(&s->backend, out, (size_t)n, deadline) != IO_OK) {
+		snprintf(text, size, "backend went away");
+		return AUTH_TEMPFAIL;
+	}
+	r = backend_says(s, deadline, "USER", line, text, size);
+	if (r != AUTH_OK)
+		return r;
+	n = snprintf(out, sizeof out, "PASS %s\r\n", s->cred.pass);
+	r = lineio_write_all(&s->backend, out, (size_t)n, deadline) == IO_OK ?
+	    AUTH_OK : AUTH_TEMPFAIL;
+	explicit_bzero(out, sizeof out);
+	if (r != AUTH_OK) {
+		snprintf(text, size, "backend went away");
+		return r;
+	}
+	return backend_says(s, deadline, "PASS", line, text, size);
+}
+
 static enum auth_result pop3_backend_login(struct session *s, char *text,
                                            size_t size)
 {
 	int64_t deadline = session_deadline(s);
-	char out[2 * CRED_MAX + 16];
 	enum auth_result r;
 	char *line;
-	int n;
 
 	/* A CR or LF in a SASL-decoded name would start a second command. */
 	if (!credentials_fit_a_line(&s->cred)) {
@@ -339,23 +406,9 @@ static enum auth_result pop3_backend_login(struct session *s, char *text,
 	r = forward_client(s, deadline, text, size);
 	if (r != AUTH_OK)
 		return r;
-	n = snprintf(out, sizeof out, "USER %s\r\n", s->cred.user);
-	if (lineio_write_all(&s->backend, out, (size_t)n, deadline) != IO_OK) {
-		snprintf(text, size, "backend went away");
-		return AUTH_TEMPFAIL;
-	}
-	r = backend_says(s, deadline, "USER", &line, text, size);
-	if (r != AUTH_OK)
-		return r;
-	n = snprintf(out, sizeof out, "PASS %s\r\n", s->cred.pass);
-	r = lineio_write_all(&s->backend, out, (size_t)n, deadline) == IO_OK ?
-	    AUTH_OK : AUTH_TEMPFAIL;
-	explicit_bzero(out, sizeof out);
-	if (r != AUTH_OK) {
-		snprintf(text, size, "backend went away");
-		return r;
-	}
-	r = backend_says(s, deadline, "PASS", &line, text, size);
+	r = (s->cred.mech & SASL_OAUTH) && s->cred.token[0] ?
+	    oauth_login(s, deadline, &line, text, size) :
+	    user_pass(s, deadline, &line, text, size);
 	if (r != AUTH_OK)
 		return r;
 	/* The backend's own +OK goes to the client, as nginx passes it. */
@@ -392,7 +445,8 @@ const struct protocol proto_pop3 = {
 	.alpn = "pop3",
 	.ports = { 110, 995, 0 },
 	.commands = pop3_commands,
-	.auth_allowed = SASL_PLAIN | SASL_APOP | SASL_CRAM_MD5 | SASL_EXTERNAL,
+	.auth_allowed = SASL_PLAIN | SASL_APOP | SASL_CRAM_MD5 | SASL_EXTERNAL |
+	                SASL_OAUTH,
 	.sasl_prompt = "+ ",
 	.init = pop3_init,
 	.greet = pop3_greet,

@@ -3,9 +3,15 @@
 #ifndef POSTERN_SASL_H
 #define POSTERN_SASL_H
 
+#include "base64.h"
+
 #include <stddef.h>
+#include <sys/types.h>
 
 #define CRED_MAX 256
+/* OAuth 2.0 bearer tokens: Google's are short, Microsoft's JWTs run to a
+ * few kilobytes. */
+#define TOKEN_MAX 8192
 
 /* Names are nginx's *_auth values; NONE is smtp_auth none. */
 enum sasl_mech {
@@ -15,7 +21,12 @@ enum sasl_mech {
 	SASL_APOP = 1 << 3,
 	SASL_NONE = 1 << 4,
 	SASL_EXTERNAL = 1 << 5,
+	SASL_XOAUTH2 = 1 << 6,
+	SASL_OAUTHBEARER = 1 << 7,
 };
+
+/* OAuth 2.0: the bearer token goes to the auth server as Auth-Pass. */
+#define SASL_OAUTH (SASL_XOAUTH2 | SASL_OAUTHBEARER)
 
 /* Methods whose proof only the auth server can check: it gets the digest
  * and the salt, and must answer with the cleartext Auth-Pass. */
@@ -30,6 +41,7 @@ enum sasl_mech {
 struct credentials {
 	char user[CRED_MAX];
 	char pass[CRED_MAX];
+	char token[TOKEN_MAX];       /* SASL_OAUTH: the bearer token */
 	/* One enum sasl_mech: SASL_SALTED ones carry a digest of the
 	 * session's salt in pass, EXTERNAL the certificate as the proof. */
 	unsigned mech;
@@ -69,6 +81,24 @@ int credentials_fit_a_line(const struct credentials *c);
  * or empty for none), method "external". */
 int sasl_external(const char *b64, size_t len, struct credentials *c,
                   const char **why);
+
+/* Google's XOAUTH2: base64("user=" user ^A "auth=Bearer " token ^A ^A).
+ * The user and the token; 0, or -1 with *why. */
+int sasl_xoauth2(const char *b64, size_t len, struct credentials *c,
+                 const char **why);
+/* RFC 7628 OAUTHBEARER: base64(gs2-header ^A *(key=value ^A) ^A). The user
+ * is the header's authzid (a=), "" when absent; the token is auth's.
+ * Channel binding (p=) is refused: there is none to bind to here. */
+int sasl_oauthbearer(const char *b64, size_t len, struct credentials *c,
+                     const char **why);
+/* The same mechanism's message for the backend, base64-encoded: the
+ * client's user and token replayed. The length, or -1 if size is short. */
+#define OAUTH_MESSAGE_MAX BASE64_ENCODED_LEN(TOKEN_MAX + CRED_MAX + 64)
+ssize_t sasl_oauth_message(const struct credentials *c, char *out,
+                           size_t size);
+/* The client's answer to an OAuth failure challenge: ^A (OAUTHBEARER)
+ * or nothing (XOAUTH2), as base64 or empty. */
+int sasl_oauth_dummy(const char *b64, size_t len);
 
 /* Wipe the secret before memory is reused or the process execs; the
  * mechanism is forgotten too. */

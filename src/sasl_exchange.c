@@ -36,12 +36,14 @@ static int challenge(struct session *s, const char *b64, char **line,
 	return 0;
 }
 
-/* Decode one response with fn, wiping the line whatever happens. */
+/* The result of decoding one response, wiping the line whatever
+ * happened. why is read only now: as an argument beside the decoder's
+ * call it could be read before the decoder set it. */
 static enum step decoded(struct session *s, int rc, char *line, size_t len,
-                         const char *why)
+                         const char *const *why)
 {
 	explicit_bzero(line, len);
-	return rc < 0 ? trouble(s, SASL_INVALID, why) : STEP_LOGIN;
+	return rc < 0 ? trouble(s, SASL_INVALID, *why) : STEP_LOGIN;
 }
 
 static enum step plain(struct session *s, const char *ir, size_t irlen)
@@ -59,7 +61,7 @@ static enum step plain(struct session *s, const char *ir, size_t irlen)
 	}
 	if (challenge(s, "", &line, &len, &st) < 0)
 		return st;
-	return decoded(s, sasl_plain(line, len, &s->cred, &why), line, len, why);
+	return decoded(s, sasl_plain(line, len, &s->cred, &why), line, len, &why);
 }
 
 static enum step login(struct session *s, const char *ir, size_t irlen)
@@ -87,7 +89,7 @@ static enum step login(struct session *s, const char *ir, size_t irlen)
 		return st; /* "Password:" */
 	rc = sasl_login_field(line, len, s->cred.pass, sizeof s->cred.pass, &why);
 	s->cred.mech = SASL_LOGIN;
-	return decoded(s, rc, line, len, why);
+	return decoded(s, rc, line, len, &why);
 }
 
 static enum step cram_md5(struct session *s)
@@ -103,7 +105,7 @@ static enum step cram_md5(struct session *s)
 	if (challenge(s, b64, &line, &len, &st) < 0)
 		return st;
 	return decoded(s, sasl_cram_md5(line, len, &s->cred, &why), line, len,
-	               why);
+	               &why);
 }
 
 /* Only over TLS with a certificate; the user name is optional. */
@@ -122,7 +124,49 @@ static enum step external(struct session *s, const char *ir, size_t irlen)
 	if (challenge(s, "VXNlcm5hbWU6", &line, &len, &st) < 0)
 		return st;
 	return decoded(s, sasl_external(line, len, &s->cred, &why), line, len,
-	               why);
+	               &why);
+}
+
+/* XOAUTH2 and OAUTHBEARER: one message, after an empty challenge when it
+ * did not come with the command. */
+static enum step oauth(struct session *s, unsigned mech, const char *ir,
+                       size_t irlen)
+{
+	int (*decode)(const char *, size_t, struct credentials *,
+	              const char **) = mech == SASL_XOAUTH2 ? sasl_xoauth2
+	                                                    : sasl_oauthbearer;
+	const char *why = NULL;
+	enum step st;
+	char *line;
+	size_t len;
+
+	if (ir)
+		return decode(ir, irlen, &s->cred, &why) < 0 ?
+		       trouble(s, SASL_INVALID, why) : STEP_LOGIN;
+	if (challenge(s, "", &line, &len, &st) < 0)
+		return st;
+	return decoded(s, decode(line, len, &s->cred, &why), line, len, &why);
+}
+
+int sasl_oauth_failure(struct session *s, const char *json)
+{
+	char b64[BASE64_ENCODED_LEN(OAUTH_ERROR_MAX) + 1];
+	const char *body = json && json[0] ? json :
+	                   s->cred.mech == SASL_XOAUTH2 ?
+	                   "{\"status\":\"401\",\"schemes\":\"bearer\"}" :
+	                   "{\"status\":\"invalid_token\"}";
+	enum step st;
+	char *line;
+	size_t len;
+
+	if (base64_encode(body, strlen(body), b64, sizeof b64) < 0 ||
+	    session_printf(s, "%s%s\r\n", s->proto->sasl_prompt, b64) < 0 ||
+	    session_getline(s, &line, &len, &st) < 0)
+		return -1;
+	if (!sasl_oauth_dummy(line, len))
+		logmsg(LOG_INFO, "event=invalid_sasl reason=\"the answer to an "
+		       "OAuth error was not the dummy one\"");
+	return 0;
 }
 
 const char *sasl_session_salt(struct session *s)
@@ -146,6 +190,9 @@ enum step sasl_exchange(struct session *s, unsigned mech, const char *ir,
 		return plain(s, ir, irlen);
 	case SASL_LOGIN:
 		return login(s, ir, irlen);
+	case SASL_XOAUTH2:
+	case SASL_OAUTHBEARER:
+		return oauth(s, mech, ir, irlen);
 	case SASL_CRAM_MD5:
 		if (ir)
 			return trouble(s, SASL_INVALID,

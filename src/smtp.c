@@ -76,7 +76,8 @@ static enum step smtp_read_command(struct session *s, const char **name)
 }
 
 static const unsigned auth_order[] = { SASL_PLAIN, SASL_LOGIN, SASL_CRAM_MD5,
-                                       SASL_EXTERNAL, 0 };
+                                       SASL_EXTERNAL, SASL_XOAUTH2,
+                                       SASL_OAUTHBEARER, 0 };
 
 static enum step smtp_ehlo_reply(struct session *s)
 {
@@ -340,7 +341,7 @@ const struct protocol proto_smtp = {
 	.ports = { 25, 587, 465, 0 },
 	.commands = smtp_commands,
 	.auth_allowed = SASL_PLAIN | SASL_LOGIN | SASL_CRAM_MD5 | SASL_NONE |
-	                SASL_EXTERNAL,
+	                SASL_EXTERNAL | SASL_OAUTH,
 	.sasl_prompt = "334 ",
 	.init = smtp_init,
 	.fill_request = smtp_fill_request,

@@ -89,6 +89,34 @@ static int say(struct talk *t, const char *fmt, ...)
 	return 0;
 }
 
+/* The client's own OAuth mechanism and token replayed, when the auth
+ * server gave no password of its own; a refusal's challenge gets the
+ * dummy answer, then the 535 (RFC 7628 3.2.3). */
+static int auth_oauth(struct talk *t)
+{
+	static char msg[OAUTH_MESSAGE_MAX + 1];
+	struct session *s = t->s;
+	char head[64];
+	int n = snprintf(head, sizeof head, "AUTH %s ",
+	                 sasl_mech_name(s->cred.mech));
+	enum io_result r = IO_ERROR;
+
+	if (sasl_oauth_message(&s->cred, msg, sizeof msg) >= 0 &&
+	    lineio_write_all(&s->backend, head, (size_t)n, t->deadline) == IO_OK &&
+	    lineio_write_all(&s->backend, msg, strlen(msg), t->deadline) == IO_OK)
+		r = lineio_write_all(&s->backend, "\r\n", 2, t->deadline);
+	explicit_bzero(msg, sizeof msg);
+	if (r == IO_OK)
+		r = read_reply(s, t->deadline, &t->rep);
+	if (r == IO_OK && t->rep.code == 334)
+		return say(t, "%s\r\n", s->cred.mech == SASL_OAUTHBEARER ? "AQ==" : "");
+	if (r != IO_OK) {
+		snprintf(t->text, t->size, "AUTH: %s", io_result_str(r));
+		return -1;
+	}
+	return 0;
+}
+
 /* The reply was not what we wanted: say what came. */
 static enum auth_result refused(struct talk *t, const char *what,
                                 enum auth_result r)
@@ -259,7 +287,9 @@ enum auth_result smtp_backend_login(struct session *s, char *text,
 	if (none)
 		return replay_envelope(&t);
 	if (s->conf->proxy_smtp_auth) {
-		if (auth_plain(&t) < 0)
+		int oauth = (s->cred.mech & SASL_OAUTH) && s->cred.token[0];
+
+		if ((oauth ? auth_oauth(&t) : auth_plain(&t)) < 0)
 			return AUTH_TEMPFAIL;
 		if (t.rep.code != 235)
 			return refused(&t, "AUTH", t.rep.code / 100 == 5 ?

@@ -11,7 +11,13 @@ EXTERNAL is let in when the certificate verified and its CN names a known
 user (Auth-User, if given, must be that user);
 a user listed in --aliases is sent on as another user with the password
 given there (Auth-User/Auth-Pass); anything else is refused with Auth-Wait
---wait. --mode slow|malformed|huge|wait-once|no-status|quoting|no-pass misbehaves
+--wait. --mode slow|malformed|huge|wait-once|no-status|quoting|no-pass misbehaves;
+--mode oauth-pass answers an OAuth login with the user's password.
+
+OAuth: the bearer token "tok-USER" is valid for USER, any other is not.
+POST /introspect (token=...) answers as an OAuth 2.0 introspection
+endpoint (RFC 7662) does, for Dovecot's oauth2 passdb; it plays the
+identity provider, which is outside what postern talks to.
 on purpose.
 """
 import argparse
@@ -113,6 +119,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                          "Auth-User": cn, "Auth-Pass": users[cn]}
             else:
                 reply = {"Auth-Status": "Certificate not accepted"}
+        elif method in ("xoauth2", "oauthbearer"):
+            if password == "tok-" + user and user in users:
+                reply = {"Auth-Status": "OK", "Auth-Server": host, "Auth-Port": port}
+                if ARGS.mode == "oauth-pass":
+                    reply["Auth-Pass"] = users[user]
+            else:
+                reply = {"Auth-Status": "Invalid token",
+                         "Auth-Error-SASL": OAUTH_ERROR}
         elif method == "none":
             if "<reject" in headers.get("Auth-SMTP-To", ""):
                 reply = {"Auth-Status": "Recipient refused by policy",
@@ -149,6 +163,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for k, v in reply.items():
             self.send_header(k, v)
         self.end_headers()
+
+
+OAUTH_ERROR = '{"status":"invalid_token","scope":"mail"}'
+
+
+def introspect(handler):
+    length = int(handler.headers.get("Content-Length", "0"))
+    form = urllib.parse.parse_qs(handler.rfile.read(length).decode())
+    token = (form.get("token") or [""])[0]
+    user = token[4:] if token.startswith("tok-") else ""
+    with LOCK:
+        with open(ARGS.record, "a") as f:
+            f.write(json.dumps({"_path": "/introspect", "token": token}) + "\n")
+    body = json.dumps({"active": True, "username": user} if user in load(ARGS.users)
+                      else {"active": False}).encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+Handler.do_POST = introspect
 
 
 class TCPServer(socketserver.ThreadingMixIn, http.server.HTTPServer):

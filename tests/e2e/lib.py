@@ -85,10 +85,12 @@ class Dovecot:
     """A real Dovecot on loopback, with USERS and their Maildirs."""
 
     def __init__(self, tmp, users=USERS, listen="127.0.0.1", certs=None,
-                 trusted=None, haproxy=False):
+                 trusted=None, haproxy=False, introspection=None):
         # trusted: login_trusted_networks, the hosts whose ID or XCLIENT
         # Dovecot believes. haproxy: two more listeners that require a
-        # PROXY header from 127.0.0.0/8.
+        # PROXY header from 127.0.0.0/8. introspection: an OAuth 2.0
+        # introspection URL; XOAUTH2 and OAUTHBEARER are then checked there
+        # by Dovecot's oauth2 passdb.
         self.tmp = tmp
         self.users = users
         self.imap_port = free_port()
@@ -115,6 +117,14 @@ class Dovecot:
                 f.write("%s:{PLAIN}%s::::::\n" % (user, password))
         ssl = ("ssl = yes\nssl_cert = <%s\nssl_key = <%s" % (certs.server, certs.server_key)
                if certs else "ssl = no")
+        oauth = ""
+        if introspection:
+            with open(tmp("dovecot", "oauth2.conf"), "w") as f:
+                f.write("introspection_mode = post\nintrospection_url = %s\n"
+                        "username_attribute = username\nactive_attribute = active\n"
+                        "active_value = true\n" % introspection)
+            oauth = ("passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n"
+                     "  args = %s\n}\n" % tmp("dovecot", "oauth2.conf"))
         conf = f"""
 protocols = imap pop3 lmtp
 listen = {listen}
@@ -123,14 +133,14 @@ state_dir = {tmp('dovecot', 'state')}
 log_path = {tmp('dovecot', 'dovecot.log')}
 {ssl}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{" xoauth2 oauthbearer" if introspection else ""}
 {"login_trusted_networks = " + trusted if trusted else ""}
 {"haproxy_trusted_networks = 127.0.0.0/8" if haproxy else ""}
 mail_location = maildir:~/Maildir
 default_internal_user = {internal}
 default_login_user = {login}
 first_valid_uid = 1
-passdb {{
+{oauth}passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {tmp('dovecot', 'passwd')}
 }}
@@ -718,9 +728,9 @@ class AuthServer:
 
     def __init__(self, tmp, backend_port, users=USERS, aliases=None,
                  wait=0, mode="normal", unix=False, backends=None,
-                 backend_tls=None):
+                 backend_tls=None, port=None):
         self.tmp = tmp
-        self.port = free_port()
+        self.port = port or free_port()
         self.record = tmp("auth-%d.jsonl" % self.port)
         self.unix = tmp("auth-%d.sock" % self.port) if unix else None
         users_file = tmp("auth-users-%d.json" % self.port)

@@ -333,7 +333,11 @@ class Conversation:
             if callable(line):
                 line = (line(out[-1], out[0]) if getattr(line, "wants_greeting", 0)
                         else line(out[-1]))
-            c.send(line + "\r\n")
+            try:
+                c.send(line + "\r\n")
+            except (ConnectionResetError, BrokenPipeError):
+                out.append(["<closed>"])   # it had closed after its reply
+                break
             if self.proto == "imap":
                 word = line.split(" ")[0]
                 if " " in line and not state.get("continuing"):

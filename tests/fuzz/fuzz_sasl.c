@@ -7,7 +7,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct credentials c;
+	static struct credentials c;
 	const char *why = NULL, *in = (const char *)data + 1;
 	char out[CRED_MAX];
 	ssize_t n;
@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	memset(&c, 0, sizeof c);
-	switch (data[0] % 5) {
+	switch (data[0] % 7) {
 	case 0:
 		rc = sasl_plain(in, size - 1, &c, &why);
 		break;
@@ -31,6 +31,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 3:
 		rc = sasl_external(in, size - 1, &c, &why);
 		break;
+	case 5:
+		rc = sasl_xoauth2(in, size - 1, &c, &why);
+		break;
+	case 6:
+		rc = sasl_oauthbearer(in, size - 1, &c, &why);
+		break;
 	default:
 		n = base64_decode(in, size - 1, out, sizeof out);
 		FUZZ_ASSERT(n >= -1 && n <= (ssize_t)sizeof out);
@@ -40,6 +46,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		FUZZ_ASSERT(memchr(c.user, '\0', sizeof c.user));
 		FUZZ_ASSERT(memchr(c.pass, '\0', sizeof c.pass));
+		FUZZ_ASSERT(memchr(c.token, '\0', sizeof c.token));
+		/* A token goes into a header and a replay as it is. */
+		for (const char *t = c.token; *t; t++)
+			FUZZ_ASSERT(*t > 0x20 && *t < 0x7f && *t != ' ');
 	}
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include "lookup.h"
 #include "session_io.h"
 #include "session_state.h"
+#include "sasl_exchange.h"
 
 #include "run_suite.h"
 
@@ -107,6 +108,19 @@ static void auth_reply(struct session *s, enum auth_result r,
 	nreplies++;
 }
 
+/* The OAuth failure exchange, as the script sees it: the JSON it carried,
+ * and before which reply. */
+static char oauth_json[64];
+static int oauth_before_reply = -1;
+
+int sasl_oauth_failure(struct session *s, const char *json)
+{
+	(void)s;
+	snprintf(oauth_json, sizeof oauth_json, "%s", json ? json : "");
+	oauth_before_reply = (int)nreplies;
+	return 0;
+}
+
 /* The protocol's internal_error line: recorded as a reply of its own. */
 static unsigned internal_errors;
 
@@ -130,6 +144,8 @@ static void setup(void)
 	memset(&s, 0, sizeof s);
 	backend_answer = AUTH_OK;
 	backend_calls = nreplies = nstates = expire_after = internal_errors = 0;
+	oauth_json[0] = '\0';
+	oauth_before_reply = -1;
 	conf.lookup = &judge;
 	conf.max_errors = 5;
 	s.conf = &conf;
@@ -296,6 +312,25 @@ START_TEST(backend_refusal_after_the_judge_said_yes_ends_the_session)
 }
 END_TEST
 
+/* An OAuth refusal is a challenge with the auth server's JSON before the
+ * NO; the token, not a password, went to the lookup, and is wiped. */
+START_TEST(oauth_refusal_is_a_challenge_first)
+{
+	script.status[0] = AUTH_STATUS_FAIL;
+	script.wait[0] = 1;
+	expire_after = 0;
+	snprintf(s.cred.user, sizeof s.cred.user, "alice");
+	snprintf(s.cred.token, sizeof s.cred.token, "tok.en");
+	s.cred.mech = SASL_XOAUTH2;
+	ck_assert_int_eq(login_run(&s), STEP_NEXT);
+	ck_assert_str_eq(script.pass_seen[0], "tok.en");
+	ck_assert_int_eq(oauth_before_reply, 0);
+	ck_assert_uint_eq(nreplies, 1);
+	ck_assert_int_eq(replied[0], AUTH_FAILED);
+	ck_assert_str_eq(s.cred.token, "");
+}
+END_TEST
+
 START_TEST(backend_trouble_ends_the_session)
 {
 	script.status[0] = AUTH_STATUS_OK;
@@ -358,6 +393,7 @@ int main(void)
 	tcase_add_test(tc, router_refusal_is_a_client_error);
 	tcase_add_test(tc, lookup_down_is_a_temporary_failure);
 	tcase_add_test(tc, backend_refusal_text_only_with_pass_error_message);
+	tcase_add_test(tc, oauth_refusal_is_a_challenge_first);
 	tcase_add_test(tc, backend_refusal_after_the_judge_said_yes_ends_the_session);
 	tcase_add_test(tc, backend_trouble_ends_the_session);
 	tcase_add_test(tc, user_shown_in_logs_is_tamed);

@@ -151,6 +151,87 @@ START_TEST(apop)
 }
 END_TEST
 
+#define XO(s) enc(s, sizeof s - 1)
+
+START_TEST(xoauth2)
+{
+	struct credentials c;
+	const char *why = NULL;
+	const char *ok = XO("user=alice@example.org\x01" "auth=Bearer ya29.A0-b_c~d+e/f==\x01\x01");
+
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(sasl_xoauth2(ok, strlen(ok), &c, &why), 0);
+	ck_assert_str_eq(c.user, "alice@example.org");
+	ck_assert_str_eq(c.token, "ya29.A0-b_c~d+e/f==");
+	ck_assert_int_eq(c.mech, SASL_XOAUTH2);
+	ck_assert_str_eq(sasl_auth_method(SASL_XOAUTH2), "xoauth2");
+	static const char *const bad[] = {
+		"auth=Bearer x\x01\x01",                        /* no user */
+		"user=\x01" "auth=Bearer x\x01\x01",               /* empty user */
+		"user=a\x01" "auth=Bearer x\x01",                  /* one ^A short */
+		"user=a\x01" "auth=Bearer x\x01\x01junk",          /* after the end */
+		"user=a\x01" "auth=Basic eDp5\x01\x01",             /* not Bearer */
+		"user=a\x01" "auth=Bearer \x01\x01",               /* empty token */
+		"user=a\x01" "auth=Bearer x y\x01\x01",            /* a space */
+		"user=a\x01" "auth=Bearer x\r\nA1 LOGOUT\x01\x01", /* CR LF */
+		"user=a\x01" "auth=Bearer x=y\x01\x01",            /* = inside */
+		"user=a\x01" "auth=Bearer x\x01" "auth=Bearer y\x01\x01",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *b = enc(bad[i], strlen(bad[i]));
+
+		memset(&c, 0, sizeof c);
+		why = NULL;
+		ck_assert_msg(sasl_xoauth2(b, strlen(b), &c, &why) < 0, "%zu", i);
+		ck_assert_ptr_nonnull(why);
+		ck_assert_str_eq(c.token, "");
+	}
+}
+END_TEST
+
+START_TEST(oauthbearer)
+{
+	struct credentials c;
+	const char *why = NULL;
+	const char *ok = XO("n,a=user=2Cx=3Dy@example.org,\x01host=server.example.com"
+	                    "\x01port=143\x01" "auth=Bearer vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==\x01\x01");
+	const char *no_a;
+
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(sasl_oauthbearer(ok, strlen(ok), &c, &why), 0);
+	ck_assert_str_eq(c.user, "user,x=y@example.org");
+	ck_assert_str_eq(c.token, "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==");
+	ck_assert_int_eq(c.mech, SASL_OAUTHBEARER);
+	memset(&c, 0, sizeof c);
+	no_a = XO("y,,\x01" "auth=bearer tok\x01\x01");   /* enc's buffer again */
+	ck_assert_int_eq(sasl_oauthbearer(no_a, strlen(no_a), &c, &why), 0);
+	ck_assert_str_eq(c.user, "");
+	ck_assert_str_eq(c.token, "tok");
+	static const char *const bad[] = {
+		"p=tls-unique,,\x01" "auth=Bearer x\x01\x01",  /* channel binding */
+		"n,a=u=3x,\x01" "auth=Bearer x\x01\x01",       /* bad escape */
+		"n,a=u\x01" "auth=Bearer x\x01\x01",           /* header unended */
+		"n,,auth=Bearer x\x01\x01",                  /* no ^A after it */
+		"n,,\x01host=h\x01\x01",                     /* no auth */
+		"n,,\x01nokey\x01" "auth=Bearer x\x01\x01",     /* pair without = */
+		"n,,\x01" "auth=Bearer x\x01",                  /* unended */
+		"\x01",                                      /* the dummy */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *b = enc(bad[i], strlen(bad[i]));
+
+		memset(&c, 0, sizeof c);
+		why = NULL;
+		ck_assert_msg(sasl_oauthbearer(b, strlen(b), &c, &why) < 0, "%zu", i);
+		ck_assert_ptr_nonnull(why);
+	}
+	ck_assert(sasl_oauth_dummy("AQ==", 4));
+	ck_assert(sasl_oauth_dummy("", 0));
+	ck_assert(sasl_oauth_dummy("=", 1));
+	ck_assert(!sasl_oauth_dummy("eHg=", 4));
+}
+END_TEST
+
 START_TEST(salt)
 {
 	char out[SALT_MAX];
@@ -176,6 +257,8 @@ int main(void)
 	tcase_add_test(tc, cram_md5);
 	tcase_add_test(tc, apop);
 	tcase_add_test(tc, salt);
+	tcase_add_test(tc, xoauth2);
+	tcase_add_test(tc, oauthbearer);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
