@@ -20,7 +20,29 @@ struct reply {
 	int code;            /* 220, 250, ... */
 	char last[512];      /* the last line, for errors and the client */
 	int xclient;         /* an EHLO reply offered XCLIENT */
+	int auth;            /* its AUTH line: 0 none, else AUTH_* bits */
 };
+
+enum { AUTH_LISTED = 1, AUTH_HAS_PLAIN = 2, AUTH_HAS_LOGIN = 4 };
+
+/* "250-AUTH PLAIN LOGIN" (or the old "AUTH=" form): which we can use. */
+static int auth_line(const char *line, size_t len)
+{
+	int bits = AUTH_LISTED;
+
+	if (len < 8 || strncasecmp(line + 4, "AUTH", 4) != 0 ||
+	    (line[8] != ' ' && line[8] != '='))
+		return 0;
+	for (const char *p = line + 9; *p; p += strcspn(p, " "), p += *p == ' ') {
+		size_t n = strcspn(p, " ");
+
+		if (n == 5 && strncasecmp(p, "PLAIN", 5) == 0)
+			bits |= AUTH_HAS_PLAIN;
+		if (n == 5 && strncasecmp(p, "LOGIN", 5) == 0)
+			bits |= AUTH_HAS_LOGIN;
+	}
+	return bits;
+}
 
 /* Read one reply, all its lines; IO_ERROR if it is not SMTP. */
 static enum io_result read_reply(struct session *s, int64_t deadline,
@@ -31,6 +53,7 @@ static enum io_result read_reply(struct session *s, int64_t deadline,
 	enum io_result r;
 
 	rep->code = 0;
+	rep->auth = 0;
 	for (;;) {
 		r = lineio_getline(&s->backend, deadline, &line, &len);
 		if (r != IO_OK)
@@ -42,6 +65,7 @@ static enum io_result read_reply(struct session *s, int64_t deadline,
 		if (len >= 11 && strncasecmp(line + 4, "XCLIENT", 7) == 0 &&
 		    (len == 11 || line[11] == ' '))
 			rep->xclient = 1;
+		rep->auth |= auth_line(line, len);
 		if (len == 3 || line[3] == ' ') {
 			rep->code = (line[0] - '0') * 100 + (line[1] - '0') * 10 +
 			            (line[2] - '0');
@@ -153,6 +177,24 @@ static int xclient(struct talk *t)
 	           *addr == '[' ? "" : v6, addr, port, login, name);
 }
 
+/* AUTH LOGIN, for backends that lack PLAIN (Exchange; nginx ticket
+ * #601): the user and the password, one challenge each. */
+static int auth_login(struct talk *t)
+{
+	struct session *s = t->s;
+	char b64[BASE64_ENCODED_LEN(CRED_MAX) + 1];
+	int rc = say(t, "AUTH LOGIN\r\n");
+
+	if (rc == 0 && t->rep.code == 334 &&
+	    base64_encode(s->cred.user, strlen(s->cred.user), b64, sizeof b64) >= 0)
+		rc = say(t, "%s\r\n", b64);
+	if (rc == 0 && t->rep.code == 334 &&
+	    base64_encode(s->cred.pass, strlen(s->cred.pass), b64, sizeof b64) >= 0)
+		rc = say(t, "%s\r\n", b64);
+	explicit_bzero(b64, sizeof b64);
+	return rc;
+}
+
 static int auth_plain(struct talk *t)
 {
 	struct session *s = t->s;
@@ -189,7 +231,7 @@ static enum auth_result greeting(struct talk *t)
 enum auth_result smtp_backend_starttls(struct session *s, char *text,
                                        size_t size)
 {
-	struct talk t = { s, session_deadline(s), text, size, { 0, "", 0 } };
+	struct talk t = { s, session_deadline(s), text, size, { 0, "", 0, 0 } };
 
 	if (greeting(&t) != AUTH_OK)
 		return AUTH_TEMPFAIL;
@@ -273,7 +315,7 @@ static enum auth_result replay_envelope(struct talk *t)
 enum auth_result smtp_backend_login(struct session *s, char *text,
                                     size_t size)
 {
-	struct talk t = { s, session_deadline(s), text, size, { 0, "", 0 } };
+	struct talk t = { s, session_deadline(s), text, size, { 0, "", 0, 0 } };
 	int none = s->cred.mech == SASL_NONE;
 	enum auth_result r;
 
@@ -289,7 +331,14 @@ enum auth_result smtp_backend_login(struct session *s, char *text,
 	if (s->conf->proxy_smtp_auth) {
 		int oauth = (s->cred.mech & SASL_OAUTH) && s->cred.token[0];
 
-		if ((oauth ? auth_oauth(&t) : auth_plain(&t)) < 0)
+		/* PLAIN unless the backend's last EHLO listed AUTH without it
+		 * but with LOGIN. */
+		int login = (t.rep.auth & (AUTH_LISTED | AUTH_HAS_PLAIN |
+		                          AUTH_HAS_LOGIN)) ==
+		            (AUTH_LISTED | AUTH_HAS_LOGIN);
+
+		if ((oauth ? auth_oauth(&t) : login ? auth_login(&t)
+		                                    : auth_plain(&t)) < 0)
 			return AUTH_TEMPFAIL;
 		if (t.rep.code != 235)
 			return refused(&t, "AUTH", t.rep.code / 100 == 5 ?

@@ -323,6 +323,8 @@ class Postfix:
         # and a third that does not let postern speak XCLIENT.
         self.proxy_port = free_port()
         self.noxclient_port = free_port()
+        # And a fourth that offers AUTH LOGIN only, as Exchange does.
+        self.login_only_port = free_port()
         self.dir = tmp("postfix")
         self.log = tmp("postfix", "postfix.log")
         conf = tmp("postfix", "conf")
@@ -375,6 +377,8 @@ message_size_limit = 52428800
                    "-o smtpd_upstream_proxy_protocol=haproxy" % self.proxy_port)
         out.append("127.0.0.1:%d inet n - n - - smtpd "
                    "-o smtpd_authorized_xclient_hosts=" % self.noxclient_port)
+        out.append("127.0.0.1:%d inet n - n - - smtpd "
+                   "-o smtpd_sasl_mechanism_filter=login" % self.login_only_port)
         with open(os.path.join(conf, "master.cf"), "w") as f:
             f.write("\n".join(out) + "\n")
         self.conf = conf

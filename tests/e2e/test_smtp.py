@@ -181,6 +181,23 @@ def test_proxy_smtp_auth_with_the_map(ctx):
     assert "sasl_method=PLAIN, sasl_username=alice" in ctx.postfix.read_log()
 
 
+def test_proxy_smtp_auth_uses_login_where_plain_is_missing(ctx):
+    """A backend whose EHLO lists AUTH LOGIN but not PLAIN (Exchange;
+    nginx ticket #601) gets AUTH LOGIN."""
+    p = ctx.proxy('proxy_smtp_auth = true\n',
+                  map_lines=["* 127.0.0.1:%d" % ctx.postfix.login_only_port])
+    marker = b"login-only-%d" % time.time_ns()
+    s = smtp(p)
+    s.ehlo("client.example")
+    s.login("alice", "wonderland")
+    s.sendmail("alice@example.org", ["bob@example.org"],
+               b"Subject: " + marker + b"\r\n\r\nbody\r\n")
+    s.quit()
+    wait_delivered("bob@example.org", marker)
+    lib.wait_for(lambda: "sasl_method=LOGIN, sasl_username=alice" in
+                 ctx.postfix.read_log(), 5, "Postfix's LOGIN")
+
+
 def test_map_without_proxy_smtp_auth_is_refused(ctx):
     p = lib.Postern(ctx.tmp, protocol="smtp")
     r = subprocess.run([lib.POSTERN, "-t", "-c", p.conf], capture_output=True, text=True)
@@ -532,6 +549,7 @@ if __name__ == "__main__":
              test_swaks_auth_plain_and_login,
              test_wrong_password_gets_auth_server_text,
              test_proxy_smtp_auth_with_the_map,
+             test_proxy_smtp_auth_uses_login_where_plain_is_missing,
              test_map_without_proxy_smtp_auth_is_refused,
              test_cram_md5_by_hand,
              test_auth_cancel,
