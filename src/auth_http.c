@@ -219,6 +219,8 @@ static void take_header(struct auth_reply *rep, const char *name, size_t nlen,
 		copy_value(num, sizeof num, v, vlen);
 		if (vlen > 0 && vlen < 10 && strspn(num, "0123456789") == vlen)
 			rep->wait = atoi(num);
+	} else if (header_is(name, nlen, "Auth-IMAP-Deny")) {
+		copy_value(rep->deny, sizeof rep->deny, v, vlen);
 	} else if (header_is(name, nlen, "Auth-Error-SASL")) {
 		copy_value(rep->error_sasl, sizeof rep->error_sasl, v, vlen);
 	} else if (header_is(name, nlen, "Auth-Error-Code")) {

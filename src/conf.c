@@ -71,6 +71,8 @@
 	X(INT, max_errors, 5)                                           \
 	X(STR, relay_program, LIBEXECDIR "/postern-relay")              \
 	X(STR, guard_relay_program, LIBEXECDIR "/postern-guard-relay")  \
+	X(LIST, imap_deny_commands, NULL)                               \
+	X(LIST, imap_hide_capabilities, NULL)                           \
 	X(LIST, set_real_ip_from, NULL)                                 \
 	X(LIST, access_rules, NULL)                                     \
 	X(STR, proxy_protocol, "off")                                   \
@@ -584,6 +586,25 @@ static int resolve_tls(cfg_t *sec, cfg_t *top, struct server_conf *s,
 	return 0;
 }
 
+/* A list directive as one space-separated string, as the relays take it. */
+static int join_names(cfg_t *sec, cfg_t *top, const char *name, char *out,
+                      size_t size)
+{
+	cfg_t *o = owner(sec, top, name);
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < cfg_size(o, name); i++) {
+		int n = snprintf(out + used, size - used, "%s%s", used ? " " : "",
+		                 cfg_getnstr(o, name, i));
+
+		if (n < 0 || (size_t)n >= size - used)
+			return -1;
+		used += (size_t)n;
+	}
+	return 0;
+}
+
 /* allow("...") and deny("..."): one rule each, kept in order. */
 static int add_rule(cfg_t *cfg, const char *verb, int argc, const char **argv)
 {
@@ -703,6 +724,14 @@ static int resolve(cfg_t *sec, cfg_t *top, struct server_conf *s, char *err,
 	    resolve_tls(sec, top, s, err, size) < 0 ||
 	    resolve_origin(sec, top, s, err, size) < 0)
 		return -1;
+	if (join_names(sec, top, "imap_deny_commands", s->imap_deny,
+	               sizeof s->imap_deny) < 0 ||
+	    join_names(sec, top, "imap_hide_capabilities", s->imap_hide,
+	               sizeof s->imap_hide) < 0) {
+		snprintf(err, size, "%s: server %s: imap_deny_commands or "
+		         "imap_hide_capabilities too long", errbuf.path, s->name);
+		return -1;
+	}
 	s->relay_program = str_of(sec, top, "relay_program");
 	s->guard_relay_program = str_of(sec, top, "guard_relay_program");
 	s->error_log = str_of(sec, top, "error_log");

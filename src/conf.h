@@ -95,6 +95,10 @@ struct server_conf {
 	int proxy_protocol_out;          /* 0, or the PROXY version to send */
 	int forward_client;              /* proxy_forward_client */
 
+	/* After login, IMAP: the filter relay runs when either is set. */
+	char imap_deny[1024];            /* imap_deny_commands, space-separated */
+	char imap_hide[1024];            /* imap_hide_capabilities */
+
 	const char *relay_program;
 	const char *guard_relay_program; /* after login, for SMTP */
 	const char *error_log;

@@ -36,6 +36,8 @@ static const struct var {
 	{ "POSTERN_PROXY_TIMEOUT_MS", I64,
 	  offsetof(struct crossing, proxy_timeout_ms) },
 	{ "POSTERN_GUARD", STR, offsetof(struct crossing, guard) },
+	{ "POSTERN_DENY", STR, offsetof(struct crossing, deny) },
+	{ "POSTERN_HIDE", STR, offsetof(struct crossing, hide) },
 	{ "POSTERN_TLS", STR, offsetof(struct crossing, tls_mode) },
 	{ "POSTERN_SERVER", STR, offsetof(struct crossing, server) },
 	{ "POSTERN_CONFIG", STR, offsetof(struct crossing, config) },

@@ -46,7 +46,9 @@ struct crossing {
 	int log_level;             /* POSTERN_LOG_LEVEL, a syslog priority */
 	int inetd;                 /* POSTERN_INETD, 1: fds 0-2 were the client */
 	int64_t proxy_timeout_ms;  /* POSTERN_PROXY_TIMEOUT_MS, relays */
-	const char *guard;         /* POSTERN_GUARD, a guarded relay's: smtp */
+	const char *guard;         /* POSTERN_GUARD, a guarded relay's: smtp, imap */
+	const char *deny;          /* POSTERN_DENY, commands the guard refuses */
+	const char *hide;          /* POSTERN_HIDE, capabilities it hides */
 	/* postern-tls only: */
 	const char *tls_mode;      /* POSTERN_TLS: implicit|starttls|plain|check */
 	const char *server;        /* POSTERN_SERVER, the section's name */

@@ -1,4 +1,5 @@
 #include "guard_relay.h"
+#include "imap_filter.h"
 #include "log.h"
 #include "smtp_guard.h"
 
@@ -54,10 +55,17 @@ const struct relay_end_ops relay_plain_ops = {
 	.pending = plain_pending,
 };
 
+/* The guards, by POSTERN_GUARD's name. */
+static const struct guard_kind *const kinds[] = { &guard_smtp, &guard_imap,
+	                                          NULL };
+
 /* Bytes read from one side and not yet taken by the guard. */
 #define IN_SIZE (256 * 1024)
-/* What the guard gave for one side, not yet written. */
-#define OUT_SIZE (SMTP_GUARD_OUT_MIN + 256 * 1024)
+/* What the guard gave for one side, not yet written: room for the
+ * largest guard's minimum, and a window beyond it. */
+#define OUT_MIN_MAX (IMAP_FILTER_OUT_MIN > SMTP_GUARD_OUT_MIN ? \
+	             IMAP_FILTER_OUT_MIN : SMTP_GUARD_OUT_MIN)
+#define OUT_SIZE (OUT_MIN_MAX + 256 * 1024)
 
 struct in {
 	char *buf;
@@ -73,8 +81,9 @@ struct out {
 };
 
 struct guarded {
-	int guarded;                 /* 0: bytes pass as they are */
-	struct smtp_guard g;
+	const struct guard_kind *kind;   /* NULL: bytes pass as they are */
+	void *state;                     /* the kind's */
+	size_t out_min;
 	struct relay_end *client, *backend;
 	struct in from_client, from_backend;
 	struct out to_client, to_backend;
@@ -86,7 +95,7 @@ static size_t out_room(struct out *o)
 {
 	if (o->off == o->o.len) {
 		o->off = o->o.len = 0;
-	} else if (o->off && o->o.size - o->o.len < SMTP_GUARD_OUT_MIN) {
+	} else if (o->off && o->o.size - o->o.len < OUT_MIN_MAX) {
 		memmove(o->o.data, o->o.data + o->off, o->o.len - o->off);
 		o->o.len -= o->off;
 		o->off = 0;
@@ -163,46 +172,45 @@ static int pass(struct in *from, struct out *to)
 	return n > 0;
 }
 
+static int guard_error(struct guarded *r)
+{
+	r->end = r->kind->why(r->state);
+	logmsg(LOG_NOTICE, "event=relay_error reason=\"%s\"", LOGV(r->end));
+	return -1;
+}
+
 static int guard(struct guarded *r)
 {
-	enum smtp_guard_result g = GUARD_REFUSED;
+	enum guard_result g = GUARD_REFUSED;
 	size_t used;
 	int moved = 0;
 
-	if (!r->guarded)
+	if (!r->kind)
 		return pass(&r->from_client, &r->to_backend) |
 		       pass(&r->from_backend, &r->to_client);
 
 	while (g == GUARD_REFUSED && in_pending(&r->from_client) &&
-	       out_room(&r->to_backend) >= SMTP_GUARD_OUT_MIN &&
-	       out_room(&r->to_client) >= SMTP_GUARD_OUT_MIN) {
-		g = smtp_guard_client(&r->g, r->from_client.buf +
-		                      r->from_client.start,
-		                      in_pending(&r->from_client), &used,
-		                      &r->to_backend.o, &r->to_client.o);
+	       out_room(&r->to_backend) >= r->out_min &&
+	       out_room(&r->to_client) >= r->out_min) {
+		g = r->kind->client(r->state, r->from_client.buf +
+		                    r->from_client.start,
+		                    in_pending(&r->from_client), &used,
+		                    &r->to_backend.o, &r->to_client.o);
 		r->from_client.start += used;
 		moved |= used > 0;
 		if (g == GUARD_REFUSED)
 			logmsg(LOG_NOTICE, "event=command_refused command=%s",
-			       r->g.last_refused);
-		if (g == GUARD_ERROR) {
-			logmsg(LOG_NOTICE, "event=relay_error reason=\"%s\"",
-			       r->g.why);
-			r->end = r->g.why;
-			return -1;
-		}
+			       LOGV(r->kind->last_refused(r->state)));
+		if (g == GUARD_ERROR)
+			return guard_error(r);
 	}
 	if (in_pending(&r->from_backend) &&
-	    out_room(&r->to_client) >= SMTP_GUARD_OUT_MIN) {
-		if (smtp_guard_backend(&r->g, r->from_backend.buf +
-		                       r->from_backend.start,
-		                       in_pending(&r->from_backend), &used,
-		                       &r->to_client.o) == GUARD_ERROR) {
-			logmsg(LOG_NOTICE, "event=relay_error reason=\"%s\"",
-			       r->g.why);
-			r->end = r->g.why;
-			return -1;
-		}
+	    out_room(&r->to_client) >= r->out_min) {
+		if (r->kind->backend(r->state, r->from_backend.buf +
+		                     r->from_backend.start,
+		                     in_pending(&r->from_backend), &used,
+		                     &r->to_client.o) == GUARD_ERROR)
+			return guard_error(r);
 		r->from_backend.start += used;
 		moved |= used > 0;
 	}
@@ -276,25 +284,39 @@ static const char *run(struct guarded *r, int64_t timeout_ms)
 	}
 }
 
-const char *guard_relay(const char *guard, struct relay_end *client,
-                        struct relay_end *backend, const char *leftover,
-                        size_t leftover_len, int64_t timeout_ms,
-                        struct relay_counts *counts)
+static const struct guard_kind *kind_named(const char *name)
+{
+	for (const struct guard_kind *const *k = kinds; *k; k++)
+		if (strcmp((*k)->name, name) == 0)
+			return *k;
+	return NULL;
+}
+
+const char *guard_relay(const char *guard, const struct guard_settings *set,
+                        struct relay_end *client, struct relay_end *backend,
+                        const char *leftover, size_t leftover_len,
+                        int64_t timeout_ms, struct relay_counts *counts)
 {
 	static struct guarded r;
-	const char *why;
-	char *mem = malloc(2 * IN_SIZE + 2 * OUT_SIZE);
+	const struct guard_kind *kind = guard ? kind_named(guard) : NULL;
+	const char *why = NULL;
+	size_t state = kind ? kind->state_size : 0;
+	char *mem;
 
 	memset(counts, 0, sizeof *counts);
+	if (guard && !kind)
+		return "unknown guard";
+	mem = malloc(2 * IN_SIZE + 2 * OUT_SIZE + state);
 	if (!mem)
 		return "out of memory";
 	memset(&r, 0, sizeof r);
-	if (guard && strcmp(guard, "smtp") != 0) {
+	r.kind = kind;
+	r.state = mem + 2 * IN_SIZE + 2 * OUT_SIZE;
+	r.out_min = kind ? kind->out_min : 0;
+	if (kind && kind->init(r.state, set, &why) < 0) {
 		free(mem);
-		return "unknown guard";
+		return why;
 	}
-	r.guarded = guard != NULL;
-	smtp_guard_init(&r.g);
 	r.client = client;
 	r.backend = backend;
 	r.from_client.buf = mem;
@@ -309,7 +331,7 @@ const char *guard_relay(const char *guard, struct relay_end *client,
 	why = run(&r, timeout_ms);
 	counts->up = r.to_backend.bytes;
 	counts->down = r.to_client.bytes;
-	counts->refused = r.g.refused;
+	counts->refused = kind ? kind->refused(r.state) : 0;
 	explicit_bzero(mem, 2 * IN_SIZE);
 	free(mem);
 	return why;

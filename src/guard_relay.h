@@ -1,11 +1,13 @@
 /* The relay in user space: both directions pass through a protocol's guard
- * (SMTP now, the IMAP filter to come), or straight through when there is
+ * (the SMTP command guard, the IMAP filter), or straight through when there is
  * none, with postern-relay's promises kept (half-close both ways,
  * proxy_timeout, byte counts). The two ends are whatever moves bytes over
  * a socket: plain in postern-guard-relay, GnuTLS in postern-tls. libc
  * only. (Plain on both sides with no guard, postern-relay splices.) */
 #ifndef POSTERN_GUARD_RELAY_H
 #define POSTERN_GUARD_RELAY_H
+
+#include "guard.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -41,13 +43,13 @@ struct relay_counts {
 	unsigned refused;      /* commands the guard answered itself */
 };
 
-/* Relay client <-> backend through guard ("smtp", or NULL for none) until
- * both sides are done, an error, or timeout_ms (< 0: none) without any
- * byte moving. leftover: client bytes read before the relay began,
- * guarded first. Returns why it ended. */
-const char *guard_relay(const char *guard, struct relay_end *client,
-                        struct relay_end *backend, const char *leftover,
-                        size_t leftover_len, int64_t timeout_ms,
-                        struct relay_counts *counts);
+/* Relay client <-> backend through guard ("smtp", "imap", or NULL for
+ * none; set: what it is told) until both sides are done, an error, or
+ * timeout_ms (< 0: none) without any byte moving. leftover: client bytes
+ * read before the relay began, guarded first. Returns why it ended. */
+const char *guard_relay(const char *guard, const struct guard_settings *set,
+                        struct relay_end *client, struct relay_end *backend,
+                        const char *leftover, size_t leftover_len,
+                        int64_t timeout_ms, struct relay_counts *counts);
 
 #endif

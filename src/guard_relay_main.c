@@ -66,7 +66,9 @@ int main(void)
 	}
 	if (sandbox_relay(&why) < 0)
 		logmsg(LOG_WARNING, "event=sandbox_failed reason=\"%s\"", why);
-	why = guard_relay(x.guard, &client, &backend, leftover, (size_t)n,
+	why = guard_relay(x.guard,
+	                  &(struct guard_settings){ x.deny, x.hide },
+	                  &client, &backend, leftover, (size_t)n,
 	                  x.proxy_timeout_ms > 0 ? x.proxy_timeout_ms : -1,
 	                  &counts);
 	explicit_bzero(leftover, (size_t)n);

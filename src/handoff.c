@@ -134,7 +134,7 @@ out:
 
 int handoff_relay(struct session *s)
 {
-	const char *guard = s->proto->guard, *why = NULL;
+	const char *guard = session_guard(s), *why = NULL;
 	const char *program = guard ? s->conf->guard_relay_program
 	                            : s->conf->relay_program;
 	int leftover = -1;

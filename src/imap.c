@@ -370,6 +370,7 @@ const struct protocol proto_imap = {
 	.default_auth = "{plain}",
 	.default_client_buffer = "4k",
 	.alpn = "imap",
+	.filter = "imap",
 	.ports = { 143, 993, 0 },
 	.commands = imap_commands,
 	.auth_allowed = SASL_PLAIN | SASL_LOGIN | SASL_CRAM_MD5 | SASL_EXTERNAL |

@@ -1,4 +1,5 @@
 #include "imap.h"
+#include "imap_filter.h"
 #include "lineio.h"
 #include "log.h"
 #include "session_state.h"
@@ -320,7 +321,15 @@ enum auth_result imap_backend_login(struct session *s, char *text,
 	}
 	line += taglen + 1;
 	if (strncasecmp(line, "OK", 2) == 0) {
-		/* The backend's own tagged OK carries its capabilities. */
+		/* The backend's own tagged OK carries its capabilities, less
+		 * those the filter hides. */
+		if (session_guard(s)) {
+			static char kept[IMAP_FILTER_LINE_MAX];
+
+			kept[imap_filter_hide(s->conf->imap_hide, line,
+			                      strnlen(line, sizeof kept - 1), kept)] = '\0';
+			line = kept;
+		}
 		if (session_printf(s, "%s %s\r\n", is->tag, line) < 0) {
 			snprintf(text, size, "client went away");
 			return AUTH_TEMPFAIL;

@@ -140,6 +140,8 @@ static enum step at_backend(struct session *s, const struct auth_reply *rep)
 	enum auth_result r;
 
 	session_set_state(s, ST_BACKEND);
+	/* Before the backend's OK: its capabilities pass the filter. */
+	session_add_deny(s, rep->deny);
 	r = backend_open(s, rep, text, sizeof text, &why);
 	if (r != AUTH_OK && session_login_expired(s))
 		return timed_out(s);

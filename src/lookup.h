@@ -61,6 +61,7 @@ struct auth_reply {
 	char error[256];
 	char error_code[32];
 	char error_sasl[512];     /* Auth-Error-SASL: an OAuth failure's JSON */
+	char deny[512];           /* Auth-IMAP-Deny: more commands to refuse */
 	char server[INET6_ADDRSTRLEN + 2];
 	char port[8];
 	struct addr backend;

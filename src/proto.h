@@ -52,6 +52,9 @@ struct protocol {
 	/* The guard a relay runs after login (guard_relay.h), or NULL: the
 	 * client's bytes are spliced as they come. */
 	const char *guard;
+	/* The guard for a section that filters (imap_deny_commands, ...),
+	 * or NULL. */
+	const char *filter;
 	in_port_t ports[4];              /* well-known ports, 0-terminated */
 	const struct command *commands;  /* sentinel handles unknown ones */
 	unsigned auth_allowed;           /* enum sasl_mech values <name>_auth takes */

@@ -76,6 +76,7 @@ int session_init(struct session *s, const struct server_conf *c, int fd,
 	s->login_deadline = clock_ms() + c->login_timeout_ms;
 	s->backend.fd = -1;
 	s->result = "closed";
+	session_add_deny(s, c->imap_deny);
 	make_id(s->id, sizeof s->id);
 	snprintf(s->client, sizeof s->client, "unknown");
 	snprintf(s->client_ip, sizeof s->client_ip, "unknown");
@@ -140,6 +141,8 @@ void session_crossing(const struct session *s, struct crossing *x)
 	x->inetd = s->inetd;
 	x->proxy_timeout_ms = s->conf->proxy_timeout_ms;
 	x->server = s->conf->name;
+	x->deny = s->deny;
+	x->hide = s->conf->imap_hide;
 }
 
 void session_free(struct session *s)
@@ -170,6 +173,31 @@ void session_end(struct session *s, const char *result, const char *why)
 		s->result = result;
 		s->end_why = why;
 	}
+}
+
+void session_add_deny(struct session *s, const char *names)
+{
+	size_t used = strlen(s->deny);
+
+	if (names && names[0])
+		snprintf(s->deny + used, sizeof s->deny - used, "%s%s",
+		         used ? " " : "", names);
+}
+
+const char *session_guard(const struct session *s)
+{
+	if (s->proto->guard)
+		return s->proto->guard;
+	if (s->proto->filter && (s->deny[0] || s->conf->imap_hide[0]))
+		return s->proto->filter;
+	return NULL;
+}
+
+void session_guard_settings(const struct session *s,
+                            struct guard_settings *set)
+{
+	set->deny = s->deny;
+	set->hide = s->conf->imap_hide;
 }
 
 int session_can_starttls(const struct session *s)

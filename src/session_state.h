@@ -5,6 +5,7 @@
 
 #include "addr.h"
 #include "conf.h"
+#include "guard.h"
 #include "lineio.h"
 #include "proto.h"
 #include "sasl.h"
@@ -64,6 +65,7 @@ struct session {
 	char local_text[ADDR_TEXT_MAX];
 	char proxy_text[2][ADDR_TEXT_MAX];  /* proxy_src, proxy_dst */
 	char client_host[256];       /* resolved at login; "" until then */
+	char deny[1536];             /* the section's and the user's refusals */
 	char backend_name[ADDR_TEXT_MAX];
 
 	unsigned errors;
@@ -99,6 +101,14 @@ void session_crossing(const struct session *s, struct crossing *x);
 void session_free(struct session *s);
 void session_set_state(struct session *s, enum session_state st);
 const char *session_state_name(enum session_state st);
+
+/* The user's own refusals (Auth-IMAP-Deny) on top of the section's. */
+void session_add_deny(struct session *s, const char *names);
+/* The guard the relay runs after login, or NULL: none, splice. */
+const char *session_guard(const struct session *s);
+/* What the guard is told. */
+void session_guard_settings(const struct session *s,
+                            struct guard_settings *set);
 
 /* STARTTLS may be offered now: configured, and not on yet. */
 int session_can_starttls(const struct session *s);

@@ -196,7 +196,7 @@ static size_t content(struct smtp_guard *g, const char *in, size_t len)
 	return len;
 }
 
-enum smtp_guard_result smtp_guard_client(struct smtp_guard *g, const char *in,
+enum guard_result smtp_guard_client(struct smtp_guard *g, const char *in,
                                          size_t len, size_t *consumed,
                                          struct guard_out *backend,
                                          struct guard_out *client)
@@ -315,7 +315,7 @@ static void reply_done(struct smtp_guard *g, int code,
 	answer_due(g, client);
 }
 
-enum smtp_guard_result smtp_guard_backend(struct smtp_guard *g,
+enum guard_result smtp_guard_backend(struct smtp_guard *g,
                                           const char *in, size_t len,
                                           size_t *consumed,
                                           struct guard_out *client)
@@ -360,3 +360,52 @@ enum smtp_guard_result smtp_guard_backend(struct smtp_guard *g,
 	*consumed = i;
 	return i == len ? GUARD_OK : GUARD_HOLD;
 }
+
+static int kind_init(void *state, const struct guard_settings *set,
+                     const char **why)
+{
+	(void)set;
+	(void)why;
+	smtp_guard_init(state);
+	return 0;
+}
+
+static enum guard_result kind_client(void *state, const char *in, size_t len,
+                                     size_t *consumed, struct guard_out *backend,
+                                     struct guard_out *client)
+{
+	return smtp_guard_client(state, in, len, consumed, backend, client);
+}
+
+static enum guard_result kind_backend(void *state, const char *in, size_t len,
+                                      size_t *consumed, struct guard_out *client)
+{
+	return smtp_guard_backend(state, in, len, consumed, client);
+}
+
+static const char *kind_last_refused(const void *state)
+{
+	return ((const struct smtp_guard *)state)->last_refused;
+}
+
+static const char *kind_why(const void *state)
+{
+	return ((const struct smtp_guard *)state)->why;
+}
+
+static unsigned kind_refused(const void *state)
+{
+	return ((const struct smtp_guard *)state)->refused;
+}
+
+const struct guard_kind guard_smtp = {
+	.name = "smtp",
+	.state_size = sizeof(struct smtp_guard),
+	.out_min = SMTP_GUARD_OUT_MIN,
+	.init = kind_init,
+	.client = kind_client,
+	.backend = kind_backend,
+	.last_refused = kind_last_refused,
+	.why = kind_why,
+	.refused = kind_refused,
+};

@@ -14,6 +14,8 @@
 #ifndef POSTERN_SMTP_GUARD_H
 #define POSTERN_SMTP_GUARD_H
 
+#include "guard.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,20 +25,6 @@
 /* Outputs must have this much room when the guard is called. */
 #define SMTP_GUARD_OUT_MIN (SMTP_GUARD_REPLY_MAX + 1024)
 
-enum smtp_guard_result {
-	GUARD_OK,      /* all of the input was consumed */
-	GUARD_HOLD,    /* part was; feed the rest once the outputs are drained
-	                * (and, for client bytes, once the backend answered) */
-	GUARD_REFUSED, /* a command was refused (last_refused): log it, and
-	                * feed the rest */
-	GUARD_ERROR,   /* the stream breaks a limit: end the session (why) */
-};
-
-/* An output the caller drains: bytes for the backend or for the client. */
-struct guard_out {
-	char *data;
-	size_t size, len;
-};
 
 struct smtp_guard {
 	int client_state;            /* command, waiting for DATA's reply, ... */
@@ -59,13 +47,13 @@ void smtp_guard_init(struct smtp_guard *g);
 /* Bytes from the client. *consumed says how many of in were taken; what
  * goes to the backend is appended to backend, the guard's own replies to
  * client (both need SMTP_GUARD_OUT_MIN free). */
-enum smtp_guard_result smtp_guard_client(struct smtp_guard *g, const char *in,
+enum guard_result smtp_guard_client(struct smtp_guard *g, const char *in,
                                          size_t len, size_t *consumed,
                                          struct guard_out *backend,
                                          struct guard_out *client);
 
 /* Bytes from the backend; what the client sees is appended to client. */
-enum smtp_guard_result smtp_guard_backend(struct smtp_guard *g,
+enum guard_result smtp_guard_backend(struct smtp_guard *g,
                                           const char *in, size_t len,
                                           size_t *consumed,
                                           struct guard_out *client);

@@ -95,13 +95,17 @@ void tls_relay(struct session *s, struct tls *client, struct tls *backend)
 
 	/* A guard reads what the client pipelined behind its login first;
 	 * otherwise it goes to the backend now. */
-	if (handoff_leftovers(s, s->proto->guard ? keep : NULL, sizeof keep,
+	const char *guard = session_guard(s);
+	struct guard_settings set;
+
+	if (handoff_leftovers(s, guard ? keep : NULL, sizeof keep,
 	                      &kept, &why) < 0) {
 		logmsg(LOG_ERR, "event=relay_error reason=\"%s\"", LOGV(why));
 		return;
 	}
 	credentials_clear(&s->cred);
-	why = guard_relay(s->proto->guard, &ce, &be, keep, kept,
+	session_guard_settings(s, &set);
+	why = guard_relay(guard, &set, &ce, &be, keep, kept,
 	                  s->conf->proxy_timeout_ms > 0 ?
 	                  s->conf->proxy_timeout_ms : -1, &counts);
 	explicit_bzero(keep, kept);

@@ -45,6 +45,8 @@ def parse_args():
     ap.add_argument("--wait", type=int, default=0)
     ap.add_argument("--mode", default="normal")
     ap.add_argument("--backend-tls", help="Auth-Backend-TLS for every OK")
+    ap.add_argument("--imap-deny", action="append", default=[],
+                    help="USER=NAMES: Auth-IMAP-Deny for that user's OK")
     return ap.parse_args()
 
 
@@ -157,6 +159,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             # the password: nginx would let the client in.
             reply.pop("Auth-Status", None)
             reply.update({"Auth-Server": host, "Auth-Port": port})
+        for spec in ARGS.imap_deny:
+            who, names = spec.split("=", 1)
+            if who == user and reply.get("Auth-Status") == "OK":
+                reply["Auth-IMAP-Deny"] = names
         if ARGS.backend_tls and reply.get("Auth-Status") == "OK":
             reply["Auth-Backend-TLS"] = ARGS.backend_tls
         self.send_response(200)

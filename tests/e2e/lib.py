@@ -732,7 +732,7 @@ class AuthServer:
 
     def __init__(self, tmp, backend_port, users=USERS, aliases=None,
                  wait=0, mode="normal", unix=False, backends=None,
-                 backend_tls=None, port=None):
+                 backend_tls=None, port=None, imap_deny=None):
         self.tmp = tmp
         self.port = port or free_port()
         self.record = tmp("auth-%d.jsonl" % self.port)
@@ -753,6 +753,8 @@ class AuthServer:
         self.cmd += ["--unix", self.unix] if unix else ["--port", str(self.port)]
         if backend_tls:
             self.cmd += ["--backend-tls", backend_tls]
+        for user, names in (imap_deny or {}).items():
+            self.cmd += ["--imap-deny", "%s=%s" % (user, names)]
         self.proc = None
 
     @property

@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (off < size) {
 		int to_backend_side = data[off] & 0x80;
 		size_t n = (size_t)(data[off] & 0x7f) + 1, used = 0;
-		enum smtp_guard_result r;
+		enum guard_result r;
 		char *piece;
 
 		off++;

@@ -121,6 +121,11 @@ int sasl_oauth_failure(struct session *s, const char *json)
 	return 0;
 }
 
+void session_add_deny(struct session *s, const char *names)
+{
+	snprintf(s->deny, sizeof s->deny, "%s", names ? names : "");
+}
+
 /* The protocol's internal_error line: recorded as a reply of its own. */
 static unsigned internal_errors;
 

@@ -30,7 +30,7 @@ static size_t from_client_by(const char *in, size_t n)
 
 	while (off < len) {
 		size_t piece = len - off < n ? len - off : n;
-		enum smtp_guard_result r = smtp_guard_client(&g, in + off, piece,
+		enum guard_result r = smtp_guard_client(&g, in + off, piece,
 		                                             &used, &backend,
 		                                             &client);
 

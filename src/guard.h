@@ -1,0 +1,56 @@
+/* What a relay's guard is: a pure protocol-aware filter between client and
+ * backend after login (smtp_guard.c, imap_filter.c). The relay skeleton
+ * (guard_relay.c) feeds it bytes and drains what it gives; the guards are
+ * a table, so the skeleton never switches on the protocol. */
+#ifndef POSTERN_GUARD_H
+#define POSTERN_GUARD_H
+
+#include <stddef.h>
+
+enum guard_result {
+	GUARD_OK,      /* all of the input was consumed */
+	GUARD_HOLD,    /* part was; feed the rest once the outputs are drained
+	                * (and, for client bytes, once the backend answered) */
+	GUARD_REFUSED, /* a command was refused (last_refused): log it, and
+	                * feed the rest */
+	GUARD_ERROR,   /* the stream breaks a limit: end the session (why) */
+};
+
+/* An output the caller drains: bytes for the backend or for the client. */
+struct guard_out {
+	char *data;
+	size_t size, len;
+};
+
+/* What a guard may be told, from the section and the auth server:
+ * space-separated names, "" for none. The SMTP guard takes none. */
+struct guard_settings {
+	const char *deny;      /* commands refused (IMAP) */
+	const char *hide;      /* capabilities hidden (IMAP) */
+};
+
+struct guard_kind {
+	const char *name;      /* POSTERN_GUARD's value */
+	size_t state_size;
+	size_t out_min;        /* free room each output needs at every call */
+	/* 0, or -1 with *why when the settings cannot be taken. */
+	int (*init)(void *state, const struct guard_settings *set,
+	            const char **why);
+	/* Bytes from the client: *consumed of in were taken; what goes to
+	 * the backend is appended to backend, the guard's own answers to
+	 * client. */
+	enum guard_result (*client)(void *state, const char *in, size_t len,
+	                            size_t *consumed, struct guard_out *backend,
+	                            struct guard_out *client);
+	/* Bytes from the backend; what the client sees goes to client. */
+	enum guard_result (*backend)(void *state, const char *in, size_t len,
+	                             size_t *consumed, struct guard_out *client);
+	/* For the log: the command last refused, why the last error. */
+	const char *(*last_refused)(const void *state);
+	const char *(*why)(const void *state);
+	unsigned (*refused)(const void *state);
+};
+
+extern const struct guard_kind guard_smtp, guard_imap;
+
+#endif

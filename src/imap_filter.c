@@ -1,0 +1,560 @@
+#include "imap_filter.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+enum cstate { C_TAG, C_NAME, C_ARGS, C_LIT, C_PASSLINE, C_LONGTAG };
+
+/* Behind these the stream is no longer IMAP text the filter can read. */
+static const char *const always_denied[] = { "COMPRESS", "STARTTLS", NULL };
+static const char *const always_hidden[] = { "COMPRESS=DEFLATE", NULL };
+
+static int take_names(char (*out)[IMAP_FILTER_NAME_MAX], size_t *n,
+                      const char *list, const char *const *always)
+{
+	*n = 0;
+	for (; *always; always++)
+		snprintf(out[(*n)++], IMAP_FILTER_NAME_MAX, "%s", *always);
+	for (const char *p = list ? list : ""; *p;) {
+		size_t len = strcspn(p, " ,");
+
+		if (len > 0) {
+			if (*n == IMAP_FILTER_NAMES_MAX || len >= IMAP_FILTER_NAME_MAX)
+				return -1;
+			memcpy(out[*n], p, len);
+			out[(*n)++][len] = '\0';
+		}
+		p += len;
+		p += strspn(p, " ,");
+	}
+	return 0;
+}
+
+int imap_filter_init(struct imap_filter *f, const char *deny, const char *hide,
+                     const char **why)
+{
+	memset(f, 0, offsetof(struct imap_filter, line));
+	f->line_len = 0;
+	f->blit_left = 0;
+	f->continues = 0;
+	f->refused = 0;
+	f->last_refused[0] = '\0';
+	f->why = NULL;
+	if (take_names(f->deny, &f->ndeny, deny, always_denied) < 0 ||
+	    take_names(f->hide, &f->nhide, hide, always_hidden) < 0) {
+		*why = "too many or too long names to deny or hide";
+		return -1;
+	}
+	return 0;
+}
+
+static int listed(char (*names)[IMAP_FILTER_NAME_MAX], size_t n,
+                  const char *name, size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(names[i]) == len && strncasecmp(names[i], name, len) == 0)
+			return 1;
+	return 0;
+}
+
+static size_t room(const struct guard_out *o)
+{
+	return o->size - o->len;
+}
+
+static void put(struct guard_out *o, const char *data, size_t n)
+{
+	memcpy(o->data + o->len, data, n);
+	o->len += n;
+}
+
+/* The backend's stream is between responses: a line of the filter's own
+ * may go in. */
+static int at_boundary(const struct imap_filter *f)
+{
+	return f->line_len == 0 && f->blit_left == 0 && !f->continues;
+}
+
+/* Refusals whose turn has come: every command before them answered. */
+static void emit_refusals(struct imap_filter *f, struct guard_out *client)
+{
+	while (f->count && at_boundary(f)) {
+		struct imap_inflight *e = &f->inflight[f->head_i];
+		char line[IMAP_FILTER_TAG_MAX + IMAP_FILTER_NAME_MAX + 64];
+		int n;
+
+		if (!e->refused || e->refused < 2)
+			return;
+		n = snprintf(line, sizeof line, "%s NO [NOPERM] %s not allowed\r\n",
+		             e->tag, e->name);
+		if (n < 0 || (size_t)n > room(client))
+			return;
+		put(client, line, (size_t)n);
+		f->head_i = (f->head_i + 1) % IMAP_FILTER_INFLIGHT_MAX;
+		f->count--;
+	}
+}
+
+static struct imap_inflight *push(struct imap_filter *f)
+{
+	struct imap_inflight *e;
+
+	if (f->count == IMAP_FILTER_INFLIGHT_MAX)
+		return NULL;
+	e = &f->inflight[(f->head_i + f->count++) % IMAP_FILTER_INFLIGHT_MAX];
+	memcpy(e->tag, f->head, f->tag_len);
+	e->tag[f->tag_len] = '\0';
+	memcpy(e->name, f->head + f->name_at, f->name_len);
+	e->name[f->name_len] = '\0';
+	e->refused = f->denied;
+	return e;
+}
+
+/* The client's command is complete: a refusal may now be said. */
+static void command_done(struct imap_filter *f)
+{
+	if (f->denied && f->count) {
+		struct imap_inflight *e =
+			&f->inflight[(f->head_i + f->count - 1) % IMAP_FILTER_INFLIGHT_MAX];
+
+		e->refused = 2;   /* refused, and complete */
+	}
+	f->cstate = C_TAG;
+	f->head_len = f->tag_len = f->name_at = f->name_len = 0;
+	f->uid = f->denied = f->quoted = f->escaped = f->brace = 0;
+	f->line_bytes = 0;
+}
+
+/* The name is read: refuse or forward the command. 0 when decided, 1 when
+ * it must wait (the queue is full, or no room for the held bytes). */
+static int decide(struct imap_filter *f, struct guard_out *backend)
+{
+	const char *name = f->head + f->name_at;
+
+	if (f->count == IMAP_FILTER_INFLIGHT_MAX || room(backend) < f->head_len)
+		return 1;
+	f->denied = listed(f->deny, f->ndeny, name, f->name_len);
+	push(f);
+	if (f->denied) {
+		f->refused++;
+		snprintf(f->last_refused, sizeof f->last_refused, "%.*s",
+		         (int)f->name_len, name);
+	} else {
+		put(backend, f->head, f->head_len);
+	}
+	f->cstate = C_ARGS;
+	return 0;
+}
+
+/* One byte of a command's arguments: 1 when it ends a line. */
+static int args_byte(struct imap_filter *f, char c, int *literal)
+{
+	*literal = 0;
+	if (c == '\n') {
+		*literal = f->brace == 4;
+		f->quoted = f->escaped = 0;
+		return 1;
+	}
+	if (f->quoted) {
+		if (f->escaped)
+			f->escaped = 0;
+		else if (c == '\\')
+			f->escaped = 1;
+		else if (c == '"')
+			f->quoted = 0;
+		return 0;
+	}
+	if (c == '\r' && f->brace == 4)
+		return 0;
+	if (c == '"') {
+		f->quoted = 1;
+		f->brace = 0;
+	} else if (c == '{') {
+		f->brace = 1;
+		f->brace_n = 0;
+		f->brace_plus = 0;
+	} else if (c >= '0' && c <= '9' && (f->brace == 1 || f->brace == 2) &&
+	           f->brace_n < (UINT64_MAX - 9) / 10) {
+		f->brace = 2;
+		f->brace_n = f->brace_n * 10 + (uint64_t)(c - '0');
+	} else if (c == '+' && f->brace == 2) {
+		f->brace = 3;
+		f->brace_plus = 1;
+	} else if (c == '}' && (f->brace == 2 || f->brace == 3)) {
+		f->brace = 4;
+	} else {
+		f->brace = 0;
+	}
+	return 0;
+}
+
+static enum guard_result error(struct imap_filter *f, const char *why)
+{
+	f->why = why;
+	return GUARD_ERROR;
+}
+
+enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
+                                     size_t len, size_t *consumed,
+                                     struct guard_out *backend,
+                                     struct guard_out *client)
+{
+	size_t i = 0;
+	unsigned refused_before = f->refused;
+
+	while (i < len) {
+		char c = in[i];
+		int literal;
+
+
+		switch (f->cstate) {
+		case C_TAG:
+			if (c == ' ' && f->tag_len > 0) {
+				f->head[f->head_len++] = ' ';
+				f->name_at = f->head_len;
+				f->cstate = C_NAME;
+			} else if (c == ' ') {
+				/* No tag: nothing a backend would run, nor a line
+				 * the filter can read. */
+				return error(f, "a line begins with a space");
+			} else if (c == '\r' || c == '\n') {
+				/* No command on this line: SASL data, DONE. */
+				if (room(backend) < f->head_len + 1)
+					goto hold;
+				put(backend, f->head, f->head_len);
+				f->head_len = f->tag_len = 0;
+				put(backend, &c, 1);
+				f->cstate = c == '\n' ? C_TAG : C_PASSLINE;
+			} else if (f->tag_len + 1 >= IMAP_FILTER_TAG_MAX) {
+				if (room(backend) < f->head_len + 1)
+					goto hold;
+				put(backend, f->head, f->head_len);
+				put(backend, &c, 1);
+				f->head_len = f->tag_len = 0;
+				f->cstate = C_LONGTAG;
+			} else {
+				f->head[f->head_len++] = c;
+				f->tag_len++;
+			}
+			i++;
+			break;
+		case C_NAME:
+			if (c != ' ' && c != '\r' && c != '\n' &&
+			    f->name_len + 1 < IMAP_FILTER_NAME_MAX) {
+				f->head[f->head_len++] = c;
+				f->name_len++;
+				i++;
+				break;
+			}
+			if (c == ' ' && !f->uid && f->name_len == 3 &&
+			    strncasecmp(f->head + f->name_at, "UID", 3) == 0) {
+				f->uid = 1;
+				f->head[f->head_len++] = ' ';
+				f->name_at = f->head_len;
+				f->name_len = 0;
+				i++;
+				break;
+			}
+			if (decide(f, backend))
+				goto hold;
+			/* One refusal per call, so that each gets its log line;
+			 * the byte that ended the name is read again. */
+			if (f->denied) {
+				*consumed = i;
+				return GUARD_REFUSED;
+			}
+			break;      /* the same byte, now as an argument */
+		case C_ARGS:
+			if (!f->denied && room(backend) < 1)
+				goto hold;
+			if (++f->line_bytes > IMAP_FILTER_LINE_MAX)
+				return error(f, "command line too long");
+			if (!f->denied)
+				put(backend, &c, 1);
+			i++;
+			if (!args_byte(f, c, &literal))
+				break;
+			f->line_bytes = 0;
+			if (literal && (!f->denied || f->brace_plus)) {
+				f->lit_left = f->brace_n;
+				f->brace = 0;
+				f->cstate = f->lit_left ? C_LIT : C_ARGS;
+				break;
+			}
+			/* The end, or a denied command's synchronising literal,
+			 * which the client sends only after a continuation. */
+			command_done(f);
+			emit_refusals(f, client);
+			break;
+		case C_LIT: {
+			size_t n = len - i;
+
+			if (n > f->lit_left)
+				n = (size_t)f->lit_left;
+			if (!f->denied) {
+				if (n > room(backend))
+					n = room(backend);
+				if (n == 0)
+					goto hold;
+				put(backend, in + i, n);
+			}
+			i += n;
+			f->lit_left -= n;
+			if (f->lit_left == 0)
+				f->cstate = C_ARGS;
+			break;
+		}
+		case C_PASSLINE:
+		case C_LONGTAG:
+			if (c == ' ' && f->cstate == C_LONGTAG)
+				return error(f, "tag too long");
+			if (room(backend) < 1)
+				goto hold;
+			put(backend, &c, 1);
+			i++;
+			if (c == '\n')
+				f->cstate = C_TAG;
+			break;
+		}
+	}
+	*consumed = i;
+	return f->refused != refused_before ? GUARD_REFUSED : GUARD_OK;
+hold:
+	*consumed = i;
+	return f->refused != refused_before ? GUARD_REFUSED : GUARD_HOLD;
+}
+
+/* The tagged reply to a forwarded command: its entry goes. */
+static void answered(struct imap_filter *f, const char *tag, size_t n)
+{
+	for (size_t k = 0; k < f->count; k++) {
+		size_t at = (f->head_i + k) % IMAP_FILTER_INFLIGHT_MAX;
+		struct imap_inflight *e = &f->inflight[at];
+
+		if (e->refused || strlen(e->tag) != n || memcmp(e->tag, tag, n))
+			continue;
+		for (size_t j = k; j > 0; j--) {
+			size_t to = (f->head_i + j) % IMAP_FILTER_INFLIGHT_MAX;
+			size_t from = (f->head_i + j - 1) % IMAP_FILTER_INFLIGHT_MAX;
+
+			f->inflight[to] = f->inflight[from];
+		}
+		f->head_i = (f->head_i + 1) % IMAP_FILTER_INFLIGHT_MAX;
+		f->count--;
+		return;
+	}
+}
+
+/* The literal a segment announces at its end, "{n}" or "{n+}": n, or -1. */
+static int64_t literal_at_end(const char *s, size_t n)
+{
+	uint64_t v = 0, mul = 1;
+	size_t i;
+
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	if (n < 3 || s[n - 1] != '}')
+		return -1;
+	i = n - 1;
+	if (s[i - 1] == '+')
+		i--;
+	if (i < 2 || s[i - 1] < '0' || s[i - 1] > '9')
+		return -1;
+	while (i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9') {
+		if (mul > 1000000000000000ULL)
+			return -1;
+		v += (uint64_t)(s[i - 1] - '0') * mul;
+		mul *= 10;
+		i--;
+	}
+	return i > 0 && s[i - 1] == '{' ? (int64_t)v : -1;
+}
+
+/* The capability words of s[0..n) without the hidden ones, into out. */
+static size_t keep_caps(char (*hide)[IMAP_FILTER_NAME_MAX], size_t nhide,
+                        const char *s, size_t n, char *out)
+{
+	size_t o = 0, i = 0;
+
+	while (i < n) {
+		size_t w = 0;
+
+		while (i + w < n && s[i + w] != ' ')
+			w++;
+		if (w && !listed(hide, nhide, s + i, w)) {
+			if (o)
+				out[o++] = ' ';
+			memcpy(out + o, s + i, w);
+			o += w;
+		}
+		i += w + 1;
+	}
+	return o;
+}
+
+/* A response's first line, with hidden capabilities gone from CAPABILITY
+ * data and [CAPABILITY ...] codes. */
+static size_t rewrite(char (*hide)[IMAP_FILTER_NAME_MAX], size_t nhide,
+                      const char *line, size_t n, char *out)
+{
+	const char *start = NULL, *end = NULL;
+	size_t o;
+
+	if (n > 13 && strncasecmp(line, "* CAPABILITY ", 13) == 0) {
+		start = line + 13;
+		end = line + n;
+		while (end > start && (end[-1] == '\n' || end[-1] == '\r'))
+			end--;
+	} else {
+		const char *code = memchr(line, '[', n);
+
+		if (code && (size_t)(line + n - code) > 12 &&
+		    strncasecmp(code, "[CAPABILITY ", 12) == 0) {
+			start = code + 12;
+			end = memchr(start, ']', (size_t)(line + n - start));
+		}
+	}
+	if (!start || !end) {
+		memcpy(out, line, n);
+		return n;
+	}
+	o = (size_t)(start - line);
+	memcpy(out, line, o);
+	o += keep_caps(hide, nhide, start, (size_t)(end - start), out + o);
+	memcpy(out + o, end, (size_t)(line + n - end));
+	return o + (size_t)(line + n - end);
+}
+
+/* A whole segment of a response is in f->line: rewrite, answer, emit. */
+static int segment(struct imap_filter *f, struct guard_out *client)
+{
+	int64_t lit = literal_at_end(f->line, f->line_len);
+	size_t n = f->line_len;
+
+	if (room(client) < n)
+		return -1;
+	if (!f->continues) {
+		if (f->line[0] != '*' && f->line[0] != '+') {
+			size_t t = strcspn(f->line, " \r\n");
+
+			answered(f, f->line, t < n ? t : n);
+		}
+		n = rewrite(f->hide, f->nhide, f->line, f->line_len,
+		            client->data + client->len);
+		client->len += n;
+	} else {
+		put(client, f->line, n);
+	}
+	f->line_len = 0;
+	f->continues = lit >= 0;
+	f->blit_left = lit > 0 ? (uint64_t)lit : 0;
+	return 0;
+}
+
+enum guard_result imap_filter_backend(struct imap_filter *f, const char *in,
+                                      size_t len, size_t *consumed,
+                                      struct guard_out *client)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		if (f->blit_left) {
+			size_t n = len - i;
+
+			if (n > f->blit_left)
+				n = (size_t)f->blit_left;
+			if (n > room(client))
+				n = room(client);
+			if (n == 0)
+				break;
+			put(client, in + i, n);
+			i += n;
+			f->blit_left -= n;
+			continue;
+		}
+		{
+			const char *lf = memchr(in + i, '\n', len - i);
+			size_t n = lf ? (size_t)(lf - (in + i)) + 1 : len - i;
+
+			if (f->line_len + n >= sizeof f->line) {
+				f->why = "response line too long";
+				*consumed = i;
+				return GUARD_ERROR;
+			}
+			/* A segment needs its room in the output whole. */
+			if (lf && room(client) < f->line_len + n)
+				break;
+			memcpy(f->line + f->line_len, in + i, n);
+			f->line_len += n;
+			i += n;
+			if (!lf)
+				break;
+			f->line[f->line_len] = '\0';
+			segment(f, client);
+			emit_refusals(f, client);
+		}
+	}
+	*consumed = i;
+	return GUARD_OK;
+}
+
+size_t imap_filter_hide(const char *hide, const char *line, size_t n,
+                        char *out)
+{
+	char names[IMAP_FILTER_NAMES_MAX][IMAP_FILTER_NAME_MAX];
+	size_t nnames;
+
+	if (take_names(names, &nnames, hide, always_hidden) < 0) {
+		memcpy(out, line, n);
+		return n;
+	}
+	return rewrite(names, nnames, line, n, out);
+}
+
+static int kind_init(void *state, const struct guard_settings *set,
+                     const char **why)
+{
+	return imap_filter_init(state, set ? set->deny : NULL,
+	                        set ? set->hide : NULL, why);
+}
+
+static enum guard_result kind_client(void *state, const char *in, size_t len,
+                                     size_t *consumed, struct guard_out *backend,
+                                     struct guard_out *client)
+{
+	return imap_filter_client(state, in, len, consumed, backend, client);
+}
+
+static enum guard_result kind_backend(void *state, const char *in, size_t len,
+                                      size_t *consumed, struct guard_out *client)
+{
+	return imap_filter_backend(state, in, len, consumed, client);
+}
+
+static const char *kind_last_refused(const void *state)
+{
+	return ((const struct imap_filter *)state)->last_refused;
+}
+
+static const char *kind_why(const void *state)
+{
+	return ((const struct imap_filter *)state)->why;
+}
+
+static unsigned kind_refused(const void *state)
+{
+	return ((const struct imap_filter *)state)->refused;
+}
+
+const struct guard_kind guard_imap = {
+	.name = "imap",
+	.state_size = sizeof(struct imap_filter),
+	.out_min = IMAP_FILTER_OUT_MIN,
+	.init = kind_init,
+	.client = kind_client,
+	.backend = kind_backend,
+	.last_refused = kind_last_refused,
+	.why = kind_why,
+	.refused = kind_refused,
+};

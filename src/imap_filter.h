@@ -1,0 +1,92 @@
+/* The IMAP filter, after login: commands an operator denies are answered
+ * here and never reach the backend; capabilities an operator hides are
+ * taken out of every CAPABILITY response and [CAPABILITY] code. Nothing
+ * else changes: arguments, quoted strings and literals are data, passed
+ * byte for byte (a message APPENDed with "z DELETE INBOX" in it is just a
+ * message), and the backend's literals (a FETCHed message) go through
+ * without being looked at.
+ *
+ * Client side: a streaming tokenizer that needs only the tag and the
+ * command name in memory (UID's command counts as the command); it follows
+ * quoted strings and literals, {n}, {n+} and ~{n}, of any size, to know
+ * where each command ends. A denied command's synchronising literal gets
+ * the refusal instead of the continuation, so the client never sends it;
+ * a non-synchronising one is read and dropped. Refusals are answered in
+ * the order of the commands: after the tagged replies to those before.
+ * COMPRESS and STARTTLS are always refused: behind them the stream could
+ * not be read.
+ *
+ * Pure: bytes in, bytes out, no I/O, no allocation, every buffer fixed. */
+#ifndef POSTERN_IMAP_FILTER_H
+#define POSTERN_IMAP_FILTER_H
+
+#include "guard.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IMAP_FILTER_LINE_MAX (64 * 1024)  /* a line, literals aside */
+#define IMAP_FILTER_NAMES_MAX 64          /* denied, hidden: each */
+#define IMAP_FILTER_NAME_MAX 48
+#define IMAP_FILTER_TAG_MAX 128
+#define IMAP_FILTER_INFLIGHT_MAX 128      /* commands awaiting replies */
+#define IMAP_FILTER_OUT_MIN (IMAP_FILTER_LINE_MAX + 4096)
+
+struct imap_inflight {
+	char tag[IMAP_FILTER_TAG_MAX];
+	char name[IMAP_FILTER_NAME_MAX];
+	int refused;                 /* answered here, in its turn */
+};
+
+struct imap_filter {
+	char deny[IMAP_FILTER_NAMES_MAX][IMAP_FILTER_NAME_MAX];
+	size_t ndeny;
+	char hide[IMAP_FILTER_NAMES_MAX][IMAP_FILTER_NAME_MAX];
+	size_t nhide;
+
+	/* Client to backend. */
+	int cstate;
+	char head[IMAP_FILTER_TAG_MAX + 2 * IMAP_FILTER_NAME_MAX + 8];
+	size_t head_len;             /* the command's bytes held until decided */
+	size_t tag_len, name_at, name_len;
+	int uid;                     /* the name read was UID: one more */
+	int denied;                  /* this command is refused */
+	int quoted, escaped, brace;  /* where in the arguments */
+	uint64_t brace_n;
+	int brace_plus;
+	size_t line_bytes;           /* of this line, for the limit */
+	uint64_t lit_left;           /* client literal bytes still to come */
+
+	struct imap_inflight inflight[IMAP_FILTER_INFLIGHT_MAX];
+	size_t head_i, count;
+
+	/* Backend to client. */
+	char line[IMAP_FILTER_LINE_MAX];
+	size_t line_len;
+	uint64_t blit_left;          /* backend literal bytes still to come */
+	int continues;               /* the response goes on after a literal */
+
+	unsigned refused;
+	char last_refused[IMAP_FILTER_NAME_MAX];
+	const char *why;
+};
+
+/* deny and hide: space-separated names, NULL or "" for none. 0, or -1
+ * with *why when a list is too long. */
+int imap_filter_init(struct imap_filter *f, const char *deny, const char *hide,
+                     const char **why);
+
+/* One response line with the hidden capabilities gone: the LOGIN reply,
+ * which the front passes before any relay runs. out has room for n. */
+size_t imap_filter_hide(const char *hide, const char *line, size_t n,
+                        char *out);
+
+enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
+                                     size_t len, size_t *consumed,
+                                     struct guard_out *backend,
+                                     struct guard_out *client);
+enum guard_result imap_filter_backend(struct imap_filter *f, const char *in,
+                                      size_t len, size_t *consumed,
+                                      struct guard_out *client);
+
+#endif

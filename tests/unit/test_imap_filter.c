@@ -1,0 +1,252 @@
+/* The IMAP filter alone: what reaches the backend, what the client hears,
+ * in which order, and the same whatever the pieces the bytes come in. */
+#include "imap_filter.h"
+
+#include "run_suite.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct imap_filter f;
+static char backend_buf[1 << 20], client_buf[1 << 20];
+static struct guard_out backend, client;
+static unsigned refusals;
+
+static void start(const char *deny, const char *hide)
+{
+	const char *why = NULL;
+
+	ck_assert_int_eq(imap_filter_init(&f, deny, hide, &why), 0);
+	backend = (struct guard_out){ backend_buf, sizeof backend_buf, 0 };
+	client = (struct guard_out){ client_buf, sizeof client_buf, 0 };
+	refusals = 0;
+}
+
+/* Feed the client's bytes n at a time. */
+static void from_client_by(const char *in, size_t len, size_t n)
+{
+	size_t off = 0, used;
+
+	while (off < len) {
+		size_t piece = len - off < n ? len - off : n;
+		enum guard_result r = imap_filter_client(&f, in + off, piece, &used,
+		                                         &backend, &client);
+
+		ck_assert_int_ne(r, GUARD_ERROR);
+		refusals += r == GUARD_REFUSED;
+		off += used;
+		if (r == GUARD_HOLD)
+			ck_abort_msg("held with room to spare");
+	}
+}
+
+static void from_backend_by(const char *in, size_t len, size_t n)
+{
+	size_t off = 0, used;
+
+	while (off < len) {
+		size_t piece = len - off < n ? len - off : n;
+
+		ck_assert_int_eq(imap_filter_backend(&f, in + off, piece, &used,
+		                                     &client), GUARD_OK);
+		off += used;
+	}
+}
+
+static void from_client(const char *in)
+{
+	from_client_by(in, strlen(in), strlen(in) + 1);
+}
+
+static void from_backend(const char *in)
+{
+	from_backend_by(in, strlen(in), strlen(in) + 1);
+}
+
+static void backend_got(const char *want)
+{
+	ck_assert_uint_eq(backend.len, strlen(want));
+	ck_assert_int_eq(memcmp(backend.data, want, backend.len), 0);
+}
+
+static void client_got(const char *want)
+{
+	client.data[client.len] = '\0';
+	ck_assert_str_eq(client.data, want);
+}
+
+START_TEST(allowed_commands_pass_byte_exact)
+{
+	const char *in = "a1 SELECT INBOX\r\na2 UID FETCH 1:* (FLAGS)\r\n"
+	                 "a3 LOGIN \"x y\" {3}\r\nabc\r\nDONE\r\n";
+
+	start("DELETE", "");
+	from_client(in);
+	backend_got(in);
+	client_got("");
+	ck_assert_uint_eq(refusals, 0);
+}
+END_TEST
+
+START_TEST(a_literal_carrying_a_denied_name_is_data)
+{
+	const char *in = "a1 APPEND INBOX {26}\r\nx\r\nz DELETE INBOX\r\nmore\r\n\r\n"
+	                 "a2 APPEND INBOX {24+}\r\nz DELETE INBOX\r\nq DELETE\r\n";
+
+	start("DELETE", "");
+	from_client(in);
+	backend_got(in);
+	ck_assert_uint_eq(refusals, 0);
+	/* A quoted brace is not a literal either. */
+	start("DELETE", "");
+	from_client("a1 SEARCH SUBJECT \"{5}\"\r\na2 DELETE x\r\n");
+	backend_got("a1 SEARCH SUBJECT \"{5}\"\r\n");
+	ck_assert_uint_eq(refusals, 1);
+}
+END_TEST
+
+START_TEST(denied_commands_answered_in_their_turn)
+{
+	start("DELETE expunge", "");
+	from_client("a1 NOOP\r\na2 DELETE Trash\r\na3 UID EXPUNGE 1:3\r\na4 NOOP\r\n");
+	backend_got("a1 NOOP\r\na4 NOOP\r\n");
+	ck_assert_uint_eq(refusals, 2);
+	client_got("");                       /* a1 is not answered yet */
+	from_backend("* 3 EXISTS\r\na1 OK NOOP completed\r\n");
+	client_got("* 3 EXISTS\r\na1 OK NOOP completed\r\n"
+	           "a2 NO [NOPERM] DELETE not allowed\r\n"
+	           "a3 NO [NOPERM] EXPUNGE not allowed\r\n");
+	client.len = 0;
+	from_backend("a4 OK done\r\n");
+	client_got("a4 OK done\r\n");
+	/* With nothing before it, at once. */
+	client.len = backend.len = 0;
+	from_client("b1 delete x\r\n");
+	client_got("b1 NO [NOPERM] delete not allowed\r\n");
+	backend_got("");
+}
+END_TEST
+
+START_TEST(denied_literals)
+{
+	/* Synchronising: the refusal instead of the continuation. */
+	start("SETACL APPEND", "");
+	from_client("a1 SETACL INBOX {5}\r\n");
+	client_got("a1 NO [NOPERM] SETACL not allowed\r\n");
+	from_client("a2 NOOP\r\n");
+	backend_got("a2 NOOP\r\n");
+	/* Non-synchronising: read and dropped. */
+	start("SETACL APPEND", "");
+	from_client("a1 APPEND INBOX {11+}\r\nb2 NOOP\r\n\r\n\r\na3 NOOP\r\n");
+	backend_got("a3 NOOP\r\n");
+	client_got("a1 NO [NOPERM] APPEND not allowed\r\n");
+}
+END_TEST
+
+START_TEST(compress_and_starttls_always_refused)
+{
+	start("", "");
+	from_client("a COMPRESS DEFLATE\r\nb STARTTLS\r\n");
+	backend_got("");
+	ck_assert_uint_eq(refusals, 2);
+}
+END_TEST
+
+START_TEST(hidden_capabilities_go)
+{
+	start("", "IDLE x-Secret");
+	from_client("a1 CAPABILITY\r\n");
+	from_backend("* CAPABILITY IMAP4rev1 IDLE COMPRESS=DEFLATE X-SECRET MOVE\r\n"
+	             "a1 OK [CAPABILITY IMAP4rev1 idle MOVE] done\r\n"
+	             "* OK [CAPABILITY IDLE] hello IDLE\r\n");
+	client_got("* CAPABILITY IMAP4rev1 MOVE\r\n"
+	           "a1 OK [CAPABILITY IMAP4rev1 MOVE] done\r\n"
+	           "* OK [CAPABILITY ] hello IDLE\r\n");
+}
+END_TEST
+
+START_TEST(backend_literals_pass_unread)
+{
+	const char *in = "* 1 FETCH (BODY[] {30}\r\n* CAPABILITY IDLE MOVE\r\n\r\n)\r\n"
+	                 "a OK done\r\n";
+
+	start("", "IDLE");
+	from_backend(in);
+	client_got(in);
+}
+END_TEST
+
+/* The same bytes in pieces of every size give the same result. */
+START_TEST(same_result_whatever_the_pieces)
+{
+	const char *c = "a1 NOOP\r\na2 DELETE Trash\r\na3 APPEND INBOX {10}\r\n"
+	                "a4 DELETE\r\nb\r\na5 UID EXPUNGE 1\r\nDONE\r\n";
+	const char *b = "* CAPABILITY IMAP4rev1 IDLE\r\na1 OK ok\r\n"
+	                "* 1 FETCH (BODY[] {12}\r\nIDLE\r\na2 NO\r\n)\r\na3 OK x\r\n";
+	char want_b[4096], want_c[4096];
+	size_t wb, wc;
+
+	start("DELETE EXPUNGE", "IDLE");
+	from_client(c);
+	from_backend(b);
+	wb = backend.len;
+	wc = client.len;
+	memcpy(want_b, backend.data, wb);
+	memcpy(want_c, client.data, wc);
+	for (size_t n = 1; n < strlen(c); n++) {
+		start("DELETE EXPUNGE", "IDLE");
+		from_client_by(c, strlen(c), n);
+		from_backend_by(b, strlen(b), n);
+		ck_assert_uint_eq(backend.len, wb);
+		ck_assert_int_eq(memcmp(backend.data, want_b, wb), 0);
+		ck_assert_uint_eq(client.len, wc);
+		ck_assert_int_eq(memcmp(client.data, want_c, wc), 0);
+	}
+}
+END_TEST
+
+START_TEST(limits_end_the_session)
+{
+	static char line[IMAP_FILTER_LINE_MAX + 64];
+	size_t used;
+
+	start("", "");
+	memset(line, 'x', sizeof line);
+	memcpy(line, "a SEARCH ", 9);
+	ck_assert_int_eq(imap_filter_client(&f, line, sizeof line, &used,
+	                                    &backend, &client), GUARD_ERROR);
+	ck_assert_ptr_nonnull(f.why);
+	start("", "");
+	ck_assert_int_eq(imap_filter_backend(&f, line, sizeof line, &used,
+	                                     &client), GUARD_ERROR);
+	start("", "");
+	ck_assert_int_eq(imap_filter_client(&f, " DELETE x\r\n", 11, &used,
+	                                    &backend, &client), GUARD_ERROR);
+	/* A tag longer than the filter keeps may not hide a command. */
+	start("DELETE", "");
+	memset(line, 't', 300);
+	memcpy(line + 300, " DELETE x\r\n", 11);
+	ck_assert_int_eq(imap_filter_client(&f, line, 311, &used, &backend,
+	                                    &client), GUARD_ERROR);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("imap_filter");
+	TCase *tc = tcase_create("imap_filter");
+
+	tcase_add_test(tc, allowed_commands_pass_byte_exact);
+	tcase_add_test(tc, a_literal_carrying_a_denied_name_is_data);
+	tcase_add_test(tc, denied_commands_answered_in_their_turn);
+	tcase_add_test(tc, denied_literals);
+	tcase_add_test(tc, compress_and_starttls_always_refused);
+	tcase_add_test(tc, hidden_capabilities_go);
+	tcase_add_test(tc, backend_literals_pass_unread);
+	tcase_add_test(tc, same_result_whatever_the_pieces);
+	tcase_add_test(tc, limits_end_the_session);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}
