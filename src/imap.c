@@ -389,4 +389,5 @@ const struct protocol proto_imap = {
 	.no_cert = "* BYE No required SSL certificate\r\n",
 	.cert_error = "* BYE SSL certificate error\r\n",
 	.access_denied = "* BYE Access denied\r\n",
+	.unavailable = "* BYE Service temporarily unavailable\r\n",
 };

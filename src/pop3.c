@@ -461,4 +461,5 @@ const struct protocol proto_pop3 = {
 	.no_cert = "-ERR No required SSL certificate\r\n",
 	.cert_error = "-ERR SSL certificate error\r\n",
 	.access_denied = "-ERR Access denied\r\n",
+	.unavailable = "-ERR Service temporarily unavailable\r\n",
 };

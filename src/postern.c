@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -141,6 +142,33 @@ static void early_error(const struct client_socket *cs, const char *what,
 		fprintf(stderr, "postern: %s: %s\n", what, why);
 	logmsg(LOG_ERR, "event=startup_error what=\"%s\" reason=\"%s\"", what,
 	       LOGV(why));
+}
+
+/* The configuration could not be read: a client that would otherwise
+ * wait for a greeting hears the protocol's temporary failure, in the
+ * protocol its socket's name or port speaks. Not on a TLS port: nothing
+ * can be said there in clear. */
+static void say_unavailable(const struct client_socket *cs)
+{
+	static const int tls_ports[] = { 993, 995, 465, 0 };
+	const struct protocol *p = proto_find(cs->name);
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	size_t n = strlen(cs->name);
+	int port = 0;
+
+	if (getsockname(cs->fd, (struct sockaddr *)&ss, &len) == 0)
+		port = addr_port((struct sockaddr *)&ss);
+	for (const int *t = tls_ports; *t; t++)
+		if (port == *t)
+			return;
+	if (n > 1 && cs->name[n - 1] == 's' && !p)
+		return;      /* imaps, pop3s, smtps */
+	if (!p)
+		p = proto_by_port(port);
+	if (p && p->unavailable)
+		send(cs->fd, p->unavailable, strlen(p->unavailable),
+		     MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 /* The TLS files are GnuTLS's to judge, and the front has no GnuTLS:
@@ -272,6 +300,7 @@ int main(int argc, char **argv)
 		logmsg(LOG_WARNING, "event=sandbox_failed reason=\"%s\"", why);
 	if (conf_load(o.config, &c, err, sizeof err) < 0) {
 		early_error(&cs, "configuration", err);
+		say_unavailable(&cs);
 		return EXIT_USAGE;
 	}
 	sc = pick_server(&c, &o, &cs);
@@ -279,6 +308,7 @@ int main(int argc, char **argv)
 		early_error(&cs, "server selection",
 		            "no server section matches the socket name, -s, "
 		            "or the local port");
+		say_unavailable(&cs);
 		conf_free(&c);
 		return EXIT_USAGE;
 	}

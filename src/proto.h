@@ -96,6 +96,8 @@ struct protocol {
 	const char *no_cert, *cert_error;
 	/* Instead of a greeting when allow/deny refuses the address. */
 	const char *access_denied;
+	/* Instead of a greeting when the configuration cannot be read. */
+	const char *unavailable;
 };
 
 extern const struct protocol proto_imap, proto_pop3, proto_smtp;

@@ -357,4 +357,5 @@ const struct protocol proto_smtp = {
 	.no_cert = "421 4.7.1 No required SSL certificate\r\n",
 	.cert_error = "421 4.7.1 SSL certificate error\r\n",
 	.access_denied = "554 5.7.1 Access denied\r\n",
+	.unavailable = "421 4.3.0 Service temporarily unavailable\r\n",
 };

@@ -130,6 +130,25 @@ def setup():
     return lib.TempDir()
 
 
+def test_unreadable_config_gets_the_protocols_reply(tmp):
+    """A bad edit must not drop clients in silence: each gets its
+    protocol's temporary failure (nothing on a TLS socket), and the
+    log says why."""
+    want = {"imap": b"* BYE Service temporarily unavailable\r\n",
+            "pop3": b"-ERR Service temporarily unavailable\r\n",
+            "smtp": b"421 4.3.0 Service temporarily unavailable\r\n",
+            "imaps": b""}
+    for name, reply in want.items():
+        p = lib.Postern(tmp, name=name, raw_conf='server_name = "x"\nbogus = 1\n')
+        p.start()
+        try:
+            c = lib.Client(p.port)
+            assert c.closed()
+            assert c.buf == reply, (name, c.buf)
+        finally:
+            p.stop()
+
+
 if __name__ == "__main__":
     lib.run([test_shipped_config_is_valid,
              test_unknown_directive_names_file_and_line,
@@ -141,5 +160,6 @@ if __name__ == "__main__":
              test_protocol_from_well_known_listen_port,
              test_tls_files_are_checked_by_postern_tls,
              test_no_socket_exits_100,
-             test_bad_usage_exits_100],
+             test_bad_usage_exits_100,
+             test_unreadable_config_gets_the_protocols_reply],
             setup, lambda t: t.cleanup())
