@@ -8,6 +8,7 @@ import hashlib
 import imaplib
 import os
 import socket
+import ssl
 import time
 
 import lib
@@ -17,7 +18,7 @@ DENY = '{"DELETE", "RENAME", "EXPUNGE"}'
 
 class Ctx(lib.Harness):
     def __init__(self):
-        super().__init__()
+        super().__init__(certs=True)
         d = self.dovecot
         filt = ('imap_deny_commands = %s\nimap_hide_capabilities = {"SORT", '
                 '"THREAD=REFS", "MOVE"}\n' % DENY)
@@ -27,6 +28,11 @@ class Ctx(lib.Harness):
                                               imap_deny={"bob@example.org": "CREATE"}))
         self.per_user = self.track(lib.Postern(
             self.tmp, global_conf='auth_http = "%s"\n' % self.auth.url))
+        # Implicit TLS: postern-tls relays, through the same filter.
+        self.tls = self.track(lib.Postern(
+            self.tmp, global_conf=filt, listen_flags=" ssl",
+            server_conf=self.certs.conf(),
+            map_lines=["* 127.0.0.1:%d" % d.imap_port]))
 
     def direct(self):
         """Dovecot itself, past postern, as alice."""
@@ -167,6 +173,31 @@ def test_per_user_deny_from_the_auth_server(ctx):
     c.close()
 
 
+def test_the_filter_over_tls(ctx):
+    """postern-tls relays TLS sessions itself, through the same filter."""
+    context = ssl.create_default_context(cafile=ctx.certs.ca)
+    context.check_hostname = False
+    with context.wrap_socket(socket.create_connection(("127.0.0.1", ctx.tls.port)),
+                             server_hostname="localhost") as s:
+        c = lib.Client.over(s)
+        c.line()
+        plain = base64.b64encode(b"\0alice\0" + lib.USERS["alice"].encode())
+        c.send(b"a AUTHENTICATE PLAIN " + plain + b"\r\n")
+        ok = c.until_tag("a")[-1]
+        assert ok.startswith("a OK") and "MOVE" not in ok.split(), ok
+        c.send("b NOOP\r\nc RENAME INBOX X\r\nd NOOP\r\n")
+        tagged = []
+        while len(tagged) < 3:
+            line = c.line()
+            if not line.startswith("*"):
+                tagged.append(line)
+        assert tagged[1] == "c NO [NOPERM] RENAME not allowed", tagged
+        assert tagged[0].startswith("b OK") and tagged[2].startswith("d OK"), tagged
+        c.send("z LOGOUT\r\n")
+    log = ctx.tls.wait_log("command=RENAME")
+    assert "postern-tls" in log.split("command=RENAME")[0].splitlines()[-1]
+
+
 def setup():
     return Ctx()
 
@@ -178,4 +209,5 @@ if __name__ == "__main__":
              test_10mb_fetch_byte_exact,
              test_pipelined_with_a_denied_one_in_the_middle,
              test_idle_through_the_filter,
-             test_per_user_deny_from_the_auth_server], setup=setup)
+             test_per_user_deny_from_the_auth_server,
+             test_the_filter_over_tls], setup=setup)
