@@ -1,0 +1,164 @@
+"""make install, as a package or an operator runs it: the units and the
+seven xinetd entries name the configured paths, and those paths hold what
+they should; systemd finds nothing else wrong with the units; and the
+installed binary serves an IMAP-over-TLS login under the real xinetd,
+started from the shipped entry."""
+import glob
+import os
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+
+import lib
+
+NAMES = ["imap", "pop3", "smtp", "submission", "imaps", "pop3s", "smtps"]
+
+
+def keys(path):
+    """An xinetd entry's settings."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if "=" in line and not line.startswith("#"):
+                k, v = line.split("=", 1)
+                out[k.strip()] = v.strip()
+    return out
+
+
+def make_vars(*names):
+    """What configure chose, as the Makefile has it."""
+    out = {}
+    with open(os.path.join(lib.BUILDDIR, "Makefile")) as f:
+        for line in f:
+            m = re.match(r"^(\w+) = (.*)$", line.rstrip("\n"))
+            if m and m.group(1) in names:
+                out[m.group(1)] = m.group(2)
+    return out
+
+
+def expand(value, known):
+    while "${" in value or "$(" in value:
+        value = re.sub(r"\$[({](\w+)[)}]", lambda m: known[m.group(1)], value)
+    return value
+
+
+class Ctx(lib.Harness):
+    def __init__(self):
+        super().__init__(certs=True)
+        self.dest = self.tmp("root")
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+        r = subprocess.run(["make", "-s", "-C", lib.BUILDDIR, "install",
+                            "DESTDIR=" + self.dest], env=env,
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+        v = make_vars("prefix", "exec_prefix", "sbindir", "sysconfdir",
+                      "datadir", "datarootdir", "libexecdir",
+                      "systemdsystemunitdir")
+        self.paths = {k: expand(x, v) for k, x in v.items()}
+        self.sbin = self.paths["sbindir"]
+        self.conf = os.path.join(self.paths["sysconfdir"], "postern", "postern.conf")
+
+    def under(self, path):
+        return self.dest + path
+
+
+def test_units_name_installed_paths(ctx):
+    unitdir = ctx.under(ctx.paths["systemdsystemunitdir"])
+    service = os.path.join(unitdir, "postern@.service")
+    with open(service) as f:
+        text = f.read()
+    exec_start = re.search(r"^ExecStart=(\S+) -c (\S+)$", text, re.M)
+    assert exec_start, text
+    assert exec_start.group(1) == ctx.sbin + "/postern"
+    assert os.access(ctx.under(exec_start.group(1)), os.X_OK)
+    assert exec_start.group(2) == ctx.conf and os.path.exists(ctx.under(ctx.conf))
+    assert "LogsDirectory=postern" in text
+    for name in NAMES:
+        assert os.path.exists(os.path.join(unitdir, "postern-%s.socket" % name))
+        assert os.path.realpath(os.path.join(unitdir, "postern-%s@.service" % name)) \
+            == os.path.realpath(service)
+    if not shutil.which("systemd-analyze"):
+        raise lib.Skip("no systemd-analyze")
+    units = [os.path.join(unitdir, "postern-%s%s" % (n, s))
+             for n in NAMES for s in (".socket", "@.service")]
+    r = subprocess.run(["systemd-analyze", "verify", "--man=no"] + units,
+                       capture_output=True, text=True, cwd=unitdir)
+    # The binary is under DESTDIR, not on this host (checked above).
+    missing = "Command %s/postern is not executable" % ctx.sbin
+    other = [l for l in r.stderr.splitlines() if l and missing not in l]
+    assert not other, other
+
+
+def test_seven_xinetd_entries(ctx):
+    entries = sorted(glob.glob(ctx.under(os.path.join(ctx.paths["datadir"],
+                                                      "postern", "xinetd", "*"))))
+    assert [os.path.basename(e) for e in entries] == \
+        sorted("postern-%s.xinetd" % n for n in NAMES), entries
+    for path in entries:
+        k = keys(path)
+        assert k["user"] == "postern", path
+        assert set(k["flags"].split()) >= {"KEEPALIVE", "IPv6"}, path
+        assert k["server"] == ctx.sbin + "/postern", path
+        assert k["server_args"].startswith("-c %s -s " % ctx.conf), path
+        assert os.access(ctx.under(k["server"]), os.X_OK)
+
+
+def test_installed_binary_under_xinetd_with_the_imaps_entry(ctx):
+    if not shutil.which("xinetd") or os.geteuid() != 0:
+        raise lib.Skip("needs xinetd and root")
+    d = ctx.dovecot
+    p = lib.Postern(ctx.tmp, name="imaps", listen_flags=" ssl",
+                    server_conf=ctx.certs.conf(),
+                    map_lines=["* 127.0.0.1:%d" % d.imap_port])
+    port = lib.free_port()
+    with open(ctx.under(os.path.join(ctx.paths["datadir"], "postern", "xinetd",
+                                     "postern-imaps.xinetd"))) as f:
+        entry = f.read()
+    # Only what this machine needs changes: the port, loopback, root (no
+    # postern user here), the installed binary and the test's config.
+    entry = re.sub(r"port\s+=\s+\d+", "port = %d\n    bind = 127.0.0.1" % port, entry)
+    entry = re.sub(r"user\s+=\s+postern", "user = root", entry)
+    entry = entry.replace(ctx.sbin + "/postern", ctx.under(ctx.sbin + "/postern"))
+    entry = entry.replace("-c " + ctx.conf, "-c " + p.conf)
+    # IPv6 would bind [::]; bound to 127.0.0.1 here, it must go.
+    entry = entry.replace("flags       = KEEPALIVE IPv6", "flags = KEEPALIVE")
+    env = " ".join("%s=%s" % kv for kv in lib.sanitizer_env().items())
+    if env:
+        entry = entry.replace("    cps", "    env = %s\n    cps" % env)
+    conf = ctx.tmp("xinetd-imaps.conf")
+    with open(conf, "w") as f:
+        f.write("defaults\n{\n}\n" + entry)
+    x = subprocess.Popen(["xinetd", "-dontfork", "-f", conf, "-pidfile",
+                          ctx.tmp("xinetd-imaps.pid")],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        lib.wait_port(port, proc=x)
+        context = ssl.create_default_context(cafile=ctx.certs.ca)
+        context.check_hostname = False
+        with context.wrap_socket(socket.create_connection(("127.0.0.1", port),
+                                                          timeout=10),
+                                 server_hostname="localhost") as s:
+            c = lib.Client.over(s)
+            assert c.line().startswith("* OK")
+            c.send("a LOGIN alice wonderland\r\n")
+            assert c.until_tag("a")[-1].startswith("a OK")
+            c.send("b LOGOUT\r\n")
+            c.until_tag("b")
+        assert "event=login" in p.wait_log("result=relayed")
+    finally:
+        x.terminate()
+        x.wait(10)
+
+
+def setup():
+    return Ctx()
+
+
+if __name__ == "__main__":
+    lib.run([test_units_name_installed_paths, test_seven_xinetd_entries,
+             test_installed_binary_under_xinetd_with_the_imaps_entry],
+            setup=setup)
