@@ -416,10 +416,11 @@ class Postern:
 
     def __init__(self, tmp, global_conf="", server_conf="", inetd=False,
                  map_lines=None, name=None, raw_conf=None, port=None,
-                 protocol="imap", env=None, listen_flags=""):
+                 protocol="imap", env=None, listen_flags="", program=None):
         # listen_flags: " ssl", " proxy_protocol", as nginx writes them.
         name = name or protocol
         self.env = env or {}
+        self.program = program or POSTERN   # another build's postern
         self.tmp = tmp
         self.port = port or free_port()
         self.log = tmp("postern-%d.log" % self.port)
@@ -451,7 +452,7 @@ class Postern:
             cmd += ["--fdname=" + self.name]
         for k, v in dict(sanitizer_env(), **self.env).items():
             cmd += ["-E", "%s=%s" % (k, v)]
-        cmd += ["-a", POSTERN, "-c", self.conf]
+        cmd += ["-a", self.program, "-c", self.conf]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
                                      stderr=open(self.tmp("activate-%d.err" % self.port), "w"))
         wait_port(self.port, proc=self.proc)

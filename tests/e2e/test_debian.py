@@ -1,0 +1,88 @@
+"""The Debian package: dpkg-buildpackage builds it from the source as
+shipped (make distdir), it holds what an operator needs and enables
+nothing, and its binaries, unpacked into a throwaway root, log a user in
+to the real Dovecot."""
+import glob
+import os
+import shutil
+import subprocess
+
+import lib
+
+
+class Ctx(lib.Harness):
+    def __init__(self):
+        if not shutil.which("dpkg-buildpackage") or not shutil.which("dh"):
+            raise lib.Skip("dpkg-dev and debhelper are not installed")
+        super().__init__()
+        work = self.tmp("deb")
+        os.makedirs(work)
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+        src = os.path.join(work, "postern")
+        r = subprocess.run(["make", "-s", "-C", lib.BUILDDIR, "distdir",
+                            "distdir=" + src], env=env, capture_output=True,
+                           text=True, timeout=300)
+        assert r.returncode == 0, r.stderr[-2000:]
+        # The unit tests ran already; the build must not need the network,
+        # root, or anything but its Build-Depends.
+        env["DEB_BUILD_OPTIONS"] = "nocheck parallel=%d" % (os.cpu_count() or 1)
+        r = subprocess.run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=src,
+                           env=env, capture_output=True, text=True, timeout=900)
+        assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+        debs = glob.glob(os.path.join(work, "postern_*.deb"))
+        assert len(debs) == 1, os.listdir(work)
+        self.deb = debs[0]
+        self.root = self.tmp("root")
+        subprocess.run(["dpkg-deb", "-x", self.deb, self.root], check=True)
+
+
+def test_the_package_holds_what_an_operator_needs(ctx):
+    r = subprocess.run(["dpkg-deb", "-c", ctx.deb], capture_output=True,
+                       text=True, check=True)
+    listing = r.stdout
+    for path in ("./usr/sbin/postern", "./usr/libexec/postern-tls",
+                 "./usr/libexec/postern-relay", "./usr/libexec/postern-guard-relay",
+                 "./etc/postern/postern.conf", "./lib/systemd/system/postern@.service",
+                 "./lib/systemd/system/postern-imaps.socket",
+                 "./usr/share/man/man8/postern.8.gz",
+                 "./usr/share/postern/xinetd/postern-smtps.xinetd"):
+        assert path in listing, path
+    # Nothing is enabled by the package itself.
+    assert "./etc/systemd/system" not in listing
+    with open(os.path.join(ctx.root, "lib/systemd/system/postern@.service")) as f:
+        assert "ExecStart=/usr/sbin/postern -c /etc/postern/postern.conf" in f.read()
+    r = subprocess.run(["dpkg-deb", "-I", ctx.deb, "postinst"], capture_output=True,
+                       text=True, check=True)
+    assert "adduser --system" in r.stdout
+    assert "deb-systemd-invoke start" not in r.stdout
+    r = subprocess.run([os.path.join(ctx.root, "usr/sbin/postern"), "-t", "-c",
+                        os.path.join(ctx.root, "etc/postern/postern.conf")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_a_login_through_the_packaged_binaries(ctx):
+    d = ctx.dovecot
+    libexec = os.path.join(ctx.root, "usr/libexec")
+    p = ctx.track(lib.Postern(
+        ctx.tmp, program=os.path.join(ctx.root, "usr/sbin/postern"),
+        map_lines=["* 127.0.0.1:%d" % d.imap_port],
+        global_conf='relay_program = "%s/postern-relay"\n' % libexec))
+    c = lib.greet(p.port)
+    c.send("a LOGIN alice wonderland\r\n")
+    assert c.until_tag("a")[-1].startswith("a OK")
+    c.send("b LOGOUT\r\n")
+    c.until_tag("b")
+    c.close()
+    log = p.wait_log("result=relayed")
+    assert "postern-relay" in log
+
+
+def setup():
+    return Ctx()
+
+
+if __name__ == "__main__":
+    lib.run([test_the_package_holds_what_an_operator_needs,
+             test_a_login_through_the_packaged_binaries], setup=setup)
