@@ -81,7 +81,51 @@ class TempDir:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-class Dovecot:
+class Server:
+    """What every server a test starts shares: a process to stop (politely,
+    then not) and a log file (self.log) to read and wait on."""
+
+    proc = None
+    log = None
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def terminate(self):
+        self.proc.terminate()
+
+    def read_log(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except (FileNotFoundError, TypeError):
+            return ""
+
+    def wait_log(self, text, timeout=5.0):
+        wait_for(lambda: text in self.read_log(), timeout,
+                 "%r in %s's log" % (text, type(self).__name__))
+        return self.read_log()
+
+
+def settings(path):
+    """key = value lines of a file (an xinetd entry, a unit), comments out."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if "=" in line and not line.startswith("#"):
+                k, v = line.split("=", 1)
+                out[k.strip()] = v.strip()
+    return out
+
+
+class Dovecot(Server):
     """A real Dovecot on loopback, with USERS and their Maildirs."""
 
     def __init__(self, tmp, users=USERS, listen="127.0.0.1", certs=None,
@@ -93,6 +137,7 @@ class Dovecot:
         # by Dovecot's oauth2 passdb.
         self.tmp = tmp
         self.users = users
+        self.log = tmp("dovecot", "dovecot.log")
         self.imap_port = free_port()
         self.pop3_port = free_port()
         # With certs: TLS on, STARTTLS on the plain ports, and these two.
@@ -194,18 +239,6 @@ service auth {{
     def maildir(self, user):
         return self.tmp("dovecot", "home", user, "Maildir")
 
-    def read_log(self):
-        try:
-            with open(self.tmp("dovecot", "dovecot.log"), errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
-
-    def wait_log(self, text, timeout=5.0):
-        wait_for(lambda: text in self.read_log(), timeout,
-                 repr(text) + " in Dovecot's log")
-        return self.read_log()
-
     def add_message(self, user, data, name=None):
         md = self.maildir(user)
         for sub in ("new", "cur", "tmp"):
@@ -227,15 +260,6 @@ service auth {{
             stdout=subprocess.DEVNULL, stderr=open(self.tmp("dovecot", "stderr"), "w"))
         wait_port(self.imap_port, proc=self.proc)
         return self
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 DEFAULT_SERVER = """
@@ -308,7 +332,7 @@ class Certs:
         return "\n".join(lines) + "\n"
 
 
-class Postfix:
+class Postfix(Server):
     """A real Postfix as an ordinary process: smtpd on a loopback port,
     trusting postern's XCLIENT, checking AUTH against Dovecot, delivering
     example.org over LMTP into Dovecot. Needs root (Postfix drops to its
@@ -393,25 +417,12 @@ message_size_limit = 52428800
         wait_port(self.port, proc=self.proc)
         return self
 
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            subprocess.run(["postfix", "-c", self.conf, "stop"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def read_log(self):
-        try:
-            with open(self.log, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+    def terminate(self):
+        subprocess.run(["postfix", "-c", self.conf, "stop"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-class Postern:
+class Postern(Server):
     """postern behind the real systemd-socket-activate."""
 
     def __init__(self, tmp, global_conf="", server_conf="", inetd=False,
@@ -460,21 +471,6 @@ class Postern:
         time.sleep(0.1)
         return self
 
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-
-    def read_log(self):
-        try:
-            with open(self.log, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
-
-    def wait_log(self, text, timeout=5.0):
-        wait_for(lambda: text in self.read_log(), timeout, repr(text) + " in the log")
-        return self.read_log()
 
     def connect(self, timeout=10.0):
         return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
@@ -728,7 +724,7 @@ def run(tests, setup=None, teardown=None):
     sys.exit(1 if failed else 0)
 
 
-class AuthServer:
+class AuthServer(Server):
     """tests/e2e/authd.py on a loopback port or a unix socket."""
 
     def __init__(self, tmp, backend_port, users=USERS, aliases=None,
@@ -768,11 +764,6 @@ class AuthServer:
         assert self.proc.stdout.readline().strip() == b"ready"
         return self
 
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-
     def requests(self):
         try:
             with open(self.record) as f:
@@ -781,7 +772,7 @@ class AuthServer:
             return []
 
 
-class Dnsmasq:
+class Dnsmasq(Server):
     """A real DNS server (Debian's dnsmasq-base) on a loopback port, with
     only the records a test gives it: host_records {name: ip} (each makes
     the PTR too), ptr_records {reverse name: name}. Names under the
@@ -810,17 +801,6 @@ class Dnsmasq:
         wait_port(self.port, proc=self.proc)
         return self
 
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-
-    def read_log(self):
-        try:
-            with open(self.log, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
 
 
 def reverse_name(ip):
@@ -873,7 +853,7 @@ class FakeDns:
         self.sock.close()
 
 
-class Nginx:
+class Nginx(Server):
     """A real nginx with Debian's mail module (libnginx-mod-mail), as an
     ordinary process: its own prefix and configuration under tmp, daemon
     off, loopback ports. mail_conf is the inside of its mail {} block."""
@@ -906,18 +886,3 @@ class Nginx:
             wait_port(port, proc=self.proc)
         return self
 
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def read_log(self):
-        try:
-            with open(self.log, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""

@@ -16,17 +16,6 @@ import lib
 NAMES = ["imap", "pop3", "smtp", "submission", "imaps", "pop3s", "smtps"]
 
 
-def keys(path):
-    """An xinetd entry's settings."""
-    out = {}
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if "=" in line and not line.startswith("#"):
-                k, v = line.split("=", 1)
-                out[k.strip()] = v.strip()
-    return out
-
 
 def make_vars(*names):
     """What configure chose, as the Makefile has it."""
@@ -99,7 +88,7 @@ def test_seven_xinetd_entries(ctx):
     assert [os.path.basename(e) for e in entries] == \
         sorted("postern-%s.xinetd" % n for n in NAMES), entries
     for path in entries:
-        k = keys(path)
+        k = lib.settings(path)
         assert k["user"] == "postern", path
         assert set(k["flags"].split()) >= {"KEEPALIVE", "IPv6"}, path
         assert k["server"] == ctx.sbin + "/postern", path

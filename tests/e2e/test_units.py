@@ -11,16 +11,6 @@ import lib
 UNITS = os.path.join(lib.SRCDIR, "units")
 
 
-def keys(path):
-    out = {}
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if "=" in line and not line.startswith("#"):
-                k, v = line.split("=", 1)
-                out[k.strip()] = v.strip()
-    return out
-
 
 class Ctx(lib.Harness):
     pass
@@ -30,7 +20,7 @@ def test_sockets_never_stop_under_a_flood(ctx):
     sockets = sorted(glob.glob(os.path.join(UNITS, "*.socket")))
     assert len(sockets) == 7, sockets
     for path in sockets:
-        k = keys(path)
+        k = lib.settings(path)
         assert k.get("Accept") == "yes", path
         # systemd's trigger limit stops the socket for good; off.
         assert k.get("TriggerLimitIntervalSec") == "0", path
@@ -48,7 +38,7 @@ def test_xinetd_entries_refuse_per_connection(ctx):
     entries = sorted(glob.glob(os.path.join(lib.BUILDDIR, "units", "*.xinetd")))
     assert len(entries) == 7, entries
     for path in entries:
-        k = keys(path)
+        k = lib.settings(path)
         rate, pause = (int(x) for x in k["cps"].split())
         # xinetd's default of 50 a second switches the service off.
         assert rate >= int(k["instances"]) and pause <= 2, path
