@@ -5,7 +5,6 @@
 #include "session_state.h"
 #include "session_io.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -83,26 +82,6 @@ static enum io_result next_line(struct session *s, int64_t deadline,
 		    session_write(s, "\n", 1) < 0)
 			return IO_ERROR;
 	}
-}
-
-static int backend_printf(struct session *s, int64_t deadline,
-                                  const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int backend_printf(struct session *s, int64_t deadline,
-                                  const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof buf)
-		return -1;
-	return lineio_write_all(&s->backend, buf, (size_t)n, deadline) == IO_OK ?
-	       0 : -1;
 }
 
 static int flush(struct session *s, struct out *o, int64_t deadline)
@@ -264,12 +243,14 @@ static int send_oauth(struct session *s, struct out *o, int64_t deadline)
 {
 	static char msg[OAUTH_MESSAGE_MAX + 1];
 	struct imap_state *is = s->proto_state;
+	const char *mech = sasl_mech_name(s->cred.mech);
 	int rc = -1;
 
 	if (sasl_oauth_message(&s->cred, msg, sizeof msg) >= 0 &&
+	    out_add(o, is->tag, strlen(is->tag)) == 0 &&
+	    out_add(o, " AUTHENTICATE ", 14) == 0 &&
+	    out_add(o, mech, strlen(mech)) == 0 && out_add(o, " ", 1) == 0 &&
 	    flush(s, o, deadline) == 0 &&
-	    backend_printf(s, deadline, "%s AUTHENTICATE %s ", is->tag,
-	                           sasl_mech_name(s->cred.mech)) == 0 &&
 	    lineio_write_all(&s->backend, msg, strlen(msg), deadline) == IO_OK &&
 	    lineio_write_all(&s->backend, "\r\n", 2, deadline) == IO_OK)
 		rc = 0;
