@@ -129,12 +129,13 @@ class Dovecot(Server):
     """A real Dovecot on loopback, with USERS and their Maildirs."""
 
     def __init__(self, tmp, users=USERS, listen="127.0.0.1", certs=None,
-                 trusted=None, haproxy=False, introspection=None):
+                 trusted=None, haproxy=False, introspection=None, extra=""):
         # trusted: login_trusted_networks, the hosts whose ID or XCLIENT
         # Dovecot believes. haproxy: two more listeners that require a
         # PROXY header from 127.0.0.0/8. introspection: an OAuth 2.0
         # introspection URL; XOAUTH2 and OAUTHBEARER are then checked there
-        # by Dovecot's oauth2 passdb.
+        # by Dovecot's oauth2 passdb. extra: more settings, appended
+        # (Dovecot merges a service block named twice).
         self.tmp = tmp
         self.users = users
         self.log = tmp("dovecot", "dovecot.log")
@@ -229,6 +230,7 @@ service auth {{
     port = {self.auth_port}
   }}
 }}
+{extra}
 """
         with open(tmp("dovecot", "dovecot.conf"), "w") as f:
             f.write(conf)
@@ -860,22 +862,29 @@ class Nginx(Server):
 
     MODULE = "/usr/lib/nginx/modules/ngx_mail_module.so"
 
-    def __init__(self, tmp, mail_conf, ports):
+    def __init__(self, tmp, mail_conf, ports, http_conf=None, name="nginx",
+                 workers=1, log_level="info"):
+        # http_conf: an http {} block's inside as well (an auth_http
+        # responder made of add_header lines, for the benchmark).
         if not shutil.which("nginx") or not os.path.exists(self.MODULE):
             raise Skip("nginx and libnginx-mod-mail are not installed")
         self.tmp = tmp
-        self.prefix = tmp("nginx")
+        self.prefix = tmp(name)
         os.makedirs(self.prefix, exist_ok=True)
         self.ports = ports
         self.conf = os.path.join(self.prefix, "nginx.conf")
         self.log = os.path.join(self.prefix, "error.log")
         user = "" if os.geteuid() else "user nobody nogroup;\n"
+        blocks = "mail {\n%s\n}\n" % mail_conf if mail_conf else ""
+        if http_conf is not None:
+            blocks += ("http {\naccess_log off;\nclient_body_temp_path %s/body;\n"
+                       "%s\n}\n" % (self.prefix, http_conf))
         with open(self.conf, "w") as f:
-            f.write("load_module %s;\n%sdaemon off;\nworker_processes 1;\n"
-                    "pid %s/nginx.pid;\nerror_log %s info;\n"
-                    "events { worker_connections 256; }\n"
-                    "mail {\n%s\n}\n" % (self.MODULE, user, self.prefix,
-                                          self.log, mail_conf))
+            f.write("load_module %s;\n%sdaemon off;\nworker_processes %d;\n"
+                    "pid %s/nginx.pid;\nerror_log %s %s;\n"
+                    "events { worker_connections 1024; }\n%s"
+                    % (self.MODULE, user, workers, self.prefix, self.log,
+                       log_level, blocks))
         self.proc = None
 
     def start(self):
