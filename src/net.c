@@ -42,12 +42,16 @@ int net_connect(const struct addr *a, int64_t deadline, const char **why)
 	return fd;
 }
 
-void net_keepalive(int fd)
+void net_client_options(int fd)
 {
 	static const struct {
 		int level, name, value;
 	} opts[] = {
 		{ SOL_SOCKET, SO_KEEPALIVE, 1 },
+		/* Every write is a whole reply. With Nagle, a reply that follows
+		 * another small one (TLS 1.3's session ticket, then the greeting)
+		 * waits for the client's delayed ACK: 40 ms. */
+		{ IPPROTO_TCP, TCP_NODELAY, 1 },
 		{ IPPROTO_TCP, TCP_KEEPIDLE, 300 },
 		{ IPPROTO_TCP, TCP_KEEPINTVL, 30 },
 		{ IPPROTO_TCP, TCP_KEEPCNT, 4 },

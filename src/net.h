@@ -13,6 +13,6 @@ int net_connect(const struct addr *a, int64_t deadline, const char **why);
  * word (an IDLE on a dead link) frees its process in minutes wherever
  * postern runs: under systemd, xinetd or a container's spawner. Best
  * effort: a unix socket has none. */
-void net_keepalive(int fd);
+void net_client_options(int fd);
 
 #endif

@@ -295,7 +295,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_open("postern", "auto", LOG_INFO, cs.inetd);
-	net_keepalive(cs.fd);
+	net_client_options(cs.fd);
 	if (sandbox_front(&why) < 0)
 		logmsg(LOG_WARNING, "event=sandbox_failed reason=\"%s\"", why);
 	if (conf_load(o.config, &c, err, sizeof err) < 0) {
