@@ -6,7 +6,7 @@
  * measured). Every wait has a deadline (SO_RCVTIMEO).
  *
  *   imapload -p PORT [-t] [-c C] [-n N] [-d SECONDS] [-u USER] [-w PASS]
- *   imapload -p PORT [-t] -f MSG [-u USER] [-w PASS]
+ *   imapload -p PORT [-t] -f MSG [-n TIMES] [-u USER] [-w PASS]
  *   imapload -p PORT [-t] -i K [-u USER] [-w PASS]
  *
  * Prints key=value words on one line. A benchmark tool, not part of
@@ -249,23 +249,17 @@ static int run_sessions(void)
 	return nsamples && !failed ? 0 : 1;
 }
 
-/* Log in, SELECT, FETCH the message and count its literal's bytes. */
-static int run_fetch(void)
+/* FETCH the message once; its literal's size, or -1. */
+static long long fetch_once(struct conn *c)
 {
-	struct conn *c = malloc(sizeof *c);
 	char line[LINE_MAX_LEN], cmd[64];
-	long long left = -1, size = 0;
-	double t0, took;
+	long long left, size;
 	char *brace;
 
-	if (!c || c_open(c) < 0 || login(c) < 0 ||
-	    c_write(c, "s SELECT INBOX\r\n") < 0 || c_tagged(c, "s") < 0)
-		return 1;
 	snprintf(cmd, sizeof cmd, "f FETCH %d BODY.PEEK[]\r\n", o.fetch);
-	t0 = now();
 	if (c_write(c, cmd) < 0 || c_line(c, line, sizeof line) < 0 ||
 	    !(brace = strrchr(line, '{')))
-		return 1;
+		return -1;
 	size = left = atoll(brace + 1);
 	while (left > 0) {
 		size_t n = c->have < (size_t)left ? c->have : (size_t)left;
@@ -278,11 +272,30 @@ static int run_fetch(void)
 			break;
 		r = c_read(c, c->buf, sizeof c->buf);
 		if (r <= 0)
-			return 1;
+			return -1;
 		c->have = r;
 	}
-	if (c_tagged(c, "f") < 0)
+	return c_tagged(c, "f") < 0 ? -1 : size;
+}
+
+/* Log in, SELECT, FETCH the message -n times and count the bytes. */
+static int run_fetch(void)
+{
+	struct conn *c = malloc(sizeof *c);
+	long long size = 0;
+	double t0, took;
+
+	if (!c || c_open(c) < 0 || login(c) < 0 ||
+	    c_write(c, "s SELECT INBOX\r\n") < 0 || c_tagged(c, "s") < 0)
 		return 1;
+	t0 = now();
+	for (int i = 0; i < o.total; i++) {
+		long long n = fetch_once(c);
+
+		if (n < 0)
+			return 1;
+		size += n;
+	}
 	took = now() - t0;
 	logout(c);
 	c_close(c);
