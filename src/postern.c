@@ -7,6 +7,7 @@
 #include "exec_contract.h"
 #include "front_door.h"
 #include "handoff.h"
+#include "listen_fds.h"
 #include "log.h"
 #include "net.h"
 #include "proto.h"
@@ -22,7 +23,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #ifndef SYSCONFDIR
@@ -85,28 +85,28 @@ static int parse_options(int argc, char **argv, struct options *o)
 /* systemd passes one accepted socket at fd 3; inetd puts it on fd 0. */
 static int find_socket(struct client_socket *cs, const char **why)
 {
-	char **names = NULL;
-	int n = sd_listen_fds_with_names(1, &names);
+	int n;
 
 	memset(cs, 0, sizeof *cs);
+	n = listen_fds(cs->name, sizeof cs->name);
+	if (n < 0) {
+		*why = "LISTEN_FDS or LISTEN_FDNAMES is malformed";
+		return -1;
+	}
 	if (n > 1) {
 		*why = "more than one socket passed; use Accept=yes";
 		return -1;
 	}
 	if (n == 1) {
-		cs->fd = SD_LISTEN_FDS_START;
-		snprintf(cs->name, sizeof cs->name, "%s", names ? names[0] : "");
-		for (char **p = names; p && *p; p++)
-			free(*p);
-		free(names);
-		if (sd_is_socket(cs->fd, AF_UNSPEC, SOCK_STREAM, 0) <= 0) {
+		cs->fd = LISTEN_FDS_START;
+		if (!is_stream_socket(cs->fd)) {
 			*why = "the passed socket is not a connected stream "
 			       "socket; use Accept=yes";
 			return -1;
 		}
 		return 0;
 	}
-	if (sd_is_socket(STDIN_FILENO, AF_UNSPEC, SOCK_STREAM, 0) > 0) {
+	if (is_stream_socket(STDIN_FILENO)) {
 		cs->fd = STDIN_FILENO;
 		cs->inetd = 1;
 		return 0;
