@@ -17,6 +17,7 @@
 #include "tls_relay.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -112,7 +113,10 @@ static int relay(struct session *s)
 
 	if (!s->tls && !s->backend.t)
 		return handoff_relay(s);
-	/* Handshakes and login are done: from here on only bytes move. */
+	/* Handshakes and login are done: from here on only bytes move. What
+	 * they allocated and freed goes back to the system, so that an idle
+	 * session holds only what it still uses. */
+	malloc_trim(0);
 	if (sandbox_relay(&why) < 0)
 		logmsg(LOG_WARNING, "event=sandbox_failed reason=\"%s\"", why);
 	tls_relay(s, s->tls ? &sides(s)->client : NULL,
