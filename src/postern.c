@@ -5,9 +5,9 @@
  * GnuTLS, so plaintext connections do not pay for it. */
 #include "conf.h"
 #include "exec_contract.h"
+#include "front.h"
 #include "front_door.h"
 #include "handoff.h"
-#include "listen_fds.h"
 #include "log.h"
 #include "net.h"
 #include "proto.h"
@@ -25,20 +25,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
-
 struct options {
 	const char *config;
 	const char *server;
 	int test;
-};
-
-struct client_socket {
-	int fd;
-	int inetd;
-	char name[64];   /* FileDescriptorName=, "" under inetd */
 };
 
 static void usage(FILE *f)
@@ -57,7 +47,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
 	int c;
 
-	o->config = SYSCONFDIR "/postern/postern.conf";
+	o->config = FRONT_DEFAULT_CONFIG;
 	while ((c = getopt(argc, argv, "c:s:thV")) != -1) {
 		switch (c) {
 		case 'c':
@@ -80,95 +70,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 		}
 	}
 	return optind == argc ? 0 : -1;
-}
-
-/* systemd passes one accepted socket at fd 3; inetd puts it on fd 0. */
-static int find_socket(struct client_socket *cs, const char **why)
-{
-	int n;
-
-	memset(cs, 0, sizeof *cs);
-	n = listen_fds(cs->name, sizeof cs->name);
-	if (n < 0) {
-		*why = "LISTEN_FDS or LISTEN_FDNAMES is malformed";
-		return -1;
-	}
-	if (n > 1) {
-		*why = "more than one socket passed; use Accept=yes";
-		return -1;
-	}
-	if (n == 1) {
-		cs->fd = LISTEN_FDS_START;
-		if (!is_stream_socket(cs->fd)) {
-			*why = "the passed socket is not a connected stream "
-			       "socket; use Accept=yes";
-			return -1;
-		}
-		return 0;
-	}
-	if (is_stream_socket(STDIN_FILENO)) {
-		cs->fd = STDIN_FILENO;
-		cs->inetd = 1;
-		return 0;
-	}
-	*why = "no socket: postern runs per connection, started by systemd "
-	       "socket activation (Accept=yes) or inetd";
-	return -1;
-}
-
-static const struct server_conf *pick_server(const struct conf *c,
-                                             const struct options *o,
-                                             const struct client_socket *cs)
-{
-	const struct server_conf *s;
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof ss;
-
-	if (o->server)
-		return conf_by_name(c, o->server);
-	if (cs->name[0] && (s = conf_by_name(c, cs->name)))
-		return s;
-	if (getsockname(cs->fd, (struct sockaddr *)&ss, &len) < 0)
-		return NULL;
-	return conf_by_port(c, addr_port((struct sockaddr *)&ss));
-}
-
-/* Before the config names a log target, errors go to stderr when that is
- * not the client, and to the log as well. */
-static void early_error(const struct client_socket *cs, const char *what,
-                        const char *why)
-{
-	if (!cs || !cs->inetd)
-		fprintf(stderr, "postern: %s: %s\n", what, why);
-	logmsg(LOG_ERR, "event=startup_error what=\"%s\" reason=\"%s\"", what,
-	       LOGV(why));
-}
-
-/* The configuration could not be read: a client that would otherwise
- * wait for a greeting hears the protocol's temporary failure, in the
- * protocol its socket's name or port speaks. Not on a TLS port: nothing
- * can be said there in clear. */
-static void say_unavailable(const struct client_socket *cs)
-{
-	static const int tls_ports[] = { 993, 995, 465, 0 };
-	const struct protocol *p = proto_find(cs->name);
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof ss;
-	size_t n = strlen(cs->name);
-	int port = 0;
-
-	if (getsockname(cs->fd, (struct sockaddr *)&ss, &len) == 0)
-		port = addr_port((struct sockaddr *)&ss);
-	for (const int *t = tls_ports; *t; t++)
-		if (port == *t)
-			return;
-	if (n > 1 && cs->name[n - 1] == 's' && !p)
-		return;      /* imaps, pop3s, smtps */
-	if (!p)
-		p = proto_by_port(port);
-	if (p && p->unavailable)
-		send(cs->fd, p->unavailable, strlen(p->unavailable),
-		     MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 /* The TLS files are GnuTLS's to judge, and the front has no GnuTLS:
@@ -245,22 +146,12 @@ static const struct session_ops front_ops = {
 static int serve(struct session *s)
 {
 	const char *why = NULL;
-	char peer[ADDR_TEXT_MAX + 8] = "";
 
 	if (front_door(s) < 0) {
 		session_close(s);
 		return EXIT_DONE;
 	}
-	/* Behind a load balancer, both. */
-	if (s->peer.len != s->client_addr.len ||
-	    memcmp(&s->peer.ss, &s->client_addr.ss, s->peer.len) != 0) {
-		memcpy(peer, " peer=", 6);
-		addr_format((const struct sockaddr *)&s->peer.ss, peer + 6,
-		            sizeof peer - 6);
-	}
-	logmsg(LOG_INFO, "event=connect client=%s%s server=%s protocol=%s tls=%s",
-	       s->client, peer, s->conf->name, s->proto->name,
-	       s->conf->ssl ? "implicit" : "no");
+	front_log_connect(s);
 	/* TLS at once, or TLS to backends: GnuTLS is postern-tls's. */
 	if (s->conf->ssl || s->conf->proxy_ssl != PROXY_SSL_OFF) {
 		handoff_tls(s, s->conf->ssl ? "implicit" : "plain", s->ctx, &why);
@@ -289,9 +180,9 @@ int main(int argc, char **argv)
 	}
 	if (o.test)
 		return test_config(&o);
-	if (find_socket(&cs, &why) < 0) {
+	if (front_find_socket(&cs, &why) < 0) {
 		log_open("postern", "auto", LOG_INFO, 0);
-		early_error(NULL, "start", why);
+		front_early_error("postern", NULL, "start", why);
 		return EXIT_USAGE;
 	}
 	log_open("postern", "auto", LOG_INFO, cs.inetd);
@@ -299,16 +190,16 @@ int main(int argc, char **argv)
 	if (sandbox_front(&why) < 0)
 		logmsg(LOG_WARNING, "event=sandbox_failed reason=\"%s\"", why);
 	if (conf_load(o.config, &c, err, sizeof err) < 0) {
-		early_error(&cs, "configuration", err);
-		say_unavailable(&cs);
+		front_early_error("postern", &cs, "configuration", err);
+		front_unavailable(&cs);
 		return EXIT_USAGE;
 	}
-	sc = pick_server(&c, &o, &cs);
+	sc = front_pick_server(&c, o.server, &cs);
 	if (!sc) {
-		early_error(&cs, "server selection",
-		            "no server section matches the socket name, -s, "
-		            "or the local port");
-		say_unavailable(&cs);
+		front_early_error("postern", &cs, "server selection",
+		                  "no server section matches the socket name, "
+		                  "-s, or the local port");
+		front_unavailable(&cs);
 		conf_free(&c);
 		return EXIT_USAGE;
 	}

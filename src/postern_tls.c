@@ -7,8 +7,11 @@
  * links GnuTLS. */
 #include "conf.h"
 #include "exec_contract.h"
+#include "front.h"
+#include "front_door.h"
 #include "handoff.h"
 #include "log.h"
+#include "net.h"
 #include "proto.h"
 #include "session.h"
 #include "sandbox.h"
@@ -17,9 +20,11 @@
 #include "tls_relay.h"
 
 #include <fcntl.h>
+#include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -162,28 +167,25 @@ static int check(const struct conf *c)
 	return failed;
 }
 
-int main(void)
+/* Started by postern, after its exec: the crossing says where the
+ * session is. */
+static int from_front(const struct crossing *x, struct tls_sides *tls)
 {
-	static struct tls_sides tls;
 	const struct server_conf *sc;
-	struct crossing x;
-	const char *mode;
+	const char *mode = *x->tls_mode ? x->tls_mode : "implicit";
 	struct session s;
 	struct conf c;
 	char err[512];
 	int rc;
 
-	signal(SIGPIPE, SIG_IGN);
-	contract_read(&x);
-	mode = *x.tls_mode ? x.tls_mode : "implicit";
-	log_open("postern-tls", *x.log ? x.log : "auto", LOG_INFO, x.inetd);
-	log_set_session(x.session);
+	log_open("postern-tls", *x->log ? x->log : "auto", LOG_INFO, x->inetd);
+	log_set_session(x->session);
 	if (strcmp(mode, "check") != 0 && fcntl(CONTRACT_CLIENT_FD, F_GETFD) < 0) {
 		logmsg(LOG_ERR, "event=usage reason=\"fd 3 must be the client "
 		                "socket; postern starts postern-tls\"");
 		return EXIT_USAGE;
 	}
-	if (conf_load(x.config, &c, err, sizeof err) < 0) {
+	if (conf_load(x->config, &c, err, sizeof err) < 0) {
 		logmsg(LOG_ERR, "event=startup_error what=configuration "
 		       "reason=\"%s\"", LOGV(err));
 		return EXIT_USAGE;
@@ -193,28 +195,127 @@ int main(void)
 		conf_free(&c);
 		return rc;
 	}
-	sc = conf_by_name(&c, x.server);
+	sc = conf_by_name(&c, x->server);
 	if (!sc) {
 		logmsg(LOG_ERR, "event=startup_error what=\"server selection\" "
 		       "reason=\"no server section %s\"",
-		       *x.server ? x.server : "(unset)");
+		       *x->server ? x->server : "(unset)");
 		conf_free(&c);
 		return EXIT_USAGE;
 	}
-	log_open("postern-tls", sc->error_log, sc->log_level, x.inetd);
+	log_open("postern-tls", sc->error_log, sc->log_level, x->inetd);
 	fcntl(CONTRACT_CLIENT_FD, F_SETFL,
 	      fcntl(CONTRACT_CLIENT_FD, F_GETFL) | O_NONBLOCK);
-	if (session_init(&s, sc, CONTRACT_CLIENT_FD, x.inetd,
+	if (session_init(&s, sc, CONTRACT_CLIENT_FD, x->inetd,
 	                 strcmp(mode, "plain") == 0 ? &plain_ops : &tls_ops,
-	                 &tls) < 0) {
+	                 tls) < 0) {
 		conf_free(&c);
 		return EXIT_TEMPORARY;
 	}
-	session_continue(&s, &x);
+	session_continue(&s, x);
 	rc = serve(&s, mode);
 	session_free(&s);
+	conf_free(&c);
+	return rc;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: postern-tls [-c FILE] [-s NAME]\n"
+	           "Started by postern, or per connection by systemd "
+	           "(Accept=yes) or inetd\non a TLS port, without postern "
+	           "first.\n"
+	           "  -c FILE  configuration (default %s)\n"
+	           "  -s NAME  use the server section NAME\n",
+	        FRONT_DEFAULT_CONFIG);
+}
+
+/* Started by systemd or inetd on a TLS port: the front's work without
+ * the front's exec, so that an IMAPS connection costs one exec. */
+static int direct(int argc, char **argv, struct tls_sides *tls)
+{
+	const char *config = FRONT_DEFAULT_CONFIG, *server = NULL, *why = NULL;
+	const struct server_conf *sc;
+	struct client_socket cs;
+	struct session s;
+	struct conf c;
+	char err[512];
+	int ch, rc;
+
+	while ((ch = getopt(argc, argv, "c:s:hV")) != -1) {
+		switch (ch) {
+		case 'c': config = optarg; break;
+		case 's': server = optarg; break;
+		case 'V':
+			printf("postern-tls %s\n", PACKAGE_VERSION);
+			return EXIT_DONE;
+		case 'h':
+			usage(stdout);
+			return EXIT_DONE;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (front_find_socket(&cs, &why) < 0) {
+		log_open("postern-tls", "auto", LOG_INFO, 0);
+		front_early_error("postern-tls", NULL, "start", why);
+		return EXIT_USAGE;
+	}
+	log_open("postern-tls", "auto", LOG_INFO, cs.inetd);
+	net_client_options(cs.fd);
+	if (sandbox_front(&why) < 0)
+		logmsg(LOG_WARNING, "event=sandbox_failed reason=\"%s\"", why);
+	/* Without a section, this socket is taken to be TLS: nothing is said
+	 * in clear (the close tells the client; the log tells why). */
+	if (conf_load(config, &c, err, sizeof err) < 0) {
+		front_early_error("postern-tls", &cs, "configuration", err);
+		return EXIT_USAGE;
+	}
+	sc = front_pick_server(&c, server, &cs);
+	if (!sc) {
+		front_early_error("postern-tls", &cs, "server selection",
+		                  "no server section matches the socket name, "
+		                  "-s, or the local port");
+		conf_free(&c);
+		return EXIT_USAGE;
+	}
+	if (log_open("postern-tls", sc->error_log, sc->log_level, cs.inetd) < 0)
+		logmsg(LOG_ERR, "event=log_error target=\"%s\"", sc->error_log);
+	fcntl(cs.fd, F_SETFL, fcntl(cs.fd, F_GETFL) | O_NONBLOCK);
+	if (session_init(&s, sc, cs.fd, cs.inetd,
+	                 sc->ssl ? &tls_ops : &plain_ops, tls) < 0) {
+		conf_free(&c);
+		return EXIT_TEMPORARY;
+	}
+	log_set_session(s.id);
+	if (front_door(&s) < 0) {
+		session_close(&s);
+		rc = EXIT_DONE;
+	} else {
+		front_log_connect(&s);
+		rc = serve(&s, sc->ssl ? "implicit" : "plain");
+	}
+	session_free(&s);
+	conf_free(&c);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static struct tls_sides tls;
+	struct crossing x;
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	contract_read(&x);
+	/* postern always names the mode; without one, nobody exec'd us. */
+	rc = *x.tls_mode ? from_front(&x, &tls) : direct(argc, argv, &tls);
 	tls_free(&tls.client);
 	tls_free(&tls.backend);
-	conf_free(&c);
 	return rc;
 }

@@ -14,6 +14,7 @@ import subprocess
 import lib
 
 NAMES = ["imap", "pop3", "smtp", "submission", "imaps", "pop3s", "smtps"]
+TLS_NAMES = ["imaps", "pop3s", "smtps"]   # postern-tls, started directly
 
 
 
@@ -57,28 +58,32 @@ class Ctx(lib.Harness):
 
 def test_units_name_installed_paths(ctx):
     unitdir = ctx.under(ctx.paths["systemdsystemunitdir"])
-    service = os.path.join(unitdir, "postern@.service")
-    with open(service) as f:
-        text = f.read()
-    exec_start = re.search(r"^ExecStart=(\S+) -c (\S+)$", text, re.M)
-    assert exec_start, text
-    assert exec_start.group(1) == ctx.sbin + "/postern"
-    assert os.access(ctx.under(exec_start.group(1)), os.X_OK)
-    assert exec_start.group(2) == ctx.conf and os.path.exists(ctx.under(ctx.conf))
-    assert "LogsDirectory=postern" in text
+    programs = {"postern@.service": ctx.sbin + "/postern",
+                "postern-tls@.service": ctx.paths["libexecdir"] + "/postern-tls"}
+    for service, program in programs.items():
+        with open(os.path.join(unitdir, service)) as f:
+            text = f.read()
+        exec_start = re.search(r"^ExecStart=(\S+) -c (\S+)$", text, re.M)
+        assert exec_start, text
+        assert exec_start.group(1) == program
+        assert os.access(ctx.under(exec_start.group(1)), os.X_OK)
+        assert exec_start.group(2) == ctx.conf and os.path.exists(ctx.under(ctx.conf))
+        assert "LogsDirectory=postern" in text
     for name in NAMES:
         assert os.path.exists(os.path.join(unitdir, "postern-%s.socket" % name))
+        service = "postern-tls@.service" if name in TLS_NAMES else "postern@.service"
         assert os.path.realpath(os.path.join(unitdir, "postern-%s@.service" % name)) \
-            == os.path.realpath(service)
+            == os.path.realpath(os.path.join(unitdir, service)), name
     if not shutil.which("systemd-analyze"):
         raise lib.Skip("no systemd-analyze")
     units = [os.path.join(unitdir, "postern-%s%s" % (n, s))
              for n in NAMES for s in (".socket", "@.service")]
     r = subprocess.run(["systemd-analyze", "verify", "--man=no"] + units,
                        capture_output=True, text=True, cwd=unitdir)
-    # The binary is under DESTDIR, not on this host (checked above).
-    missing = "Command %s/postern is not executable" % ctx.sbin
-    other = [l for l in r.stderr.splitlines() if l and missing not in l]
+    # The binaries are under DESTDIR, not on this host (checked above).
+    missing = ["Command %s is not executable" % p for p in programs.values()]
+    other = [l for l in r.stderr.splitlines()
+             if l and not any(m in l for m in missing)]
     assert not other, other
 
 
@@ -91,7 +96,10 @@ def test_seven_xinetd_entries(ctx):
         k = lib.settings(path)
         assert k["user"] == "postern", path
         assert set(k["flags"].split()) >= {"KEEPALIVE", "IPv6"}, path
-        assert k["server"] == ctx.sbin + "/postern", path
+        name = os.path.basename(path)[len("postern-"):-len(".xinetd")]
+        want = (ctx.paths["libexecdir"] + "/postern-tls" if name in TLS_NAMES
+                else ctx.sbin + "/postern")
+        assert k["server"] == want, path
         assert k["server_args"].startswith("-c %s -s " % ctx.conf), path
         assert os.access(ctx.under(k["server"]), os.X_OK)
 
@@ -111,7 +119,9 @@ def test_installed_binary_under_xinetd_with_the_imaps_entry(ctx):
     # postern user here), the installed binary and the test's config.
     entry = re.sub(r"port\s+=\s+\d+", "port = %d\n    bind = 127.0.0.1" % port, entry)
     entry = re.sub(r"user\s+=\s+postern", "user = root", entry)
-    entry = entry.replace(ctx.sbin + "/postern", ctx.under(ctx.sbin + "/postern"))
+    tls = ctx.paths["libexecdir"] + "/postern-tls"
+    assert "server      = %s\n" % tls in entry, entry
+    entry = entry.replace(tls, ctx.under(tls))
     entry = entry.replace("-c " + ctx.conf, "-c " + p.conf)
     # IPv6 would bind [::]; bound to 127.0.0.1 here, it must go.
     entry = entry.replace("flags       = KEEPALIVE IPv6", "flags = KEEPALIVE")
@@ -137,7 +147,10 @@ def test_installed_binary_under_xinetd_with_the_imaps_entry(ctx):
             assert c.until_tag("a")[-1].startswith("a OK")
             c.send("b LOGOUT\r\n")
             c.until_tag("b")
-        assert "event=login" in p.wait_log("result=relayed")
+        log = p.wait_log("result=relayed")
+        assert "event=login" in log
+        # The entry started postern-tls itself: no front before it.
+        assert "postern[" not in log and "postern-tls[" in log, log
     finally:
         x.terminate()
         x.wait(10)

@@ -1,0 +1,111 @@
+#include "front.h"
+
+#include "addr.h"
+#include "listen_fds.h"
+#include "log.h"
+#include "proto.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int front_find_socket(struct client_socket *cs, const char **why)
+{
+	int n;
+
+	memset(cs, 0, sizeof *cs);
+	n = listen_fds(cs->name, sizeof cs->name);
+	if (n < 0) {
+		*why = "LISTEN_FDS or LISTEN_FDNAMES is malformed";
+		return -1;
+	}
+	if (n > 1) {
+		*why = "more than one socket passed; use Accept=yes";
+		return -1;
+	}
+	if (n == 1) {
+		cs->fd = LISTEN_FDS_START;
+		if (!is_stream_socket(cs->fd)) {
+			*why = "the passed socket is not a connected stream "
+			       "socket; use Accept=yes";
+			return -1;
+		}
+		return 0;
+	}
+	if (is_stream_socket(STDIN_FILENO)) {
+		cs->fd = STDIN_FILENO;
+		cs->inetd = 1;
+		return 0;
+	}
+	*why = "no socket: postern runs per connection, started by systemd "
+	       "socket activation (Accept=yes) or inetd";
+	return -1;
+}
+
+const struct server_conf *front_pick_server(const struct conf *c,
+                                            const char *server,
+                                            const struct client_socket *cs)
+{
+	const struct server_conf *s;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	if (server)
+		return conf_by_name(c, server);
+	if (cs->name[0] && (s = conf_by_name(c, cs->name)))
+		return s;
+	if (getsockname(cs->fd, (struct sockaddr *)&ss, &len) < 0)
+		return NULL;
+	return conf_by_port(c, addr_port((struct sockaddr *)&ss));
+}
+
+void front_early_error(const char *ident, const struct client_socket *cs,
+                       const char *what, const char *why)
+{
+	if (!cs || !cs->inetd)
+		fprintf(stderr, "%s: %s: %s\n", ident, what, why);
+	logmsg(LOG_ERR, "event=startup_error what=\"%s\" reason=\"%s\"", what,
+	       LOGV(why));
+}
+
+/* A client that would otherwise wait for a greeting hears the protocol's
+ * temporary failure, in the protocol its socket's name or port speaks. */
+void front_unavailable(const struct client_socket *cs)
+{
+	static const int tls_ports[] = { 993, 995, 465, 0 };
+	const struct protocol *p = proto_find(cs->name);
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	size_t n = strlen(cs->name);
+	int port = 0;
+
+	if (getsockname(cs->fd, (struct sockaddr *)&ss, &len) == 0)
+		port = addr_port((struct sockaddr *)&ss);
+	for (const int *t = tls_ports; *t; t++)
+		if (port == *t)
+			return;
+	if (n > 1 && cs->name[n - 1] == 's' && !p)
+		return;      /* imaps, pop3s, smtps */
+	if (!p)
+		p = proto_by_port(port);
+	if (p && p->unavailable)
+		send(cs->fd, p->unavailable, strlen(p->unavailable),
+		     MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+void front_log_connect(const struct session *s)
+{
+	char peer[ADDR_TEXT_MAX + 8] = "";
+
+	/* Behind a load balancer, both. */
+	if (s->peer.len != s->client_addr.len ||
+	    memcmp(&s->peer.ss, &s->client_addr.ss, s->peer.len) != 0) {
+		memcpy(peer, " peer=", 6);
+		addr_format((const struct sockaddr *)&s->peer.ss, peer + 6,
+		            sizeof peer - 6);
+	}
+	logmsg(LOG_INFO, "event=connect client=%s%s server=%s protocol=%s tls=%s",
+	       s->client, peer, s->conf->name, s->proto->name,
+	       s->conf->ssl ? "implicit" : "no");
+}

@@ -1,0 +1,42 @@
+/* What a program started per connection by systemd or inetd does before
+ * the session: find the socket it was given, pick the server section, and
+ * say so when it cannot. postern does it for every connection; postern-tls
+ * does it when a TLS socket starts it directly (no front exec first). */
+#ifndef POSTERN_FRONT_H
+#define POSTERN_FRONT_H
+
+#include "conf.h"
+#include "session.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define FRONT_DEFAULT_CONFIG SYSCONFDIR "/postern/postern.conf"
+
+struct client_socket {
+	int fd;
+	int inetd;
+	char name[64];   /* FileDescriptorName=, "" under inetd */
+};
+
+/* systemd's fd 3 (Accept=yes), or inetd's fd 0; -1 with *why. */
+int front_find_socket(struct client_socket *cs, const char **why);
+
+/* -s NAME when given, else the socket's name, else the local port. */
+const struct server_conf *front_pick_server(const struct conf *c,
+                                            const char *server,
+                                            const struct client_socket *cs);
+
+/* Before the config names a log target: stderr when that is not the
+ * client, and the log. */
+void front_early_error(const char *ident, const struct client_socket *cs,
+                       const char *what, const char *why);
+
+/* The protocol's temporary failure, when the config cannot be used;
+ * nothing on a TLS port, where nothing can be said in clear. */
+void front_unavailable(const struct client_socket *cs);
+
+/* The connection's first log line. */
+void front_log_connect(const struct session *s);
+
+#endif
