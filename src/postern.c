@@ -3,6 +3,7 @@
  * postern-relay with the client and backend sockets. TLS, implicit or by
  * STARTTLS, is postern-tls's work: the front execs it and never loads
  * GnuTLS, so plaintext connections do not pay for it. */
+#include "activate.h"
 #include "conf.h"
 #include "exec_contract.h"
 #include "front.h"
@@ -26,32 +27,43 @@
 #include <unistd.h>
 
 struct options {
-	const char *config;
+	const char *config;      /* -c, or NULL */
+	const char *active;      /* -a */
 	const char *server;
-	int test;
+	int test, activate;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: postern [-c FILE] [-s NAME]\n"
+	        "usage: postern [-c FILE | -a ACTIVE] [-s NAME]\n"
 	        "       postern -t [-c FILE]\n"
+	        "       postern -A [-c FILE] [-a ACTIVE]\n"
 	        "Started per connection by systemd (Accept=yes) or inetd.\n"
-	        "  -c FILE  configuration (default %s/postern/postern.conf)\n"
-	        "  -s NAME  use the server section NAME\n"
-	        "  -t       check the configuration and exit\n",
-	        SYSCONFDIR);
+	        "  -c FILE    configuration (default %s)\n"
+	        "  -a ACTIVE  the checked copy connections read when no -c is "
+	        "given\n             (default %s)\n"
+	        "  -s NAME    use the server section NAME\n"
+	        "  -t         check the configuration and exit\n"
+	        "  -A         check it and make it the active copy\n",
+	        FRONT_DEFAULT_CONFIG, ACTIVE_CONFIG);
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	int c;
 
-	o->config = FRONT_DEFAULT_CONFIG;
-	while ((c = getopt(argc, argv, "c:s:thV")) != -1) {
+	o->active = ACTIVE_CONFIG;
+	while ((c = getopt(argc, argv, "a:c:s:tAhV")) != -1) {
 		switch (c) {
+		case 'a':
+			o->active = optarg;
+			break;
 		case 'c':
 			o->config = optarg;
+			break;
+		case 'A':
+			o->activate = 1;
 			break;
 		case 's':
 			o->server = optarg;
@@ -69,7 +81,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return -1;
 		}
 	}
-	return optind == argc ? 0 : -1;
+	if (optind != argc || (o->test && o->activate))
+		return -1;
+	/* -t and -A look at the file the operator edits; a connection reads
+	 * the active copy, or that file when there is none yet. */
+	if (!o->config)
+		o->config = o->test || o->activate
+		            ? FRONT_DEFAULT_CONFIG
+		            : activate_current(o->active, FRONT_DEFAULT_CONFIG);
+	return 0;
 }
 
 /* The TLS files are GnuTLS's to judge, and the front has no GnuTLS:
@@ -101,25 +121,57 @@ static int test_tls(const struct conf *c, const char *config)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-static int test_config(const struct options *o)
+static int test_config(const char *path)
 {
 	struct conf c;
 	char err[512];
 
-	if (conf_load(o->config, &c, err, sizeof err) < 0) {
+	if (conf_load(path, &c, err, sizeof err) < 0) {
 		fprintf(stderr, "postern: %s\npostern: configuration test failed\n",
 		        err);
 		return EXIT_TEST_FAILED;
 	}
-	if (test_tls(&c, o->config) < 0) {
+	if (test_tls(&c, path) < 0) {
 		fprintf(stderr, "postern: configuration test failed\n");
 		conf_free(&c);
 		return EXIT_TEST_FAILED;
 	}
 	fprintf(stderr, "postern: %s: %zu server section(s), syntax is ok\n"
 	                "postern: configuration test is successful\n",
-	        o->config, c.nservers);
+	        path, c.nservers);
 	conf_free(&c);
+	return EXIT_DONE;
+}
+
+/* postern -A: the edited file, checked as a copy beside the active one,
+ * then renamed over it. A failed check leaves the active copy as it was. */
+static int activate(const struct options *o)
+{
+	char staged[4096], why[512];
+
+	/* First the file itself, so that errors name the operator's file and
+	 * line; then the copy, which is what will be read. */
+	if (test_config(o->config) != EXIT_DONE) {
+		fprintf(stderr, "postern: %s unchanged\n", o->active);
+		return EXIT_TEST_FAILED;
+	}
+	if (activate_stage(o->config, o->active, staged, sizeof staged, why,
+	                   sizeof why) < 0) {
+		fprintf(stderr, "postern: %s\npostern: %s unchanged\n", why,
+		        o->active);
+		return EXIT_TEST_FAILED;
+	}
+	if (test_config(staged) != EXIT_DONE) {
+		unlink(staged);
+		fprintf(stderr, "postern: %s unchanged\n", o->active);
+		return EXIT_TEST_FAILED;
+	}
+	if (activate_commit(staged, o->active, why, sizeof why) < 0) {
+		fprintf(stderr, "postern: %s\npostern: %s unchanged\n", why,
+		        o->active);
+		return EXIT_TEST_FAILED;
+	}
+	fprintf(stderr, "postern: %s is active as %s\n", o->config, o->active);
 	return EXIT_DONE;
 }
 
@@ -179,7 +231,9 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (o.test)
-		return test_config(&o);
+		return test_config(o.config);
+	if (o.activate)
+		return activate(&o);
 	if (front_find_socket(&cs, &why) < 0) {
 		log_open("postern", "auto", LOG_INFO, 0);
 		front_early_error("postern", NULL, "start", why);

@@ -5,6 +5,7 @@
  * in-process when either side is TLS (the bytes must be decrypted); when
  * neither is, it execs postern-relay like the front. The only program that
  * links GnuTLS. */
+#include "activate.h"
 #include "conf.h"
 #include "exec_contract.h"
 #include "front.h"
@@ -221,20 +222,23 @@ static int from_front(const struct crossing *x, struct tls_sides *tls)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: postern-tls [-c FILE] [-s NAME]\n"
+	fprintf(f, "usage: postern-tls [-c FILE | -a ACTIVE] [-s NAME]\n"
 	           "Started by postern, or per connection by systemd "
 	           "(Accept=yes) or inetd\non a TLS port, without postern "
 	           "first.\n"
-	           "  -c FILE  configuration (default %s)\n"
-	           "  -s NAME  use the server section NAME\n",
-	        FRONT_DEFAULT_CONFIG);
+	           "  -c FILE    configuration (default: ACTIVE if it exists, "
+	           "else %s)\n"
+	           "  -a ACTIVE  the checked copy (default %s)\n"
+	           "  -s NAME    use the server section NAME\n",
+	        FRONT_DEFAULT_CONFIG, ACTIVE_CONFIG);
 }
 
 /* Started by systemd or inetd on a TLS port: the front's work without
  * the front's exec, so that an IMAPS connection costs one exec. */
 static int direct(int argc, char **argv, struct tls_sides *tls)
 {
-	const char *config = FRONT_DEFAULT_CONFIG, *server = NULL, *why = NULL;
+	const char *config = NULL, *active = ACTIVE_CONFIG, *server = NULL;
+	const char *why = NULL;
 	const struct server_conf *sc;
 	struct client_socket cs;
 	struct session s;
@@ -242,8 +246,9 @@ static int direct(int argc, char **argv, struct tls_sides *tls)
 	char err[512];
 	int ch, rc;
 
-	while ((ch = getopt(argc, argv, "c:s:hV")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:s:hV")) != -1) {
 		switch (ch) {
+		case 'a': active = optarg; break;
 		case 'c': config = optarg; break;
 		case 's': server = optarg; break;
 		case 'V':
@@ -261,6 +266,8 @@ static int direct(int argc, char **argv, struct tls_sides *tls)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (!config)
+		config = activate_current(active, FRONT_DEFAULT_CONFIG);
 	if (front_find_socket(&cs, &why) < 0) {
 		log_open("postern-tls", "auto", LOG_INFO, 0);
 		front_early_error("postern-tls", NULL, "start", why);

@@ -429,8 +429,11 @@ class Postern(Server):
 
     def __init__(self, tmp, global_conf="", server_conf="", inetd=False,
                  map_lines=None, name=None, raw_conf=None, port=None,
-                 protocol="imap", env=None, listen_flags="", program=None):
+                 protocol="imap", env=None, listen_flags="", program=None,
+                 args=None):
         # listen_flags: " ssl", " proxy_protocol", as nginx writes them.
+        # args: the program's arguments in place of "-c <its config>".
+        self.args = args
         name = name or protocol
         self.env = env or {}
         self.program = program or POSTERN   # another build's postern
@@ -465,7 +468,7 @@ class Postern(Server):
             cmd += ["--fdname=" + self.name]
         for k, v in dict(sanitizer_env(), **self.env).items():
             cmd += ["-E", "%s=%s" % (k, v)]
-        cmd += ["-a", self.program, "-c", self.conf]
+        cmd += ["-a", self.program] + (self.args or ["-c", self.conf])
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
                                      stderr=open(self.tmp("activate-%d.err" % self.port), "w"))
         wait_port(self.port, proc=self.proc)

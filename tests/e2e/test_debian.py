@@ -46,15 +46,17 @@ def test_the_package_holds_what_an_operator_needs(ctx):
                  "./etc/postern/postern.conf", "./lib/systemd/system/postern@.service",
                  "./lib/systemd/system/postern-imaps.socket",
                  "./lib/systemd/system/postern-tls@.service",
+                 "./lib/systemd/system/postern-config.service",
+                 "./lib/systemd/system/postern-config.path",
                  "./usr/share/man/man8/postern.8.gz",
                  "./usr/share/postern/xinetd/postern-smtps.xinetd"):
         assert path in listing, path
     # Nothing is enabled by the package itself.
     assert "./etc/systemd/system" not in listing
     with open(os.path.join(ctx.root, "lib/systemd/system/postern@.service")) as f:
-        assert "ExecStart=/usr/sbin/postern -c /etc/postern/postern.conf" in f.read()
+        assert "ExecStart=/usr/sbin/postern -a /var/lib/postern/postern.conf" in f.read()
     with open(os.path.join(ctx.root, "lib/systemd/system/postern-tls@.service")) as f:
-        assert "ExecStart=/usr/libexec/postern-tls -c /etc/postern/postern.conf" in f.read()
+        assert "ExecStart=/usr/libexec/postern-tls -a /var/lib/postern/postern.conf" in f.read()
     r = subprocess.run(["dpkg-deb", "-I", ctx.deb, "postinst"], capture_output=True,
                        text=True, check=True)
     assert "adduser --system" in r.stdout

@@ -47,7 +47,7 @@ class Ctx(lib.Harness):
         assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
         v = make_vars("prefix", "exec_prefix", "sbindir", "sysconfdir",
                       "datadir", "datarootdir", "libexecdir",
-                      "systemdsystemunitdir")
+                      "systemdsystemunitdir", "activeconfig")
         self.paths = {k: expand(x, v) for k, x in v.items()}
         self.sbin = self.paths["sbindir"]
         self.conf = os.path.join(self.paths["sysconfdir"], "postern", "postern.conf")
@@ -63,12 +63,20 @@ def test_units_name_installed_paths(ctx):
     for service, program in programs.items():
         with open(os.path.join(unitdir, service)) as f:
             text = f.read()
-        exec_start = re.search(r"^ExecStart=(\S+) -c (\S+)$", text, re.M)
+        exec_start = re.search(r"^ExecStart=(\S+) -a (\S+)$", text, re.M)
         assert exec_start, text
         assert exec_start.group(1) == program
         assert os.access(ctx.under(exec_start.group(1)), os.X_OK)
-        assert exec_start.group(2) == ctx.conf and os.path.exists(ctx.under(ctx.conf))
+        # The active copy, which the gate writes; not installed.
+        assert exec_start.group(2) == ctx.paths["activeconfig"]
         assert "LogsDirectory=postern" in text
+    with open(os.path.join(unitdir, "postern-config.service")) as f:
+        text = f.read()
+    assert "ExecStart=%s/postern -A -c %s -a %s\n" % (
+        ctx.sbin, ctx.conf, ctx.paths["activeconfig"]) in text, text
+    assert os.path.exists(ctx.under(ctx.conf))
+    with open(os.path.join(unitdir, "postern-config.path")) as f:
+        assert "PathChanged=%s\n" % ctx.conf in f.read()
     for name in NAMES:
         assert os.path.exists(os.path.join(unitdir, "postern-%s.socket" % name))
         service = "postern-tls@.service" if name in TLS_NAMES else "postern@.service"
@@ -78,6 +86,7 @@ def test_units_name_installed_paths(ctx):
         raise lib.Skip("no systemd-analyze")
     units = [os.path.join(unitdir, "postern-%s%s" % (n, s))
              for n in NAMES for s in (".socket", "@.service")]
+    units += [os.path.join(unitdir, "postern-config." + s) for s in ("service", "path")]
     r = subprocess.run(["systemd-analyze", "verify", "--man=no"] + units,
                        capture_output=True, text=True, cwd=unitdir)
     # The binaries are under DESTDIR, not on this host (checked above).
@@ -100,7 +109,7 @@ def test_seven_xinetd_entries(ctx):
         want = (ctx.paths["libexecdir"] + "/postern-tls" if name in TLS_NAMES
                 else ctx.sbin + "/postern")
         assert k["server"] == want, path
-        assert k["server_args"].startswith("-c %s -s " % ctx.conf), path
+        assert k["server_args"].startswith("-a %s -s " % ctx.paths["activeconfig"]), path
         assert os.access(ctx.under(k["server"]), os.X_OK)
 
 
@@ -122,7 +131,7 @@ def test_installed_binary_under_xinetd_with_the_imaps_entry(ctx):
     tls = ctx.paths["libexecdir"] + "/postern-tls"
     assert "server      = %s\n" % tls in entry, entry
     entry = entry.replace(tls, ctx.under(tls))
-    entry = entry.replace("-c " + ctx.conf, "-c " + p.conf)
+    entry = entry.replace("-a " + ctx.paths["activeconfig"], "-c " + p.conf)
     # IPv6 would bind [::]; bound to 127.0.0.1 here, it must go.
     entry = entry.replace("flags       = KEEPALIVE IPv6", "flags = KEEPALIVE")
     env = " ".join("%s=%s" % kv for kv in lib.sanitizer_env().items())

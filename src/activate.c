@@ -1,0 +1,99 @@
+#include "activate.h"
+
+#include "conf_text.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Every byte of buf to fd. */
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int activate_stage(const char *src, const char *active, char *staged,
+                   size_t size, char *why, size_t why_size)
+{
+	static char text[CONF_TEXT_MAX + 1];
+	size_t len = 0;
+	struct stat st;
+	int in, out;
+	ssize_t n;
+
+	if ((size_t)snprintf(staged, size, "%s.new", active) >= size) {
+		snprintf(why, why_size, "%s: path too long", active);
+		return -1;
+	}
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0 || fstat(in, &st) < 0) {
+		snprintf(why, why_size, "%s: %s", src, strerror(errno));
+		if (in >= 0)
+			close(in);
+		return -1;
+	}
+	while ((n = read(in, text + len, sizeof text - len)) > 0)
+		len += (size_t)n;
+	close(in);
+	if (n < 0 || len > CONF_TEXT_MAX) {
+		snprintf(why, why_size, "%s: %s", src,
+		         n < 0 ? strerror(errno) : "larger than 1 MiB");
+		return -1;
+	}
+	out = open(staged, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	           st.st_mode & 07777);
+	if (out < 0) {
+		snprintf(why, why_size, "%s: %s", staged, strerror(errno));
+		return -1;
+	}
+	if (fchmod(out, st.st_mode & 07777) < 0 ||
+	    write_all(out, text, len) < 0 || fsync(out) < 0) {
+		snprintf(why, why_size, "%s: %s", staged, strerror(errno));
+		close(out);
+		unlink(staged);
+		return -1;
+	}
+	close(out);
+	return 0;
+}
+
+int activate_commit(const char *staged, const char *active, char *why,
+                    size_t why_size)
+{
+	char dir[4096];
+	int fd;
+
+	if (rename(staged, active) < 0) {
+		snprintf(why, why_size, "%s: %s", active, strerror(errno));
+		unlink(staged);
+		return -1;
+	}
+	/* The rename itself survives a crash only once its directory is
+	 * synced. */
+	snprintf(dir, sizeof dir, "%s", active);
+	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return 0;
+}
+
+const char *activate_current(const char *active, const char *fallback)
+{
+	return access(active, R_OK) == 0 ? active : fallback;
+}

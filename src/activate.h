@@ -1,0 +1,29 @@
+/* The reload gate. Connections read the active configuration, a checked
+ * copy of the one the operator edits; "postern -A" copies the edited file
+ * next to the active one, checks the copy as "postern -t" would, and only
+ * then renames it into place, so that a connection reads the old file or
+ * the new one, never a half-written or unchecked one. The active copy
+ * lives on disk (not under /run), so a reboot keeps the last good one. */
+#ifndef POSTERN_ACTIVATE_H
+#define POSTERN_ACTIVATE_H
+
+#include <stddef.h>
+
+#ifndef ACTIVE_CONFIG
+#define ACTIVE_CONFIG "/var/lib/postern/postern.conf"
+#endif
+
+/* Copies src to "<active>.new" with src's mode, synced; writes that path
+ * to staged. 0, or -1 with why. */
+int activate_stage(const char *src, const char *active, char *staged,
+                   size_t size, char *why, size_t why_size);
+
+/* Renames the staged copy over active and syncs the directory. */
+int activate_commit(const char *staged, const char *active, char *why,
+                    size_t why_size);
+
+/* The file a connection reads when no -c names one: the active copy when
+ * there is one, else the edited file (a setup that never activated). */
+const char *activate_current(const char *active, const char *fallback);
+
+#endif

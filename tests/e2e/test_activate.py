@@ -1,0 +1,120 @@
+"""The reload gate (issue 14): connections read the active copy, and
+"postern -A" makes an edit active only once it passes the check, TLS
+files included. A broken edit never reaches a connection; a good one
+reaches the next connection; the active copy keeps the edited file's
+mode and is replaced whole (a rename), never written in place."""
+import os
+import stat
+import subprocess
+
+import lib
+
+
+class Ctx(lib.Harness):
+    def __init__(self):
+        super().__init__(certs=True)
+        self.edited = self.tmp("etc", "postern.conf")
+        self.active = self.tmp("state", "postern.conf")
+        os.makedirs(os.path.dirname(self.edited))
+        os.makedirs(os.path.dirname(self.active))
+        # A postern whose own config is the template of the edits; it
+        # runs with -a, as the units do.
+        self.p = lib.Postern(self.tmp, map_lines=["* 127.0.0.1:%d" % self.dovecot.imap_port],
+                             args=["-a", self.active])
+        with open(self.p.conf) as f:
+            self.good = f.read()
+        self.write(self.good)
+        assert self.activate().returncode == 0
+        self.track(self.p)
+
+    def write(self, text, mode=0o640):
+        with open(self.edited, "w") as f:
+            f.write(text)
+        os.chmod(self.edited, mode)
+
+    def activate(self):
+        return subprocess.run([lib.POSTERN, "-A", "-c", self.edited, "-a", self.active],
+                              capture_output=True, text=True)
+
+    def active_text(self):
+        with open(self.active) as f:
+            return f.read()
+
+
+def setup():
+    return Ctx()
+
+
+def login(ctx):
+    since = len(ctx.dovecot.read_log())
+    c = lib.greet(ctx.p.port)
+    c.send("a LOGIN alice wonderland\r\n")
+    assert c.until_tag("a")[-1].startswith("a OK")
+    c.send("b LOGOUT\r\n")
+    c.until_tag("b")
+    c.close()
+    lib.wait_for(lambda: "Login: user=<alice>" in ctx.dovecot.read_log()[since:],
+                 what="Dovecot's login line")
+
+
+def test_the_active_copy_is_the_checked_edit(ctx):
+    assert ctx.active_text() == ctx.good
+    assert stat.S_IMODE(os.stat(ctx.active).st_mode) == 0o640
+    assert not os.path.exists(ctx.active + ".new")
+    login(ctx)
+
+
+def test_a_broken_edit_never_reaches_connections(ctx):
+    ctx.write(ctx.good + "this is not a directive\n")
+    r = ctx.activate()
+    assert r.returncode == 1, r.stderr
+    # The reason names the operator's file and line.
+    line = ctx.good.count("\n") + 1
+    assert "%s:%d: no such option 'this'" % (ctx.edited, line) in r.stderr, r.stderr
+    assert "%s unchanged" % ctx.active in r.stderr
+    assert ctx.active_text() == ctx.good
+    login(ctx)
+
+
+def test_tls_files_are_checked_before_activation(ctx):
+    broken = ctx.good.replace("protocol = imap", "protocol = imap\n"
+                              'ssl_certificate = {"%s"}\n'
+                              'ssl_certificate_key = {"/nonexistent/key.pem"}\n'
+                              'starttls = "on"' % ctx.certs.server)
+    assert broken != ctx.good
+    ctx.write(broken)
+    r = ctx.activate()
+    assert r.returncode == 1, r.stderr
+    assert "/nonexistent/key.pem" in r.stderr, r.stderr
+    assert ctx.active_text() == ctx.good
+    login(ctx)
+
+
+def test_a_good_edit_reaches_the_next_connection(ctx):
+    edited = ctx.good.replace("protocol = imap", "protocol = imap\n"
+                              'imap_capabilities = {"IMAP4rev1", "XGATE"}')
+    assert edited != ctx.good
+    ctx.write(edited, mode=0o644)
+    r = ctx.activate()
+    assert r.returncode == 0, r.stderr
+    assert "is active as %s" % ctx.active in r.stderr
+    assert ctx.active_text() == edited
+    assert stat.S_IMODE(os.stat(ctx.active).st_mode) == 0o644
+    c = lib.Client(ctx.p.port)
+    assert "XGATE" in c.line()
+    c.close()
+    login(ctx)
+
+
+def test_check_and_activate_are_exclusive(ctx):
+    r = subprocess.run([lib.POSTERN, "-t", "-A", "-c", ctx.edited],
+                       capture_output=True, text=True)
+    assert r.returncode == 100 and "usage" in r.stderr
+
+
+if __name__ == "__main__":
+    lib.run([test_the_active_copy_is_the_checked_edit,
+             test_a_broken_edit_never_reaches_connections,
+             test_tls_files_are_checked_before_activation,
+             test_a_good_edit_reaches_the_next_connection,
+             test_check_and_activate_are_exclusive], setup=setup)
