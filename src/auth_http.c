@@ -4,6 +4,7 @@
 #include "net.h"
 
 #include <ctype.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -382,8 +383,52 @@ void auth_http_query(const struct server_conf *c,
 	explicit_bzero(response, sizeof response);
 }
 
-/* "http://192.0.2.1:9000/auth", "http://[::1]/auth" or
- * "unix:/run/auth.sock:/auth": numeric, so no lookup without a deadline. */
+/* A host name, resolved when the configuration is read, as nginx does at
+ * start-up: the system's resolver (/etc/hosts, then DNS under its own
+ * timeouts from resolv.conf), first address. The answer is kept for the
+ * rest of the process, so the check while reading and the section's
+ * configure cost one lookup. */
+static int resolve_host(const char *hostport, struct addr *a, char *err,
+                        size_t size)
+{
+	static char cached[300];
+	static struct addr cached_addr;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	                          .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *res = NULL;
+	char host[300];
+	const char *colon = strrchr(hostport, ':');
+	int rc;
+
+	if (strcmp(hostport, cached) == 0) {
+		*a = cached_addr;
+		return 0;
+	}
+	if (!colon || (size_t)(colon - hostport) >= sizeof host) {
+		snprintf(err, size, "auth_http: bad address \"%s\"", hostport);
+		return -1;
+	}
+	memcpy(host, hostport, (size_t)(colon - hostport));
+	host[colon - hostport] = '\0';
+	rc = getaddrinfo(host, colon + 1, &hints, &res);
+	if (rc != 0 || !res || res->ai_addrlen > sizeof a->ss) {
+		snprintf(err, size, "auth_http: cannot resolve \"%s\": %s", host,
+		         rc ? gai_strerror(rc) : "no address");
+		if (res)
+			freeaddrinfo(res);
+		return -1;
+	}
+	memset(a, 0, sizeof *a);
+	memcpy(&a->ss, res->ai_addr, res->ai_addrlen);
+	a->len = res->ai_addrlen;
+	freeaddrinfo(res);
+	snprintf(cached, sizeof cached, "%s", hostport);
+	cached_addr = *a;
+	return 0;
+}
+
+/* "http://192.0.2.1:9000/auth", "http://[::1]/auth",
+ * "http://auth.example:9000/auth" or "unix:/run/auth.sock:/auth". */
 static int parse_target(const char *url, struct auth_http_target *t,
                         char *err, size_t size)
 {
@@ -429,13 +474,20 @@ static int parse_target(const char *url, struct auth_http_target *t,
 		if (!has_port)
 			strncat(hostport, ":80", sizeof hostport - n - 1);
 	}
-	if (addr_parse(hostport, &t->addr) < 0) {
-		snprintf(err, size,
-		         "auth_http: \"%s\" needs a numeric address (IPv6 in [])",
-		         url);
+	if (addr_parse(hostport, &t->addr) == 0)
+		return 0;
+	if (hostport[0] == '[' || !t->host[0]) {
+		snprintf(err, size, "auth_http: bad address in \"%s\"", url);
 		return -1;
 	}
-	return 0;
+	return resolve_host(hostport, &t->addr, err, size);
+}
+
+static int check(const char *value, char *why, size_t size)
+{
+	struct auth_http_target t;
+
+	return parse_target(value, &t, why, size);
 }
 
 static int configure(struct server_conf *c, const char *value, char *err,
@@ -448,6 +500,7 @@ static int configure(struct server_conf *c, const char *value, char *err,
 const struct lookup lookup_auth_http = {
 	.directive = "auth_http",
 	.configure = configure,
+	.check = check,
 	.lookup = auth_http_query,
 	.checks_password = 1,
 };

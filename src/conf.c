@@ -357,6 +357,23 @@ static int check_resolver(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/* A lookup's directive, checked by the lookup while the file is read. */
+static int check_lookup(cfg_t *cfg, cfg_opt_t *opt)
+{
+	char why[256] = "";
+
+	for (const struct lookup *const *l = lookups; *l; l++) {
+		if (strcmp((*l)->directive, cfg_opt_name(opt)) != 0 ||
+		    !(*l)->check)
+			continue;
+		if ((*l)->check(last_str(opt), why, sizeof why) < 0) {
+			cfg_error(cfg, "%s", why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void set_validators(cfg_t *cfg, const char *prefix)
 {
 	char path[96];
@@ -398,6 +415,12 @@ static void set_validators(cfg_t *cfg, const char *prefix)
 	cfg_set_validate_func(cfg, path, check_cidr);
 	snprintf(path, sizeof path, "%sresolver", prefix);
 	cfg_set_validate_func(cfg, path, check_resolver);
+	for (const struct lookup *const *l = lookups; *l; l++) {
+		if (!(*l)->check)
+			continue;
+		snprintf(path, sizeof path, "%s%s", prefix, (*l)->directive);
+		cfg_set_validate_func(cfg, path, check_lookup);
+	}
 }
 
 /* The section's own value if set there, else the global one. */

@@ -94,6 +94,9 @@ struct lookup {
 	 * cannot do with the section); 0, or -1 with err. */
 	int (*configure)(struct server_conf *c, const char *value, char *err,
 	                 size_t size);
+	/* NULL, or a check of the value alone, run while the file is read so
+	 * that its error carries file:line; 0, or -1 with why. */
+	int (*check)(const char *value, char *why, size_t size);
 	/* rep starts as auth_reply_init() leaves it. */
 	void (*lookup)(const struct server_conf *c,
 	               const struct auth_request *req, struct auth_reply *rep);

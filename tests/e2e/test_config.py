@@ -48,11 +48,13 @@ def test_bad_values_in_server_section(tmp):
         assert "%s:3:" % path in r.stderr and word in r.stderr, (bad, r.stderr)
 
 
-def test_auth_http_needs_numeric_address(tmp):
-    path = write(tmp, 'auth_http = "http://auth.example.org/x"\n'
-                      'server s { protocol = "imap" }\n')
+def test_auth_http_name_that_does_not_resolve(tmp):
+    # .invalid never resolves (RFC 6761); the error names file and line.
+    path = write(tmp, 'server s {\n  protocol = "imap"\n'
+                      '  auth_http = "http://auth.invalid:9000/x"\n}\n')
     r = run("-t", "-c", path)
-    assert r.returncode == 1 and "numeric address" in r.stderr, r.stderr
+    assert r.returncode == 1, r.stderr
+    assert '%s:3: auth_http: cannot resolve "auth.invalid"' % path in r.stderr, r.stderr
 
 
 def test_durations_and_sizes_as_nginx_writes_them(tmp):
@@ -154,7 +156,7 @@ if __name__ == "__main__":
              test_unknown_directive_names_file_and_line,
              test_bad_duration_names_file_and_line,
              test_bad_values_in_server_section,
-             test_auth_http_needs_numeric_address,
+             test_auth_http_name_that_does_not_resolve,
              test_durations_and_sizes_as_nginx_writes_them,
              test_per_protocol_auth_values,
              test_protocol_from_well_known_listen_port,

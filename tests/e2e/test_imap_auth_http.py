@@ -3,6 +3,7 @@ import base64
 import hashlib
 import hmac
 import imaplib
+import socket
 import time
 import urllib.parse
 
@@ -41,6 +42,22 @@ def test_headers_the_auth_server_saw(ctx):
     assert req["Client-IP"] == "127.0.0.1"
     assert req["X-Auth-Key"] == "secret-key"
     assert "Auth-Salt" not in req
+
+
+def test_auth_http_by_host_name(ctx):
+    """A name in auth_http is resolved when the configuration is read, and
+    sent as Host:, as nginx does."""
+    first = socket.getaddrinfo("localhost", 80, type=socket.SOCK_STREAM)[0][4][0]
+    if first != "127.0.0.1":
+        raise lib.Skip("localhost resolves to %s first here" % first)
+    a = ctx.auth()
+    p = ctx.proxy("http://localhost:%d/auth" % a.port)
+    m = imaplib.IMAP4("127.0.0.1", p.port)
+    m.login("alice", "wonderland")
+    m.logout()
+    req = a.requests()[-1]
+    assert req["Host"] == "localhost" and req["Auth-User"] == "alice", req
+    assert "event=login" in p.wait_log("result=relayed")
 
 
 def test_authenticate_login_is_plain_to_the_auth_server(ctx):
@@ -219,6 +236,7 @@ def test_no_password_in_log(ctx):
 
 if __name__ == "__main__":
     lib.run([test_headers_the_auth_server_saw,
+             test_auth_http_by_host_name,
              test_authenticate_login_is_plain_to_the_auth_server,
              test_authenticate_cram_md5,
              test_auth_server_rewrites_user_and_password,
