@@ -91,8 +91,12 @@ static void ask(struct session *s, struct auth_reply *rep)
 	if (s->proto->fill_request)
 		s->proto->fill_request(s, &req);
 	for (unsigned waits = 0;; waits++) {
+		int64_t asked = clock_ms();
+
 		auth_reply_init(rep);
 		s->conf->lookup->lookup(s->conf, &req, rep);
+		/* The last answer's time: postern-stats' auth latency. */
+		s->lookup_ms = clock_ms() - asked;
 		if (rep->status != AUTH_STATUS_WAIT || waits >= LOOKUP_WAITS_MAX ||
 		    session_login_expired(s))
 			break;
@@ -111,10 +115,12 @@ static enum step timed_out(struct session *s)
 static void log_login(const struct session *s, int prio, const char *result,
                       const char *reason, const char *reply)
 {
-	logmsg(prio, "event=login client=%s local=%s user=\"%s\" method=%s "
-	       "backend=%s result=%s%s%s%s%s%s", s->client, s->local_text,
+	logmsg(prio, "event=login client=%s local=%s protocol=%s user=\"%s\" "
+	       "method=%s backend=%s lookup_ms=%lld result=%s%s%s%s%s%s",
+	       s->client, s->local_text, s->proto->name,
 	       s->user_shown, sasl_auth_method(s->cred.mech),
-	       s->backend_name[0] ? s->backend_name : "-", result,
+	       s->backend_name[0] ? s->backend_name : "-",
+	       (long long)s->lookup_ms, result,
 	       reason ? " reason=\"" : "", reason ? LOGV(reason) : "",
 	       reason ? "\"" : "", reply ? " reply=\"" : "",
 	       reply ? LOGV(reply) : "");

@@ -1,0 +1,55 @@
+/* postern-stats' counters: every event line of a time window, added up.
+ * Pure and bounded: fixed tables (what does not fit is counted under
+ * "other"), and the lookup times in a histogram of whole milliseconds. */
+#ifndef POSTERN_STATS_H
+#define POSTERN_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STATS_PROTOS 8
+#define STATS_BACKENDS 64
+#define STATS_CLIENTS 4096
+#define STATS_LOOKUP_MS_MAX 10000   /* slower answers share the last bucket */
+
+struct stats_count {
+	char name[64];
+	uint64_t ok, fail;
+};
+
+struct stats_client {
+	char addr[48];
+	uint64_t connects, failed_logins;
+};
+
+/* The events counted as refusals, by kind. */
+extern const char *const stats_refusal_events[];
+#define STATS_REFUSALS 14
+
+struct stats {
+	uint64_t lines, events, connects, sessions_closed;
+	uint64_t logins_ok, logins_fail, logins_error;
+	struct stats_count protos[STATS_PROTOS + 1];      /* last: other */
+	struct stats_count backends[STATS_BACKENDS + 1];  /* last: other */
+	uint64_t refusals[STATS_REFUSALS];
+	uint64_t bytes_in, bytes_out;
+	uint32_t lookup_ms[STATS_LOOKUP_MS_MAX + 1];
+	uint64_t lookups;
+	struct stats_client clients[STATS_CLIENTS];
+	size_t nclients;
+	uint64_t other_clients;
+};
+
+void stats_init(struct stats *s);
+
+/* One message ("session=... event=..."). */
+void stats_add(struct stats *s, const char *msg, size_t len);
+
+/* The p-th percentile (0-100) of the lookup times, in ms; -1 if none. */
+int stats_lookup_percentile(const struct stats *s, unsigned p);
+
+/* The n busiest clients by connections, into top (indexes into
+ * s->clients), busiest first; returns how many. */
+size_t stats_top_clients(const struct stats *s, size_t *top, size_t n);
+
+#endif
