@@ -137,6 +137,28 @@ def test_broken_config_stops_before_serving(ctx):
     time.sleep(0.1)
 
 
+def test_socket_activation_as_podman_passes_it(ctx):
+    """Listening sockets passed in (LISTEN_FDS, as Podman passes the
+    host's): the entry point serves them with postern-spawn, no xinetd."""
+    port = lib.free_port()
+    env = ctx.env()
+    cmd = ["systemd-socket-activate", "-l", "127.0.0.1:%d" % port, "--fdname=imap"]
+    for k in ("POSTERN_ROOT", "POSTERN_PREFIX", "POSTERN_CONFIG", "POSTERN_ACTIVE",
+              "POSTERN_RUN", "POSTERN_USER"):
+        cmd += ["-E", "%s=%s" % (k, env[k])]
+    proc = subprocess.Popen(cmd + [ENTRYPOINT], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        lib.wait_port(port, proc=proc)
+        since = len(ctx.dovecot.read_log())
+        login(lib.Client(port))
+        lib.wait_for(lambda: "Login: user=<alice>" in ctx.dovecot.read_log()[since:],
+                     what="the login at Dovecot")
+    finally:
+        out = stop(proc)
+    assert "serving the socket(s) passed in: imap" in out, out
+
+
 def test_containerfile_builds_this_tree_and_uses_the_entry_point(ctx):
     with open(CONTAINERFILE) as f:
         text = f.read()
@@ -155,5 +177,6 @@ def test_containerfile_builds_this_tree_and_uses_the_entry_point(ctx):
 if __name__ == "__main__":
     lib.run([test_entry_point_serves_both_sections,
              test_broken_config_stops_before_serving,
+             test_socket_activation_as_podman_passes_it,
              test_containerfile_builds_this_tree_and_uses_the_entry_point],
             setup=setup)

@@ -1,0 +1,140 @@
+"""postern-spawn: Accept=yes for listening sockets passed in, as Podman
+passes a host socket unit's sockets into a container. The real
+systemd-socket-activate passes them here the same way (LISTEN_FDS,
+LISTEN_FDNAMES, no --accept). Plain IMAP goes to postern and IMAPS to
+postern-tls, each started as systemd would start it, with the client's
+own address; the per-source and total limits close what is over them;
+finished sessions are reaped."""
+import os
+import socket
+import ssl
+import subprocess
+import time
+
+import lib
+
+SPAWN = os.path.join(lib.BUILDDIR, "src", "postern-spawn")
+
+
+class Ctx(lib.Harness):
+    def __init__(self):
+        super().__init__(certs=True)
+        self.plain, self.tls = lib.free_port(), lib.free_port()
+        # One config with both sections; the sockets' names pick them.
+        p = lib.Postern(self.tmp, map_lines=["* 127.0.0.1:%d" % self.dovecot.imap_port],
+                        raw_conf=None)
+        with open(p.conf) as f:
+            base = f.read()
+        self.conf = self.tmp("spawn.conf")
+        self.log = p.log
+        with open(self.conf, "w") as f:
+            f.write(base + "server imaps {\n  protocol = imap\n  ssl = true\n%s}\n"
+                    % self.certs.conf())
+        self.err = self.tmp("spawn.err")
+
+    def start(self, *limits):
+        cmd = ["systemd-socket-activate",
+               "-l", "127.0.0.1:%d" % self.plain, "-l", "127.0.0.1:%d" % self.tls,
+               "--fdname=imap:imaps",
+               SPAWN, *limits, "-t", "imaps=" + lib.TLS, lib.POSTERN, "-c", self.conf]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                stderr=open(self.err, "w"))
+        lib.wait_port(self.plain, proc=proc)
+        time.sleep(0.2)
+        return proc
+
+
+def setup():
+    return Ctx()
+
+
+def stop(proc):
+    proc.terminate()
+    proc.wait(10)
+
+
+def spawner_pid(proc):
+    with open("/proc/%d/task/%d/children" % (proc.pid, proc.pid)) as f:
+        kids = f.read().split()
+    return int(kids[0]) if kids else proc.pid
+
+
+def test_plain_and_tls_logins(ctx):
+    proc = ctx.start()
+    try:
+        since = len(ctx.dovecot.read_log())
+        c = lib.greet(ctx.plain)
+        c.send("a LOGIN alice wonderland\r\n")
+        assert c.until_tag("a")[-1].startswith("a OK")
+        c.send("b LOGOUT\r\n")
+        c.until_tag("b")
+        c.close()
+        context = ssl.create_default_context(cafile=ctx.certs.ca)
+        context.check_hostname = False
+        s = context.wrap_socket(socket.create_connection(("127.0.0.1", ctx.tls)),
+                                server_hostname="localhost")
+        t = lib.Client.over(s)
+        assert t.line().startswith("* OK")
+        t.send("a LOGIN alice wonderland\r\n")
+        assert t.until_tag("a")[-1].startswith("a OK")
+        t.send("b LOGOUT\r\n")
+        t.until_tag("b")
+        t.close()
+        lib.wait_for(lambda: ctx.dovecot.read_log()[since:].count("Login: user=<alice>") >= 2,
+                     what="two logins at Dovecot")
+        log = open(ctx.log).read()
+        assert "event=connect client=127.0.0.1:" in log
+        assert "server=imap protocol=imap tls=no" in log
+        # imaps: postern-tls itself, started by the spawner.
+        assert [l for l in log.splitlines()
+                if l.split(" ")[1].startswith("postern-tls[") and "server=imaps" in l], log
+        # Sessions over: the spawner keeps no child.
+        spawner = spawner_pid(proc)
+        lib.wait_for(lambda: not open("/proc/%d/task/%d/children" % (spawner, spawner))
+                     .read().split(), what="finished sessions reaped")
+    finally:
+        stop(proc)
+
+
+def test_limits_close_what_is_over_them(ctx):
+    proc = ctx.start("-m", "3", "-p", "2")
+    held = []
+    try:
+        for _ in range(2):
+            held.append(lib.greet(ctx.plain))
+        s = socket.create_connection(("127.0.0.1", ctx.plain), timeout=5)
+        assert s.recv(100) == b"", "a third connection from one host"
+        s.close()
+        lib.wait_for(lambda: "refused (max connections per source)" in open(ctx.err).read(),
+                     what="the refusal on stderr")
+        # From another loopback address: the per-source limit is per host,
+        # and the total of 3 leaves room for one.
+        s = socket.socket()
+        s.bind(("127.0.0.2", 0))
+        s.connect(("127.0.0.1", ctx.plain))
+        c = lib.Client.over(s)
+        assert c.line().startswith("* OK")
+        held.append(c)
+        s = socket.socket()
+        s.bind(("127.0.0.3", 0))
+        s.settimeout(5)
+        s.connect(("127.0.0.1", ctx.plain))
+        assert s.recv(100) == b"", "a fourth connection in all"
+        s.close()
+        lib.wait_for(lambda: "refused (max connections)" in open(ctx.err).read(),
+                     what="the total refusal")
+    finally:
+        for c in held:
+            c.close()
+        stop(proc)
+
+
+def test_without_sockets_it_says_so(ctx):
+    r = subprocess.run([SPAWN, lib.POSTERN], capture_output=True, text=True,
+                       env={k: v for k, v in os.environ.items() if not k.startswith("LISTEN_")})
+    assert r.returncode == 100 and "no listening sockets passed" in r.stderr
+
+
+if __name__ == "__main__":
+    lib.run([test_plain_and_tls_logins, test_limits_close_what_is_over_them,
+             test_without_sockets_it_says_so], setup=setup)
