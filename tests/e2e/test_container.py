@@ -146,6 +146,8 @@ def test_socket_activation_as_podman_passes_it(ctx):
     for k in ("POSTERN_ROOT", "POSTERN_PREFIX", "POSTERN_CONFIG", "POSTERN_ACTIVE",
               "POSTERN_RUN", "POSTERN_USER"):
         cmd += ["-E", "%s=%s" % (k, env[k])]
+    for k, v in lib.sanitizer_env().items():
+        cmd += ["-E", "%s=%s" % (k, v)]
     proc = subprocess.Popen(cmd + [ENTRYPOINT], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:

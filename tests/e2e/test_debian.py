@@ -57,6 +57,10 @@ def test_the_package_holds_what_an_operator_needs(ctx):
         assert "ExecStart=/usr/sbin/postern -a /var/lib/postern/postern.conf" in f.read()
     with open(os.path.join(ctx.root, "lib/systemd/system/postern-tls@.service")) as f:
         assert "ExecStart=/usr/libexec/postern-tls -a /var/lib/postern/postern.conf" in f.read()
+    # The statically linked musl is declared, as Debian wants.
+    r = subprocess.run(["dpkg-deb", "-f", ctx.deb, "Built-Using"], capture_output=True,
+                       text=True, check=True)
+    assert r.stdout.startswith("musl (= "), r.stdout
     r = subprocess.run(["dpkg-deb", "-I", ctx.deb, "postinst"], capture_output=True,
                        text=True, check=True)
     assert "adduser --system" in r.stdout

@@ -35,8 +35,11 @@ class Ctx(lib.Harness):
     def start(self, *limits):
         cmd = ["systemd-socket-activate",
                "-l", "127.0.0.1:%d" % self.plain, "-l", "127.0.0.1:%d" % self.tls,
-               "--fdname=imap:imaps",
-               SPAWN, *limits, "-t", "imaps=" + lib.TLS, lib.POSTERN, "-c", self.conf]
+               "--fdname=imap:imaps"]
+        # systemd-socket-activate passes on only what -E names.
+        for k, v in lib.sanitizer_env().items():
+            cmd += ["-E", "%s=%s" % (k, v)]
+        cmd += [SPAWN, *limits, "-t", "imaps=" + lib.TLS, lib.POSTERN, "-c", self.conf]
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
                                 stderr=open(self.err, "w"))
         lib.wait_port(self.plain, proc=proc)
