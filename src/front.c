@@ -1,9 +1,12 @@
 #include "front.h"
 
 #include "addr.h"
+#include "exec_contract.h"
 #include "listen_fds.h"
 #include "log.h"
+#include "net.h"
 #include "proto.h"
+#include "sandbox.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -92,6 +95,43 @@ void front_unavailable(const struct client_socket *cs)
 	if (p && p->unavailable)
 		send(cs->fd, p->unavailable, strlen(p->unavailable),
 		     MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+int front_start(const char *ident, const char *config, const char *server,
+                int speak, struct client_socket *cs, struct conf *c,
+                const struct server_conf **sc)
+{
+	const char *why = NULL;
+	char err[512];
+
+	if (front_find_socket(cs, &why) < 0) {
+		log_open(ident, "auto", LOG_INFO, 0);
+		front_early_error(ident, NULL, "start", why);
+		return EXIT_USAGE;
+	}
+	log_open(ident, "auto", LOG_INFO, cs->inetd);
+	net_client_options(cs->fd);
+	if (sandbox_front(&why) < 0)
+		logmsg(LOG_WARNING, "event=sandbox_failed reason=\"%s\"", why);
+	if (conf_load(config, c, err, sizeof err) < 0) {
+		front_early_error(ident, cs, "configuration", err);
+		if (speak)
+			front_unavailable(cs);
+		return EXIT_USAGE;
+	}
+	*sc = front_pick_server(c, server, cs);
+	if (!*sc) {
+		front_early_error(ident, cs, "server selection",
+		                  "no server section matches the socket name, "
+		                  "-s, or the local port");
+		if (speak)
+			front_unavailable(cs);
+		conf_free(c);
+		return EXIT_USAGE;
+	}
+	if (log_open(ident, (*sc)->error_log, (*sc)->log_level, cs->inetd) < 0)
+		logmsg(LOG_ERR, "event=log_error target=\"%s\"", (*sc)->error_log);
+	return EXIT_DONE;
 }
 
 void front_log_connect(const struct session *s)

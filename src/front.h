@@ -36,6 +36,16 @@ void front_early_error(const char *ident, const struct client_socket *cs,
  * nothing on a TLS port, where nothing can be said in clear. */
 void front_unavailable(const struct client_socket *cs);
 
+/* The start both per-connection programs share: the socket, the log,
+ * the client socket's options, the front's sandbox, then the
+ * configuration and the section (whose log is then opened). 0 with *c
+ * loaded (conf_free it) and *sc its section; or an exit code after saying
+ * why. With speak, a client that would wait for a greeting hears the
+ * protocol's temporary failure when the configuration cannot be used. */
+int front_start(const char *ident, const char *config, const char *server,
+                int speak, struct client_socket *cs, struct conf *c,
+                const struct server_conf **sc);
+
 /* The connection's first log line. */
 void front_log_connect(const struct session *s);
 

@@ -10,9 +10,7 @@
 #include "front_door.h"
 #include "handoff.h"
 #include "log.h"
-#include "net.h"
 #include "proto.h"
-#include "sandbox.h"
 #include "session.h"
 #include "session_io.h"
 
@@ -221,8 +219,6 @@ int main(int argc, char **argv)
 	struct options o = { 0 };
 	struct session s;
 	struct conf c;
-	const char *why = NULL;
-	char err[512];
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -234,31 +230,9 @@ int main(int argc, char **argv)
 		return test_config(o.config);
 	if (o.activate)
 		return activate(&o);
-	if (front_find_socket(&cs, &why) < 0) {
-		log_open("postern", "auto", LOG_INFO, 0);
-		front_early_error("postern", NULL, "start", why);
-		return EXIT_USAGE;
-	}
-	log_open("postern", "auto", LOG_INFO, cs.inetd);
-	net_client_options(cs.fd);
-	if (sandbox_front(&why) < 0)
-		logmsg(LOG_WARNING, "event=sandbox_failed reason=\"%s\"", why);
-	if (conf_load(o.config, &c, err, sizeof err) < 0) {
-		front_early_error("postern", &cs, "configuration", err);
-		front_unavailable(&cs);
-		return EXIT_USAGE;
-	}
-	sc = front_pick_server(&c, o.server, &cs);
-	if (!sc) {
-		front_early_error("postern", &cs, "server selection",
-		                  "no server section matches the socket name, "
-		                  "-s, or the local port");
-		front_unavailable(&cs);
-		conf_free(&c);
-		return EXIT_USAGE;
-	}
-	if (log_open("postern", sc->error_log, sc->log_level, cs.inetd) < 0)
-		logmsg(LOG_ERR, "event=log_error target=\"%s\"", sc->error_log);
+	rc = front_start("postern", o.config, o.server, 1, &cs, &c, &sc);
+	if (rc != EXIT_DONE)
+		return rc;
 	if (session_init(&s, sc, cs.fd, cs.inetd, &front_ops,
 	                 (void *)o.config) < 0) {
 		logmsg(LOG_ERR, "event=internal_error reason=\"out of memory\"");

@@ -12,7 +12,6 @@
 #include "front_door.h"
 #include "handoff.h"
 #include "log.h"
-#include "net.h"
 #include "proto.h"
 #include "session.h"
 #include "sandbox.h"
@@ -238,12 +237,10 @@ static void usage(FILE *f)
 static int direct(int argc, char **argv, struct tls_sides *tls)
 {
 	const char *config = NULL, *active = ACTIVE_CONFIG, *server = NULL;
-	const char *why = NULL;
 	const struct server_conf *sc;
 	struct client_socket cs;
 	struct session s;
 	struct conf c;
-	char err[512];
 	int ch, rc;
 
 	while ((ch = getopt(argc, argv, "a:c:s:hV")) != -1) {
@@ -268,31 +265,11 @@ static int direct(int argc, char **argv, struct tls_sides *tls)
 	}
 	if (!config)
 		config = activate_current(active, FRONT_DEFAULT_CONFIG);
-	if (front_find_socket(&cs, &why) < 0) {
-		log_open("postern-tls", "auto", LOG_INFO, 0);
-		front_early_error("postern-tls", NULL, "start", why);
-		return EXIT_USAGE;
-	}
-	log_open("postern-tls", "auto", LOG_INFO, cs.inetd);
-	net_client_options(cs.fd);
-	if (sandbox_front(&why) < 0)
-		logmsg(LOG_WARNING, "event=sandbox_failed reason=\"%s\"", why);
 	/* Without a section, this socket is taken to be TLS: nothing is said
 	 * in clear (the close tells the client; the log tells why). */
-	if (conf_load(config, &c, err, sizeof err) < 0) {
-		front_early_error("postern-tls", &cs, "configuration", err);
-		return EXIT_USAGE;
-	}
-	sc = front_pick_server(&c, server, &cs);
-	if (!sc) {
-		front_early_error("postern-tls", &cs, "server selection",
-		                  "no server section matches the socket name, "
-		                  "-s, or the local port");
-		conf_free(&c);
-		return EXIT_USAGE;
-	}
-	if (log_open("postern-tls", sc->error_log, sc->log_level, cs.inetd) < 0)
-		logmsg(LOG_ERR, "event=log_error target=\"%s\"", sc->error_log);
+	rc = front_start("postern-tls", config, server, 0, &cs, &c, &sc);
+	if (rc != EXIT_DONE)
+		return rc;
 	fcntl(cs.fd, F_SETFL, fcntl(cs.fd, F_GETFL) | O_NONBLOCK);
 	if (session_init(&s, sc, cs.fd, cs.inetd,
 	                 sc->ssl ? &tls_ops : &plain_ops, tls) < 0) {
