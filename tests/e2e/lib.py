@@ -11,6 +11,7 @@ import pwd
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -591,6 +592,33 @@ class Harness:
             r.stop()
         self.dovecot.stop()
         self.tmp.cleanup()
+
+
+def make_install(dest):
+    """make install DESTDIR=dest of the build tree, as a package does."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    r = subprocess.run(["make", "-s", "-C", BUILDDIR, "install", "DESTDIR=" + dest],
+                       env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+
+
+def tls_client(port, ca):
+    """A raw client over implicit TLS, trusting ca, before the greeting."""
+    context = ssl.create_default_context(cafile=ca)
+    context.check_hostname = False
+    return Client.over(context.wrap_socket(
+        socket.create_connection(("127.0.0.1", port), timeout=10),
+        server_hostname="localhost"))
+
+
+def login_logout(c, user="alice", password=None):
+    """LOGIN that must succeed, then LOGOUT and close; after the greeting."""
+    c.send("a LOGIN %s %s\r\n" % (user, password or USERS[user]))
+    assert c.until_tag("a")[-1].startswith("a OK")
+    c.send("b LOGOUT\r\n")
+    c.until_tag("b")
+    c.close()
 
 
 def greet(port):

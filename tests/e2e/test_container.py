@@ -11,7 +11,6 @@ import re
 import shutil
 import signal
 import socket
-import ssl
 import subprocess
 import time
 
@@ -25,12 +24,7 @@ class Ctx(lib.Harness):
     def __init__(self):
         super().__init__(certs=True)
         self.dest = self.tmp("root")
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-        r = subprocess.run(["make", "-s", "-C", lib.BUILDDIR, "install",
-                            "DESTDIR=" + self.dest], env=env,
-                           capture_output=True, text=True, timeout=300)
-        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+        lib.make_install(self.dest)
         with open(os.path.join(lib.BUILDDIR, "Makefile")) as f:
             self.prefix = re.search(r"^prefix = (.*)$", f.read(), re.M).group(1)
         self.ports = {"imap": lib.free_port(), "imaps": lib.free_port()}
@@ -82,11 +76,7 @@ def stop(proc):
 
 def login(c):
     assert c.line().startswith("* OK")
-    c.send("a LOGIN alice wonderland\r\n")
-    assert c.until_tag("a")[-1].startswith("a OK")
-    c.send("b LOGOUT\r\n")
-    c.until_tag("b")
-    c.close()
+    lib.login_logout(c)
 
 
 def test_entry_point_serves_both_sections(ctx):
@@ -96,11 +86,7 @@ def test_entry_point_serves_both_sections(ctx):
             lib.wait_port(port, proc=proc)
         since = len(ctx.dovecot.read_log())
         login(lib.Client(ctx.ports["imap"]))
-        context = ssl.create_default_context(cafile=ctx.certs.ca)
-        context.check_hostname = False
-        s = context.wrap_socket(socket.create_connection(("127.0.0.1", ctx.ports["imaps"])),
-                                server_hostname="localhost")
-        login(lib.Client.over(s))
+        login(lib.tls_client(ctx.ports["imaps"], ctx.certs.ca))
         lib.wait_for(lambda: ctx.dovecot.read_log()[since:].count("Login: user=<alice>") >= 2,
                      what="two logins at Dovecot")
         lib.wait_for(lambda: os.path.exists(ctx.log) and

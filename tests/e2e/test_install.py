@@ -39,12 +39,7 @@ class Ctx(lib.Harness):
     def __init__(self):
         super().__init__(certs=True)
         self.dest = self.tmp("root")
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-        r = subprocess.run(["make", "-s", "-C", lib.BUILDDIR, "install",
-                            "DESTDIR=" + self.dest], env=env,
-                           capture_output=True, text=True, timeout=300)
-        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+        lib.make_install(self.dest)
         v = make_vars("prefix", "exec_prefix", "sbindir", "sysconfdir",
                       "datadir", "datarootdir", "libexecdir",
                       "systemdsystemunitdir", "activeconfig")

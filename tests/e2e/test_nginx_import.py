@@ -4,8 +4,6 @@ postern -t, and the converted sections serve logins through the same
 auth_http server, plain and implicit TLS, with Dovecot's evidence. The
 socket units name each listen; what is not carried over is listed."""
 import os
-import socket
-import ssl
 import subprocess
 
 import lib
@@ -102,22 +100,10 @@ def test_converted_sections_serve_logins(ctx):
     c.send("c CAPABILITY\r\n")
     caps = c.until_tag("c")
     assert caps[0] == "* CAPABILITY IMAP4rev1 UIDPLUS IDLE AUTH=PLAIN AUTH=LOGIN", caps
-    c.send("a LOGIN alice wonderland\r\n")
-    assert c.until_tag("a")[-1].startswith("a OK")
-    c.send("b LOGOUT\r\n")
-    c.until_tag("b")
-    c.close()
-    context = ssl.create_default_context(cafile=ctx.certs.ca)
-    context.check_hostname = False
-    s = context.wrap_socket(socket.create_connection(("127.0.0.1", tls.port)),
-                            server_hostname="localhost")
-    t = lib.Client.over(s)
+    lib.login_logout(c)
+    t = lib.tls_client(tls.port, ctx.certs.ca)
     assert t.line().startswith("* OK")
-    t.send("a LOGIN alice wonderland\r\n")
-    assert t.until_tag("a")[-1].startswith("a OK")
-    t.send("b LOGOUT\r\n")
-    t.until_tag("b")
-    t.close()
+    lib.login_logout(t)
     lib.wait_for(lambda: ctx.dovecot.read_log()[since:].count("Login: user=<alice>") >= 2,
                  what="two logins at Dovecot")
     # The auth server saw the header the nginx configuration named.

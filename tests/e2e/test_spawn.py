@@ -7,7 +7,6 @@ own address; the per-source and total limits close what is over them;
 finished sessions are reaped."""
 import os
 import socket
-import ssl
 import subprocess
 import time
 
@@ -65,23 +64,10 @@ def test_plain_and_tls_logins(ctx):
     proc = ctx.start()
     try:
         since = len(ctx.dovecot.read_log())
-        c = lib.greet(ctx.plain)
-        c.send("a LOGIN alice wonderland\r\n")
-        assert c.until_tag("a")[-1].startswith("a OK")
-        c.send("b LOGOUT\r\n")
-        c.until_tag("b")
-        c.close()
-        context = ssl.create_default_context(cafile=ctx.certs.ca)
-        context.check_hostname = False
-        s = context.wrap_socket(socket.create_connection(("127.0.0.1", ctx.tls)),
-                                server_hostname="localhost")
-        t = lib.Client.over(s)
+        lib.login_logout(lib.greet(ctx.plain))
+        t = lib.tls_client(ctx.tls, ctx.certs.ca)
         assert t.line().startswith("* OK")
-        t.send("a LOGIN alice wonderland\r\n")
-        assert t.until_tag("a")[-1].startswith("a OK")
-        t.send("b LOGOUT\r\n")
-        t.until_tag("b")
-        t.close()
+        lib.login_logout(t)
         lib.wait_for(lambda: ctx.dovecot.read_log()[since:].count("Login: user=<alice>") >= 2,
                      what="two logins at Dovecot")
         log = open(ctx.log).read()
