@@ -149,6 +149,19 @@ static void put_str(const char *v)
 	}
 }
 
+/* "  protocol imap           ok 2, failed 1": the label and name fill
+ * 24 columns together. */
+static void text_counts(const char *label, const struct stats_count *t,
+                        size_t n)
+{
+	for (size_t i = 0; i <= n; i++)
+		if (t[i].ok + t[i].fail)
+			printf("  %s %-*s ok %llu, failed %llu\n", label,
+			       (int)(23 - strlen(label)), t[i].name,
+			       (unsigned long long)t[i].ok,
+			       (unsigned long long)t[i].fail);
+}
+
 static void text(const struct stats *s, const size_t *top, size_t ntop)
 {
 	printf("connections      %llu\n", (unsigned long long)s->connects);
@@ -156,18 +169,8 @@ static void text(const struct stats *s, const size_t *top, size_t ntop)
 	       (unsigned long long)s->logins_ok,
 	       (unsigned long long)s->logins_fail,
 	       (unsigned long long)s->logins_error);
-	for (size_t i = 0; i <= STATS_PROTOS; i++)
-		if (s->protos[i].ok + s->protos[i].fail)
-			printf("  protocol %-14s ok %llu, failed %llu\n",
-			       s->protos[i].name,
-			       (unsigned long long)s->protos[i].ok,
-			       (unsigned long long)s->protos[i].fail);
-	for (size_t i = 0; i <= STATS_BACKENDS; i++)
-		if (s->backends[i].ok + s->backends[i].fail)
-			printf("  backend %-15s ok %llu, failed %llu\n",
-			       s->backends[i].name,
-			       (unsigned long long)s->backends[i].ok,
-			       (unsigned long long)s->backends[i].fail);
+	text_counts("protocol", s->protos, STATS_PROTOS);
+	text_counts("backend", s->backends, STATS_BACKENDS);
 	if (s->lookups)
 		printf("auth lookup ms   p50 %d, p90 %d, p99 %d, max %d (%llu "
 		       "answers)\n", stats_lookup_percentile(s, 50),
