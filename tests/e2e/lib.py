@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import pwd
+import random
 import re
 import shutil
 import socket
@@ -40,7 +41,36 @@ def sanitizer_env():
             if k in os.environ}
 
 
+_PORTS_GIVEN = set()
+
+
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port():
+    """A port no one listens on, below the kernel's ephemeral range: a
+    port from that range can be taken, between the pick and the server's
+    bind, by any test's outgoing connection (tests run in parallel). Never
+    the same port twice in one process."""
+    low, _ = _ephemeral_range()
+    rng = random.SystemRandom()
+    for _ in range(1000):
+        port = rng.randrange(10000, max(low, 10001))
+        if port in _PORTS_GIVEN:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _PORTS_GIVEN.add(port)
+        return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
