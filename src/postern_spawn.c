@@ -104,7 +104,9 @@ struct config {
 
 static void serve(const struct config *cf, const struct listener *l)
 {
-	struct sockaddr_storage peer;
+	/* Zeroed: accept fills only the address's own length, and peers
+	 * are compared whole. */
+	struct sockaddr_storage peer = { 0 };
 	socklen_t len = sizeof peer;
 	char text[ADDR_TEXT_MAX], *argv[64];
 	int conn = accept4(l->fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
