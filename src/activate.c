@@ -30,30 +30,21 @@ int activate_stage(const char *src, const char *active, char *staged,
                    size_t size, char *why, size_t why_size)
 {
 	static char text[CONF_TEXT_MAX + 1];
-	size_t len = 0;
 	struct stat st;
-	int in, out;
-	ssize_t n;
+	long len;
+	int out;
 
 	if ((size_t)snprintf(staged, size, "%s.new", active) >= size) {
 		snprintf(why, why_size, "%s: path too long", active);
 		return -1;
 	}
-	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0 || fstat(in, &st) < 0) {
+	if (stat(src, &st) < 0) {
 		snprintf(why, why_size, "%s: %s", src, strerror(errno));
-		if (in >= 0)
-			close(in);
 		return -1;
 	}
-	while ((n = read(in, text + len, sizeof text - len)) > 0)
-		len += (size_t)n;
-	close(in);
-	if (n < 0 || len > CONF_TEXT_MAX) {
-		snprintf(why, why_size, "%s: %s", src,
-		         n < 0 ? strerror(errno) : "larger than 1 MiB");
+	len = conf_text_read(src, text, why, why_size);
+	if (len < 0)
 		return -1;
-	}
 	out = open(staged, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	           st.st_mode & 07777);
 	if (out < 0) {
@@ -61,7 +52,7 @@ int activate_stage(const char *src, const char *active, char *staged,
 		return -1;
 	}
 	if (fchmod(out, st.st_mode & 07777) < 0 ||
-	    write_all(out, text, len) < 0 || fsync(out) < 0) {
+	    write_all(out, text, (size_t)len) < 0 || fsync(out) < 0) {
 		snprintf(why, why_size, "%s: %s", staged, strerror(errno));
 		close(out);
 		unlink(staged);

@@ -11,7 +11,6 @@
 
 #include <confuse.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -847,37 +846,21 @@ static int build_schema(struct schema *sc)
 /* The file, with its comments blanked out (conf_text.h says why). */
 static char *read_text(const char *path, char *err, size_t size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char *text = NULL;
-	size_t len = 0;
-	ssize_t n;
+	char *text = malloc(CONF_TEXT_MAX + 1);
+	long len;
 
-	if (fd < 0)
-		goto fail;
-	text = malloc(CONF_TEXT_MAX + 1);
-	if (!text)
-		goto fail;
-	while ((n = read(fd, text + len, CONF_TEXT_MAX + 1 - len)) > 0)
-		len += (size_t)n;
-	if (n < 0)
-		goto fail;
-	close(fd);
-	if (len > CONF_TEXT_MAX) {
-		snprintf(err, size, "%s: larger than %d bytes", path,
-		         CONF_TEXT_MAX);
+	if (!text) {
+		snprintf(err, size, "%s: cannot read the file: %s", path,
+		         strerror(ENOMEM));
+		return NULL;
+	}
+	len = conf_text_read(path, text, err, size);
+	if (len < 0) {
 		free(text);
 		return NULL;
 	}
-	text[len] = '\0';
-	conf_text_blank_comments(text, len);
+	conf_text_blank_comments(text, (size_t)len);
 	return text;
-fail:
-	snprintf(err, size, "%s: cannot read the file: %s", path,
-	         strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	free(text);
-	return NULL;
 }
 
 static int parse(cfg_t *cfg, const char *path, char *err, size_t size)

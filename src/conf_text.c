@@ -1,5 +1,36 @@
 #include "conf_text.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+long conf_text_read(const char *path, char *text, char *err, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	ssize_t n = 0;
+
+	if (fd >= 0) {
+		while ((n = read(fd, text + len, CONF_TEXT_MAX + 1 - len)) > 0)
+			len += (size_t)n;
+		close(fd);
+	}
+	if (fd < 0 || n < 0) {
+		snprintf(err, size, "%s: cannot read the file: %s", path,
+		         strerror(errno));
+		return -1;
+	}
+	if (len > CONF_TEXT_MAX) {
+		snprintf(err, size, "%s: larger than %d bytes", path,
+		         CONF_TEXT_MAX);
+		return -1;
+	}
+	text[len] = '\0';
+	return (long)len;
+}
+
 enum { CODE, DQ, SQ, LINE_COMMENT, BLOCK_COMMENT };
 
 void conf_text_blank_comments(char *text, size_t len)

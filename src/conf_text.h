@@ -10,6 +10,10 @@
 /* A configuration larger than this is refused. */
 #define CONF_TEXT_MAX (1024 * 1024)
 
+/* The whole file into text, which holds CONF_TEXT_MAX + 1 bytes; NUL
+ * terminated. Its length, or -1 with "path: reason" in err. */
+long conf_text_read(const char *path, char *text, char *err, size_t size);
+
 /* Replace every comment ("# ...", "// ..." to the end of the line, and
  * "/ * ... * /") outside quoted strings by spaces, keeping each newline,
  * as libconfuse's lexer tells comments from strings. Pure. */
