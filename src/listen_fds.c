@@ -28,16 +28,17 @@ int listen_fds_parse(const char *pid, const char *fds, const char *names,
                      long self, char *name, size_t size)
 {
 	const char *colon;
-	long n, count = 1;
+	long n, owner, count = 1;
 	size_t len;
 
 	if (size)
 		*name = 0;
 	if (!pid || !fds)
 		return 0;
-	if (number(pid, LONG_MAX) < 0)
+	owner = number(pid, LONG_MAX);
+	if (owner < 0)
 		return -1;
-	if (number(pid, LONG_MAX) != self)
+	if (owner != self)
 		return 0;
 	n = number(fds, INT_MAX - LISTEN_FDS_START);
 	if (n < 0)

@@ -78,17 +78,16 @@ static void reap(void)
 /* The environment of a socket-activated start, and the exec. */
 static void start(int conn, const char *name, char **argv)
 {
-	char pid[32], names[80];
+	char pid[32];
 
 	if (dup2(conn, LISTEN_FDS_START) < 0)
 		_exit(111);
 	if (conn != LISTEN_FDS_START)
 		close(conn);
 	snprintf(pid, sizeof pid, "%ld", (long)getpid());
-	snprintf(names, sizeof names, "%s", name);
 	setenv("LISTEN_PID", pid, 1);
 	setenv("LISTEN_FDS", "1", 1);
-	setenv("LISTEN_FDNAMES", names, 1);
+	setenv("LISTEN_FDNAMES", name, 1);
 	signal(SIGCHLD, SIG_DFL);
 	execv(argv[0], argv);
 	fprintf(stderr, "postern-spawn: %s: %s\n", argv[0], strerror(errno));

@@ -318,14 +318,16 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
 		switch (c) {
 		case 's':
-		case 'u':
-			if (parse_when(optarg) < 0) {
+		case 'u': {
+			int64_t *when = c == 's' ? &o.since : &o.until;
+
+			if ((*when = parse_when(optarg)) < 0) {
 				fprintf(stderr, "postern-stats: %s: not a time\n",
 				        optarg);
 				return 2;
 			}
-			*(c == 's' ? &o.since : &o.until) = parse_when(optarg);
 			break;
+		}
 		case 'n':
 			o.top = (size_t)atoi(optarg);
 			if (o.top > TOP_MAX)
