@@ -1,5 +1,6 @@
 #include "conf.h"
 #include "cidr.h"
+#include "conf_image.h"
 #include "conf_text.h"
 #include "log.h"
 #include "lookup.h"
@@ -880,6 +881,14 @@ static int parse(cfg_t *cfg, const char *path, char *err, size_t size)
 	return 0;
 }
 
+static void release(struct conf *conf)
+{
+	for (size_t i = 0; conf->servers && i < conf->nservers; i++)
+		free(conf->servers[i].auth_http_headers);
+	free(conf->servers);
+	cfg_free(conf->owner);
+}
+
 int conf_load(const char *path, struct conf *conf, char *err, size_t size)
 {
 	static struct schema schema;
@@ -912,7 +921,9 @@ int conf_load(const char *path, struct conf *conf, char *err, size_t size)
 		cfg_free(cfg);
 		return -1;
 	}
-	conf->cfg = cfg;
+	conf->owner = cfg;
+	conf->release = release;
+	conf->source = "text";
 	conf->nservers = cfg_size(cfg, "server");
 	if (conf->nservers == 0) {
 		snprintf(err, size, "%s: no server section", path);
@@ -935,39 +946,9 @@ int conf_load(const char *path, struct conf *conf, char *err, size_t size)
 	return 0;
 }
 
-void conf_free(struct conf *conf)
+int conf_open(const char *path, struct conf *conf, char *err, size_t size)
 {
-	for (size_t i = 0; conf->servers && i < conf->nservers; i++)
-		free(conf->servers[i].auth_http_headers);
-	free(conf->servers);
-	if (conf->cfg)
-		cfg_free(conf->cfg);
-	memset(conf, 0, sizeof *conf);
-}
-
-const struct server_conf *conf_by_name(const struct conf *c, const char *name)
-{
-	for (size_t i = 0; i < c->nservers; i++)
-		if (strcmp(c->servers[i].name, name) == 0)
-			return &c->servers[i];
-	return NULL;
-}
-
-/* A section's own listen port first; then, for sections without listen,
- * the well-known ports of their protocol. */
-const struct server_conf *conf_by_port(const struct conf *c, int port)
-{
-	for (size_t i = 0; i < c->nservers; i++)
-		if (c->servers[i].listen_port == port)
-			return &c->servers[i];
-	for (size_t i = 0; i < c->nservers; i++) {
-		const in_port_t *p = c->servers[i].protocol->ports;
-
-		if (c->servers[i].listen_port)
-			continue;
-		for (; *p; p++)
-			if (*p == port)
-				return &c->servers[i];
-	}
-	return NULL;
+	if (conf_image_load(path, conf, err, size) == 0)
+		return 0;
+	return conf_load(path, conf, err, size);
 }

@@ -108,11 +108,20 @@ struct server_conf {
 struct conf {
 	struct server_conf *servers;
 	size_t nservers;
-	void *cfg;                       /* keeps the strings alive */
+	void *owner;                     /* keeps the strings alive */
+	void (*release)(struct conf *);  /* how its reader frees it */
+	const char *source;              /* "text" or "image", for the log */
 };
 
-/* Returns 0, or -1 with a "file:line: reason" message in err. */
+/* The text, read with libconfuse (conf.c). Returns 0, or -1 with a
+ * "file:line: reason" message in err. */
 int conf_load(const char *path, struct conf *conf, char *err, size_t size);
+
+/* The image of the text when it is current (conf_image.h), else the text:
+ * for the programs that link libconfuse. */
+int conf_open(const char *path, struct conf *conf, char *err, size_t size);
+
+/* Whichever reader loaded it (conf_find.c). */
 void conf_free(struct conf *conf);
 
 /* The section for a socket name, or NULL. */

@@ -9,6 +9,7 @@
 #include "sandbox.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -98,11 +99,12 @@ void front_unavailable(const struct client_socket *cs)
 }
 
 int front_start(const char *ident, const char *config, const char *server,
-                int speak, struct client_socket *cs, struct conf *c,
-                const struct server_conf **sc)
+                int speak, conf_loader load, struct client_socket *cs,
+                struct conf *c, const struct server_conf **sc)
 {
 	const char *why = NULL;
 	char err[512];
+	int rc;
 
 	if (front_find_socket(cs, &why) < 0) {
 		log_open(ident, "auto", LOG_INFO, 0);
@@ -111,9 +113,10 @@ int front_start(const char *ident, const char *config, const char *server,
 	}
 	log_open(ident, "auto", LOG_INFO, cs->inetd);
 	net_client_options(cs->fd);
-	if (sandbox_front(&why) < 0)
-		logmsg(LOG_WARNING, "event=sandbox_failed reason=\"%s\"", why);
-	if (conf_load(config, c, err, sizeof err) < 0) {
+	rc = load(config, c, err, sizeof err);
+	if (rc > 0)
+		return FRONT_READ_TEXT;
+	if (rc < 0) {
 		front_early_error(ident, cs, "configuration", err);
 		if (speak)
 			front_unavailable(cs);
@@ -131,6 +134,17 @@ int front_start(const char *ident, const char *config, const char *server,
 	}
 	if (log_open(ident, (*sc)->error_log, (*sc)->log_level, cs->inetd) < 0)
 		logmsg(LOG_ERR, "event=log_error target=\"%s\"", (*sc)->error_log);
+	logmsg(LOG_DEBUG, "event=config path=\"%s\" read=%s", LOGV(config),
+	       c->source);
+	if (getenv(FRONT_IMAGE_FAULT)) {
+		logmsg(LOG_WARNING, "event=config_image_unusable reason=\"%s\"",
+		       LOGV(getenv(FRONT_IMAGE_FAULT)));
+		unsetenv(FRONT_IMAGE_FAULT);
+	}
+	/* After the configuration: a front that hands over to the text's
+	 * reader must not stack a second filter on the one it would get. */
+	if (sandbox_front(&why) < 0)
+		logmsg(LOG_WARNING, "event=sandbox_failed reason=\"%s\"", why);
 	return EXIT_DONE;
 }
 

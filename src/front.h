@@ -36,15 +36,27 @@ void front_early_error(const char *ident, const struct client_socket *cs,
  * nothing on a TLS port, where nothing can be said in clear. */
 void front_unavailable(const struct client_socket *cs);
 
-/* The start both per-connection programs share: the socket, the log,
- * the client socket's options, the front's sandbox, then the
- * configuration and the section (whose log is then opened). 0 with *c
- * loaded (conf_free it) and *sc its section; or an exit code after saying
- * why. With speak, a client that would wait for a greeting hears the
- * protocol's temporary failure when the configuration cannot be used. */
+/* Reads the configuration at path: 0 with c loaded; -1 with err; 1 when
+ * this reader has nothing to say of it (conf_image_load: no current
+ * image), and the program should leave it to one that reads the text. */
+typedef int (*conf_loader)(const char *path, struct conf *c, char *err,
+                           size_t size);
+
+/* front_start's answer when load said 1. */
+#define FRONT_READ_TEXT (-2)
+/* Why postern passed over the image, for postern-text to log. */
+#define FRONT_IMAGE_FAULT "POSTERN_IMAGE_FAULT"
+
+/* The start every per-connection program shares: the socket, the log,
+ * the client socket's options, the configuration and the section (whose
+ * log is then opened), then the front's sandbox. 0 with *c loaded
+ * (conf_free it) and *sc its section; FRONT_READ_TEXT; or an exit code
+ * after saying why. With speak, a client that would wait for a greeting
+ * hears the protocol's temporary failure when the configuration cannot
+ * be used. */
 int front_start(const char *ident, const char *config, const char *server,
-                int speak, struct client_socket *cs, struct conf *c,
-                const struct server_conf **sc);
+                int speak, conf_loader load, struct client_socket *cs,
+                struct conf *c, const struct server_conf **sc);
 
 /* The connection's first log line. */
 void front_log_connect(const struct session *s);

@@ -185,7 +185,9 @@ static int from_front(const struct crossing *x, struct tls_sides *tls)
 		                "socket; postern starts postern-tls\"");
 		return EXIT_USAGE;
 	}
-	if (conf_load(x->config, &c, err, sizeof err) < 0) {
+	/* A check is of the text; a session reads its image when current. */
+	if ((strcmp(mode, "check") == 0 ? conf_load : conf_open)(
+	        x->config, &c, err, sizeof err) < 0) {
 		logmsg(LOG_ERR, "event=startup_error what=configuration "
 		       "reason=\"%s\"", LOGV(err));
 		return EXIT_USAGE;
@@ -267,7 +269,8 @@ static int direct(int argc, char **argv, struct tls_sides *tls)
 		config = activate_current(active, FRONT_DEFAULT_CONFIG);
 	/* Without a section, this socket is taken to be TLS: nothing is said
 	 * in clear (the close tells the client; the log tells why). */
-	rc = front_start("postern-tls", config, server, 0, &cs, &c, &sc);
+	rc = front_start("postern-tls", config, server, 0, conf_open, &cs, &c,
+	                 &sc);
 	if (rc != EXIT_DONE)
 		return rc;
 	fcntl(cs.fd, F_SETFL, fcntl(cs.fd, F_GETFL) | O_NONBLOCK);

@@ -461,10 +461,14 @@ class Postern(Server):
     def __init__(self, tmp, global_conf="", server_conf="", inetd=False,
                  map_lines=None, name=None, raw_conf=None, port=None,
                  protocol="imap", env=None, listen_flags="", program=None,
-                 args=None):
+                 args=None, activate=True):
         # listen_flags: " ssl", " proxy_protocol", as nginx writes them.
-        # args: the program's arguments in place of "-c <its config>".
+        # args: the program's arguments in place of its config's.
+        # activate: as the shipped units run it, on the active copy that
+        # "postern -A" made of the config (and its image); a config that
+        # does not pass the check is given with -c.
         self.args = args
+        self.activate = activate
         name = name or protocol
         self.env = env or {}
         self.program = program or POSTERN   # another build's postern
@@ -472,6 +476,7 @@ class Postern(Server):
         self.port = port or free_port()
         self.log = tmp("postern-%d.log" % self.port)
         self.conf = tmp("postern-%d.conf" % self.port)
+        self.active = tmp("active-%d.conf" % self.port)
         self.map = tmp("users-%d.map" % self.port)
         self.inetd = inetd
         self.name = name
@@ -499,7 +504,7 @@ class Postern(Server):
             cmd += ["--fdname=" + self.name]
         for k, v in dict(sanitizer_env(), **self.env).items():
             cmd += ["-E", "%s=%s" % (k, v)]
-        cmd += ["-a", self.program] + (self.args or ["-c", self.conf])
+        cmd += ["-a", self.program] + (self.args or self.conf_args())
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
                                      stderr=open(self.tmp("activate-%d.err" % self.port), "w"))
         wait_port(self.port, proc=self.proc)
@@ -507,6 +512,16 @@ class Postern(Server):
         time.sleep(0.1)
         return self
 
+
+    def conf_args(self):
+        if self.activate:
+            # postern -A, of this build or of the one given
+            tool = self.program if os.path.basename(self.program) == "postern" else POSTERN
+            r = subprocess.run([tool, "-A", "-c", self.conf, "-a", self.active],
+                               capture_output=True, text=True, timeout=60)
+            if r.returncode == 0:
+                return ["-a", self.active]
+        return ["-c", self.conf]
 
     def connect(self, timeout=10.0):
         return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)

@@ -2,8 +2,14 @@
 "postern -A" makes an edit active only once it passes the check, TLS
 files included. A broken edit never reaches a connection; a good one
 reaches the next connection; the active copy keeps the edited file's
-mode and is replaced whole (a rename), never written in place."""
+mode and is replaced whole (a rename), never written in place.
+
+Issue 13: "postern -A" also writes the image of the active copy, which
+connections read in place of its text; an image that no longer matches
+the text (an edit in place), or a damaged one, is passed over and the
+text read instead."""
 import os
+import re
 import stat
 import subprocess
 
@@ -106,6 +112,56 @@ def test_a_good_edit_reaches_the_next_connection(ctx):
     login(ctx)
 
 
+def config_reads(ctx, since):
+    """How each connection since then read its configuration."""
+    return re.findall(r'event=config path="([^"]*)" read=(\w+)', ctx.p.read_log()[since:])
+
+
+def test_connections_read_the_image(ctx):
+    assert ctx.activate().returncode == 0
+    image = ctx.active + ".image"
+    assert os.path.exists(image) and not os.path.exists(image + ".new")
+    since = len(ctx.p.read_log())
+    login(ctx)
+    assert config_reads(ctx, since) == [(ctx.active, "image")]
+
+
+def test_an_edit_in_place_is_read_from_the_text(ctx):
+    text = re.sub(r"imap_capabilities = .*\n", "", ctx.active_text())
+    text = text.replace("protocol = imap", "protocol = imap\n"
+                        'imap_capabilities = {"IMAP4rev1", "XINPLACE"}', 1)
+    with open(ctx.active, "w") as f:      # same inode, new change time
+        f.write(text)
+    since = len(ctx.p.read_log())
+    c = lib.Client(ctx.p.port)
+    assert "XINPLACE" in c.line()
+    c.close()
+    login(ctx)
+    assert config_reads(ctx, since) == [(ctx.active, "text")] * 2
+    # Activated again, the image is current again.
+    ctx.write(ctx.good)
+    assert ctx.activate().returncode == 0
+    since = len(ctx.p.read_log())
+    c = lib.Client(ctx.p.port)
+    assert "XINPLACE" not in c.line()
+    c.close()
+    assert config_reads(ctx, since) == [(ctx.active, "image")]
+
+
+def test_a_damaged_image_is_passed_over(ctx):
+    with open(ctx.active + ".image", "r+b") as f:
+        f.write(b"not an image at all")
+    since = len(ctx.p.read_log())
+    login(ctx)
+    assert config_reads(ctx, since) == [(ctx.active, "text")]
+    assert ('event=config_image_unusable reason="%s.image: not a postern '
+            'configuration image"' % ctx.active) in ctx.p.read_log()[since:]
+    assert ctx.activate().returncode == 0
+    since = len(ctx.p.read_log())
+    login(ctx)
+    assert config_reads(ctx, since) == [(ctx.active, "image")]
+
+
 def test_check_and_activate_are_exclusive(ctx):
     r = subprocess.run([lib.POSTERN, "-t", "-A", "-c", ctx.edited],
                        capture_output=True, text=True)
@@ -117,4 +173,7 @@ if __name__ == "__main__":
              test_a_broken_edit_never_reaches_connections,
              test_tls_files_are_checked_before_activation,
              test_a_good_edit_reaches_the_next_connection,
+             test_connections_read_the_image,
+             test_an_edit_in_place_is_read_from_the_text,
+             test_a_damaged_image_is_passed_over,
              test_check_and_activate_are_exclusive], setup=setup)

@@ -2,6 +2,7 @@
  * stand-in lookups take the place of the real tables, so no protocol,
  * session or network code is linked. */
 #include "conf.h"
+#include "conf_image.h"
 #include "conf_text.h"
 #include "lookup.h"
 #include "proto.h"
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <syslog.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int smtp_check(const struct server_conf *c, char *err, size_t size)
@@ -300,6 +302,192 @@ START_TEST(missing_file_and_no_sections)
 }
 END_TEST
 
+
+/* ---- the image (conf_image.c) ---- */
+
+/* Every field of both sections ends up other than zero in one of them
+ * (booleans that default to on are left so), so that a field the image
+ * forgets shows as a zero after the round trip. */
+static const char RICH[] =
+	"server_name = \"mx.example\"\n"
+	"auth_http_header = {\"X-Auth-Key: secret\", \"X-Two: 2\"}\n"
+	"auth_http_timeout = 7s\ntimeout = 9s\nlogin_timeout = 11s\n"
+	"proxy_timeout = 13s\nsmtp_greeting_delay = 1s\n"
+	"deny(\"10.0.0.0/8\")\nallow(\"all\")\n"
+	"set_real_ip_from = {\"127.0.0.1\", \"unix:\"}\n"
+	"resolver = {\"127.0.0.1:5353\", \"[::1]\"}\nresolver_timeout = 3s\n"
+	"proxy_protocol = v1\n"
+	"imap_deny_commands = {\"ENABLE\"}\nimap_hide_capabilities = {\"ID\"}\n"
+	"relay_program = \"/r\"\nguard_relay_program = \"/g\"\n"
+	"tls_program = \"/t\"\nerror_log = \"/l\"\nlog_level = debug\n"
+	"max_errors = 3\n"
+	"server a {\n protocol = imap\n listen = \"1143 ssl proxy_protocol\"\n"
+	" auth_http = \"http://127.0.0.1:9000/auth\"\n"
+	" imap_capabilities = {IMAP4rev1, IDLE, XYZ}\n imap_auth = {plain, login}\n"
+	" imap_client_buffer = 8k\n"
+	" ssl_certificate = {c1, c2}\n ssl_certificate_key = {k1, k2}\n"
+	" ssl_password_file = pw\n ssl_dhparam = dh\n ssl_verify_client = optional\n"
+	" ssl_client_certificate = cc\n ssl_trusted_certificate = tc\n"
+	" ssl_crl = crl\n ssl_verify_depth = 4\n"
+	" ssl_session_ticket_key = {t1}\n ssl_session_timeout = 2m\n"
+	" ssl_protocols = {TLSv1.3}\n auth_http_pass_client_cert = on\n"
+	" proxy_ssl = starttls\n proxy_ssl_verify = on\n"
+	" proxy_ssl_trusted_certificate = ptc\n proxy_ssl_name = backend.example\n"
+	" proxy_pass_error_message = on\n}\n"
+	"server b {\n protocol = smtp\n listen = \"2525\"\n proxy_smtp_auth = on\n"
+	" starttls = only\n ssl_certificate = {c}\n ssl_certificate_key = {k}\n}\n";
+
+static const struct conf_stamp STAMP = { 1, 2, 3, 4, 5, 6, 7 };
+
+static size_t image_of(const struct conf *c, unsigned char *buf, size_t size)
+{
+	size_t n = conf_image_encode(c, &STAMP, buf, size);
+
+	ck_assert_uint_gt(n, 0);
+	return n;
+}
+
+/* Every string field, compared by value and then cleared, so that what
+ * is left of the two sections can be compared byte for byte. */
+#define STRINGS(X) X(name) X(server_name) X(auth_http) X(auth_http_headers) \
+	X(auth_map) X(ssl_password_file) X(ssl_dhparam) \
+	X(ssl_client_certificate) X(ssl_trusted_certificate) X(ssl_crl) \
+	X(tls_program) X(proxy_ssl_trusted_certificate) X(proxy_ssl_name) \
+	X(relay_program) X(guard_relay_program) X(error_log)
+#define VECTORS(X) X(capabilities, CAPS_MAX) X(ssl_certificate, CERTS_MAX) \
+	X(ssl_certificate_key, CERTS_MAX) X(ssl_session_ticket_key, CERTS_MAX)
+
+static int same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static void assert_same_section(const struct server_conf *want,
+                                const struct server_conf *got)
+{
+	struct server_conf a, b;
+
+	memcpy(&a, want, sizeof a);
+	memcpy(&b, got, sizeof b);
+#define CMP(f) ck_assert_msg(same_str(a.f, b.f), #f); a.f = b.f = NULL;
+#define CMPV(f, n) for (size_t i = 0; i < n; i++) { CMP(f[i]) }
+	STRINGS(CMP)
+	VECTORS(CMPV)
+	ck_assert_msg(memcmp(&a, &b, sizeof a) == 0,
+	              "a field the image does not carry");
+}
+
+START_TEST(the_image_carries_every_field)
+{
+	static unsigned char buf[1 << 16], again[1 << 16];
+	struct conf back;
+	const char *why = NULL;
+	size_t n;
+
+	ck_assert_msg(load(RICH) == 0, "%s", err);
+	n = image_of(&conf, buf, sizeof buf);
+	ck_assert_int_eq(conf_image_decode(buf, n, &STAMP, &back, &why), 0);
+	ck_assert_uint_eq(back.nservers, conf.nservers);
+	for (size_t i = 0; i < conf.nservers; i++)
+		assert_same_section(&conf.servers[i], &back.servers[i]);
+	ck_assert_ptr_eq(back.servers[0].protocol, &proto_imap);
+	ck_assert_ptr_eq(back.servers[1].protocol, &proto_smtp);
+	ck_assert_ptr_eq(back.servers[0].lookup, &stand_in_http);
+	ck_assert_ptr_eq(back.servers[1].lookup, &stand_in_map);
+	/* Written again, the same bytes. */
+	ck_assert_uint_eq(conf_image_encode(&back, &STAMP, again, sizeof again), n);
+	ck_assert(memcmp(buf, again, n) == 0);
+	conf_free(&back);
+}
+END_TEST
+
+START_TEST(an_image_of_other_text_is_not_used)
+{
+	static unsigned char buf[1 << 16];
+	struct conf_stamp other = STAMP;
+	struct conf back;
+	const char *why = NULL;
+	size_t n;
+
+	ck_assert_msg(load(RICH) == 0, "%s", err);
+	n = image_of(&conf, buf, sizeof buf);
+	other.ctime_nsec++;
+	ck_assert_int_eq(conf_image_decode(buf, n, &other, &back, &why), 1);
+	ck_assert_ptr_null(back.servers);
+	/* Too small a buffer: no image, rather than half of one. */
+	ck_assert_uint_eq(conf_image_encode(&conf, &STAMP, buf, n - 1), 0);
+}
+END_TEST
+
+/* Every cut and every flipped byte: refused or read whole, never read
+ * past the end (the sanitizer build runs this too). */
+START_TEST(a_damaged_image_is_refused)
+{
+	static unsigned char buf[1 << 16], copy[1 << 16];
+	struct conf back;
+	const char *why;
+	size_t n;
+
+	ck_assert_msg(load(RICH) == 0, "%s", err);
+	n = image_of(&conf, buf, sizeof buf);
+	for (size_t cut = 0; cut < n; cut++) {
+		unsigned char *exact = malloc(cut + 1);
+
+		memcpy(exact, buf, cut);
+		why = NULL;
+		ck_assert_int_eq(conf_image_decode(exact, cut, NULL, &back, &why), -1);
+		ck_assert_ptr_nonnull(why);
+		free(exact);
+	}
+	for (size_t at = 0; at < n; at++) {
+		memcpy(copy, buf, n);
+		copy[at] ^= 0x80;
+		if (conf_image_decode(copy, n, NULL, &back, &why) == 0)
+			conf_free(&back);
+	}
+	memcpy(copy, buf, n);
+	copy[0] = 'x';
+	ck_assert_int_eq(conf_image_decode(copy, n, NULL, &back, &why), -1);
+	ck_assert_str_eq(why, "not a postern configuration image");
+	memcpy(copy, buf, n);
+	copy[n] = 0;
+	ck_assert_int_eq(conf_image_decode(copy, n + 1, NULL, &back, &why), -1);
+	ck_assert_str_eq(why, "bytes after the last section");
+}
+END_TEST
+
+/* The files: current, then stale after the text changes in place, then
+ * none; and a damaged one says so. */
+START_TEST(the_image_file_follows_its_text)
+{
+	char image[96], why[256];
+	struct conf back;
+	FILE *f;
+
+	ck_assert_msg(load(RICH) == 0, "%s", err);
+	snprintf(image, sizeof image, "%s%s", path, CONF_IMAGE_SUFFIX);
+	ck_assert_msg(conf_image_write(&conf, path, image, why, sizeof why) == 0,
+	              "%s", why);
+	ck_assert_int_eq(conf_image_load(path, &back, err, sizeof err), 0);
+	ck_assert_str_eq(back.source, "image");
+	ck_assert_str_eq(back.servers[0].server_name, "mx.example");
+	conf_free(&back);
+	f = fopen(path, "a");
+	fputs("# edited in place\n", f);
+	fclose(f);
+	ck_assert_int_eq(conf_image_load(path, &back, err, sizeof err), 1);
+	f = fopen(image, "w");
+	fputs("garbage, not an image", f);
+	fclose(f);
+	ck_assert_int_eq(conf_image_load(path, &back, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "not a postern configuration image"), "%s", err);
+	unlink(image);
+	ck_assert_int_eq(conf_image_load(path, &back, err, sizeof err), 1);
+	ck_assert_int_eq(conf_image_load("/nonexistent/p.conf", &back, err,
+	                                 sizeof err), 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("conf");
@@ -315,6 +503,10 @@ int main(void)
 	tcase_add_test(tc, comments_blanked_but_strings_kept);
 	tcase_add_test(tc, missing_file_and_no_sections);
 	tcase_add_test(tc, access_rules_keep_their_order_and_inherit);
+	tcase_add_test(tc, the_image_carries_every_field);
+	tcase_add_test(tc, an_image_of_other_text_is_not_used);
+	tcase_add_test(tc, a_damaged_image_is_refused);
+	tcase_add_test(tc, the_image_file_follows_its_text);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

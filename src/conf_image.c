@@ -1,0 +1,632 @@
+#include "conf_image.h"
+
+#include "lookup.h"
+#include "proto.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* The image is read only by the build that wrote it, on the machine that
+ * wrote it: native byte order, checked by ORDER. Each section is its
+ * fields in the order of the table below, each written by its kind. */
+static const char MAGIC[8] = "postern\x01";
+#define ORDER 0x01020304u
+#define NONE 0xffffffffu   /* a NULL string */
+
+enum field_kind {
+	F_INT,       /* int, within lo..hi */
+	F_I64,       /* int64_t, within lo..hi */
+	F_UINT,      /* unsigned */
+	F_SIZE,      /* size_t, within lo..hi */
+	F_STR,       /* const char *, may be NULL */
+	F_BUF,       /* char[hi], NUL-terminated */
+	F_STRV,      /* const char *[hi], its count (size_t) at count */
+	F_STRV_SAME, /* the same, with the count an earlier F_STRV set */
+	F_ADDR,      /* struct addr */
+	F_ADDRV,     /* struct addr[hi] */
+	F_CIDRV,     /* struct cidr[hi] */
+	F_ACCESSV,   /* struct access_rule[hi] */
+	F_PROTO,     /* const struct protocol *, by name */
+	F_LOOKUP,    /* const struct lookup *, by directive; may be NULL */
+};
+
+struct field {
+	enum field_kind kind;
+	size_t off, count;
+	int64_t lo, hi;
+};
+
+#define AT(f) offsetof(struct server_conf, f)
+#define N(kind, f, lo, hi) { kind, AT(f), 0, lo, hi }
+#define S(f) { F_STR, AT(f), 0, 0, 0 }
+#define B(f) { F_BUF, AT(f), 0, 0, sizeof ((struct server_conf *)0)->f }
+#define V(kind, f, n, max) { kind, AT(f), AT(n), 0, max }
+#define BOOL(f) N(F_INT, f, 0, 1)
+#define MS(f) N(F_I64, f, 0, INT64_MAX)
+
+static const struct field fields[] = {
+	S(name), N(F_INT, listen_port, 0, 65535), BOOL(proxy_protocol_in),
+	{ F_PROTO, AT(protocol), 0, 0, 0 },
+	S(server_name), { F_LOOKUP, AT(lookup), 0, 0, 0 },
+	S(auth_http), { F_ADDR, AT(auth_http_target.addr), 0, 0, 0 },
+	B(auth_http_target.host), B(auth_http_target.uri),
+	S(auth_http_headers), S(auth_map),
+	MS(auth_http_timeout_ms), MS(timeout_ms), MS(login_timeout_ms),
+	MS(proxy_timeout_ms),
+	V(F_STRV, capabilities, ncapabilities, CAPS_MAX),
+	N(F_UINT, auth, 0, UINT_MAX), N(F_SIZE, client_buffer, 0, INT64_MAX),
+	MS(smtp_greeting_delay_ms), BOOL(xclient), BOOL(proxy_smtp_auth),
+	BOOL(ssl), N(F_INT, starttls, STARTTLS_OFF, STARTTLS_ONLY),
+	V(F_STRV, ssl_certificate, ssl_ncertificates, CERTS_MAX),
+	V(F_STRV_SAME, ssl_certificate_key, ssl_ncertificates, CERTS_MAX),
+	S(ssl_password_file), B(ssl_priority), S(ssl_dhparam),
+	N(F_INT, ssl_verify_client, VERIFY_OFF, VERIFY_OPTIONAL_NO_CA),
+	S(ssl_client_certificate), S(ssl_trusted_certificate), S(ssl_crl),
+	N(F_INT, ssl_verify_depth, 0, INT_MAX), BOOL(ssl_session_tickets),
+	V(F_STRV, ssl_session_ticket_key, ssl_nticket_keys, CERTS_MAX),
+	MS(ssl_session_timeout_ms), BOOL(auth_http_pass_client_cert),
+	S(tls_program), N(F_INT, proxy_ssl, PROXY_SSL_OFF, PROXY_SSL_STARTTLS),
+	BOOL(proxy_ssl_verify), S(proxy_ssl_trusted_certificate),
+	S(proxy_ssl_name), BOOL(proxy_pass_error_message),
+	N(F_INT, max_errors, 0, INT_MAX),
+	V(F_CIDRV, real_ip_from, nreal_ip_from, REAL_IP_FROM_MAX),
+	V(F_ACCESSV, access, naccess, ACCESS_MAX),
+	V(F_ADDRV, resolvers, nresolvers, RESOLVERS_MAX),
+	MS(resolver_timeout_ms), N(F_INT, proxy_protocol_out, 0, 2),
+	BOOL(forward_client), B(imap_deny), B(imap_hide),
+	S(relay_program), S(guard_relay_program), S(error_log),
+	N(F_INT, log_level, 0, 7),
+};
+#define NFIELDS (sizeof fields / sizeof fields[0])
+
+/* Which table wrote an image: a build whose table differs reads none. */
+static uint32_t fingerprint(void)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < NFIELDS; i++) {
+		h = (h ^ (uint32_t)fields[i].kind) * 16777619u;
+		h = (h ^ (uint32_t)fields[i].hi) * 16777619u;
+	}
+	return h;
+}
+
+void conf_stamp_of(const struct stat *st, struct conf_stamp *stamp)
+{
+	memset(stamp, 0, sizeof *stamp);
+	stamp->dev = (uint64_t)st->st_dev;
+	stamp->ino = (uint64_t)st->st_ino;
+	stamp->size = (uint64_t)st->st_size;
+	stamp->mtime_sec = (int64_t)st->st_mtim.tv_sec;
+	stamp->mtime_nsec = (int64_t)st->st_mtim.tv_nsec;
+	stamp->ctime_sec = (int64_t)st->st_ctim.tv_sec;
+	stamp->ctime_nsec = (int64_t)st->st_ctim.tv_nsec;
+}
+
+/* ---- writing ---- */
+
+struct out {
+	unsigned char *buf;
+	size_t size, len;
+	int full;
+};
+
+static void put(struct out *o, const void *p, size_t n)
+{
+	if (o->full || n > o->size - o->len) {
+		o->full = 1;
+		return;
+	}
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+}
+
+static void put_u32(struct out *o, uint32_t v)
+{
+	put(o, &v, sizeof v);
+}
+
+static void put_i64(struct out *o, int64_t v)
+{
+	put(o, &v, sizeof v);
+}
+
+static void put_str(struct out *o, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n >= NONE) {
+		o->full = 1;
+		return;
+	}
+	put_u32(o, s ? (uint32_t)n : NONE);
+	if (s)
+		put(o, s, n + 1);
+}
+
+static void put_addr(struct out *o, const struct addr *a)
+{
+	put_u32(o, (uint32_t)a->len);
+	put(o, &a->ss, a->len);
+}
+
+static void put_cidr(struct out *o, const struct cidr *c)
+{
+	put_u32(o, (uint32_t)c->kind);
+	put(o, c->net, sizeof c->net);
+	put_u32(o, c->bits);
+}
+
+static void put_field(struct out *o, const struct field *f,
+                      const struct server_conf *s)
+{
+	const char *base = (const char *)s + f->off;
+	size_t n = f->count ? *(const size_t *)((const char *)s + f->count) : 0;
+
+	switch (f->kind) {
+	case F_INT: put_i64(o, *(const int *)base); break;
+	case F_I64: put_i64(o, *(const int64_t *)base); break;
+	case F_UINT: put_i64(o, *(const unsigned *)base); break;
+	case F_SIZE: put_i64(o, (int64_t)*(const size_t *)base); break;
+	case F_STR: put_str(o, *(const char *const *)base); break;
+	case F_BUF: put_str(o, base); break;
+	case F_PROTO: put_str(o, (*(const struct protocol *const *)base)->name);
+		break;
+	case F_LOOKUP: {
+		const struct lookup *l = *(const struct lookup *const *)base;
+
+		put_str(o, l ? l->directive : NULL);
+		break;
+	}
+	case F_ADDR: put_addr(o, (const struct addr *)base); break;
+	case F_STRV:
+	case F_STRV_SAME:
+		put_u32(o, (uint32_t)n);
+		for (size_t i = 0; i < n; i++)
+			put_str(o, ((const char *const *)base)[i]);
+		break;
+	case F_ADDRV:
+		put_u32(o, (uint32_t)n);
+		for (size_t i = 0; i < n; i++)
+			put_addr(o, (const struct addr *)base + i);
+		break;
+	case F_CIDRV:
+		put_u32(o, (uint32_t)n);
+		for (size_t i = 0; i < n; i++)
+			put_cidr(o, (const struct cidr *)base + i);
+		break;
+	case F_ACCESSV:
+		put_u32(o, (uint32_t)n);
+		for (size_t i = 0; i < n; i++) {
+			const struct access_rule *r =
+				(const struct access_rule *)base + i;
+
+			put_u32(o, (uint32_t)r->allow);
+			put_cidr(o, &r->cidr);
+		}
+		break;
+	}
+}
+
+static void put_header(struct out *o, const struct conf_stamp *stamp,
+                       size_t nservers)
+{
+	put(o, MAGIC, sizeof MAGIC);
+	put_u32(o, ORDER);
+	put_u32(o, fingerprint());
+	put_str(o, PACKAGE_VERSION);
+	put(o, stamp, sizeof *stamp);
+	put_u32(o, (uint32_t)nservers);
+}
+
+size_t conf_image_encode(const struct conf *c, const struct conf_stamp *stamp,
+                         unsigned char *buf, size_t size)
+{
+	struct out o = { buf, size, 0, 0 };
+
+	if (c->nservers > CONF_IMAGE_SERVERS_MAX)
+		return 0;
+	put_header(&o, stamp, c->nservers);
+	for (size_t i = 0; i < c->nservers; i++)
+		for (size_t f = 0; f < NFIELDS; f++)
+			put_field(&o, &fields[f], &c->servers[i]);
+	return o.full ? 0 : o.len;
+}
+
+/* ---- reading ---- */
+
+struct in {
+	unsigned char *p, *end;
+	const char *why;   /* the first fault; reading stops there */
+};
+
+static int fail(struct in *in, const char *why)
+{
+	if (!in->why)
+		in->why = why;
+	return -1;
+}
+
+static int take(struct in *in, void *dst, size_t n)
+{
+	if (in->why || n > (size_t)(in->end - in->p))
+		return fail(in, "truncated");
+	memcpy(dst, in->p, n);
+	in->p += n;
+	return 0;
+}
+
+static uint32_t take_u32(struct in *in)
+{
+	uint32_t v = 0;
+
+	take(in, &v, sizeof v);
+	return v;
+}
+
+static int64_t take_range(struct in *in, int64_t lo, int64_t hi)
+{
+	int64_t v = 0;
+
+	if (take(in, &v, sizeof v) == 0 && (v < lo || v > hi))
+		fail(in, "a number out of range");
+	return v;
+}
+
+/* A string stays where it is in the image; NULL for none. */
+static char *take_str(struct in *in, int nullable)
+{
+	uint32_t n = take_u32(in);
+	char *s;
+
+	if (in->why)
+		return NULL;
+	if (n == NONE) {
+		if (!nullable)
+			fail(in, "a missing string");
+		return NULL;
+	}
+	if (n >= (size_t)(in->end - in->p) || in->p[n] != '\0' ||
+	    memchr(in->p, '\0', n))
+		return fail(in, "a damaged string"), NULL;
+	s = (char *)in->p;
+	in->p += n + 1;
+	return s;
+}
+
+static size_t take_count(struct in *in, int64_t max)
+{
+	uint32_t n = take_u32(in);
+
+	if (!in->why && n > max)
+		fail(in, "too many entries");
+	return in->why ? 0 : n;
+}
+
+/* Addresses are the kernel's, so the same under any libc; each one is
+ * checked as the text's reader would have made it. */
+static void take_addr(struct in *in, struct addr *a)
+{
+	uint32_t n = take_u32(in);
+	sa_family_t family;
+
+	memset(a, 0, sizeof *a);
+	if (in->why)
+		return;
+	if (n > sizeof a->ss) {
+		fail(in, "a damaged address");
+		return;
+	}
+	if (take(in, &a->ss, n) < 0)
+		return;
+	a->len = n;
+	family = a->ss.ss_family;
+	if (n == 0)
+		return;
+	if (!(family == AF_INET && n == sizeof(struct sockaddr_in)) &&
+	    !(family == AF_INET6 && n == sizeof(struct sockaddr_in6)) &&
+	    !(family == AF_UNIX && n == sizeof(struct sockaddr_un) &&
+	      memchr(((struct sockaddr_un *)&a->ss)->sun_path, '\0',
+	             sizeof ((struct sockaddr_un *)0)->sun_path)))
+		fail(in, "a damaged address");
+}
+
+static void take_cidr(struct in *in, struct cidr *c)
+{
+	uint32_t kind = take_u32(in);
+
+	take(in, c->net, sizeof c->net);
+	c->bits = take_u32(in);
+	c->kind = (enum cidr_kind)kind;
+	if (!in->why && (kind > CIDR_INET6 || c->bits > 128))
+		fail(in, "a damaged network");
+}
+
+static const struct protocol *take_proto(struct in *in)
+{
+	const char *name = take_str(in, 0);
+	const struct protocol *p = name ? proto_find(name) : NULL;
+
+	if (!p)
+		fail(in, "an unknown protocol");
+	return p;
+}
+
+static const struct lookup *take_lookup(struct in *in)
+{
+	const char *name = take_str(in, 1);
+
+	if (in->why || !name)
+		return NULL;
+	for (const struct lookup *const *l = lookups; *l; l++)
+		if (strcmp((*l)->directive, name) == 0)
+			return *l;
+	fail(in, "an unknown lookup");
+	return NULL;
+}
+
+static void take_vector(struct in *in, const struct field *f, char *base,
+                        size_t *count)
+{
+	size_t n = take_count(in, f->hi);
+
+	if (f->kind == F_STRV_SAME && n != *count)
+		fail(in, "lists of different lengths");
+	*count = n;
+	for (size_t i = 0; i < n && !in->why; i++) {
+		switch (f->kind) {
+		case F_STRV:
+		case F_STRV_SAME:
+			((char **)base)[i] = take_str(in, 0);
+			break;
+		case F_ADDRV:
+			take_addr(in, (struct addr *)base + i);
+			break;
+		case F_CIDRV:
+			take_cidr(in, (struct cidr *)base + i);
+			break;
+		default: {
+			struct access_rule *r = (struct access_rule *)base + i;
+
+			uint32_t allow = take_u32(in);
+
+			r->allow = allow == 1;
+			if (allow > 1)
+				fail(in, "a damaged rule");
+			take_cidr(in, &r->cidr);
+		}
+		}
+	}
+}
+
+static void take_field(struct in *in, const struct field *f,
+                       struct server_conf *s)
+{
+	char *base = (char *)s + f->off;
+
+	switch (f->kind) {
+	case F_INT: *(int *)base = (int)take_range(in, f->lo, f->hi); break;
+	case F_I64: *(int64_t *)base = take_range(in, f->lo, f->hi); break;
+	case F_UINT: *(unsigned *)base = (unsigned)take_range(in, 0, UINT_MAX);
+		break;
+	case F_SIZE: *(size_t *)base = (size_t)take_range(in, f->lo, f->hi);
+		break;
+	case F_STR: *(char **)base = take_str(in, 1); break;
+	case F_BUF: {
+		const char *v = take_str(in, 0);
+
+		if (v && strlen(v) >= (size_t)f->hi)
+			fail(in, "a string too long");
+		else if (v)
+			memcpy(base, v, strlen(v) + 1);
+		break;
+	}
+	case F_PROTO: *(const struct protocol **)base = take_proto(in); break;
+	case F_LOOKUP: *(const struct lookup **)base = take_lookup(in); break;
+	case F_ADDR: take_addr(in, (struct addr *)base); break;
+	default:
+		take_vector(in, f, base, (size_t *)((char *)s + f->count));
+	}
+}
+
+/* A section as the text's reader leaves one: a name, and a lookup
+ * wherever the protocol needs one to log in. */
+static void check_server(struct in *in, const struct server_conf *s)
+{
+	if (!in->why && (!s->name || !s->lookup))
+		fail(in, "a section without a name or a lookup");
+}
+
+static int take_header(struct in *in, const struct conf_stamp *stamp,
+                       size_t *nservers)
+{
+	char magic[sizeof MAGIC];
+	struct conf_stamp made;
+	const char *version;
+
+	if (take(in, magic, sizeof magic) < 0 ||
+	    memcmp(magic, MAGIC, sizeof magic) != 0)
+		return fail(in, "not a postern configuration image");
+	if (take_u32(in) != ORDER || take_u32(in) != fingerprint())
+		return fail(in, "written by another build of postern");
+	version = take_str(in, 0);
+	if (!version || strcmp(version, PACKAGE_VERSION) != 0)
+		return fail(in, "written by another version of postern");
+	if (take(in, &made, sizeof made) < 0)
+		return -1;
+	*nservers = take_count(in, CONF_IMAGE_SERVERS_MAX);
+	if (in->why)
+		return -1;
+	if (*nservers == 0)
+		return fail(in, "no server section");
+	return stamp && memcmp(&made, stamp, sizeof made) != 0 ? 1 : 0;
+}
+
+int conf_image_decode(unsigned char *buf, size_t len,
+                      const struct conf_stamp *stamp, struct conf *c,
+                      const char **why)
+{
+	struct in in = { buf, buf + len, NULL };
+	size_t n = 0;
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	rc = take_header(&in, stamp, &n);
+	if (rc != 0) {
+		*why = in.why;
+		return rc < 0 ? -1 : 1;
+	}
+	c->servers = calloc(n, sizeof *c->servers);
+	if (!c->servers) {
+		*why = "out of memory";
+		return -1;
+	}
+	for (size_t i = 0; i < n && !in.why; i++) {
+		for (size_t f = 0; f < NFIELDS && !in.why; f++)
+			take_field(&in, &fields[f], &c->servers[i]);
+		check_server(&in, &c->servers[i]);
+	}
+	if (!in.why && in.p != in.end)
+		fail(&in, "bytes after the last section");
+	if (in.why) {
+		free(c->servers);
+		memset(c, 0, sizeof *c);
+		*why = in.why;
+		return -1;
+	}
+	c->nservers = n;
+	return 0;
+}
+
+/* ---- files ---- */
+
+static void release(struct conf *c)
+{
+	free(c->servers);
+	free(c->owner);
+}
+
+static unsigned char *read_image(const char *path, size_t *len, int *missing,
+                                 char *err, size_t size)
+{
+	unsigned char *buf = NULL;
+	struct stat st;
+	ssize_t got;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*missing = fd < 0 && errno == ENOENT;
+	if (fd < 0) {
+		snprintf(err, size, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > CONF_IMAGE_MAX ||
+	    !(buf = malloc((size_t)st.st_size))) {
+		snprintf(err, size, "%s: unreadable or too large", path);
+		close(fd);
+		return NULL;
+	}
+	got = read(fd, buf, (size_t)st.st_size);
+	close(fd);
+	if (got != st.st_size) {
+		snprintf(err, size, "%s: short read", path);
+		free(buf);
+		return NULL;
+	}
+	*len = (size_t)got;
+	return buf;
+}
+
+int conf_image_load(const char *path, struct conf *c, char *err, size_t size)
+{
+	char image[PATH_MAX];
+	struct conf_stamp stamp;
+	unsigned char *buf;
+	const char *why = NULL;
+	struct stat st;
+	size_t len = 0;
+	int missing, rc;
+
+	memset(c, 0, sizeof *c);
+	if (stat(path, &st) < 0 ||
+	    snprintf(image, sizeof image, "%s%s", path, CONF_IMAGE_SUFFIX) >=
+	    (int)sizeof image)
+		return 1;     /* the text's reader says what is wrong */
+	conf_stamp_of(&st, &stamp);
+	buf = read_image(image, &len, &missing, err, size);
+	if (!buf)
+		return missing ? 1 : -1;
+	rc = conf_image_decode(buf, len, &stamp, c, &why);
+	if (rc != 0) {
+		free(buf);
+		if (rc < 0)
+			snprintf(err, size, "%s: %s", image, why);
+		return rc;
+	}
+	c->owner = buf;
+	c->release = release;
+	c->source = "image";
+	return 0;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int conf_image_write(const struct conf *c, const char *text_path,
+                     const char *image_path, char *why, size_t size)
+{
+	char tmp[PATH_MAX];
+	struct conf_stamp stamp;
+	unsigned char *buf;
+	struct stat st;
+	size_t len;
+	int fd, rc = -1;
+
+	if (stat(text_path, &st) < 0) {
+		snprintf(why, size, "%s: %s", text_path, strerror(errno));
+		return -1;
+	}
+	conf_stamp_of(&st, &stamp);
+	if (snprintf(tmp, sizeof tmp, "%s.new", image_path) >= (int)sizeof tmp ||
+	    !(buf = malloc(CONF_IMAGE_MAX))) {
+		snprintf(why, size, "%s: path too long or out of memory",
+		         image_path);
+		return -1;
+	}
+	len = conf_image_encode(c, &stamp, buf, CONF_IMAGE_MAX);
+	fd = len ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
+	         : -1;
+	if (!len)
+		snprintf(why, size, "the configuration is too large for an image");
+	else if (fd < 0 || write_all(fd, buf, len) < 0 || fsync(fd) < 0)
+		snprintf(why, size, "%s: %s", tmp, strerror(errno));
+	else if (rename(tmp, image_path) < 0)
+		snprintf(why, size, "%s: %s", image_path, strerror(errno));
+	else
+		rc = 0;
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0 && len)
+		unlink(tmp);
+	free(buf);
+	return rc;
+}

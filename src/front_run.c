@@ -1,0 +1,128 @@
+#include "front_run.h"
+
+#include "activate.h"
+#include "exec_contract.h"
+#include "front_door.h"
+#include "handoff.h"
+#include "log.h"
+#include "session.h"
+#include "session_io.h"
+
+#include <getopt.h>
+#include <string.h>
+
+void front_usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: postern [-c FILE | -a ACTIVE] [-s NAME]\n"
+	        "       postern -t [-c FILE]\n"
+	        "       postern -A [-c FILE] [-a ACTIVE]\n"
+	        "Started per connection by systemd (Accept=yes) or inetd.\n"
+	        "  -c FILE    configuration (default %s)\n"
+	        "  -a ACTIVE  the checked copy connections read when no -c is "
+	        "given\n             (default %s)\n"
+	        "  -s NAME    use the server section NAME\n"
+	        "  -t         check the configuration and exit\n"
+	        "  -A         check it and make it the active copy\n",
+	        FRONT_DEFAULT_CONFIG, ACTIVE_CONFIG);
+}
+
+int front_options_parse(int argc, char **argv, struct front_options *o)
+{
+	int c;
+
+	memset(o, 0, sizeof *o);
+	o->active = ACTIVE_CONFIG;
+	while ((c = getopt(argc, argv, "a:c:s:tAhV")) != -1) {
+		switch (c) {
+		case 'a': o->active = optarg; break;
+		case 'c': o->config = optarg; break;
+		case 'A': o->activate = 1; break;
+		case 's': o->server = optarg; break;
+		case 't': o->test = 1; break;
+		case 'V':
+			printf("postern %s\n", PACKAGE_VERSION);
+			o->done = 1;
+			return 0;
+		case 'h':
+			front_usage(stdout);
+			o->done = 1;
+			return 0;
+		default:
+			return -1;
+		}
+	}
+	if (optind != argc || (o->test && o->activate))
+		return -1;
+	/* -t and -A look at the file the operator edits; a connection reads
+	 * the active copy, or that file when there is none yet. */
+	if (!o->config)
+		o->config = o->test || o->activate
+		            ? FRONT_DEFAULT_CONFIG
+		            : activate_current(o->active, FRONT_DEFAULT_CONFIG);
+	return 0;
+}
+
+/* The protocol said yes to STARTTLS: postern-tls goes on from here. */
+static enum step exec_tls(struct session *s)
+{
+	const char *why = NULL;
+
+	handoff_tls(s, "starttls", s->ctx, &why);
+	logmsg(LOG_ERR, "event=tls_failed program=%s reason=\"%s\"",
+	       s->conf->tls_program, LOGV(why));
+	session_end(s, "error", "cannot start TLS");
+	return STEP_CLOSE;
+}
+
+/* The front has no GnuTLS: STARTTLS execs postern-tls, and a backend
+ * that wants TLS is postern-tls's from the start (see serve). */
+static const struct session_ops front_ops = {
+	.starttls = exec_tls,
+	.backend_handshake = NULL,
+	.relay = handoff_relay,
+};
+
+static int serve(struct session *s)
+{
+	const char *why = NULL;
+
+	if (front_door(s) < 0) {
+		session_close(s);
+		return EXIT_DONE;
+	}
+	front_log_connect(s);
+	/* TLS at once, or TLS to backends: GnuTLS is postern-tls's. */
+	if (s->conf->ssl || s->conf->proxy_ssl != PROXY_SSL_OFF) {
+		handoff_tls(s, s->conf->ssl ? "implicit" : "plain", s->ctx, &why);
+		logmsg(LOG_ERR, "event=tls_failed program=%s reason=\"%s\"",
+		       s->conf->tls_program, LOGV(why));
+		return EXIT_TEMPORARY;
+	}
+	return session_serve(s, 1);
+}
+
+int front_run(const char *ident, const struct front_options *o,
+              conf_loader load)
+{
+	const struct server_conf *sc;
+	struct client_socket cs;
+	struct session s;
+	struct conf c;
+	int rc;
+
+	rc = front_start(ident, o->config, o->server, 1, load, &cs, &c, &sc);
+	if (rc != EXIT_DONE)
+		return rc;
+	if (session_init(&s, sc, cs.fd, cs.inetd, &front_ops,
+	                 (void *)o->config) < 0) {
+		logmsg(LOG_ERR, "event=internal_error reason=\"out of memory\"");
+		conf_free(&c);
+		return EXIT_TEMPORARY;
+	}
+	log_set_session(s.id);
+	rc = serve(&s);
+	session_free(&s);
+	conf_free(&c);
+	return rc;
+}

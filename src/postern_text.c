@@ -1,0 +1,140 @@
+/* postern-text: the front that reads the configuration's text with
+ * libconfuse. postern execs it for "postern -t" and "postern -A", and for
+ * a connection when the configuration has no current image (a file that
+ * was never activated, or one edited in place since). It does what
+ * postern does, the same way; only its start costs more (glibc's and
+ * libconfuse's, then the parse). */
+#include "activate.h"
+#include "conf.h"
+#include "conf_image.h"
+#include "exec_contract.h"
+#include "front_run.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* The TLS files are GnuTLS's to judge, and the front has no GnuTLS:
+ * postern-tls checks them, in a child, when any section uses TLS. */
+static int test_tls(const struct conf *c, const char *config)
+{
+	const char *program = NULL;
+	int status = 0;
+	pid_t pid;
+
+	for (size_t i = 0; i < c->nservers; i++)
+		if (c->servers[i].ssl || c->servers[i].starttls != STARTTLS_OFF ||
+		    c->servers[i].proxy_ssl != PROXY_SSL_OFF)
+			program = c->servers[i].tls_program;
+	if (!program)
+		return 0;
+	pid = fork();
+	if (pid == 0) {
+		struct crossing x = { .tls_mode = "check", .config = config,
+		                      .log = "stderr" };
+		const char *why = NULL;
+
+		contract_exec(program, &x, &why);
+		fprintf(stderr, "postern: %s: %s\n", program, why);
+		_exit(EXIT_TEST_FAILED);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* postern -t. With keep, the checked configuration is left in *keep. */
+static int test_config(const char *path, struct conf *keep)
+{
+	struct conf c;
+	char err[512];
+
+	if (conf_load(path, &c, err, sizeof err) < 0) {
+		fprintf(stderr, "postern: %s\npostern: configuration test failed\n",
+		        err);
+		return EXIT_TEST_FAILED;
+	}
+	if (test_tls(&c, path) < 0) {
+		fprintf(stderr, "postern: configuration test failed\n");
+		conf_free(&c);
+		return EXIT_TEST_FAILED;
+	}
+	fprintf(stderr, "postern: %s: %zu server section(s), syntax is ok\n"
+	                "postern: configuration test is successful\n",
+	        path, c.nservers);
+	if (keep)
+		*keep = c;
+	else
+		conf_free(&c);
+	return EXIT_DONE;
+}
+
+/* postern -A: the edited file, checked as a copy beside the active one,
+ * then renamed over it. A failed check leaves the active copy as it was. */
+/* The image connections read in place of the text. Written after the
+ * text is in place: it names the text by inode and change time, and the
+ * rename changes the latter. Until it is written, connections read the
+ * new text; without it, they go on doing so, only slower. */
+static void write_image(const struct conf *c, const char *active)
+{
+	char image[4096], why[512] = "path too long";
+
+	if (snprintf(image, sizeof image, "%s%s", active, CONF_IMAGE_SUFFIX) >=
+	    (int)sizeof image ||
+	    conf_image_write(c, active, image, why, sizeof why) < 0)
+		fprintf(stderr, "postern: warning: no image of %s (%s); "
+		        "connections will read its text\n", active, why);
+}
+
+static int activate(const struct front_options *o)
+{
+	char staged[4096], why[512];
+	struct conf c;
+
+	/* First the file itself, so that errors name the operator's file and
+	 * line; then the copy, which is what will be read. */
+	if (test_config(o->config, NULL) != EXIT_DONE) {
+		fprintf(stderr, "postern: %s unchanged\n", o->active);
+		return EXIT_TEST_FAILED;
+	}
+	if (activate_stage(o->config, o->active, staged, sizeof staged, why,
+	                   sizeof why) < 0) {
+		fprintf(stderr, "postern: %s\npostern: %s unchanged\n", why,
+		        o->active);
+		return EXIT_TEST_FAILED;
+	}
+	if (test_config(staged, &c) != EXIT_DONE) {
+		unlink(staged);
+		fprintf(stderr, "postern: %s unchanged\n", o->active);
+		return EXIT_TEST_FAILED;
+	}
+	if (activate_commit(staged, o->active, why, sizeof why) < 0) {
+		fprintf(stderr, "postern: %s\npostern: %s unchanged\n", why,
+		        o->active);
+		conf_free(&c);
+		return EXIT_TEST_FAILED;
+	}
+	fprintf(stderr, "postern: %s is active as %s\n", o->config, o->active);
+	write_image(&c, o->active);
+	conf_free(&c);
+	return EXIT_DONE;
+}
+
+int main(int argc, char **argv)
+{
+	struct front_options o;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (front_options_parse(argc, argv, &o) < 0) {
+		front_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (o.done)
+		return EXIT_DONE;
+	if (o.test)
+		return test_config(o.config, NULL);
+	if (o.activate)
+		return activate(&o);
+	return front_run("postern", &o, conf_load);
+}
