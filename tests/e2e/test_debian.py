@@ -41,7 +41,8 @@ def test_the_package_holds_what_an_operator_needs(ctx):
     r = subprocess.run(["dpkg-deb", "-c", ctx.deb], capture_output=True,
                        text=True, check=True)
     listing = r.stdout
-    for path in ("./usr/sbin/postern", "./usr/libexec/postern-tls",
+    for path in ("./usr/sbin/postern", "./usr/libexec/postern-text",
+                 "./usr/libexec/postern-tls",
                  "./usr/libexec/postern-relay", "./usr/libexec/postern-guard-relay",
                  "./etc/postern/postern.conf", "./lib/systemd/system/postern@.service",
                  "./lib/systemd/system/postern-imaps.socket",

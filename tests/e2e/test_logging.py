@@ -10,6 +10,7 @@ import os
 import socket
 import ssl
 import subprocess
+import threading
 import time
 
 import lib
@@ -18,29 +19,42 @@ JOURNAL = "/run/systemd/journal/socket"
 
 
 class Collector:
-    """Reads native journal protocol datagrams sent to JOURNAL."""
+    """Reads native journal protocol datagrams sent to JOURNAL, as they
+    come: a datagram socket's queue is short (net.unix.max_dgram_qlen),
+    and a logger waits while it is full, as it would for journald."""
 
     def __init__(self):
         os.makedirs(os.path.dirname(JOURNAL), exist_ok=True)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(JOURNAL)
         self.sock.settimeout(0.2)
+        self.got = []
+        self.running = True
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
 
-    def entries(self):
-        out = []
-        while True:
+    def _read(self):
+        while self.running:
             try:
                 data = self.sock.recv(65536)
             except socket.timeout:
-                return out
+                continue
+            except OSError:
+                return
             entry = {}
             for line in data.decode("utf-8", "replace").split("\n"):
                 if "=" in line:
                     k, v = line.split("=", 1)
                     entry[k] = v
-            out.append(entry)
+            self.got.append(entry)
+
+    def entries(self):
+        time.sleep(0.3)
+        return list(self.got)
 
     def close(self):
+        self.running = False
+        self.thread.join(timeout=5)
         self.sock.close()
         os.unlink(JOURNAL)
 

@@ -127,7 +127,9 @@ def test_unusable_config_closes_and_says_why(ctx):
     """Even on a plaintext socket: postern-tls cannot know without its
     config that the socket is not TLS, so it says nothing in clear."""
     p = ctx.direct(tls=False)
-    with open(p.conf, "a") as f:
+    # What it reads: the active copy, edited in place, so that its image
+    # is stale and the text is read.
+    with open(p.active, "a") as f:
         f.write("this is not a directive\n")
     s = socket.create_connection(("127.0.0.1", p.port), timeout=5)
     s.settimeout(5)
