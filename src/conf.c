@@ -948,7 +948,11 @@ int conf_load(const char *path, struct conf *conf, char *err, size_t size)
 
 int conf_open(const char *path, struct conf *conf, char *err, size_t size)
 {
-	if (conf_image_load(path, conf, err, size) == 0)
+	int rc = conf_image_load(path, conf, err, size);
+
+	if (rc == 0)
 		return 0;
+	if (rc < 0)
+		setenv(CONF_IMAGE_FAULT, err, 1);
 	return conf_load(path, conf, err, size);
 }

@@ -15,6 +15,10 @@
 #include <sys/stat.h>
 
 #define CONF_IMAGE_SUFFIX ".image"
+/* Why a damaged image was passed over, for front_start to log once the
+ * configuration names the log; an environment variable because the
+ * reader may be the next program (postern execs postern-text). */
+#define CONF_IMAGE_FAULT "POSTERN_IMAGE_FAULT"
 #define CONF_IMAGE_MAX (4u << 20)     /* bytes: far above any real one */
 #define CONF_IMAGE_SERVERS_MAX 4096
 

@@ -1,6 +1,7 @@
 #include "front.h"
 
 #include "addr.h"
+#include "conf_image.h"
 #include "exec_contract.h"
 #include "listen_fds.h"
 #include "log.h"
@@ -136,10 +137,10 @@ int front_start(const char *ident, const char *config, const char *server,
 		logmsg(LOG_ERR, "event=log_error target=\"%s\"", (*sc)->error_log);
 	logmsg(LOG_DEBUG, "event=config path=\"%s\" read=%s", LOGV(config),
 	       c->source);
-	if (getenv(FRONT_IMAGE_FAULT)) {
+	if (getenv(CONF_IMAGE_FAULT)) {
 		logmsg(LOG_WARNING, "event=config_image_unusable reason=\"%s\"",
-		       LOGV(getenv(FRONT_IMAGE_FAULT)));
-		unsetenv(FRONT_IMAGE_FAULT);
+		       LOGV(getenv(CONF_IMAGE_FAULT)));
+		unsetenv(CONF_IMAGE_FAULT);
 	}
 	/* After the configuration: a front that hands over to the text's
 	 * reader must not stack a second filter on the one it would get. */

@@ -44,8 +44,6 @@ typedef int (*conf_loader)(const char *path, struct conf *c, char *err,
 
 /* front_start's answer when load said 1. */
 #define FRONT_READ_TEXT (-2)
-/* Why postern passed over the image, for postern-text to log. */
-#define FRONT_IMAGE_FAULT "POSTERN_IMAGE_FAULT"
 
 /* The start every per-connection program shares: the socket, the log,
  * the client socket's options, the configuration and the section (whose

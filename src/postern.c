@@ -92,7 +92,7 @@ static int image(const char *path, struct conf *c, char *err, size_t size)
 	int rc = conf_image_load(path, c, err, size);
 
 	if (rc < 0)
-		setenv(FRONT_IMAGE_FAULT, err, 1);
+		setenv(CONF_IMAGE_FAULT, err, 1);
 	return rc < 0 ? 1 : rc;
 }
 
