@@ -613,11 +613,14 @@ int conf_image_write(const struct conf *c, const char *text_path,
 		return -1;
 	}
 	len = conf_image_encode(c, &stamp, buf, CONF_IMAGE_MAX);
-	fd = len ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
+	fd = len ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)
 	         : -1;
+	/* Whoever may read the text may read its image, and nobody else:
+	 * it holds the same secrets (auth_http_header values). */
 	if (!len)
 		snprintf(why, size, "the configuration is too large for an image");
-	else if (fd < 0 || write_all(fd, buf, len) < 0 || fsync(fd) < 0)
+	else if (fd < 0 || fchmod(fd, st.st_mode & 07777) < 0 ||
+	         write_all(fd, buf, len) < 0 || fsync(fd) < 0)
 		snprintf(why, size, "%s: %s", tmp, strerror(errno));
 	else if (rename(tmp, image_path) < 0)
 		snprintf(why, size, "%s: %s", image_path, strerror(errno));

@@ -118,9 +118,12 @@ def config_reads(ctx, since):
 
 
 def test_connections_read_the_image(ctx):
+    ctx.write(ctx.good, mode=0o640)
     assert ctx.activate().returncode == 0
     image = ctx.active + ".image"
     assert os.path.exists(image) and not os.path.exists(image + ".new")
+    # It holds what the text holds, so it has the text's mode.
+    assert stat.S_IMODE(os.stat(image).st_mode) == 0o640
     since = len(ctx.p.read_log())
     login(ctx)
     assert config_reads(ctx, since) == [(ctx.active, "image")]
