@@ -1,6 +1,6 @@
-/* The configuration, read with libconfuse and validated into plain structs.
- * Directive names and meanings follow nginx's mail modules. Every server
- * section inherits the global value of any directive it does not set. */
+/* The configuration, validated into plain structs. Directive names and
+ * meanings follow nginx's mail modules. Every server section inherits
+ * the global value of any directive it does not set. */
 #ifndef POSTERN_CONF_H
 #define POSTERN_CONF_H
 
@@ -113,15 +113,9 @@ struct conf {
 	const char *source;              /* "text" or "image", for the log */
 };
 
-/* The text, read with libconfuse (conf.c). Returns 0, or -1 with a
- * "file:line: reason" message in err. */
-int conf_load(const char *path, struct conf *conf, char *err, size_t size);
+/* Its readers: the text (conf_load.h), or its image (conf_image.h). */
 
-/* The image of the text when it is current (conf_image.h), else the text:
- * for the programs that link libconfuse. */
-int conf_open(const char *path, struct conf *conf, char *err, size_t size);
-
-/* Whichever reader loaded it (conf_find.c). */
+/* Frees it, as whichever reader made it. */
 void conf_free(struct conf *conf);
 
 /* The section for a socket name, or NULL. */

@@ -5,7 +5,7 @@
  * postern does, the same way; only its start costs more (glibc's and
  * libconfuse's, then the parse). */
 #include "activate.h"
-#include "conf.h"
+#include "conf_load.h"
 #include "conf_image.h"
 #include "exec_contract.h"
 #include "front_run.h"

@@ -6,7 +6,8 @@
  * neither is, it execs postern-relay like the front. The only program that
  * links GnuTLS. */
 #include "activate.h"
-#include "conf.h"
+#include "conf_image.h"
+#include "conf_load.h"
 #include "exec_contract.h"
 #include "front.h"
 #include "front_door.h"
@@ -52,6 +53,20 @@ static void refuse_cert(struct session *s, const struct tls *t)
 }
 
 /* 0 when TLS is up with the client; -1 when the session is over. */
+/* The image of the configuration when it is current, else its text. A
+ * damaged image is passed over and said in the log by front_start. */
+static int conf_open(const char *path, struct conf *conf, char *err,
+                     size_t size)
+{
+	int rc = conf_image_load(path, conf, err, size);
+
+	if (rc == 0)
+		return 0;
+	if (rc < 0)
+		setenv(CONF_IMAGE_FAULT, err, 1);
+	return conf_load(path, conf, err, size);
+}
+
 static int client_handshake(struct session *s, const char *mode)
 {
 	struct tls *t = &sides(s)->client;

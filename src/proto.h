@@ -101,7 +101,7 @@ struct protocol {
 };
 
 extern const struct protocol proto_imap, proto_pop3, proto_smtp;
-/* Every protocol, NULL-terminated: what conf.c builds directives from. */
+/* Every protocol, NULL-terminated: what conf_load.c builds directives from. */
 extern const struct protocol *const protocols[];
 
 const struct protocol *proto_find(const char *name);

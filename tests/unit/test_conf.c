@@ -1,8 +1,8 @@
 /* The configuration loader alone: two stand-in protocols and two
  * stand-in lookups take the place of the real tables, so no protocol,
  * session or network code is linked. */
-#include "conf.h"
 #include "conf_image.h"
+#include "conf_load.h"
 #include "conf_text.h"
 #include "lookup.h"
 #include "proto.h"
