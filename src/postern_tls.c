@@ -72,7 +72,7 @@ static int client_handshake(struct session *s, const char *mode)
 	struct tls *t = &sides(s)->client;
 	char why[512];
 
-	if (tls_setup(t, s->conf, s->in.fd, s->proto->alpn, why,
+	if (tls_setup(t, s->conf, s->in.fd, s->proto->alpn, 0, why,
 	              sizeof why) < 0) {
 		/* A client told to go ahead with STARTTLS sees a close. */
 		logmsg(LOG_ERR, "event=tls_error reason=\"%s\"", LOGV(why));

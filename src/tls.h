@@ -31,9 +31,11 @@ struct tls {
 	size_t packet_off;
 };
 
-/* Credentials and a server session on fd; alpn is the protocol's name. */
+/* Credentials and a server session on fd; alpn is the protocol's name.
+ * check: postern -t's thoroughness (GnuTLS's own proof that each key
+ * belongs to its certificate, a signature), not a connection's. */
 int tls_setup(struct tls *t, const struct server_conf *c, int fd,
-              const char *alpn, char *why, size_t size);
+              const char *alpn, int check, char *why, size_t size);
 /* The handshake within deadline; then t->info is filled in and
  * t->cert_refused says whether ssl_verify_client turns the client away. */
 int tls_handshake(struct tls *t, const struct server_conf *c,

@@ -756,6 +756,30 @@ def test_rsa_and_ecdsa_pairs_and_dhparam(ctx):
             assert ssl.PEM_cert_to_DER_cert(f.read()) == der, ciphers
 
 
+def test_a_key_of_another_certificate_is_refused(ctx):
+    """postern -t proves with GnuTLS that each key is its certificate's;
+    a connection compares the public keys instead (a tenth of the CPU),
+    and refuses the pair with the same words."""
+    certs = ctx.certs
+    conf = ('ssl = true\nssl_certificate = {"%s"}\nssl_certificate_key = {"%s"}\n'
+            % (certs.server, certs.rsa_key))
+    p = ctx.track(lib.Postern(ctx.tmp, server_conf=conf,
+                              map_lines=["* 127.0.0.1:%d" % ctx.dovecot.imap_port]))
+    words = "The certificate and the given key do not match"
+    r = subprocess.run([lib.POSTERN, "-t", "-c", p.conf], capture_output=True, text=True)
+    assert r.returncode == 1 and words in r.stderr, r.stderr
+    raw = socket.create_connection(("127.0.0.1", p.port), timeout=5)
+    try:
+        ctx.context().wrap_socket(raw, server_hostname="localhost").recv(100)
+        raise AssertionError("a handshake with a mismatched key")
+    except (ssl.SSLError, ConnectionResetError, OSError):
+        pass
+    finally:
+        raw.close()
+    log = p.wait_log(words)
+    assert "%s and %s: %s" % (certs.server, certs.rsa_key, words) in log
+
+
 def test_tls_relay_close_notify_and_idle_timeout(ctx):
     p = ctx.proxy(proxy_timeout='"2s"')
     # Ragged EOFs are errors here: a close without close_notify would raise.
@@ -843,6 +867,7 @@ if __name__ == "__main__":
              test_encrypted_key_protocols_and_crl,
              test_tls_relay_close_notify_and_idle_timeout,
              test_rsa_and_ecdsa_pairs_and_dhparam,
+             test_a_key_of_another_certificate_is_refused,
              test_proxy_ssl_to_dovecot,
              test_proxy_ssl_starttls_to_postfix,
              test_proxy_ssl_verify_refuses_a_wrong_name,
