@@ -11,7 +11,7 @@
 #include <getopt.h>
 #include <string.h>
 
-void front_usage(FILE *f)
+static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: postern [-c FILE | -a ACTIVE] [-s NAME]\n"
@@ -27,7 +27,7 @@ void front_usage(FILE *f)
 	        FRONT_DEFAULT_CONFIG, ACTIVE_CONFIG);
 }
 
-int front_options_parse(int argc, char **argv, struct front_options *o)
+int front_options(int argc, char **argv, struct front_options *o)
 {
 	int c;
 
@@ -42,25 +42,26 @@ int front_options_parse(int argc, char **argv, struct front_options *o)
 		case 't': o->test = 1; break;
 		case 'V':
 			printf("postern %s\n", PACKAGE_VERSION);
-			o->done = 1;
-			return 0;
+			return EXIT_DONE;
 		case 'h':
-			front_usage(stdout);
-			o->done = 1;
-			return 0;
+			usage(stdout);
+			return EXIT_DONE;
 		default:
-			return -1;
+			usage(stderr);
+			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc || (o->test && o->activate))
-		return -1;
+	if (optind != argc || (o->test && o->activate)) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
 	/* -t and -A look at the file the operator edits; a connection reads
 	 * the active copy, or that file when there is none yet. */
 	if (!o->config)
 		o->config = o->test || o->activate
 		            ? FRONT_DEFAULT_CONFIG
 		            : activate_current(o->active, FRONT_DEFAULT_CONFIG);
-	return 0;
+	return FRONT_GO_ON;
 }
 
 /* The protocol said yes to STARTTLS: postern-tls goes on from here. */

@@ -13,12 +13,12 @@ struct front_options {
 	const char *active;      /* -a */
 	const char *server;      /* -s */
 	int test, activate;      /* -t, -A */
-	int done;                /* -h or -V answered: exit EXIT_DONE */
 };
 
-/* 0 with o filled (o->done: nothing more to do), or -1: a usage error. */
-int front_options_parse(int argc, char **argv, struct front_options *o);
-void front_usage(FILE *f);
+/* FRONT_GO_ON with o filled; else the exit code, the usage or the
+ * version printed. */
+#define FRONT_GO_ON (-1)
+int front_options(int argc, char **argv, struct front_options *o);
 
 /* The connection: an exit code, or FRONT_READ_TEXT from load. */
 int front_run(const char *ident, const struct front_options *o,

@@ -102,12 +102,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (front_options_parse(argc, argv, &o) < 0) {
-		front_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (o.done)
-		return EXIT_DONE;
+	if ((rc = front_options(argc, argv, &o)) != FRONT_GO_ON)
+		return rc;
 	if (o.test || o.activate)
 		return read_text(argv);
 	keep_listen_vars();

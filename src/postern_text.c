@@ -124,14 +124,11 @@ static int activate(const struct front_options *o)
 int main(int argc, char **argv)
 {
 	struct front_options o;
+	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (front_options_parse(argc, argv, &o) < 0) {
-		front_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (o.done)
-		return EXIT_DONE;
+	if ((rc = front_options(argc, argv, &o)) != FRONT_GO_ON)
+		return rc;
 	if (o.test)
 		return test_config(o.config, NULL);
 	if (o.activate)
