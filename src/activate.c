@@ -26,33 +26,23 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-int activate_stage(const char *src, const char *active, char *staged,
-                   size_t size, char *why, size_t why_size)
+int activate_stage_bytes(const void *buf, size_t len, mode_t mode,
+                         const char *dest, char *staged, size_t size,
+                         char *why, size_t why_size)
 {
-	static char text[CONF_TEXT_MAX + 1];
-	struct stat st;
-	long len;
 	int out;
 
-	if ((size_t)snprintf(staged, size, "%s.new", active) >= size) {
-		snprintf(why, why_size, "%s: path too long", active);
+	if ((size_t)snprintf(staged, size, "%s.new", dest) >= size) {
+		snprintf(why, why_size, "%s: path too long", dest);
 		return -1;
 	}
-	if (stat(src, &st) < 0) {
-		snprintf(why, why_size, "%s: %s", src, strerror(errno));
-		return -1;
-	}
-	len = conf_text_read(src, text, why, why_size);
-	if (len < 0)
-		return -1;
-	out = open(staged, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	           st.st_mode & 07777);
+	out = open(staged, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (out < 0) {
 		snprintf(why, why_size, "%s: %s", staged, strerror(errno));
 		return -1;
 	}
-	if (fchmod(out, st.st_mode & 07777) < 0 ||
-	    write_all(out, text, (size_t)len) < 0 || fsync(out) < 0) {
+	if (fchmod(out, mode & 07777) < 0 || write_all(out, buf, len) < 0 ||
+	    fsync(out) < 0) {
 		snprintf(why, why_size, "%s: %s", staged, strerror(errno));
 		close(out);
 		unlink(staged);
@@ -60,6 +50,24 @@ int activate_stage(const char *src, const char *active, char *staged,
 	}
 	close(out);
 	return 0;
+}
+
+int activate_stage(const char *src, const char *active, char *staged,
+                   size_t size, char *why, size_t why_size)
+{
+	static char text[CONF_TEXT_MAX + 1];
+	struct stat st;
+	long len;
+
+	if (stat(src, &st) < 0) {
+		snprintf(why, why_size, "%s: %s", src, strerror(errno));
+		return -1;
+	}
+	len = conf_text_read(src, text, why, why_size);
+	if (len < 0)
+		return -1;
+	return activate_stage_bytes(text, (size_t)len, st.st_mode, active,
+	                            staged, size, why, why_size);
 }
 
 int activate_commit(const char *staged, const char *active, char *why,

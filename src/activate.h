@@ -8,10 +8,17 @@
 #define POSTERN_ACTIVATE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #ifndef ACTIVE_CONFIG
 #define ACTIVE_CONFIG "/var/lib/postern/postern.conf"
 #endif
+
+/* Writes buf to "<dest>.new" with mode, synced; writes that path to
+ * staged. 0, or -1 with why. */
+int activate_stage_bytes(const void *buf, size_t len, mode_t mode,
+                         const char *dest, char *staged, size_t size,
+                         char *why, size_t why_size);
 
 /* Copies src to "<active>.new" with src's mode, synced; writes that path
  * to staged. 0, or -1 with why. */

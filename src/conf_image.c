@@ -1,5 +1,6 @@
 #include "conf_image.h"
 
+#include "activate.h"
 #include "lookup.h"
 #include "proto.h"
 
@@ -576,60 +577,35 @@ int conf_image_load(const char *path, struct conf *c, char *err, size_t size)
 	return 0;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int conf_image_write(const struct conf *c, const char *text_path,
                      const char *image_path, char *why, size_t size)
 {
-	char tmp[PATH_MAX];
+	char staged[PATH_MAX];
 	struct conf_stamp stamp;
 	unsigned char *buf;
 	struct stat st;
 	size_t len;
-	int fd, rc = -1;
+	int rc;
 
 	if (stat(text_path, &st) < 0) {
 		snprintf(why, size, "%s: %s", text_path, strerror(errno));
 		return -1;
 	}
 	conf_stamp_of(&st, &stamp);
-	if (snprintf(tmp, sizeof tmp, "%s.new", image_path) >= (int)sizeof tmp ||
-	    !(buf = malloc(CONF_IMAGE_MAX))) {
-		snprintf(why, size, "%s: path too long or out of memory",
-		         image_path);
+	if (!(buf = malloc(CONF_IMAGE_MAX))) {
+		snprintf(why, size, "out of memory");
 		return -1;
 	}
 	len = conf_image_encode(c, &stamp, buf, CONF_IMAGE_MAX);
-	fd = len ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)
-	         : -1;
-	/* Whoever may read the text may read its image, and nobody else:
-	 * it holds the same secrets (auth_http_header values). */
 	if (!len)
 		snprintf(why, size, "the configuration is too large for an image");
-	else if (fd < 0 || fchmod(fd, st.st_mode & 07777) < 0 ||
-	         write_all(fd, buf, len) < 0 || fsync(fd) < 0)
-		snprintf(why, size, "%s: %s", tmp, strerror(errno));
-	else if (rename(tmp, image_path) < 0)
-		snprintf(why, size, "%s: %s", image_path, strerror(errno));
-	else
-		rc = 0;
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0 && len)
-		unlink(tmp);
+	/* Whoever may read the text may read its image, and nobody else:
+	 * it holds the same secrets (auth_http_header values). */
+	rc = len ? activate_stage_bytes(buf, len, st.st_mode, image_path,
+	                                staged, sizeof staged, why, size)
+	         : -1;
+	if (rc == 0)
+		rc = activate_commit(staged, image_path, why, size);
 	free(buf);
 	return rc;
 }
