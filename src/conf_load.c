@@ -267,6 +267,24 @@ static const char *const proxy_ssl_modes[] = { "off", "on", "starttls",
                                                NULL };
 static const char *const verify_modes[] = { "off", "on", "optional",
                                             "optional_no_ca", NULL };
+static const char *const proxy_protocol_modes[] = { "off", "on", "v2",
+                                                    "v1", NULL };
+
+/* Directives that take one word of a list: the word's index is the
+ * value (enum starttls_mode, proxy_ssl, verify_client; the PROXY
+ * version). */
+static const struct {
+	const char *name;
+	const char *const *words;
+	const char *want;      /* the words as the error names them */
+} word_options[] = {
+	{ "starttls", starttls_modes, "on, off or only" },
+	{ "proxy_ssl", proxy_ssl_modes, "on, off or starttls" },
+	{ "ssl_verify_client", verify_modes,
+	  "on, off, optional or optional_no_ca" },
+	{ "proxy_protocol", proxy_protocol_modes, "on, off, v1 or v2" },
+};
+#define NWORD_OPTIONS (sizeof word_options / sizeof word_options[0])
 
 static int word_index(const char *const *words, const char *w)
 {
@@ -276,31 +294,14 @@ static int word_index(const char *const *words, const char *w)
 	return -1;
 }
 
-static int check_starttls(cfg_t *cfg, cfg_opt_t *opt)
+static int check_word(cfg_t *cfg, cfg_opt_t *opt)
 {
-	if (word_index(starttls_modes, last_str(opt)) < 0) {
-		cfg_error(cfg, "starttls: want on, off or only, got \"%s\"",
-		          last_str(opt));
-		return -1;
-	}
-	return 0;
-}
-
-static int check_proxy_ssl(cfg_t *cfg, cfg_opt_t *opt)
-{
-	if (word_index(proxy_ssl_modes, last_str(opt)) < 0) {
-		cfg_error(cfg, "proxy_ssl: want on, off or starttls, got \"%s\"",
-		          last_str(opt));
-		return -1;
-	}
-	return 0;
-}
-
-static int check_verify(cfg_t *cfg, cfg_opt_t *opt)
-{
-	if (word_index(verify_modes, last_str(opt)) < 0) {
-		cfg_error(cfg, "ssl_verify_client: want on, off, optional or "
-		          "optional_no_ca, got \"%s\"", last_str(opt));
+	for (size_t i = 0; i < NWORD_OPTIONS; i++) {
+		if (strcmp(cfg_opt_name(opt), word_options[i].name) != 0 ||
+		    word_index(word_options[i].words, last_str(opt)) >= 0)
+			continue;
+		cfg_error(cfg, "%s: want %s, got \"%s\"", word_options[i].name,
+		          word_options[i].want, last_str(opt));
 		return -1;
 	}
 	return 0;
@@ -313,19 +314,6 @@ static int check_listen(cfg_t *cfg, cfg_opt_t *opt)
 	if (parse_listen(last_str(opt), &l) < 0) {
 		cfg_error(cfg, "listen: want [address:]port [ssl] "
 		          "[proxy_protocol], got \"%s\"",
-		          last_str(opt));
-		return -1;
-	}
-	return 0;
-}
-
-static const char *const proxy_protocol_modes[] = { "off", "on", "v2",
-                                                    "v1", NULL };
-
-static int check_proxy_protocol(cfg_t *cfg, cfg_opt_t *opt)
-{
-	if (word_index(proxy_protocol_modes, last_str(opt)) < 0) {
-		cfg_error(cfg, "proxy_protocol: want on, off, v1 or v2, got \"%s\"",
 		          last_str(opt));
 		return -1;
 	}
@@ -402,14 +390,10 @@ static void set_validators(cfg_t *cfg, const char *prefix)
 	cfg_set_validate_func(cfg, path, check_header);
 	snprintf(path, sizeof path, "%slog_level", prefix);
 	cfg_set_validate_func(cfg, path, check_level);
-	snprintf(path, sizeof path, "%sstarttls", prefix);
-	cfg_set_validate_func(cfg, path, check_starttls);
-	snprintf(path, sizeof path, "%sssl_verify_client", prefix);
-	cfg_set_validate_func(cfg, path, check_verify);
-	snprintf(path, sizeof path, "%sproxy_ssl", prefix);
-	cfg_set_validate_func(cfg, path, check_proxy_ssl);
-	snprintf(path, sizeof path, "%sproxy_protocol", prefix);
-	cfg_set_validate_func(cfg, path, check_proxy_protocol);
+	for (size_t i = 0; i < NWORD_OPTIONS; i++) {
+		snprintf(path, sizeof path, "%s%s", prefix, word_options[i].name);
+		cfg_set_validate_func(cfg, path, check_word);
+	}
 	snprintf(path, sizeof path, "%sset_real_ip_from", prefix);
 	cfg_set_validate_func(cfg, path, check_cidr);
 	snprintf(path, sizeof path, "%sresolver", prefix);
