@@ -16,6 +16,7 @@
 #include "listen_fds.h"
 #include "log.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -67,10 +68,16 @@ static void keep_listen_vars(void)
 	}
 }
 
-static int read_text(char **argv)
+/* For a connection that cannot be served (postern-text missing: a broken
+ * install), the client hears the protocol's temporary failure and stderr
+ * is written only where it is not the client (inetd). */
+static int read_text(char **argv, int connection)
 {
 	char buf[PATH_MAX];
 	const char *program = text_program(buf, sizeof buf);
+	struct client_socket cs;
+	const char *why = NULL;
+	char reason[PATH_MAX + 64];
 
 	for (int i = 0; listen_vars[i]; i++)
 		if (listen_values[i])
@@ -78,9 +85,18 @@ static int read_text(char **argv)
 	if (listen_values[1])
 		fcntl(LISTEN_FDS_START, F_SETFD, 0);
 	execv(program, argv);
-	fprintf(stderr, "postern: %s: cannot run it\n", program);
-	logmsg(LOG_ERR, "event=startup_error what=configuration "
-	       "reason=\"cannot run %s\"", program);
+	snprintf(reason, sizeof reason, "cannot run %s: %s", program,
+	         strerror(errno));
+	if (!connection) {
+		fprintf(stderr, "postern: %s\n", reason);
+		return EXIT_TEMPORARY;
+	}
+	if (front_find_socket(&cs, &why) < 0) {
+		front_early_error("postern", NULL, "configuration", reason);
+		return EXIT_TEMPORARY;
+	}
+	front_early_error("postern", &cs, "configuration", reason);
+	front_unavailable(&cs);
 	return EXIT_TEMPORARY;
 }
 
@@ -105,8 +121,8 @@ int main(int argc, char **argv)
 	if ((rc = front_options(argc, argv, &o)) != FRONT_GO_ON)
 		return rc;
 	if (o.test || o.activate)
-		return read_text(argv);
+		return read_text(argv, 0);
 	keep_listen_vars();
 	rc = front_run("postern", &o, image);
-	return rc == FRONT_READ_TEXT ? read_text(argv) : rc;
+	return rc == FRONT_READ_TEXT ? read_text(argv, 1) : rc;
 }

@@ -1,5 +1,7 @@
 """postern -t, errors with file:line, and starting without a socket."""
 import os
+import re
+import shutil
 import subprocess
 
 import lib
@@ -151,6 +153,39 @@ def test_unreadable_config_gets_the_protocols_reply(tmp):
             p.stop()
 
 
+def configured(name):
+    """A directory as configure set it in the build's Makefile."""
+    with open(os.path.join(lib.BUILDDIR, "Makefile")) as f:
+        values = dict(re.findall(r"^(\w+) = (.*)$", f.read(), re.M))
+    value = values[name]
+    while "${" in value:
+        value = re.sub(r"\$\{(\w+)\}", lambda m: values[m.group(1)], value)
+    return value
+
+
+def test_without_postern_text_clients_still_get_a_reply(tmp):
+    """A broken install (postern-text missing) must not drop clients in
+    silence either: postern, which cannot read the text itself, says the
+    protocol's temporary failure and why."""
+    alone = tmp("alone")
+    os.makedirs(alone)
+    shutil.copy(lib.POSTERN, alone)
+    libexec = os.path.join(configured("libexecdir"), "postern-text")
+    if os.path.exists(libexec):
+        raise lib.Skip("%s is installed on this machine" % libexec)
+    p = lib.Postern(tmp, program=os.path.join(alone, "postern"), activate=False)
+    p.start()
+    try:
+        c = lib.Client(p.port)
+        assert c.closed()
+        assert c.buf == b"* BYE Service temporarily unavailable\r\n", c.buf
+        err = tmp("activate-%d.err" % p.port)
+        lib.wait_for(lambda: "cannot run" in open(err).read(), what="the reason")
+        assert "postern-text" in open(err).read()
+    finally:
+        p.stop()
+
+
 if __name__ == "__main__":
     lib.run([test_shipped_config_is_valid,
              test_unknown_directive_names_file_and_line,
@@ -163,5 +198,6 @@ if __name__ == "__main__":
              test_tls_files_are_checked_by_postern_tls,
              test_no_socket_exits_100,
              test_bad_usage_exits_100,
-             test_unreadable_config_gets_the_protocols_reply],
+             test_unreadable_config_gets_the_protocols_reply,
+             test_without_postern_text_clients_still_get_a_reply],
             setup, lambda t: t.cleanup())
