@@ -36,9 +36,9 @@ size_t conf_image_encode(const struct conf *c, const struct conf_stamp *stamp,
                          unsigned char *buf, size_t size);
 
 /* Reads an image made by this build; c's strings point into buf, which
- * must outlive c (conf_image_load gives it to c). 0; 1 when the image is
- * good but made from other text than stamp (NULL: any); -1 with why
- * when it is not an image this build made, or is damaged. */
+ * must outlive c (conf_image_load gives it to c). 0; 1 when the image
+ * was made from other text than stamp (NULL: any) or by another build;
+ * -1 with why when it is not an image, or is damaged. */
 int conf_image_decode(unsigned char *buf, size_t len,
                       const struct conf_stamp *stamp, struct conf *c,
                       const char **why);

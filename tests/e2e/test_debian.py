@@ -65,6 +65,7 @@ def test_the_package_holds_what_an_operator_needs(ctx):
     r = subprocess.run(["dpkg-deb", "-I", ctx.deb, "postinst"], capture_output=True,
                        text=True, check=True)
     assert "adduser --system" in r.stdout
+    assert 'postern -A -c "$active" -a "$active"' in r.stdout
     assert "deb-systemd-invoke start" not in r.stdout
     r = subprocess.run([os.path.join(ctx.root, "usr/sbin/postern"), "-t", "-c",
                         os.path.join(ctx.root, "etc/postern/postern.conf")],

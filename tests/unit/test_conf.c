@@ -414,6 +414,12 @@ START_TEST(an_image_of_other_text_is_not_used)
 	other.ctime_nsec++;
 	ck_assert_int_eq(conf_image_decode(buf, n, &other, &back, &why), 1);
 	ck_assert_ptr_null(back.servers);
+	/* Another version's image (an upgrade) is stale too, not damaged. */
+	ck_assert_ptr_nonnull(memmem(buf, n, PACKAGE_VERSION,
+	                             strlen(PACKAGE_VERSION)));
+	((unsigned char *)memmem(buf, n, PACKAGE_VERSION,
+	                         strlen(PACKAGE_VERSION)))[0] ^= 1;
+	ck_assert_int_eq(conf_image_decode(buf, n, &STAMP, &back, &why), 1);
 	/* Too small a buffer: no image, rather than half of one. */
 	ck_assert_uint_eq(conf_image_encode(&conf, &STAMP, buf, n - 1), 0);
 }
