@@ -1,5 +1,6 @@
 #include "front.h"
 
+#include "activate.h"
 #include "addr.h"
 #include "conf_image.h"
 #include "exec_contract.h"
@@ -9,11 +10,51 @@
 #include "proto.h"
 #include "sandbox.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+int front_options(int argc, char **argv, const struct front_program *p,
+                  struct front_options *o)
+{
+	int c;
+
+	memset(o, 0, sizeof *o);
+	o->active = ACTIVE_CONFIG;
+	while ((c = getopt(argc, argv, p->operator_modes ? "a:c:s:tAhV"
+	                                                 : "a:c:s:hV")) != -1) {
+		switch (c) {
+		case 'a': o->active = optarg; break;
+		case 'c': o->config = optarg; break;
+		case 'A': o->activate = 1; break;
+		case 's': o->server = optarg; break;
+		case 't': o->test = 1; break;
+		case 'V':
+			printf("%s %s\n", p->ident, PACKAGE_VERSION);
+			return EXIT_DONE;
+		case 'h':
+			p->usage(stdout);
+			return EXIT_DONE;
+		default:
+			p->usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc || (o->test && o->activate)) {
+		p->usage(stderr);
+		return EXIT_USAGE;
+	}
+	/* -t and -A look at the file the operator edits; a connection reads
+	 * the active copy, or that file when there is none yet. */
+	if (!o->config)
+		o->config = o->test || o->activate
+		            ? FRONT_DEFAULT_CONFIG
+		            : activate_current(o->active, FRONT_DEFAULT_CONFIG);
+	return FRONT_GO_ON;
+}
 
 int front_find_socket(struct client_socket *cs, const char **why)
 {

@@ -8,10 +8,33 @@
 #include "conf.h"
 #include "session.h"
 
+#include <stdio.h>
+
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
 #endif
 #define FRONT_DEFAULT_CONFIG SYSCONFDIR "/postern/postern.conf"
+
+/* A per-connection program's command line: -c, -a, -s, -h, -V, and for
+ * postern -t and -A. */
+struct front_program {
+	const char *ident;       /* for -V */
+	int operator_modes;      /* takes -t and -A */
+	void (*usage)(FILE *f);
+};
+
+struct front_options {
+	const char *config;      /* -c, or what -a and the defaults make of it */
+	const char *active;      /* -a */
+	const char *server;      /* -s */
+	int test, activate;      /* -t, -A */
+};
+
+/* FRONT_GO_ON with o filled; else the exit code, the usage or the
+ * version printed. */
+#define FRONT_GO_ON (-1)
+int front_options(int argc, char **argv, const struct front_program *p,
+                  struct front_options *o);
 
 struct client_socket {
 	int fd;

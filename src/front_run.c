@@ -8,7 +8,6 @@
 #include "session.h"
 #include "session_io.h"
 
-#include <getopt.h>
 #include <string.h>
 
 static void usage(FILE *f)
@@ -27,42 +26,9 @@ static void usage(FILE *f)
 	        FRONT_DEFAULT_CONFIG, ACTIVE_CONFIG);
 }
 
-int front_options(int argc, char **argv, struct front_options *o)
-{
-	int c;
-
-	memset(o, 0, sizeof *o);
-	o->active = ACTIVE_CONFIG;
-	while ((c = getopt(argc, argv, "a:c:s:tAhV")) != -1) {
-		switch (c) {
-		case 'a': o->active = optarg; break;
-		case 'c': o->config = optarg; break;
-		case 'A': o->activate = 1; break;
-		case 's': o->server = optarg; break;
-		case 't': o->test = 1; break;
-		case 'V':
-			printf("postern %s\n", PACKAGE_VERSION);
-			return EXIT_DONE;
-		case 'h':
-			usage(stdout);
-			return EXIT_DONE;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc || (o->test && o->activate)) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	/* -t and -A look at the file the operator edits; a connection reads
-	 * the active copy, or that file when there is none yet. */
-	if (!o->config)
-		o->config = o->test || o->activate
-		            ? FRONT_DEFAULT_CONFIG
-		            : activate_current(o->active, FRONT_DEFAULT_CONFIG);
-	return FRONT_GO_ON;
-}
+const struct front_program front_postern = {
+	.ident = "postern", .operator_modes = 1, .usage = usage,
+};
 
 /* The protocol said yes to STARTTLS: postern-tls goes on from here. */
 static enum step exec_tls(struct session *s)

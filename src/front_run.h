@@ -6,19 +6,8 @@
 
 #include "front.h"
 
-#include <stdio.h>
-
-struct front_options {
-	const char *config;      /* -c, or what -a and the defaults make of it */
-	const char *active;      /* -a */
-	const char *server;      /* -s */
-	int test, activate;      /* -t, -A */
-};
-
-/* FRONT_GO_ON with o filled; else the exit code, the usage or the
- * version printed. */
-#define FRONT_GO_ON (-1)
-int front_options(int argc, char **argv, struct front_options *o);
+/* postern's (and postern-text's) options, -t and -A among them. */
+extern const struct front_program front_postern;
 
 /* The connection: an exit code, or FRONT_READ_TEXT from load. */
 int front_run(const char *ident, const struct front_options *o,

@@ -127,7 +127,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	if ((rc = front_options(argc, argv, &o)) != FRONT_GO_ON)
+	if ((rc = front_options(argc, argv, &front_postern, &o)) != FRONT_GO_ON)
 		return rc;
 	if (o.test)
 		return test_config(o.config, NULL);

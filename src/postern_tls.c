@@ -21,7 +21,6 @@
 #include "tls_relay.h"
 
 #include <fcntl.h>
-#include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -251,41 +250,25 @@ static void usage(FILE *f)
 
 /* Started by systemd or inetd on a TLS port: the front's work without
  * the front's exec, so that an IMAPS connection costs one exec. */
+static const struct front_program program = {
+	.ident = "postern-tls", .operator_modes = 0, .usage = usage,
+};
+
 static int direct(int argc, char **argv, struct tls_sides *tls)
 {
-	const char *config = NULL, *active = ACTIVE_CONFIG, *server = NULL;
 	const struct server_conf *sc;
 	struct client_socket cs;
+	struct front_options o;
 	struct session s;
 	struct conf c;
-	int ch, rc;
+	int rc;
 
-	while ((ch = getopt(argc, argv, "a:c:s:hV")) != -1) {
-		switch (ch) {
-		case 'a': active = optarg; break;
-		case 'c': config = optarg; break;
-		case 's': server = optarg; break;
-		case 'V':
-			printf("postern-tls %s\n", PACKAGE_VERSION);
-			return EXIT_DONE;
-		case 'h':
-			usage(stdout);
-			return EXIT_DONE;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (!config)
-		config = activate_current(active, FRONT_DEFAULT_CONFIG);
+	if ((rc = front_options(argc, argv, &program, &o)) != FRONT_GO_ON)
+		return rc;
 	/* Without a section, this socket is taken to be TLS: nothing is said
 	 * in clear (the close tells the client; the log tells why). */
-	rc = front_start("postern-tls", config, server, 0, conf_open, &cs, &c,
-	                 &sc);
+	rc = front_start("postern-tls", o.config, o.server, 0, conf_open, &cs,
+	                 &c, &sc);
 	if (rc != EXIT_DONE)
 		return rc;
 	fcntl(cs.fd, F_SETFL, fcntl(cs.fd, F_GETFL) | O_NONBLOCK);
