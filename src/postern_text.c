@@ -70,8 +70,6 @@ static int test_config(const char *path, struct conf *keep)
 	return EXIT_DONE;
 }
 
-/* postern -A: the edited file, checked as a copy beside the active one,
- * then renamed over it. A failed check leaves the active copy as it was. */
 /* The image connections read in place of the text. Written after the
  * text is in place: it names the text by inode and change time, and the
  * rename changes the latter. Until it is written, connections read the
@@ -87,6 +85,8 @@ static void write_image(const struct conf *c, const char *active)
 		        "connections will read its text\n", active, why);
 }
 
+/* postern -A: the edited file, checked as a copy beside the active one,
+ * then renamed over it. A failed check leaves the active copy as it was. */
 static int activate(const struct front_options *o)
 {
 	char staged[4096], why[512];
