@@ -584,16 +584,21 @@ int conf_image_load(const char *path, struct conf *c, char *err, size_t size)
 	return 0;
 }
 
-int conf_image_write(const struct conf *c, const char *text_path,
-                     const char *image_path, char *why, size_t size)
+int conf_image_write(const struct conf *c, const char *text_path, char *why,
+                     size_t size)
 {
-	char staged[PATH_MAX];
+	char staged[PATH_MAX], image_path[PATH_MAX];
 	struct conf_stamp stamp;
 	unsigned char *buf;
 	struct stat st;
 	size_t len;
 	int rc;
 
+	if (snprintf(image_path, sizeof image_path, "%s%s", text_path,
+	             CONF_IMAGE_SUFFIX) >= (int)sizeof image_path) {
+		snprintf(why, size, "%s: path too long", text_path);
+		return -1;
+	}
 	if (stat(text_path, &st) < 0) {
 		snprintf(why, size, "%s: %s", text_path, strerror(errno));
 		return -1;

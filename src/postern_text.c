@@ -76,11 +76,9 @@ static int test_config(const char *path, struct conf *keep)
  * new text; without it, they go on doing so, only slower. */
 static void write_image(const struct conf *c, const char *active)
 {
-	char image[4096], why[512] = "path too long";
+	char why[512];
 
-	if (snprintf(image, sizeof image, "%s%s", active, CONF_IMAGE_SUFFIX) >=
-	    (int)sizeof image ||
-	    conf_image_write(c, active, image, why, sizeof why) < 0)
+	if (conf_image_write(c, active, why, sizeof why) < 0)
 		fprintf(stderr, "postern: warning: no image of %s (%s); "
 		        "connections will read its text\n", active, why);
 }

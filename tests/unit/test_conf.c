@@ -472,7 +472,7 @@ START_TEST(the_image_file_follows_its_text)
 
 	ck_assert_msg(load(RICH) == 0, "%s", err);
 	snprintf(image, sizeof image, "%s%s", path, CONF_IMAGE_SUFFIX);
-	ck_assert_msg(conf_image_write(&conf, path, image, why, sizeof why) == 0,
+	ck_assert_msg(conf_image_write(&conf, path, why, sizeof why) == 0,
 	              "%s", why);
 	ck_assert_int_eq(conf_image_load(path, &back, err, sizeof err), 0);
 	ck_assert_str_eq(back.source, "image");
