@@ -26,10 +26,11 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-int activate_stage_bytes(const void *buf, size_t len, mode_t mode,
+int activate_stage_bytes(const void *buf, size_t len, const struct stat *like,
                          const char *dest, char *staged, size_t size,
                          char *why, size_t why_size)
 {
+	struct stat st;
 	int out;
 
 	if ((size_t)snprintf(staged, size, "%s.new", dest) >= size) {
@@ -41,8 +42,21 @@ int activate_stage_bytes(const void *buf, size_t len, mode_t mode,
 		snprintf(why, why_size, "%s: %s", staged, strerror(errno));
 		return -1;
 	}
-	if (fchmod(out, mode & 07777) < 0 || write_all(out, buf, len) < 0 ||
-	    fsync(out) < 0) {
+	/* The owner first: chown clears set-id bits that fchmod then sets.
+	 * Asked only when it differs, so that a user activating its own
+	 * files needs no privilege. */
+	if (fstat(out, &st) < 0 ||
+	    ((st.st_uid != like->st_uid || st.st_gid != like->st_gid) &&
+	     fchown(out, like->st_uid, like->st_gid) < 0)) {
+		snprintf(why, why_size, "%s: cannot give it owner %u and group "
+		         "%u: %s", staged, (unsigned)like->st_uid,
+		         (unsigned)like->st_gid, strerror(errno));
+		close(out);
+		unlink(staged);
+		return -1;
+	}
+	if (fchmod(out, like->st_mode & 07777) < 0 ||
+	    write_all(out, buf, len) < 0 || fsync(out) < 0) {
 		snprintf(why, why_size, "%s: %s", staged, strerror(errno));
 		close(out);
 		unlink(staged);
@@ -66,7 +80,7 @@ int activate_stage(const char *src, const char *active, char *staged,
 	len = conf_text_read(src, text, why, why_size);
 	if (len < 0)
 		return -1;
-	return activate_stage_bytes(text, (size_t)len, st.st_mode, active,
+	return activate_stage_bytes(text, (size_t)len, &st, active,
 	                            staged, size, why, why_size);
 }
 
@@ -94,5 +108,9 @@ int activate_commit(const char *staged, const char *active, char *why,
 
 const char *activate_current(const char *active, const char *fallback)
 {
-	return access(active, R_OK) == 0 ? active : fallback;
+	struct stat st;
+
+	/* Only "no such file" means there is none: a copy this user may not
+	 * read, or a directory it may not search, is still the one. */
+	return lstat(active, &st) < 0 && errno == ENOENT ? fallback : active;
 }

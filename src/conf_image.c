@@ -613,7 +613,7 @@ int conf_image_write(const struct conf *c, const char *text_path, char *why,
 		snprintf(why, size, "the configuration is too large for an image");
 	/* Whoever may read the text may read its image, and nobody else:
 	 * it holds the same secrets (auth_http_header values). */
-	rc = len ? activate_stage_bytes(buf, len, st.st_mode, image_path,
+	rc = len ? activate_stage_bytes(buf, len, &st, image_path,
 	                                staged, sizeof staged, why, size)
 	         : -1;
 	if (rc == 0)

@@ -50,8 +50,8 @@ int conf_image_decode(unsigned char *buf, size_t len,
 int conf_image_load(const char *path, struct conf *c, char *err, size_t size);
 
 /* Writes c's image for the text at text_path to "<text_path>.image",
- * with the text's mode, as the reload gate writes the active copy
- * (activate.h). 0, or -1 with why. */
+ * with the text's owner, group and mode, as the reload gate writes the
+ * active copy (activate.h). 0, or -1 with why. */
 int conf_image_write(const struct conf *c, const char *text_path, char *why,
                      size_t size);
 

@@ -1,6 +1,7 @@
 /* The configuration loader alone: two stand-in protocols and two
  * stand-in lookups take the place of the real tables, so no protocol,
  * session or network code is linked. */
+#include "activate.h"
 #include "conf_image.h"
 #include "conf_load.h"
 #include "conf_text.h"
@@ -11,6 +12,7 @@
 #include "run_suite.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <syslog.h>
@@ -494,6 +496,66 @@ START_TEST(the_image_file_follows_its_text)
 }
 END_TEST
 
+/* The reload gate's copy has the edited file's owner, group and mode
+ * (the service user reads it as it reads the edited file); as root, an
+ * owner and group that are not the process's. */
+START_TEST(the_active_copy_has_the_texts_owner_group_and_mode)
+{
+	char active[80], staged[128], why[256];
+	struct stat text, copy;
+
+	ck_assert_msg(load(RICH) == 0, "%s", err);
+	if (geteuid() == 0)
+		ck_assert_int_eq(chown(path, 65534, 65534), 0);
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	ck_assert_int_eq(stat(path, &text), 0);
+	snprintf(active, sizeof active, "%s.active", path);
+	ck_assert_msg(activate_stage(path, active, staged, sizeof staged, why,
+	                             sizeof why) == 0, "%s", why);
+	ck_assert_msg(activate_commit(staged, active, why, sizeof why) == 0,
+	              "%s", why);
+	ck_assert_int_eq(stat(active, &copy), 0);
+	ck_assert_uint_eq(copy.st_uid, text.st_uid);
+	ck_assert_uint_eq(copy.st_gid, text.st_gid);
+	ck_assert_uint_eq(copy.st_mode & 07777, 0640);
+	ck_assert_msg(conf_image_write(&conf, active, why, sizeof why) == 0,
+	              "%s", why);
+	snprintf(staged, sizeof staged, "%s%s", active, CONF_IMAGE_SUFFIX);
+	ck_assert_int_eq(stat(staged, &copy), 0);
+	ck_assert_uint_eq(copy.st_uid, text.st_uid);
+	ck_assert_uint_eq(copy.st_gid, text.st_gid);
+	ck_assert_uint_eq(copy.st_mode & 07777, 0640);
+	unlink(staged);
+	unlink(active);
+}
+END_TEST
+
+/* A connection reads the active copy whenever there is one, even one it
+ * cannot read (its reader says so); the edited file only when there is
+ * none. */
+START_TEST(an_unreadable_active_copy_is_still_the_one_read)
+{
+	char active[64], dangling[96];
+	int fd;
+
+	snprintf(active, sizeof active, "/tmp/test_conf.%d.active",
+	         (int)getpid());
+	snprintf(dangling, sizeof dangling, "%s.link", active);
+	unlink(active);
+	ck_assert_str_eq(activate_current(active, "/edited"), "/edited");
+	fd = open(active, O_WRONLY | O_CREAT | O_EXCL, 0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_str_eq(activate_current(active, "/edited"), active);
+	unlink(active);
+	ck_assert_int_eq(symlink(active, dangling), 0);
+	ck_assert_str_eq(activate_current(dangling, "/edited"), dangling);
+	unlink(dangling);
+	ck_assert_str_eq(activate_current("/nonexistent/dir/p.conf", "/edited"),
+	                 "/edited");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("conf");
@@ -513,6 +575,8 @@ int main(void)
 	tcase_add_test(tc, an_image_of_other_text_is_not_used);
 	tcase_add_test(tc, a_damaged_image_is_refused);
 	tcase_add_test(tc, the_image_file_follows_its_text);
+	tcase_add_test(tc, the_active_copy_has_the_texts_owner_group_and_mode);
+	tcase_add_test(tc, an_unreadable_active_copy_is_still_the_one_read);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
