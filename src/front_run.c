@@ -5,6 +5,7 @@
 #include "front_door.h"
 #include "handoff.h"
 #include "log.h"
+#include "sandbox.h"
 #include "session.h"
 #include "session_io.h"
 
@@ -78,6 +79,8 @@ int front_run(const char *ident, const struct front_options *o,
 	struct conf c;
 	int rc;
 
+	/* Before the configuration, the client or a password is in memory. */
+	sandbox_undumpable();
 	rc = front_start(ident, o->config, o->server, 1, load, &cs, &c, &sc);
 	if (rc != EXIT_DONE)
 		return rc;

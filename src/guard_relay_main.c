@@ -51,6 +51,7 @@ int main(void)
 	const char *why;
 	ssize_t n;
 
+	sandbox_undumpable();
 	if (contract_relay_start("postern-guard-relay", &x) < 0)
 		return EXIT_USAGE;
 	if (!*x.guard) {

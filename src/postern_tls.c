@@ -296,6 +296,8 @@ int main(int argc, char **argv)
 	struct crossing x;
 	int rc;
 
+	/* Before a key, a ticket secret or a password is in memory. */
+	sandbox_undumpable();
 	signal(SIGPIPE, SIG_IGN);
 	contract_read(&x);
 	/* postern always names the mode; without one, nobody exec'd us. */

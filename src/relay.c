@@ -156,6 +156,7 @@ int main(void)
 	const char *why = NULL;
 	struct crossing x;
 
+	sandbox_undumpable();
 	if (contract_relay_start("postern-relay", &x) < 0)
 		return EXIT_USAGE;
 	r.timeout_ms = x.proxy_timeout_ms > 0 && x.proxy_timeout_ms < INT32_MAX ?

@@ -4,6 +4,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -40,54 +41,126 @@ static const int allowed[] = {
 #endif
 
 #ifdef FILTER_ARCH
+/* What the front kills on: tracing or reading other processes (a sibling
+ * session runs as the same user under xinetd), mounts old and new, kernel
+ * modules and keys, BPF, new namespaces, io_uring, the clock, and changing
+ * users, file-system users included. clone is the filter's own case, by
+ * its flags (front_rules). */
 static const int denied[] = {
-	SYS_ptrace, SYS_process_vm_readv, SYS_process_vm_writev, SYS_mount,
-	SYS_umount2, SYS_pivot_root, SYS_chroot, SYS_swapon, SYS_swapoff,
-	SYS_reboot, SYS_kexec_load, SYS_kexec_file_load, SYS_init_module,
-	SYS_finit_module, SYS_delete_module, SYS_bpf, SYS_perf_event_open,
-	SYS_userfaultfd, SYS_unshare, SYS_setns, SYS_keyctl, SYS_add_key,
-	SYS_request_key, SYS_personality, SYS_io_uring_setup,
-	SYS_io_uring_enter, SYS_io_uring_register, SYS_acct, SYS_quotactl,
-	SYS_settimeofday, SYS_clock_settime, SYS_clock_adjtime, SYS_adjtimex,
-	SYS_syslog, SYS_open_by_handle_at, SYS_name_to_handle_at,
-	SYS_fanotify_init, SYS_vhangup, SYS_setuid, SYS_setgid, SYS_setreuid,
-	SYS_setregid, SYS_setresuid, SYS_setresgid, SYS_setgroups,
-	SYS_capset, SYS_mknodat,
+	SYS_ptrace, SYS_process_vm_readv, SYS_process_vm_writev,
+	SYS_pidfd_open, SYS_pidfd_getfd, SYS_kcmp, SYS_mount, SYS_umount2,
+	SYS_fsopen, SYS_fsconfig, SYS_fsmount, SYS_fspick, SYS_move_mount,
+	SYS_open_tree, SYS_mount_setattr, SYS_pivot_root, SYS_chroot,
+	SYS_swapon, SYS_swapoff, SYS_reboot, SYS_kexec_load,
+	SYS_kexec_file_load, SYS_init_module, SYS_finit_module,
+	SYS_delete_module, SYS_bpf, SYS_perf_event_open, SYS_userfaultfd,
+	SYS_unshare, SYS_setns, SYS_keyctl, SYS_add_key, SYS_request_key,
+	SYS_personality, SYS_io_uring_setup, SYS_io_uring_enter,
+	SYS_io_uring_register, SYS_acct, SYS_quotactl, SYS_settimeofday,
+	SYS_clock_settime, SYS_clock_adjtime, SYS_adjtimex, SYS_syslog,
+	SYS_open_by_handle_at, SYS_name_to_handle_at, SYS_fanotify_init,
+	SYS_vhangup, SYS_setuid, SYS_setgid, SYS_setreuid, SYS_setregid,
+	SYS_setresuid, SYS_setresgid, SYS_setfsuid, SYS_setfsgid,
+	SYS_setgroups, SYS_capset, SYS_mknodat,
+#ifdef SYS_process_madvise
+	SYS_process_madvise,
+#endif
 #ifdef SYS_iopl
 	SYS_iopl, SYS_ioperm,
 #endif
 };
 #define NDENIED (sizeof denied / sizeof denied[0])
 
-/* The filter: the architecture checked, then each listed call jumps to
- * the listed action; any other call gets the other one. */
-static int install(const int *calls, size_t n, unsigned listed,
-                   unsigned others, const char **why)
-{
-	struct sock_filter f[128];
-	struct sock_fprog prog = { .filter = f };
-	size_t k = 0;
+/* Every flag that makes clone's child a new namespace's. */
+#define CLONE_NEW_ANY                                                     \
+	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC |        \
+	 CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
 
-	if (n + 6 > sizeof f / sizeof f[0]) {
+/* The kernel reads clone's flags as 32 bits: the low word of args[0]. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ARG0_LOW offsetof(struct seccomp_data, args[0])
+#else
+#define ARG0_LOW (offsetof(struct seccomp_data, args[0]) + 4)
+#endif
+
+/* x32's calls are x86_64's numbers with this bit, under x86_64's arch. */
+#define X32_BIT 0x40000000u
+
+/* A filter being written: the statements so far. Too many marks it. */
+struct filter {
+	struct sock_filter f[160];
+	size_t k;
+};
+
+static void put(struct filter *p, struct sock_filter s)
+{
+	if (p->k < sizeof p->f / sizeof p->f[0])
+		p->f[p->k] = s;
+	p->k++;
+}
+
+static void stmt(struct filter *p, unsigned short code, unsigned k)
+{
+	put(p, (struct sock_filter)BPF_STMT(code, k));
+}
+
+static void jump(struct filter *p, unsigned short code, unsigned k,
+                 unsigned char jt, unsigned char jf)
+{
+	put(p, (struct sock_filter)BPF_JUMP(code, k, jt, jf));
+}
+
+/* Every filter starts here: a call from another architecture (i386's
+ * int 0x80 on x86_64, arm's on aarch64) means other numbers, and x32's
+ * numbers would slip past every rule below: both kill. Leaves the call's
+ * number loaded. */
+static void prologue(struct filter *p)
+{
+	stmt(p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	jump(p, BPF_JMP | BPF_JEQ | BPF_K, FILTER_ARCH, 1, 0);
+	stmt(p, BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	stmt(p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+#ifdef __x86_64__
+	jump(p, BPF_JMP | BPF_JSET | BPF_K, X32_BIT, 0, 1);
+	stmt(p, BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+#endif
+}
+
+/* The front may fork, and a C library may start a thread, but no child
+ * in a new namespace: clone is looked at by its flags. clone3 passes its
+ * flags in memory a filter cannot read, so it fails with ENOSYS, on which
+ * glibc falls back to clone (musl never uses it). */
+static void front_rules(struct filter *p)
+{
+	jump(p, BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1);
+	stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+	jump(p, BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 4);
+	stmt(p, BPF_LD | BPF_W | BPF_ABS, ARG0_LOW);
+	jump(p, BPF_JMP | BPF_JSET | BPF_K, CLONE_NEW_ANY, 0, 1);
+	stmt(p, BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+}
+
+/* Each listed call (the number loaded) gets the listed action; any other
+ * call gets the other one. */
+static void list(struct filter *p, const int *calls, size_t n,
+                 unsigned listed, unsigned others)
+{
+	for (size_t i = 0; i < n; i++)
+		jump(p, BPF_JMP | BPF_JEQ | BPF_K, (unsigned)calls[i],
+		     (unsigned char)(n - i), 0);
+	stmt(p, BPF_RET | BPF_K, others);
+	stmt(p, BPF_RET | BPF_K, listed);
+}
+
+static int install(struct filter *p, const char **why)
+{
+	struct sock_fprog prog = { .filter = p->f, .len = (unsigned short)p->k };
+
+	if (p->k > sizeof p->f / sizeof p->f[0]) {
 		*why = "filter too long";
 		return -1;
 	}
-	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-	                                      offsetof(struct seccomp_data, arch));
-	/* Another architecture's numbers mean other calls: refuse them. */
-	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-	                                      FILTER_ARCH, 1, 0);
-	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-	                                      SECCOMP_RET_KILL_PROCESS);
-	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-	                                      offsetof(struct seccomp_data, nr));
-	for (size_t i = 0; i < n; i++)
-		f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-		                                      (unsigned)calls[i],
-		                                      (unsigned char)(n - i), 0);
-	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, others);
-	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, listed);
-	prog.len = (unsigned short)k;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) {
 		*why = strerror(errno);
@@ -97,11 +170,20 @@ static int install(const int *calls, size_t n, unsigned listed,
 }
 #endif
 
+void sandbox_undumpable(void)
+{
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int sandbox_front(const char **why)
 {
 #ifdef FILTER_ARCH
-	return install(denied, NDENIED, SECCOMP_RET_KILL_PROCESS,
-	               SECCOMP_RET_ALLOW, why);
+	struct filter p = { .k = 0 };
+
+	prologue(&p);
+	front_rules(&p);
+	list(&p, denied, NDENIED, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_ALLOW);
+	return install(&p, why);
 #else
 	*why = "no seccomp filter for this architecture";
 	return -1;
@@ -111,10 +193,13 @@ int sandbox_front(const char **why)
 int sandbox_relay(const char **why)
 {
 #ifdef FILTER_ARCH
+	struct filter p = { .k = 0 };
+
 	/* Time zone files are read once, now, not when a log line needs them. */
 	tzset();
-	return install(allowed, NALLOWED, SECCOMP_RET_ALLOW,
-	               SECCOMP_RET_KILL_PROCESS, why);
+	prologue(&p);
+	list(&p, allowed, NALLOWED, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS);
+	return install(&p, why);
 #else
 	*why = "no seccomp filter for this architecture";
 	return -1;

@@ -9,6 +9,13 @@
 #ifndef POSTERN_SANDBOX_H
 #define POSTERN_SANDBOX_H
 
+/* First thing in every program that holds a session: a non-dumpable
+ * process's /proc entries belong to root, so another process of the same
+ * user (a sibling session under xinetd or in a container) can neither read
+ * its memory, environment or descriptors nor ptrace it or take a socket
+ * with pidfd_getfd. An exec of a program resets it: each sets its own. */
+void sandbox_undumpable(void);
+
 /* 0, or -1 with *why (the kernel has no seccomp, the architecture is not
  * one the filter knows): the caller logs it and goes on unboxed. */
 int sandbox_relay(const char **why);
@@ -16,9 +23,12 @@ int sandbox_relay(const char **why);
 /* The front, before it reads a byte from the client: login needs files
  * (the map), connections (auth server, backend) and execs (postern-tls, the
  * relays), so the front keeps those and loses what no mail proxy needs
- * (tracing other processes, mounts, kernel modules and keys, BPF, new
- * namespaces, io_uring, the clock, ...), and never gains privileges by an
- * exec. Inherited by every program it execs; the relays add theirs. */
+ * (tracing or reading other processes, pidfds, mounts old and new, kernel
+ * modules and keys, BPF, new namespaces by clone, unshare or setns, clone3
+ * (ENOSYS), io_uring, the clock, changing users, ...), and never gains
+ * privileges by an exec. Inherited by every program it execs; the relays
+ * add theirs. Every filter kills a call from another architecture and
+ * x32's. */
 int sandbox_front(const char **why);
 
 #endif
