@@ -7,9 +7,18 @@ mode and is replaced whole (a rename), never written in place.
 Issue 13: "postern -A" also writes the image of the active copy, which
 connections read in place of its text; an image that no longer matches
 the text (an edit in place), or a damaged one, is passed over and the
-text read instead."""
+text read instead.
+
+Issue 20: the active copy and its image have the edited file's owner and
+group as well as its mode, so that a service user that reads the edited
+file through its group reads the active copy too; and a connection reads
+the active copy whenever it exists: one its user cannot read gets the
+protocol's temporary failure, never the unchecked edit."""
+import grp
 import os
+import pwd
 import re
+import shutil
 import stat
 import subprocess
 
@@ -51,9 +60,9 @@ def setup():
     return Ctx()
 
 
-def login(ctx):
+def login(ctx, p=None):
     since = len(ctx.dovecot.read_log())
-    c = lib.greet(ctx.p.port)
+    c = lib.greet((p or ctx.p).port)
     c.send("a LOGIN alice wonderland\r\n")
     assert c.until_tag("a")[-1].startswith("a OK")
     c.send("b LOGOUT\r\n")
@@ -112,9 +121,9 @@ def test_a_good_edit_reaches_the_next_connection(ctx):
     login(ctx)
 
 
-def config_reads(ctx, since):
-    """How each connection since then read its configuration."""
-    return re.findall(r'event=config path="([^"]*)" read=(\w+)', ctx.p.read_log()[since:])
+def config_reads(p, since):
+    """How each of p's connections since then read its configuration."""
+    return re.findall(r'event=config path="([^"]*)" read=(\w+)', p.read_log()[since:])
 
 
 def test_connections_read_the_image(ctx):
@@ -126,7 +135,7 @@ def test_connections_read_the_image(ctx):
     assert stat.S_IMODE(os.stat(image).st_mode) == 0o640
     since = len(ctx.p.read_log())
     login(ctx)
-    assert config_reads(ctx, since) == [(ctx.active, "image")]
+    assert config_reads(ctx.p, since) == [(ctx.active, "image")]
 
 
 def test_an_edit_in_place_is_read_from_the_text(ctx):
@@ -140,7 +149,7 @@ def test_an_edit_in_place_is_read_from_the_text(ctx):
     assert "XINPLACE" in c.line()
     c.close()
     login(ctx)
-    assert config_reads(ctx, since) == [(ctx.active, "text")] * 2
+    assert config_reads(ctx.p, since) == [(ctx.active, "text")] * 2
     # Activated again, the image is current again.
     ctx.write(ctx.good)
     assert ctx.activate().returncode == 0
@@ -148,7 +157,7 @@ def test_an_edit_in_place_is_read_from_the_text(ctx):
     c = lib.Client(ctx.p.port)
     assert "XINPLACE" not in c.line()
     c.close()
-    assert config_reads(ctx, since) == [(ctx.active, "image")]
+    assert config_reads(ctx.p, since) == [(ctx.active, "image")]
 
 
 def test_a_damaged_image_is_passed_over(ctx):
@@ -156,13 +165,99 @@ def test_a_damaged_image_is_passed_over(ctx):
         f.write(b"not an image at all")
     since = len(ctx.p.read_log())
     login(ctx)
-    assert config_reads(ctx, since) == [(ctx.active, "text")]
+    assert config_reads(ctx.p, since) == [(ctx.active, "text")]
     assert ('event=config_image_unusable reason="%s.image: not a postern '
             'configuration image"' % ctx.active) in ctx.p.read_log()[since:]
     assert ctx.activate().returncode == 0
     since = len(ctx.p.read_log())
     login(ctx)
-    assert config_reads(ctx, since) == [(ctx.active, "image")]
+    assert config_reads(ctx.p, since) == [(ctx.active, "image")]
+
+
+def service_user():
+    """nobody:nogroup: an unprivileged user that reads the configuration
+    through its group only, as the packages' postern user does."""
+    if os.geteuid() != 0:
+        raise lib.Skip("needs root, to run connections as another user")
+    try:
+        return pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid
+    except KeyError:
+        raise lib.Skip("no nobody:nogroup on this machine")
+
+
+def as_service_user(ctx):
+    """An edited file root:nogroup 0640, made active, and postern started
+    per connection as nobody:nogroup on the active copy: setpriv between
+    systemd-socket-activate and postern does what User= and Group= do in
+    a unit (and what the container's entry point does)."""
+    if getattr(ctx, "svc", None):
+        return ctx.svc
+    uid, gid = service_user()
+    edited = ctx.tmp("svc-etc", "postern.conf")
+    active = ctx.tmp("svc-state", "postern.conf")
+    os.makedirs(os.path.dirname(edited))
+    os.makedirs(os.path.dirname(active))
+    user = ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid, "--clear-groups"]
+    p = lib.Postern(ctx.tmp, map_lines=["* 127.0.0.1:%d" % ctx.dovecot.imap_port],
+                    server_conf='imap_capabilities = {"IMAP4rev1", "XACTIVE"}',
+                    program=shutil.which("setpriv"), args=user[1:] + [lib.POSTERN, "-a", active])
+    with open(p.log, "a"):
+        pass
+    os.chown(p.log, uid, gid)
+    shutil.copy(p.conf, edited)
+    os.chown(edited, 0, gid)
+    os.chmod(edited, 0o640)
+    r = subprocess.run([lib.POSTERN, "-A", "-c", edited, "-a", active],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    ctx.svc = (p, edited, active, user, gid)
+    ctx.track(p)
+    return ctx.svc
+
+
+def test_the_service_user_reads_only_what_was_activated(ctx):
+    p, edited, active, user, gid = as_service_user(ctx)
+    for path in (active, active + ".image"):
+        st = os.stat(path)
+        assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (0, gid, 0o640), path
+    # An edit never activated, which the service user can read.
+    with open(edited) as f:
+        text = f.read()
+    with open(edited, "w") as f:
+        f.write(text.replace("XACTIVE", "XEDITED"))
+    assert subprocess.run(user + ["cat", edited], capture_output=True).returncode == 0
+    since = len(p.read_log())
+    c = lib.Client(p.port)
+    greeting = c.line()
+    c.close()
+    assert "XACTIVE" in greeting and "XEDITED" not in greeting, greeting
+    login(ctx, p)
+    assert config_reads(p, since) == [(active, "image")] * 2
+
+
+def test_an_active_copy_the_service_user_cannot_read_is_refused(ctx):
+    p, edited, active, user, gid = as_service_user(ctx)
+    with open(edited) as f:
+        text = f.read()
+    with open(edited, "w") as f:
+        f.write(text.replace("XACTIVE", "XEDITED"))
+    err = ctx.tmp("activate-%d.err" % p.port)
+    since = len(open(err).read())
+    os.chmod(active, 0o600)
+    try:
+        c = lib.Client(p.port)
+        assert c.closed()
+        assert c.buf == b"* BYE Service temporarily unavailable\r\n", c.buf
+        want = "postern: configuration: %s: cannot read the file: Permission denied" % active
+        lib.wait_for(lambda: want in open(err).read()[since:], what="the reason")
+    finally:
+        os.chmod(active, 0o640)
+    # Readable again: the active copy, from its text (the chmod made its
+    # image stale), and still not the edit.
+    c = lib.Client(p.port)
+    greeting = c.line()
+    c.close()
+    assert "XACTIVE" in greeting and "XEDITED" not in greeting, greeting
 
 
 def test_check_and_activate_are_exclusive(ctx):
@@ -179,4 +274,6 @@ if __name__ == "__main__":
              test_connections_read_the_image,
              test_an_edit_in_place_is_read_from_the_text,
              test_a_damaged_image_is_passed_over,
+             test_the_service_user_reads_only_what_was_activated,
+             test_an_active_copy_the_service_user_cannot_read_is_refused,
              test_check_and_activate_are_exclusive], setup=setup)
