@@ -305,7 +305,9 @@ int tls_setup(struct tls *t, const struct server_conf *c, int fd,
 		         c->ssl_priority, err_pos ? err_pos : "?", gnutls_strerror(rc));
 		return -1;
 	}
-	if ((rc = gnutls_init(&t->session, GNUTLS_SERVER)) < 0)
+	rc = gnutls_init(&t->session, GNUTLS_SERVER |
+	                 (c->ssl_session_tickets ? TLS_TICKETS_INIT_FLAGS : 0));
+	if (rc < 0)
 		return fail(why, size, "session", rc);
 	gnutls_priority_set(t->session, t->priority);
 	gnutls_credentials_set(t->session, GNUTLS_CRD_CERTIFICATE, t->cred);
@@ -490,8 +492,18 @@ static int handshake(struct tls *t, int64_t deadline, char *why, size_t size)
 int tls_handshake(struct tls *t, const struct server_conf *c,
                   int64_t deadline, char *why, size_t size)
 {
+	int rc;
+
 	if (handshake(t, deadline, why, size) < 0)
 		return -1;
+	while ((rc = tls_tickets_issue(&t->tickets, t->session)) < 0) {
+		if (gnutls_error_is_fatal(rc))
+			return fail(why, size, "session ticket", rc);
+		if (io_wait(t->fd, tls_want(t), deadline) != IO_OK) {
+			snprintf(why, size, "session ticket: timed out");
+			return -1;
+		}
+	}
 	t->resumed = gnutls_session_is_resumed(t->session);
 	describe_cert(t);
 	verify(t, c);

@@ -9,6 +9,8 @@
 #include <time.h>
 
 #define KEY_NAME_SIZE 16
+/* As many as GnuTLS sends by itself. */
+#define TICKETS_SENT 2
 
 
 static int load_one(unsigned char key[64], const char *path, char *why,
@@ -105,23 +107,39 @@ static int choose(struct tls_tickets *tk, const gnutls_datum_t *msg)
 	return 0;
 }
 
-static int on_client_hello(gnutls_session_t session, unsigned htype,
-                           unsigned when, unsigned incoming,
+static int on_client_hello(struct tls_tickets *tk, gnutls_session_t session,
                            const gnutls_datum_t *msg)
 {
-	struct tls_tickets *tk = gnutls_session_get_ptr(session);
 	gnutls_datum_t key;
 
-	(void)htype;
-	(void)when;
-	(void)incoming;
 	/* A second ClientHello (after HelloRetryRequest) keeps the key. */
-	if (!tk || tk->chosen >= 0)
+	if (tk->chosen >= 0)
 		return 0;
 	tk->chosen = choose(tk, msg);
 	key.data = tk->keys[tk->chosen];
 	key.size = 64;
 	gnutls_session_ticket_enable_server(session, &key);
+	return 0;
+}
+
+/* GnuTLS encrypts with the key it opened the ticket with, and cannot be
+ * given another once it has used one. A TLS 1.2 ticket (sent only when
+ * the client's ticket would not open) under any but the first key would
+ * keep that key alive; the handshake stops instead. TLS 1.3 tickets are
+ * sent by tls_tickets_issue, which knows better than to. */
+static int on_hello(gnutls_session_t session, unsigned htype, unsigned when,
+                    unsigned incoming, const gnutls_datum_t *msg)
+{
+	struct tls_tickets *tk = gnutls_session_get_ptr(session);
+
+	(void)when;
+	if (!tk)
+		return 0;
+	if (htype == GNUTLS_HANDSHAKE_CLIENT_HELLO && incoming)
+		return on_client_hello(tk, session, msg);
+	if (htype == GNUTLS_HANDSHAKE_NEW_SESSION_TICKET && !incoming &&
+	    tk->chosen != 0)
+		return GNUTLS_E_INTERNAL_ERROR;
 	return 0;
 }
 
@@ -131,17 +149,24 @@ int tls_tickets_enable(struct tls_tickets *tk, gnutls_session_t session,
 	gnutls_datum_t key = { tk->keys[0], 64 };
 	int rc;
 
-	if (tk->nkeys == 1) {
-		tk->chosen = 0;
-		rc = gnutls_session_ticket_enable_server(session, &key);
-		if (rc < 0)
-			snprintf(why, size, "tickets: %s", gnutls_strerror(rc));
-		return rc < 0 ? -1 : 0;
-	}
 	gnutls_session_set_ptr(session, tk);
-	gnutls_handshake_set_hook_function(session, GNUTLS_HANDSHAKE_CLIENT_HELLO,
-	                                   GNUTLS_HOOK_PRE, on_client_hello);
-	return 0;
+	gnutls_handshake_set_hook_function(session, GNUTLS_HANDSHAKE_ANY,
+	                                   GNUTLS_HOOK_PRE, on_hello);
+	if (tk->nkeys > 1)
+		return 0;
+	tk->chosen = 0;
+	rc = gnutls_session_ticket_enable_server(session, &key);
+	if (rc < 0)
+		snprintf(why, size, "tickets: %s", gnutls_strerror(rc));
+	return rc < 0 ? -1 : 0;
+}
+
+int tls_tickets_issue(const struct tls_tickets *tk, gnutls_session_t session)
+{
+	if (tk->nkeys == 0 || tk->chosen != 0 ||
+	    gnutls_protocol_get_version(session) != GNUTLS_TLS1_3)
+		return 0;
+	return gnutls_session_ticket_send(session, TICKETS_SENT, 0);
 }
 
 void tls_tickets_clear(struct tls_tickets *tk)

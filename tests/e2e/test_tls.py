@@ -532,6 +532,18 @@ def test_ticket_key_rotation_first_encrypts_all_decrypt(ctx):
         # New tickets come from the first key.
         context, session = ticket_from(ctx, rotated, version)
         assert resumes(only_new, context, session), ("first key", version)
+        # Also in a session resumed with the old key: whatever ticket the
+        # client holds after it is the one it came with or one the first
+        # key opens, so the old key can retire.
+        context, session = ticket_from(ctx, before, version)
+        raw = socket.create_connection(("127.0.0.1", rotated.port))
+        s = context.wrap_socket(raw, server_hostname="localhost", session=session)
+        assert s.recv(100).startswith(b"* OK")   # after the tickets, if any
+        assert s.session_reused, ("old ticket", version)
+        held = s.session
+        s.close()
+        assert held.id == session.id or resumes(only_new, context, held), \
+            ("ticket under the old key", version)
 
 
 def test_10mb_byte_exact_over_tls(ctx):
