@@ -17,12 +17,21 @@ enum kind {
 	K_DATA,      /* 354 starts content */
 	K_REFUSED,   /* answered by the guard in its turn */
 	K_NO_TLS,
+	K_BAD_BYTE,  /* a line Postfix could read otherwise than the guard */
+	K_LONG_WORD,
+	K_BAD_BDAT,
 };
 
-/* DATA: a line is "." (with or without its CR) at any line end, as
- * Postfix reads lines: ending content later than the backend would let
- * the client talk to it unguarded. */
+/* DATA: content ends at a line that is "." and any number of CRs, as
+ * Postfix reads it (smtp_get() strips every CR before the LF): ending
+ * content later than the backend would let the client talk to it
+ * unguarded. */
 enum { LINE_START, LINE_MID, LINE_DOT, LINE_DOT_CR };
+
+/* Postfix keeps the first line_length_limit bytes (2048 by default) of a
+ * command line and skips the rest; a word the guard reads whole must lie
+ * well inside that, and so must a BDAT line, whose size is read. */
+#define WORD_END_MAX 512
 
 /* Offered by the backend to postern, not to the client. */
 static const char *const hidden[] = { "XCLIENT", "XFORWARD", "STARTTLS",
@@ -42,6 +51,15 @@ static const struct {
 static const char *const answer[] = {
 	[K_REFUSED] = "550 5.7.0 Command not permitted\r\n",
 	[K_NO_TLS] = "454 4.7.0 TLS not available after login\r\n",
+	[K_BAD_BYTE] = "500 5.5.2 Error: control character in command\r\n",
+	[K_LONG_WORD] = "500 5.5.2 Error: command word too far in\r\n",
+	[K_BAD_BDAT] = "501 5.5.4 Syntax: BDAT count [LAST]\r\n",
+};
+/* For the log line, what was refused when it was no word of a list. */
+static const char *const refusal_name[] = {
+	[K_BAD_BYTE] = "control-character",
+	[K_LONG_WORD] = "long-command-word",
+	[K_BAD_BDAT] = "BDAT",
 };
 
 void smtp_guard_init(struct smtp_guard *g)
@@ -61,19 +79,53 @@ static void put(struct guard_out *o, const char *data, size_t len)
 	o->len += len;
 }
 
-/* The first word of a line is word, in any case (Postfix splits on
- * white space and compares without case). */
+static int blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* A line as Postfix's smtp_get() leaves it: without its LF and every CR
+ * before that. */
+static size_t text_len(const char *l, size_t n)
+{
+	if (n && l[n - 1] == '\n')
+		n--;
+	while (n && l[n - 1] == '\r')
+		n--;
+	return n;
+}
+
+/* Why the guard cannot read a line's text as Postfix does, or K_OTHER.
+ * Postfix's tokenizer splits words on all six isspace() bytes, so a CR,
+ * VT or FF would end a word where the guard sees none; any control byte
+ * but tab is refused rather than modelled. */
+static enum kind unreadable(const char *l, size_t n)
+{
+	size_t i = 0;
+
+	for (size_t j = 0; j < n; j++)
+		if (((unsigned char)l[j] < 0x20 && l[j] != '\t') || l[j] == 0x7f)
+			return K_BAD_BYTE;
+	while (i < n && blank(l[i]))
+		i++;
+	while (i < n && !blank(l[i]))
+		i++;
+	return i > WORD_END_MAX ? K_LONG_WORD : K_OTHER;
+}
+
+/* The first word of a line's text is word, in any case (Postfix compares
+ * without case). */
 static int first_word_is(const char *line, size_t len, const char *word)
 {
 	size_t i = 0, n = strlen(word);
 
-	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+	while (i < len && blank(line[i]))
 		i++;
 	if (len - i < n || strncasecmp(line + i, word, n) != 0)
 		return 0;
 	i += n;
-	return i == len || line[i] == ' ' || line[i] == '\t' ||
-	       line[i] == '\r' || line[i] == '\n';
+	return i == len || blank(line[i]) || line[i] == '\r' ||
+	       line[i] == '\n';
 }
 
 static void push(struct smtp_guard *g, enum kind k)
@@ -88,7 +140,7 @@ static void answer_due(struct smtp_guard *g, struct guard_out *client)
 	while (g->count) {
 		enum kind k = g->inflight[g->head];
 
-		if (k != K_REFUSED && k != K_NO_TLS)
+		if (k >= sizeof answer / sizeof *answer || !answer[k])
 			return;
 		put(client, answer[k], strlen(answer[k]));
 		g->head = (g->head + 1) % SMTP_GUARD_INFLIGHT_MAX;
@@ -96,58 +148,78 @@ static void answer_due(struct smtp_guard *g, struct guard_out *client)
 	}
 }
 
-/* "BDAT <size> [LAST]": the size, or -1 when there is none to trust (the
- * backend refuses such a line and reads no chunk either). */
-static int64_t chunk_size(const char *line, size_t len)
+/* "BDAT <size> [LAST]" read as Postfix's bdat_cmd() reads it: two or
+ * three words, the size all digits, the third LAST. The size, or -1 for
+ * a line Postfix would answer with 521 and hang up on, which the guard
+ * refuses itself: it cannot know where the client thinks the chunk ends. */
+static int64_t chunk_size(const char *l, size_t n)
 {
-	size_t i = 0;
-	int64_t n = 0;
+	const char *word[3];
+	size_t len[3], words = 0, i = 0;
+	int64_t size = 0;
 
-	while (i < len && (line[i] == ' ' || line[i] == '\t'))
-		i++;
-	i += 4; /* BDAT */
-	if (i >= len || (line[i] != ' ' && line[i] != '\t'))
+	if (n > WORD_END_MAX)
 		return -1;
-	while (i < len && (line[i] == ' ' || line[i] == '\t'))
-		i++;
-	if (i >= len || line[i] < '0' || line[i] > '9')
-		return -1;
-	for (; i < len && line[i] >= '0' && line[i] <= '9'; i++) {
-		if (n > (INT64_MAX - 9) / 10)
+	while (i < n) {
+		while (i < n && blank(l[i]))
+			i++;
+		if (i == n)
+			break;
+		if (words == 3)
 			return -1;
-		n = n * 10 + (line[i] - '0');
+		word[words] = l + i;
+		while (i < n && !blank(l[i]))
+			i++;
+		len[words] = (size_t)(l + i - word[words]);
+		words++;
 	}
-	return n;
+	if (words < 2 || (words == 3 && (len[2] != 4 ||
+	                                 strncasecmp(word[2], "LAST", 4) != 0)))
+		return -1;
+	for (size_t k = 0; k < len[1]; k++) {
+		if (word[1][k] < '0' || word[1][k] > '9' ||
+		    size > (INT64_MAX - 9) / 10)
+			return -1;
+		size = size * 10 + (word[1][k] - '0');
+	}
+	return size;
 }
 
 /* One whole command line from the client; 1 if the guard refused it. */
 static int command(struct smtp_guard *g, struct guard_out *backend,
                    struct guard_out *client)
 {
-	const char *l = g->line;
-	size_t n = g->line_len;
-	int64_t size;
+	const char *l = g->line, *name = NULL;
+	size_t n = g->line_len, t = text_len(l, n);
+	enum kind fault = unreadable(l, t);
+	int64_t size = 0;
 
-	for (int i = 0; refused[i].verb; i++) {
-		if (!first_word_is(l, n, refused[i].verb))
-			continue;
+	for (int i = 0; fault == K_OTHER && refused[i].verb; i++) {
+		if (first_word_is(l, t, refused[i].verb)) {
+			fault = refused[i].kind;
+			name = refused[i].verb;
+		}
+	}
+	if (fault == K_OTHER && first_word_is(l, t, "BDAT") &&
+	    (size = chunk_size(l, t)) < 0)
+		fault = K_BAD_BDAT;
+	if (fault != K_OTHER) {
 		g->refused++;
-		g->last_refused = refused[i].verb;
-		push(g, refused[i].kind);
+		g->last_refused = name ? name : refusal_name[fault];
+		push(g, fault);
 		answer_due(g, client);
 		return 1;
 	}
 	put(backend, l, n);
-	if (first_word_is(l, n, "DATA")) {
+	if (first_word_is(l, t, "DATA")) {
 		push(g, K_DATA);
 		g->client_state = WAIT_DATA;
-	} else if (first_word_is(l, n, "BDAT") &&
-	           (size = chunk_size(l, n)) >= 0) {
+	} else if (first_word_is(l, t, "BDAT")) {
 		push(g, K_OTHER);
 		g->chunk_left = (uint64_t)size;
 		g->client_state = size > 0 ? CHUNK : CMD;
 	} else {
-		push(g, first_word_is(l, n, "EHLO") ? K_EHLO : K_OTHER);
+		push(g, first_word_is(l, t, "EHLO") ? K_EHLO : K_OTHER);
 	}
 	return 0;
 }
@@ -174,18 +246,14 @@ static size_t content(struct smtp_guard *g, const char *in, size_t len)
 			               c == '\n' ? LINE_START : LINE_MID;
 			break;
 		case LINE_DOT:
+		case LINE_DOT_CR:
 			if (c == '\n') {
+				/* The final dot is answered like a command. */
 				g->client_state = CMD;
+				push(g, K_OTHER);
 				return i + 1;
 			}
 			g->data_line = c == '\r' ? LINE_DOT_CR : LINE_MID;
-			break;
-		case LINE_DOT_CR:
-			if (c == '\n') {
-				g->client_state = CMD;
-				return i + 1;
-			}
-			g->data_line = LINE_MID;
 			break;
 		default:
 			if (c == '\n')
@@ -205,7 +273,7 @@ enum guard_result smtp_guard_client(struct smtp_guard *g, const char *in,
 
 	while (i < len) {
 		if (room(backend) < SMTP_GUARD_LINE_MAX ||
-		    room(client) < SMTP_GUARD_LINE_MAX)
+		    room(client) < SMTP_GUARD_STEP_MAX)
 			break;
 		switch (g->client_state) {
 		case WAIT_DATA:
@@ -327,7 +395,9 @@ enum guard_result smtp_guard_backend(struct smtp_guard *g,
 		size_t n;
 		int end;
 
-		if (room(client) < SMTP_GUARD_OUT_MIN - 1024)
+		/* A reply's last line may release the held EHLO reply and
+		 * every refusal queued behind it at once. */
+		if (room(client) < SMTP_GUARD_STEP_MAX)
 			break;
 		if (g->reply_len == sizeof g->reply ||
 		    g->reply_len - g->reply_line == SMTP_GUARD_LINE_MAX) {

@@ -1,11 +1,14 @@
 /* The SMTP command guard, after login. Postfix decided once, at connect,
  * that postern may speak XCLIENT and XFORWARD; a client whose bytes were
  * copied blindly could speak them too and relay as any address it names.
- * The guard reads the client's stream as SMTP does: command lines, DATA
- * content up to its lone ".", BDAT chunks by their size. XCLIENT, XFORWARD
- * and STARTTLS (behind which it could see nothing) are answered by the
- * guard in their turn and never reach the backend; everything else passes
- * byte for byte. Replies are counted so that the guard's own answers come
+ * The guard reads the client's stream as Postfix's smtpd does: command
+ * lines up to LF with every CR before it dropped, words split on white
+ * space, DATA content up to a line of "." and CRs, BDAT chunks by their
+ * size. XCLIENT, XFORWARD and STARTTLS (behind which it could see nothing)
+ * are answered by the guard in their turn and never reach the backend, and
+ * so is every line Postfix could read otherwise than the guard: a control
+ * byte other than tab, a command word beyond 512 bytes, a BDAT line that
+ * is not "BDAT size [LAST]". Everything else passes byte for byte. Replies are counted so that the guard's own answers come
  * in order among the backend's, and the backend's EHLO reply loses the
  * lines that offer what the client may not use.
  *
@@ -22,8 +25,13 @@
 #define SMTP_GUARD_LINE_MAX 8192      /* a command or reply line, CRLF in */
 #define SMTP_GUARD_REPLY_MAX 16384    /* an EHLO reply, all its lines */
 #define SMTP_GUARD_INFLIGHT_MAX 256   /* commands awaiting their replies */
+#define SMTP_GUARD_ANSWER_MAX 64      /* one of the guard's own replies */
+/* The most one step can write to the client: the held EHLO reply and a
+ * full queue of the guard's answers behind it. */
+#define SMTP_GUARD_STEP_MAX (SMTP_GUARD_REPLY_MAX + \
+	SMTP_GUARD_INFLIGHT_MAX * SMTP_GUARD_ANSWER_MAX)
 /* Outputs must have this much room when the guard is called. */
-#define SMTP_GUARD_OUT_MIN (SMTP_GUARD_REPLY_MAX + 1024)
+#define SMTP_GUARD_OUT_MIN (SMTP_GUARD_STEP_MAX + 1024)
 
 
 struct smtp_guard {

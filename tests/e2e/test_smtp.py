@@ -493,6 +493,58 @@ def test_client_cannot_speak_xclient_after_login(ctx):
     assert all("reject: RCPT" in l for l in victim()), victim()
 
 
+def test_guard_reads_lines_as_postfix_does(ctx):
+    """Issue 20, item 1: Postfix splits words on every isspace() byte and
+    ends DATA at "." with any number of CRs; the guard read both otherwise,
+    and behind a port where Postfix trusts postern's XCLIENT (xclient =
+    false, postern in smtpd_authorized_xclient_hosts) an unauthenticated
+    client named itself alice and relayed. Each way is refused in its turn,
+    logged, and Postfix's own log shows it never obeyed one."""
+    p = ctx.proxy('auth_http = "%s"\nsmtp_auth = {none}\nxclient = false\n'
+                  'smtp_capabilities = {PIPELINING}\n' % ctx.auth.url)
+    before = len(ctx.postfix.read_log())
+    c = greet(p)
+    c.send("EHLO client.example\r\nMAIL FROM:<s@outside.test>\r\n"
+           "RCPT TO:<bob@example.org>\r\n")
+    assert [c.line(), c.line(), c.line()] == [
+        "250-postern.test", "250 PIPELINING", "250 2.0.0 OK"]
+    assert c.line().startswith("250 2.1.5")
+    for attack in (b"\rXCLIENT LOGIN=alice\r\n", b"\x0bXCLIENT LOGIN=alice\r\n",
+                   b"\x0cXFORWARD ADDR=10.9.9.9\r\n",
+                   b"XCLIENT\x0bLOGIN=alice\r\n", b"XCLIENT\x0cLOGIN=alice\r\n"):
+        c.send(attack)
+        assert c.line() == "500 5.5.2 Error: control character in command", attack
+    c.send("RCPT TO:<victim@elsewhere.test>\r\n")
+    assert c.line().startswith("554 5.7.1"), "the client relayed"
+    # ".\r\r\n" ends the message for Postfix: so it does for the guard.
+    c.send("DATA\r\n")
+    assert c.line().startswith("354 ")
+    c.send("Subject: cr\r\n\r\nbody\r\n.\r\r\nXCLIENT LOGIN=alice\r\n"
+           "RCPT TO:<victim@elsewhere.test>\r\n")
+    assert c.line().startswith("250 2.0.0 Ok: queued")    # the final dot first
+    assert c.line() == "550 5.7.0 Command not permitted"
+    assert c.line().startswith("503 5.5.1"), "RCPT outside a transaction"
+    c.send("MAIL FROM:<s@outside.test>\r\nRCPT TO:<victim@elsewhere.test>\r\n")
+    assert c.line().startswith("250 2.1.0")
+    assert c.line().startswith("554 5.7.1"), "the client relayed"
+    # A BDAT line Postfix would read otherwise is the guard's to answer.
+    c.send("BDAT 19 x\r\nXCLIENT LOGIN=alice\r\n")
+    assert c.line() == "501 5.5.4 Syntax: BDAT count [LAST]"
+    assert c.line() == "550 5.7.0 Command not permitted"
+    c.send("QUIT\r\n")
+    assert c.line().startswith("221 ")
+    c.close()
+    log = p.wait_log("event=command_refused command=BDAT")
+    assert log.count("event=command_refused command=control-character") == 5
+    def victim():
+        return [l for l in ctx.postfix.read_log()[before:].splitlines()
+                if "victim@elsewhere.test" in l]
+    lib.wait_for(lambda: len(victim()) >= 2, what="Postfix's refusals")
+    assert all("reject: RCPT" in l for l in victim()), victim()
+    assert "XCLIENT" not in ctx.postfix.read_log()[before:].replace(
+        "smtpd_authorized_xclient_hosts", "")
+
+
 def test_content_that_reads_like_commands_passes_byte_exact(ctx):
     """DATA and BDAT content is data: lines like XCLIENT, a "..", a lone
     "." after a bare LF in a BDAT chunk, all arrive as sent."""
@@ -568,6 +620,7 @@ if __name__ == "__main__":
              test_no_password_in_logs,
              test_login_timeout,
              test_client_cannot_speak_xclient_after_login,
+             test_guard_reads_lines_as_postfix_does,
              test_content_that_reads_like_commands_passes_byte_exact,
              test_guard_relay_runs_boxed],
             setup)

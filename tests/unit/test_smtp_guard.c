@@ -168,11 +168,149 @@ START_TEST(bdat_chunk_is_data_by_its_size)
 	backend_got("BDAT 21\r\nXCLIENT LOGIN=alice\r\n");
 	ck_assert_uint_eq(refusals, 1);
 	setup();
-	/* No size to trust: a command like any other (the backend refuses
-	 * it and reads no chunk). */
+	/* No size to trust: Postfix answers 521 and hangs up, and the client
+	 * may think a chunk follows. The guard answers it and reads on. */
 	from_client("BDAT +5\r\nXCLIENT a\r\n");
-	backend_got("BDAT +5\r\n");
+	backend_got("");
+	ck_assert_uint_eq(refusals, 2);
+	client_got("501 5.5.4 Syntax: BDAT count [LAST]\r\n"
+	           "550 5.7.0 Command not permitted\r\n");
+}
+END_TEST
+
+/* Issue 20: Postfix's tokenizer splits on all of isspace(), the guard's
+ * on space and tab: every line where the two could differ is refused. */
+START_TEST(control_bytes_are_refused_not_forwarded)
+{
+	static const char *const lines[] = {
+		"\rXCLIENT LOGIN=alice\r\n", "\x0bXCLIENT LOGIN=alice\r\n",
+		"\x0cXFORWARD ADDR=1.2.3.4\r\n", "XCLIENT\x0b" "ADDR=1.2.3.4\r\n",
+		"NOOP\rXCLIENT\r\n", "NOOP\x01\r\n", "\x7fNOOP\r\n",
+		"STARTTLS\x0c\r\n",
+	};
+
+	for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+		setup();
+		from_client(lines[i]);
+		backend_got("");
+		ck_assert_uint_eq(refusals, 1);
+		client_got("500 5.5.2 Error: control character in command\r\n");
+		ck_assert_str_eq(g.last_refused, "control-character");
+	}
+	/* A NUL ends Postfix's string: "XCLIENT\0" would be XCLIENT alone. */
+	setup();
+	{
+		size_t used;
+
+		ck_assert_int_eq(smtp_guard_client(&g, "XCLIENT\0 x\r\n", 12,
+		                                   &used, &backend, &client),
+		                 GUARD_REFUSED);
+		backend_got("");
+	}
+	/* CRs before the LF are the line's end, for Postfix too; a tab is
+	 * white space to both. */
+	setup();
+	from_client("NOOP\r\r\r\nRSET\tx\r\n\tXCLIENT LOGIN=a\r\r\n");
+	backend_got("NOOP\r\r\r\nRSET\tx\r\n");
 	ck_assert_uint_eq(refusals, 1);
+	ck_assert_str_eq(g.last_refused, "XCLIENT");
+}
+END_TEST
+
+START_TEST(a_word_beyond_postfix_line_limit_is_refused)
+{
+	char line[3000];
+
+	memset(line, ' ', 2041);
+	strcpy(line + 2041, "STARTTLSX\r\n");
+	from_client(line);
+	backend_got("");
+	client_got("500 5.5.2 Error: command word too far in\r\n");
+	setup();
+	memset(line, ' ', 500);
+	strcpy(line + 500, "NOOP\r\n");
+	from_client(line);
+	ck_assert_uint_eq(backend.len, 506);
+}
+END_TEST
+
+START_TEST(bdat_read_as_postfix_reads_it)
+{
+	static const char *const bad[] = {
+		"BDAT 19 x\r\n", "BDAT 10x\r\n", "BDAT 5 LAST more\r\n",
+		"BDAT\r\n", "BDAT 99999999999999999999\r\n", "BDAT \"5\"\r\n",
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		setup();
+		from_client(bad[i]);
+		from_client("XCLIENT LOGIN=alice\r\n");
+		backend_got("");
+		ck_assert_uint_eq(refusals, 2);
+	}
+	setup();
+	from_client("bdat\t 0005 \t last\r\n12345XCLIENT\r\n");
+	backend_got("bdat\t 0005 \t last\r\n12345");
+	ck_assert_uint_eq(refusals, 1);
+}
+END_TEST
+
+START_TEST(dot_and_any_crs_end_data)
+{
+	from_client("DATA\r\n");
+	from_backend("354 go\r\n");
+	from_client("body\r\n.\r\r\nXCLIENT LOGIN=alice\r\n");
+	backend_got("DATA\r\nbody\r\n.\r\r\n");
+	ck_assert_uint_eq(refusals, 1);
+	/* .\r then more is no end, for Postfix neither. */
+	setup();
+	from_client("DATA\r\n");
+	from_backend("354 go\r\n");
+	from_client(".\rx\r\nXCLIENT\r\n");
+	backend_got("DATA\r\n.\rx\r\nXCLIENT\r\n");
+	ck_assert_uint_eq(refusals, 0);
+}
+END_TEST
+
+START_TEST(the_final_dot_is_answered_before_a_refusal_behind_it)
+{
+	from_client("DATA\r\n");
+	from_backend("354 go\r\n");
+	client.len = 0;
+	from_client("body\r\n.\r\nXCLIENT LOGIN=alice\r\n");
+	client_got("");
+	from_backend("250 2.0.0 Ok: queued\r\n");
+	client_got("250 2.0.0 Ok: queued\r\n550 5.7.0 Command not permitted\r\n");
+}
+END_TEST
+
+/* Issue 20, item 3: the held EHLO reply and a full queue of refusals come
+ * out in one step; the output is only as large as the guard asks for. */
+START_TEST(ehlo_reply_and_every_refusal_fit_the_minimum_output)
+{
+	static char small[SMTP_GUARD_OUT_MIN];
+	char *reply = malloc(SMTP_GUARD_REPLY_MAX);
+	size_t at = 0, used;
+
+	client = (struct guard_out){ small, sizeof small, 0 };
+	from_client("EHLO x\r\n");
+	for (int i = 0; i < SMTP_GUARD_INFLIGHT_MAX - 1; i++)
+		from_client("XCLIENT LOGIN=alice\r\n");
+	ck_assert_uint_eq(g.count, SMTP_GUARD_INFLIGHT_MAX);
+	while (at + 200 < SMTP_GUARD_REPLY_MAX - 100) {
+		memcpy(reply + at, "250-", 4);
+		memset(reply + at + 4, 'x', 194);
+		memcpy(reply + at + 198, "\r\n", 2);
+		at += 200;
+	}
+	memcpy(reply + at, "250 end\r\n", 9);
+	at += 9;
+	ck_assert_int_eq(smtp_guard_backend(&g, reply, at, &used, &client),
+	                 GUARD_OK);
+	ck_assert_uint_eq(used, at);
+	ck_assert_uint_le(client.len, client.size);
+	ck_assert_uint_eq(g.count, 0);
+	free(reply);
 }
 END_TEST
 
@@ -241,6 +379,12 @@ int main(void)
 	tcase_add_test(tc, a_refused_data_leaves_commands);
 	tcase_add_test(tc, bare_lf_dot_ends_data_as_postfix_reads_it);
 	tcase_add_test(tc, bdat_chunk_is_data_by_its_size);
+	tcase_add_test(tc, control_bytes_are_refused_not_forwarded);
+	tcase_add_test(tc, a_word_beyond_postfix_line_limit_is_refused);
+	tcase_add_test(tc, bdat_read_as_postfix_reads_it);
+	tcase_add_test(tc, dot_and_any_crs_end_data);
+	tcase_add_test(tc, the_final_dot_is_answered_before_a_refusal_behind_it);
+	tcase_add_test(tc, ehlo_reply_and_every_refusal_fit_the_minimum_output);
 	tcase_add_test(tc, same_result_whatever_the_pieces);
 	tcase_add_test(tc, limits_end_the_session);
 	tcase_add_test(tc, pipelining_too_far_ahead_holds);
