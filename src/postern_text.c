@@ -10,16 +10,88 @@
 #include "exec_contract.h"
 #include "front_run.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#ifndef LIBEXECDIR
+#define LIBEXECDIR "/usr/libexec"
+#endif
+
+/* Only its owner, root or the caller, can change path. */
+static const char *unsafe(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return strerror(errno);
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return "owned by another user";
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return "writable by group or others";
+	return NULL;
+}
+
+/* The directory of path, resolved, in dir (PATH_MAX bytes). */
+static int real_dir(const char *path, char *dir)
+{
+	char *slash;
+
+	if (!realpath(path, dir))
+		return -1;
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';   /* a program in / */
+	else if (slash)
+		*slash = '\0';
+	return 0;
+}
+
+/* postern -t and -A run as root, on a file that its editors may not be
+ * trusted to run programs as root: tls_program is run only if it is this
+ * package's, in the directory postern-text itself runs from (the libexec
+ * directory, or a build tree) or in the configured one, and only root or
+ * the caller can change it. The program is named by its resolved path,
+ * in real (PATH_MAX bytes), so a link cannot be changed under the check. */
+static int trusted_program(const char *program, char *real, char *why,
+                           size_t size)
+{
+	char dir[PATH_MAX], own[PATH_MAX], configured[PATH_MAX];
+	const char *bad;
+
+	if (!realpath(program, real) || real_dir(real, dir) < 0) {
+		snprintf(why, size, "%s", strerror(errno));
+		return -1;
+	}
+	if ((real_dir("/proc/self/exe", own) < 0 || strcmp(dir, own) != 0) &&
+	    (!realpath(LIBEXECDIR, configured) || strcmp(dir, configured) != 0)) {
+		snprintf(why, size, "not in %s, where postern's programs are",
+		         LIBEXECDIR);
+		return -1;
+	}
+	if ((bad = unsafe(real))) {
+		snprintf(why, size, "%s", bad);
+		return -1;
+	}
+	if ((bad = unsafe(dir))) {
+		snprintf(why, size, "%s: %s", dir, bad);
+		return -1;
+	}
+	return 0;
+}
 
 /* The TLS files are GnuTLS's to judge, and the front has no GnuTLS:
  * postern-tls checks them, in a child, when any section uses TLS. */
 static int test_tls(const struct conf *c, const char *config)
 {
 	const char *program = NULL;
+	char real[PATH_MAX], why[PATH_MAX + 64];
 	int status = 0;
 	pid_t pid;
 
@@ -29,14 +101,19 @@ static int test_tls(const struct conf *c, const char *config)
 			program = c->servers[i].tls_program;
 	if (!program)
 		return 0;
+	if (trusted_program(program, real, why, sizeof why) < 0) {
+		fprintf(stderr, "postern: tls_program %s: %s; not run\n",
+		        program, why);
+		return -1;
+	}
 	pid = fork();
 	if (pid == 0) {
 		struct crossing x = { .tls_mode = "check", .config = config,
 		                      .log = "stderr" };
-		const char *why = NULL;
+		const char *reason = NULL;
 
-		contract_exec(program, &x, &why);
-		fprintf(stderr, "postern: %s: %s\n", program, why);
+		contract_exec(real, &x, &reason);
+		fprintf(stderr, "postern: %s: %s\n", program, reason);
 		_exit(EXIT_TEST_FAILED);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) < 0)

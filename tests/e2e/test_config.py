@@ -118,6 +118,61 @@ def test_tls_files_are_checked_by_postern_tls(tmp):
         assert r.returncode == 1 and word in r.stderr and "failed" in r.stderr, r.stderr
 
 
+def test_tls_program_is_run_only_from_postern_s_directory(tmp):
+    """postern -t and -A run as root on a file others may edit: the
+    tls_program it names is run only from the directory of postern's own
+    programs, and only when no one but root can change it."""
+    certs = lib.Certs(tmp)
+    pkg, elsewhere = tmp("pkg"), tmp("elsewhere")
+    for d in (pkg, elsewhere):
+        os.makedirs(d)
+        os.chmod(d, 0o755)
+    for program in ("postern", "postern-text"):
+        shutil.copy(os.path.join(lib.BUILDDIR, "src", program), pkg)
+    marker = tmp("ran")
+    for d in (pkg, elsewhere):
+        with open(os.path.join(d, "tls"), "w") as f:
+            f.write("#!/bin/sh\necho ran > %s\n" % marker)
+        os.chmod(os.path.join(d, "tls"), 0o755)
+    os.symlink(os.path.join(elsewhere, "tls"), os.path.join(pkg, "link"))
+    own = os.path.join(pkg, "tls")
+
+    def check(program, *args):
+        if os.path.exists(marker):
+            os.unlink(marker)
+        path = write(tmp, 'tls_program = "%s"\nserver s {\n listen = "993 ssl"\n'
+                          ' ssl_certificate = {"%s"}\n ssl_certificate_key = {"%s"}\n}\n'
+                     % (program, certs.server, certs.server_key))
+        r = subprocess.run([os.path.join(pkg, "postern")] + list(args or ["-t"]) +
+                           ["-c", path], capture_output=True, text=True, timeout=20)
+        return r, os.path.exists(marker)
+
+    r, ran = check(own)
+    assert r.returncode == 0 and ran, r.stderr
+    refused = [(os.path.join(elsewhere, "tls"), "not in"),
+               (os.path.join(pkg, "link"), "not in"),
+               (own, "writable by group or others", lambda: os.chmod(own, 0o775)),
+               (own, "writable by group or others", lambda: os.chmod(own, 0o757)),
+               (own, pkg + ": writable by group or others",
+                lambda: os.chmod(pkg, 0o777))]
+    if os.geteuid() == 0:
+        refused.append((own, "owned by another user",
+                        lambda: os.chown(own, 65534, -1)))
+    for program, reason, *change in refused:
+        for change_it in change:
+            change_it()
+        for args in (["-t"], ["-A", "-a", tmp("active.conf")]):
+            r, ran = check(program, *args)
+            assert r.returncode == 1 and not ran, (program, args, r.stderr)
+            assert "tls_program %s: %s" % (program, reason) in r.stderr, r.stderr
+            assert "not run" in r.stderr, r.stderr
+        assert not os.path.exists(tmp("active.conf"))
+        os.chmod(own, 0o755)
+        os.chmod(pkg, 0o755)
+        if os.geteuid() == 0:
+            os.chown(own, 0, -1)
+
+
 def test_no_socket_exits_100(tmp):
     r = run("-c", os.path.join(lib.SRCDIR, "conf", "postern.conf"),
             stdin=subprocess.DEVNULL)
@@ -196,6 +251,7 @@ if __name__ == "__main__":
              test_per_protocol_auth_values,
              test_protocol_from_well_known_listen_port,
              test_tls_files_are_checked_by_postern_tls,
+             test_tls_program_is_run_only_from_postern_s_directory,
              test_no_socket_exits_100,
              test_bad_usage_exits_100,
              test_unreadable_config_gets_the_protocols_reply,
