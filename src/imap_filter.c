@@ -4,7 +4,24 @@
 #include <string.h>
 #include <strings.h>
 
-enum cstate { C_TAG, C_NAME, C_ARGS, C_LIT, C_PASSLINE, C_LONGTAG };
+enum cstate { C_TAG, C_NAME, C_ARGS, C_LIT, C_PASSLINE, C_LONGTAG,
+	      C_WAIT_CONT };
+
+/* Why a command is answered here (f->denied, an entry's why). */
+enum refusal { R_NONE, R_DENIED, R_TAG_IN_USE, R_NO_ARGS,
+	       R_DROPPED /* the backend answered it; the rest is dropped */ };
+
+/* The backend's answer to a literal marker (f->cont). */
+enum cont { CONT_NONE, CONT_WAIT, CONT_GRANTED, CONT_DECLINED };
+
+/* Where in a literal marker "{123+}\r\n" the arguments are (f->brace). */
+enum brace { B_NONE, B_OPEN, B_DIGITS, B_PLUS, B_CLOSE, B_CR };
+
+/* Commands that take no arguments: one with any is refused, so that no
+ * literal can follow a command that would never read it (IDLE's own "+"
+ * could not be told from a literal's). */
+static const char *const no_arguments[] = { "CAPABILITY", "NOOP", "LOGOUT",
+	"IDLE", "CHECK", "CLOSE", "UNSELECT", "NAMESPACE", NULL };
 
 /* Behind these the stream is no longer IMAP text the filter can read. */
 static const char *const always_denied[] = { "COMPRESS", "STARTTLS", NULL };
@@ -86,8 +103,15 @@ static void emit_refusals(struct imap_filter *f, struct guard_out *client)
 
 		if (!e->refused || e->refused < 2)
 			return;
-		n = snprintf(line, sizeof line, "%s NO [NOPERM] %s not allowed\r\n",
-		             e->tag, e->name);
+		if (e->why == R_TAG_IN_USE)
+			n = snprintf(line, sizeof line, "%s BAD Tag in use by a "
+			             "command in progress\r\n", e->tag);
+		else if (e->why == R_NO_ARGS)
+			n = snprintf(line, sizeof line, "%s BAD %s takes no "
+			             "arguments\r\n", e->tag, e->name);
+		else
+			n = snprintf(line, sizeof line, "%s NO [NOPERM] %s not "
+			             "allowed\r\n", e->tag, e->name);
 		if (n < 0 || (size_t)n > room(client))
 			return;
 		put(client, line, (size_t)n);
@@ -107,22 +131,62 @@ static struct imap_inflight *push(struct imap_filter *f)
 	e->tag[f->tag_len] = '\0';
 	memcpy(e->name, f->head + f->name_at, f->name_len);
 	e->name[f->name_len] = '\0';
-	e->refused = f->denied;
+	e->refused = f->denied != R_NONE;
+	e->why = f->denied;
+	e->serial = ++f->next_serial;
 	return e;
+}
+
+static struct imap_inflight *last_pushed(struct imap_filter *f)
+{
+	return &f->inflight[(f->head_i + f->count - 1) % IMAP_FILTER_INFLIGHT_MAX];
+}
+
+/* A forwarded command in flight has this tag. */
+static int tag_in_flight(const struct imap_filter *f, const char *tag,
+                         size_t n)
+{
+	for (size_t k = 0; k < f->count; k++) {
+		const struct imap_inflight *e =
+			&f->inflight[(f->head_i + k) % IMAP_FILTER_INFLIGHT_MAX];
+
+		if (!e->refused && strlen(e->tag) == n && !memcmp(e->tag, tag, n))
+			return 1;
+	}
+	return 0;
+}
+
+/* A "+" from the backend could be IDLE's rather than a literal's. */
+static int idle_in_flight(const struct imap_filter *f)
+{
+	for (size_t k = 0; k < f->count; k++) {
+		const struct imap_inflight *e =
+			&f->inflight[(f->head_i + k) % IMAP_FILTER_INFLIGHT_MAX];
+
+		if (!e->refused && strcasecmp(e->name, "IDLE") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int among(const char *const *names, const char *name, size_t len)
+{
+	for (; *names; names++)
+		if (strlen(*names) == len && strncasecmp(*names, name, len) == 0)
+			return 1;
+	return 0;
 }
 
 /* The client's command is complete: a refusal may now be said. */
 static void command_done(struct imap_filter *f)
 {
-	if (f->denied && f->count) {
-		struct imap_inflight *e =
-			&f->inflight[(f->head_i + f->count - 1) % IMAP_FILTER_INFLIGHT_MAX];
-
-		e->refused = 2;   /* refused, and complete */
-	}
+	if (f->denied && f->denied != R_DROPPED && f->count)
+		last_pushed(f)->refused = 2;   /* refused, and complete */
 	f->cstate = C_TAG;
 	f->head_len = f->tag_len = f->name_at = f->name_len = 0;
-	f->uid = f->denied = f->quoted = f->escaped = f->brace = 0;
+	f->uid = f->denied = f->noargs = f->noargs_cr = 0;
+	f->brace = B_NONE;
+	f->pend_len = 0;
 	f->line_bytes = 0;
 }
 
@@ -134,59 +198,135 @@ static int decide(struct imap_filter *f, struct guard_out *backend)
 
 	if (f->count == IMAP_FILTER_INFLIGHT_MAX || room(backend) < f->head_len)
 		return 1;
-	f->denied = listed(f->deny, f->ndeny, name, f->name_len);
+	f->denied = listed(f->deny, f->ndeny, name, f->name_len) ? R_DENIED :
+	            tag_in_flight(f, f->head, f->tag_len) ? R_TAG_IN_USE :
+	            R_NONE;
+	f->noargs = !f->uid && among(no_arguments, name, f->name_len);
 	push(f);
 	if (f->denied) {
 		f->refused++;
 		snprintf(f->last_refused, sizeof f->last_refused, "%.*s",
 		         (int)f->name_len, name);
-	} else {
+	} else if (!f->noargs) {
 		put(backend, f->head, f->head_len);
 	}
 	f->cstate = C_ARGS;
 	return 0;
 }
 
-/* One byte of a command's arguments: 1 when it ends a line. */
-static int args_byte(struct imap_filter *f, char c, int *literal)
+/* The held tail of a marker goes out as it came: it was no marker. */
+static void flush_pend(struct imap_filter *f, struct guard_out *backend)
+{
+	put(backend, f->pend, f->pend_len);
+	f->pend_len = 0;
+}
+
+/* One byte of a forwarded command's arguments, into backend. Returns 1
+ * when it ends the line, with *literal set when the line ended in a
+ * literal marker: then "+}" went out as "}". */
+static int args_byte(struct imap_filter *f, char c, int *literal,
+                     struct guard_out *backend)
 {
 	*literal = 0;
 	if (c == '\n') {
-		*literal = f->brace == 4;
-		f->quoted = f->escaped = 0;
+		if (f->brace == B_CLOSE || f->brace == B_CR) {
+			*literal = 1;
+			f->lit_nonsync = f->pend[0] == '+';
+			put(backend, f->pend + f->lit_nonsync,
+			    f->pend_len - (size_t)f->lit_nonsync);
+			f->pend_len = 0;
+		} else {
+			flush_pend(f, backend);
+		}
+		f->brace = B_NONE;
+		put(backend, &c, 1);
 		return 1;
 	}
-	if (f->quoted) {
-		if (f->escaped)
-			f->escaped = 0;
-		else if (c == '\\')
-			f->escaped = 1;
-		else if (c == '"')
-			f->quoted = 0;
-		return 0;
+	switch (f->brace) {
+	case B_OPEN:
+	case B_DIGITS:
+		if (c >= '0' && c <= '9') {
+			f->brace = B_DIGITS;
+			f->brace_n = f->brace_n > (UINT64_MAX - 9) / 10 ?
+			             UINT64_MAX : f->brace_n * 10 +
+			             (uint64_t)(c - '0');
+			put(backend, &c, 1);
+			return 0;
+		}
+		if (c == '+' || c == '}') {
+			f->pend[f->pend_len++] = c;
+			f->brace = c == '+' ? B_PLUS : B_CLOSE;
+			return 0;
+		}
+		break;
+	case B_PLUS:
+		if (c == '}') {
+			f->pend[f->pend_len++] = c;
+			f->brace = B_CLOSE;
+			return 0;
+		}
+		break;
+	case B_CLOSE:
+		if (c == '\r') {
+			f->pend[f->pend_len++] = c;
+			f->brace = B_CR;
+			return 0;
+		}
+		break;
+	default:
+		break;
 	}
-	if (c == '\r' && f->brace == 4)
-		return 0;
-	if (c == '"') {
-		f->quoted = 1;
-		f->brace = 0;
-	} else if (c == '{') {
-		f->brace = 1;
-		f->brace_n = 0;
-		f->brace_plus = 0;
-	} else if (c >= '0' && c <= '9' && (f->brace == 1 || f->brace == 2) &&
-	           f->brace_n < (UINT64_MAX - 9) / 10) {
-		f->brace = 2;
-		f->brace_n = f->brace_n * 10 + (uint64_t)(c - '0');
-	} else if (c == '+' && f->brace == 2) {
-		f->brace = 3;
-		f->brace_plus = 1;
-	} else if (c == '}' && (f->brace == 2 || f->brace == 3)) {
-		f->brace = 4;
+	flush_pend(f, backend);
+	f->brace = c == '{' ? B_OPEN : B_NONE;
+	f->brace_n = 0;
+	put(backend, &c, 1);
+	return 0;
+}
+
+/* The same for a command not forwarded: only where its line and its
+ * literals end matter. */
+static int refused_byte(struct imap_filter *f, char c, int *literal)
+{
+	*literal = 0;
+	if (c == '\n') {
+		*literal = f->brace == B_CLOSE || f->brace == B_CR;
+		f->lit_nonsync = f->pend_len && f->pend[0] == '+';
+		f->brace = B_NONE;
+		f->pend_len = 0;
+		return 1;
+	}
+	if ((f->brace == B_OPEN || f->brace == B_DIGITS) && c >= '0' && c <= '9') {
+		f->brace = B_DIGITS;
+		f->brace_n = f->brace_n > (UINT64_MAX - 9) / 10 ? UINT64_MAX :
+		             f->brace_n * 10 + (uint64_t)(c - '0');
+	} else if ((f->brace == B_OPEN || f->brace == B_DIGITS) && c == '+') {
+		f->pend[0] = '+';
+		f->pend_len = 1;
+		f->brace = B_PLUS;
+	} else if ((f->brace == B_OPEN || f->brace == B_DIGITS ||
+	            f->brace == B_PLUS) && c == '}') {
+		f->brace = B_CLOSE;
+	} else if (f->brace == B_CLOSE && c == '\r') {
+		f->brace = B_CR;
 	} else {
-		f->brace = 0;
+		f->brace = c == '{' ? B_OPEN : B_NONE;
+		f->brace_n = 0;
+		f->pend_len = 0;
 	}
 	return 0;
+}
+
+/* A command that takes no arguments got one: refused after all. */
+static void refuse_late(struct imap_filter *f, char c, int *literal)
+{
+	struct imap_inflight *e = last_pushed(f);
+
+	f->denied = R_NO_ARGS;
+	e->refused = 1;
+	e->why = R_NO_ARGS;
+	f->refused++;
+	snprintf(f->last_refused, sizeof f->last_refused, "%s", e->name);
+	refused_byte(f, c, literal);
 }
 
 static enum guard_result error(struct imap_filter *f, const char *why)
@@ -205,8 +345,7 @@ enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
 
 	while (i < len) {
 		char c = in[i];
-		int literal;
-
+		int literal, ended;
 
 		switch (f->cstate) {
 		case C_TAG:
@@ -266,26 +405,68 @@ enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
 			}
 			break;      /* the same byte, now as an argument */
 		case C_ARGS:
-			if (!f->denied && room(backend) < 1)
+			if (!f->denied && room(backend) < sizeof f->head + 8)
 				goto hold;
 			if (++f->line_bytes > IMAP_FILTER_LINE_MAX)
 				return error(f, "command line too long");
-			if (!f->denied)
-				put(backend, &c, 1);
 			i++;
-			if (!args_byte(f, c, &literal))
+			if (f->denied) {
+				ended = refused_byte(f, c, &literal);
+			} else if (f->noargs && (c == '\n' ||
+			                         (c == '\r' && !f->noargs_cr))) {
+				f->noargs_cr |= c == '\r';
+				ended = c == '\n';
+				literal = 0;
+				if (ended) {
+					put(backend, f->head, f->head_len);
+					put(backend, "\r\n" + !f->noargs_cr,
+					    1 + (size_t)f->noargs_cr);
+				}
+			} else if (f->noargs) {
+				refuse_late(f, c, &literal);
+				*consumed = i;
+				return GUARD_REFUSED;
+			} else {
+				ended = args_byte(f, c, &literal, backend);
+			}
+			if (!ended)
 				break;
 			f->line_bytes = 0;
-			if (literal && (!f->denied || f->brace_plus)) {
+			if (literal && !f->denied) {
+				/* Held until the backend says whose it is. */
+				f->lit_n = f->brace_n;
+				f->cont = CONT_WAIT;
+				f->wait_serial = last_pushed(f)->serial;
+				f->cstate = C_WAIT_CONT;
+				break;
+			}
+			if (literal && f->lit_nonsync) {
+				/* A refused command's literal comes anyway. */
 				f->lit_left = f->brace_n;
-				f->brace = 0;
 				f->cstate = f->lit_left ? C_LIT : C_ARGS;
 				break;
 			}
-			/* The end, or a denied command's synchronising literal,
+			/* The end, or a refused command's synchronising literal,
 			 * which the client sends only after a continuation. */
 			command_done(f);
 			emit_refusals(f, client);
+			break;
+		case C_WAIT_CONT:
+			if (f->cont == CONT_WAIT)
+				goto hold;
+			if (f->cont == CONT_GRANTED || f->lit_nonsync) {
+				/* The literal, for the backend or (refused by it
+				 * after all, sent anyway) for no one. */
+				if (f->cont == CONT_DECLINED)
+					f->denied = R_DROPPED;
+				f->lit_left = f->lit_n;
+				f->cstate = f->lit_left ? C_LIT : C_ARGS;
+			} else {
+				/* Answered without it: what the client sent next
+				 * are commands, as the backend reads them. */
+				command_done(f);
+			}
+			f->cont = CONT_NONE;
 			break;
 		case C_LIT: {
 			size_t n = len - i;
@@ -334,6 +515,8 @@ static void answered(struct imap_filter *f, const char *tag, size_t n)
 
 		if (e->refused || strlen(e->tag) != n || memcmp(e->tag, tag, n))
 			continue;
+		if (f->cont == CONT_WAIT && e->serial == f->wait_serial)
+			f->cont = CONT_DECLINED;
 		for (size_t j = k; j > 0; j--) {
 			size_t to = (f->head_i + j) % IMAP_FILTER_INFLIGHT_MAX;
 			size_t from = (f->head_i + j - 1) % IMAP_FILTER_INFLIGHT_MAX;
@@ -427,14 +610,41 @@ static size_t rewrite(char (*hide)[IMAP_FILTER_NAME_MAX], size_t nhide,
 }
 
 /* A whole segment of a response is in f->line: rewrite, answer, emit. */
+/* A response that may carry literals: untagged data ("* 3 FETCH ...").
+ * Tagged and untagged status responses and continuations end in free
+ * text, which may echo the client's words, "{5}" among them. */
+static int carries_data(const char *l, size_t n)
+{
+	static const char *const status[] = { "OK", "NO", "BAD", "BYE",
+	                                      "PREAUTH", NULL };
+	size_t w;
+
+	if (n < 2 || l[0] != '*' || l[1] != ' ')
+		return 0;
+	w = strcspn(l + 2, " \r\n");
+	return !among(status, l + 2, w < n - 2 ? w : n - 2);
+}
+
 static int segment(struct imap_filter *f, struct guard_out *client)
 {
-	int64_t lit = literal_at_end(f->line, f->line_len);
+	int64_t lit;
 	size_t n = f->line_len;
+
+	if (!f->continues)
+		f->data_resp = carries_data(f->line, n);
+	lit = f->data_resp ? literal_at_end(f->line, n) : -1;
 
 	if (room(client) < n)
 		return -1;
-	if (!f->continues) {
+	if (!f->continues && f->line[0] == '+' && f->cont == CONT_WAIT &&
+	    !idle_in_flight(f)) {
+		/* The backend asks for the held literal. The client that sent
+		 * {n+} waits for no "+": it is the filter's, not passed on. */
+		f->cont = CONT_GRANTED;
+		if (f->lit_nonsync)
+			n = 0;
+		put(client, f->line, n);
+	} else if (!f->continues) {
 		if (f->line[0] != '*' && f->line[0] != '+') {
 			size_t t = strcspn(f->line, " \r\n");
 

@@ -7,14 +7,22 @@
  * without being looked at.
  *
  * Client side: a streaming tokenizer that needs only the tag and the
- * command name in memory (UID's command counts as the command); it follows
- * quoted strings and literals, {n}, {n+} and ~{n}, of any size, to know
- * where each command ends. A denied command's synchronising literal gets
- * the refusal instead of the continuation, so the client never sends it;
- * a non-synchronising one is read and dropped. Refusals are answered in
- * the order of the commands: after the tagged replies to those before.
- * COMPRESS and STARTTLS are always refused: behind them the stream could
- * not be read.
+ * command name in memory (UID's command counts as the command). Where a
+ * literal begins is the backend's to say, not the filter's: Dovecot reads
+ * one only where the command parses an argument, and asks for it with
+ * "+". So a line that ends in a literal marker, {n}, {n+}, ~{n}, goes to
+ * the backend as a synchronising one ({n+} loses its "+"), and the bytes
+ * behind it are held until the backend answers: a "+" (not IDLE's) lets n
+ * bytes through as the literal, and the command's tagged reply instead
+ * means there is none, so the held bytes are the next commands (or, after
+ * {n+}, the literal the client sent anyway, dropped). A denied command's
+ * synchronising literal gets the refusal instead of the continuation, so
+ * the client never sends it; a non-synchronising one is read and dropped.
+ * Refused as well: a tag already in flight (a tagged reply must name one
+ * command), and arguments to a command that takes none. Refusals are
+ * answered in the order of the commands: after the tagged replies to
+ * those before. COMPRESS and STARTTLS are always refused: behind them the
+ * stream could not be read.
  *
  * Pure: bytes in, bytes out, no I/O, no allocation, every buffer fixed. */
 #ifndef POSTERN_IMAP_FILTER_H
@@ -36,6 +44,8 @@ struct imap_inflight {
 	char tag[IMAP_FILTER_TAG_MAX];
 	char name[IMAP_FILTER_NAME_MAX];
 	int refused;                 /* answered here, in its turn */
+	int why;                     /* which answer, when refused */
+	unsigned serial;             /* which command, for a literal's wait */
 };
 
 struct imap_filter {
@@ -50,12 +60,19 @@ struct imap_filter {
 	size_t head_len;             /* the command's bytes held until decided */
 	size_t tag_len, name_at, name_len;
 	int uid;                     /* the name read was UID: one more */
-	int denied;                  /* this command is refused */
-	int quoted, escaped, brace;  /* where in the arguments */
+	int denied;                  /* this command is refused: why */
+	int noargs;                  /* held whole: it takes no arguments */
+	int noargs_cr;
+	int brace;                   /* where in a literal marker */
 	uint64_t brace_n;
-	int brace_plus;
+	char pend[4];                /* the marker's "+}\r", held back */
+	size_t pend_len;
 	size_t line_bytes;           /* of this line, for the limit */
 	uint64_t lit_left;           /* client literal bytes still to come */
+	uint64_t lit_n;              /* the marker the backend must answer */
+	int lit_nonsync;             /* the client sent it as {n+} */
+	int cont;                    /* that answer: none yet, "+", tagged */
+	unsigned wait_serial, next_serial;
 
 	struct imap_inflight inflight[IMAP_FILTER_INFLIGHT_MAX];
 	size_t head_i, count;
@@ -65,6 +82,7 @@ struct imap_filter {
 	size_t line_len;
 	uint64_t blit_left;          /* backend literal bytes still to come */
 	int continues;               /* the response goes on after a literal */
+	int data_resp;               /* it is one that can carry literals */
 
 	unsigned refused;
 	char last_refused[IMAP_FILTER_NAME_MAX];

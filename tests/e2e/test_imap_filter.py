@@ -93,6 +93,53 @@ def test_literal_with_a_denied_name_appended_byte_exact(ctx):
     m.logout()
 
 
+def victim_survives(ctx, attack):
+    """Send attack after login, then LOGOUT. Dovecot itself must still have
+    the mailbox "victim"; returns the replies before LOGOUT's, untagged
+    ones aside."""
+    m = ctx.direct()
+    m.create("victim")
+    m.logout()
+    c, ok = login(ctx.p)
+    assert ok.startswith("a OK"), ok
+    c.send(attack + b"z LOGOUT\r\n")
+    got = [l for l in c.until_tag("z") if not l.startswith("* ")]
+    c.close()
+    m = ctx.direct()
+    boxes = b"".join(m.list()[1])
+    m.logout()
+    assert b"victim" in boxes, (attack, got, "Dovecot deleted the mailbox")
+    assert got[-1].startswith("z OK"), got
+    return got[:-1]
+
+
+def test_literals_are_where_dovecot_reads_them(ctx):
+    """Issue 20, item 2: Dovecot reads a literal only where the command
+    parses an argument, and only after it said "+". Each of these deleted
+    the mailbox through a filter that took any {n} at a line's end for
+    one: the bytes behind it reached Dovecot as the next command."""
+    denied = "D2 NO [NOPERM] DELETE not allowed"
+    got = victim_survives(ctx, b"n NOOP {18+}\r\nD2 DELETE victim\r\n\r\n")
+    assert got == ["n BAD NOOP takes no arguments"], got
+    got = victim_survives(ctx, b"n NOOP {18}\r\nD2 DELETE victim\r\n")
+    assert got == ["n BAD NOOP takes no arguments", denied], got
+    got = victim_survives(ctx, b"s SELECT x{18}\r\nD2 DELETE victim\r\n")
+    assert got[0].startswith("s BAD ") and got[1:] == [denied], got
+    # Dovecot says NO before "+": the bytes are commands, for both.
+    got = victim_survives(ctx, b"p APPEND no-such-box {18}\r\nD2 DELETE victim\r\n")
+    assert got[0].startswith("p NO [TRYCREATE]") and got[1:] == [denied], got
+    # Sent as {18+}: the client's literal, which reaches no one.
+    got = victim_survives(ctx, b"p APPEND no-such-box {18+}\r\nD2 DELETE victim\r\n\r\n")
+    assert len(got) == 1 and got[0].startswith("p NO [TRYCREATE]"), got
+    # IDLE's "+" is not the literal's.
+    got = victim_survives(ctx, b"i IDLE\r\nDONE\r\np APPEND no-such-box {18}\r\n"
+                          b"D2 DELETE victim\r\n")
+    assert got[0] == "+ idling" and got[1].startswith("i OK"), got
+    assert got[2].startswith("p NO [TRYCREATE]") and got[3:] == [denied], got
+    log = ctx.p.wait_log("command=NOOP")
+    assert "event=command_refused command=DELETE" in log
+
+
 def test_hidden_capabilities_gone(ctx):
     c, ok = login(ctx.p)
     assert ok.startswith("a OK [CAPABILITY "), ok
@@ -205,6 +252,7 @@ def setup():
 if __name__ == "__main__":
     lib.run([test_denied_command_refused_and_without_effect,
              test_literal_with_a_denied_name_appended_byte_exact,
+             test_literals_are_where_dovecot_reads_them,
              test_hidden_capabilities_gone,
              test_10mb_fetch_byte_exact,
              test_pipelined_with_a_denied_one_in_the_middle,

@@ -13,6 +13,7 @@ static struct imap_filter f;
 static char backend_buf[1 << 20], client_buf[1 << 20];
 static struct guard_out backend, client;
 static unsigned refusals;
+static size_t held_len;
 
 static void start(const char *deny, const char *hide)
 {
@@ -22,24 +23,42 @@ static void start(const char *deny, const char *hide)
 	backend = (struct guard_out){ backend_buf, sizeof backend_buf, 0 };
 	client = (struct guard_out){ client_buf, sizeof client_buf, 0 };
 	refusals = 0;
+	held_len = 0;
 }
 
-/* Feed the client's bytes n at a time. */
-static void from_client_by(const char *in, size_t len, size_t n)
+/* The client's bytes the filter has not taken yet, as the relay keeps
+ * them, fed again after the backend spoke. */
+static char held[1 << 16];
+static size_t piece_size = 1 << 20;
+
+static void pump(void)
 {
 	size_t off = 0, used;
 
-	while (off < len) {
-		size_t piece = len - off < n ? len - off : n;
-		enum guard_result r = imap_filter_client(&f, in + off, piece, &used,
-		                                         &backend, &client);
+	while (off < held_len) {
+		size_t piece = held_len - off < piece_size ? held_len - off :
+		               piece_size;
+		enum guard_result r = imap_filter_client(&f, held + off, piece,
+		                                         &used, &backend, &client);
 
 		ck_assert_int_ne(r, GUARD_ERROR);
 		refusals += r == GUARD_REFUSED;
 		off += used;
 		if (r == GUARD_HOLD)
-			ck_abort_msg("held with room to spare");
+			break;
 	}
+	memmove(held, held + off, held_len - off);
+	held_len -= off;
+}
+
+/* Feed the client's bytes n at a time. */
+static void from_client_by(const char *in, size_t len, size_t n)
+{
+	ck_assert_uint_le(held_len + len, sizeof held);
+	memcpy(held + held_len, in, len);
+	held_len += len;
+	piece_size = n;
+	pump();
 }
 
 static void from_backend_by(const char *in, size_t len, size_t n)
@@ -52,6 +71,8 @@ static void from_backend_by(const char *in, size_t len, size_t n)
 		ck_assert_int_eq(imap_filter_backend(&f, in + off, piece, &used,
 		                                     &client), GUARD_OK);
 		off += used;
+		piece_size = n;
+		pump();
 	}
 }
 
@@ -84,8 +105,12 @@ START_TEST(allowed_commands_pass_byte_exact)
 
 	start("DELETE", "");
 	from_client(in);
+	/* The literal waits for the backend's "+". */
+	backend_got("a1 SELECT INBOX\r\na2 UID FETCH 1:* (FLAGS)\r\n"
+	            "a3 LOGIN \"x y\" {3}\r\n");
+	from_backend("+ OK\r\n");
 	backend_got(in);
-	client_got("");
+	client_got("+ OK\r\n");
 	ck_assert_uint_eq(refusals, 0);
 }
 END_TEST
@@ -97,7 +122,12 @@ START_TEST(a_literal_carrying_a_denied_name_is_data)
 
 	start("DELETE", "");
 	from_client(in);
-	backend_got(in);
+	from_backend("+ OK\r\n");
+	from_backend("a1 OK appended\r\n+ OK\r\n");
+	/* {24+} reached the backend as {24}; its "+" stayed here. */
+	backend_got("a1 APPEND INBOX {26}\r\nx\r\nz DELETE INBOX\r\nmore\r\n\r\n"
+	            "a2 APPEND INBOX {24}\r\nz DELETE INBOX\r\nq DELETE\r\n");
+	client_got("+ OK\r\na1 OK appended\r\n");
 	ck_assert_uint_eq(refusals, 0);
 	/* A quoted brace is not a literal either. */
 	start("DELETE", "");
@@ -207,6 +237,124 @@ START_TEST(same_result_whatever_the_pieces)
 }
 END_TEST
 
+/* Issue 20, item 2: Dovecot reads a literal only where the command
+ * parses an argument, after it said "+". Each of these deleted the
+ * mailbox through the filter that counted any {n} at a line's end. */
+START_TEST(no_literal_after_a_command_that_takes_no_arguments)
+{
+	start("DELETE", "");
+	from_client("a NOOP {18+}\r\nD2 DELETE victim\r\n\r\nb NOOP\r\n");
+	backend_got("b NOOP\r\n");
+	client_got("a BAD NOOP takes no arguments\r\n");
+	start("DELETE", "");
+	from_client("a NOOP {19}\r\nD2 DELETE victim\r\n");
+	backend_got("");
+	client_got("a BAD NOOP takes no arguments\r\n"
+	           "D2 NO [NOPERM] DELETE not allowed\r\n");
+	ck_assert_uint_eq(refusals, 2);
+	start("", "");
+	from_client("i idle x\r\nj IDLE\r\n");
+	backend_got("j IDLE\r\n");
+	client_got("i BAD idle takes no arguments\r\n");
+}
+END_TEST
+
+START_TEST(a_brace_inside_an_atom_is_held_and_the_backend_decides)
+{
+	start("DELETE", "");
+	from_client("a SELECT x{19}\r\nD2 DELETE victim\r\n");
+	backend_got("a SELECT x{19}\r\n");
+	from_backend("a NO Mailbox doesn't exist: x{19}\r\n");
+	backend_got("a SELECT x{19}\r\n");
+	client_got("a NO Mailbox doesn't exist: x{19}\r\n"
+	           "D2 NO [NOPERM] DELETE not allowed\r\n");
+}
+END_TEST
+
+START_TEST(a_literal_the_backend_refused_before_its_plus)
+{
+	start("DELETE", "");
+	from_client("a APPEND no-such-box {19}\r\nD2 DELETE victim\r\n");
+	backend_got("a APPEND no-such-box {19}\r\n");
+	from_backend("a NO [TRYCREATE] Mailbox doesn't exist\r\n");
+	backend_got("a APPEND no-such-box {19}\r\n");
+	ck_assert_uint_eq(refusals, 1);
+	/* Sent as {n+}: the client meant the bytes as the literal, and they
+	 * go to no one. */
+	start("DELETE", "");
+	from_client("a APPEND no-such-box {17+}\r\nb DELETE victim\r\n\r\n"
+	            "c SELECT x\r\n");
+	backend_got("a APPEND no-such-box {17}\r\n");
+	from_backend("a NO [TRYCREATE] Mailbox doesn't exist\r\n");
+	backend_got("a APPEND no-such-box {17}\r\nc SELECT x\r\n");
+	client_got("a NO [TRYCREATE] Mailbox doesn't exist\r\n");
+	ck_assert_uint_eq(refusals, 0);
+}
+END_TEST
+
+START_TEST(idles_plus_is_not_a_literals)
+{
+	start("DELETE", "");
+	from_client("a IDLE\r\nDONE\r\nb APPEND nobox {19}\r\nD2 DELETE victim\r\n");
+	backend_got("a IDLE\r\nDONE\r\nb APPEND nobox {19}\r\n");
+	from_backend("+ idling\r\n");
+	backend_got("a IDLE\r\nDONE\r\nb APPEND nobox {19}\r\n");
+	from_backend("a OK Idle completed\r\nb NO [TRYCREATE] no\r\n");
+	backend_got("a IDLE\r\nDONE\r\nb APPEND nobox {19}\r\n");
+	client_got("+ idling\r\na OK Idle completed\r\nb NO [TRYCREATE] no\r\n"
+	           "D2 NO [NOPERM] DELETE not allowed\r\n");
+	/* Once IDLE is answered, a "+" is the literal's. */
+	start("", "");
+	from_client("a IDLE\r\nDONE\r\nb APPEND box {3}\r\nabc\r\n");
+	from_backend("+ idling\r\na OK done\r\n+ OK\r\n");
+	backend_got("a IDLE\r\nDONE\r\nb APPEND box {3}\r\nabc\r\n");
+}
+END_TEST
+
+START_TEST(a_tag_in_flight_is_refused)
+{
+	start("", "");
+	from_client("a NOOP\r\na SELECT {5}\r\nb NOOP\r\n");
+	backend_got("a NOOP\r\nb NOOP\r\n");
+	from_backend("a OK done\r\n");
+	client_got("a OK done\r\na BAD Tag in use by a command in progress\r\n");
+	/* Once answered, the tag is free again. */
+	backend.len = 0;
+	from_client("a SELECT INBOX\r\n");
+	backend_got("a SELECT INBOX\r\n");
+}
+END_TEST
+
+START_TEST(every_marker_form_waits)
+{
+	static const char *const lines[] = {
+		"a SELECT {}\r\n", "a APPEND x ~{3}\r\n", "a SELECT (x){3}\r\n",
+		"a SELECT \"x\"{3}\n", "a SELECT {0003}\r\n",
+	};
+
+	for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+		start("DELETE", "");
+		from_client(lines[i]);
+		from_client("D2 DELETE x\r\n");
+		backend_got(lines[i]);
+		ck_assert_uint_eq(refusals, 0);
+		from_backend("a BAD no\r\n");
+		ck_assert_uint_eq(refusals, 1);
+	}
+	/* {+} and {0+}: empty, and still the backend's to ask for. */
+	start("", "");
+	from_client("a SELECT {+}\r\nx\r\n");
+	backend_got("a SELECT {}\r\n");
+	from_backend("+ OK\r\n");
+	backend_got("a SELECT {}\r\nx\r\n");
+	client_got("");
+	/* Not at the line's end: no marker. */
+	start("", "");
+	from_client("a SELECT {3}x\r\nb SELECT {3+}\r\r\nc NOOP\r\n");
+	backend_got("a SELECT {3}x\r\nb SELECT {3+}\r\r\nc NOOP\r\n");
+}
+END_TEST
+
 START_TEST(limits_end_the_session)
 {
 	static char line[IMAP_FILTER_LINE_MAX + 64];
@@ -246,6 +394,12 @@ int main(void)
 	tcase_add_test(tc, hidden_capabilities_go);
 	tcase_add_test(tc, backend_literals_pass_unread);
 	tcase_add_test(tc, same_result_whatever_the_pieces);
+	tcase_add_test(tc, no_literal_after_a_command_that_takes_no_arguments);
+	tcase_add_test(tc, a_brace_inside_an_atom_is_held_and_the_backend_decides);
+	tcase_add_test(tc, a_literal_the_backend_refused_before_its_plus);
+	tcase_add_test(tc, idles_plus_is_not_a_literals);
+	tcase_add_test(tc, a_tag_in_flight_is_refused);
+	tcase_add_test(tc, every_marker_form_waits);
 	tcase_add_test(tc, limits_end_the_session);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
