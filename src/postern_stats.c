@@ -19,22 +19,36 @@
 
 enum format { TEXT, JSON, PROMETHEUS };
 
+#ifndef SBINDIR
+#define SBINDIR "/usr/sbin"
+#endif
+#ifndef LIBEXECDIR
+#define LIBEXECDIR "/usr/libexec"
+#endif
+
 struct options {
 	int64_t since, until;      /* ms since the epoch; -1: open */
 	enum format format;
 	size_t top;
+	const char *directory;     /* journal files there, not the system's */
 };
 
-static const char *const idents[] = { "postern", "postern-tls",
-	"postern-relay", "postern-guard-relay", NULL };
+/* postern's entries are those of its programs as journald saw them run:
+ * _EXE is journald's own field, from /proc/PID/exe. SYSLOG_IDENTIFIER is
+ * whatever the sender says ("logger -t postern"), and _COMM only the
+ * name of a program any user can copy to one called postern. */
+static const char *const programs[] = { SBINDIR "/postern",
+	LIBEXECDIR "/postern-text", LIBEXECDIR "/postern-tls",
+	LIBEXECDIR "/postern-relay", LIBEXECDIR "/postern-guard-relay", NULL };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: postern-stats [--since WHEN] [--until WHEN] [--top N]\n"
-	        "                     [--json | --prometheus] [FILE...]\n"
-	        "Adds up postern's log lines: the journal, or the log files "
-	        "given.\n"
+	        "                     [--json | --prometheus] [--directory DIR]"
+	        " [FILE...]\n"
+	        "Adds up postern's log lines: the journal (or the journal files"
+	        " in DIR),\nor the log files given.\n"
 	        "  WHEN  2026-11-29T10:00:00[+01:00], or 90s, 30m, 2h, 7d ago\n");
 }
 
@@ -106,17 +120,24 @@ static int read_file(const char *path, const struct options *o,
 static int read_journal(const struct options *o, struct stats *s)
 {
 	sd_journal *j = NULL;
-	int r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
+	int r = o->directory ? sd_journal_open_directory(&j, o->directory, 0)
+	                     : sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
 
 	if (r < 0) {
-		fprintf(stderr, "postern-stats: the journal: %s\n", strerror(-r));
+		fprintf(stderr, "postern-stats: %s: %s\n",
+		        o->directory ? o->directory : "the journal", strerror(-r));
 		return -1;
 	}
-	for (const char *const *i = idents; *i; i++) {
-		char match[64];
+	for (const char *const *p = programs; *p; p++) {
+		char match[4096];
 
-		snprintf(match, sizeof match, "SYSLOG_IDENTIFIER=%s", *i);
-		sd_journal_add_match(j, match, 0);
+		snprintf(match, sizeof match, "_EXE=%s", *p);
+		if ((r = sd_journal_add_match(j, match, 0)) < 0) {
+			fprintf(stderr, "postern-stats: %s: %s\n", match,
+			        strerror(-r));
+			sd_journal_close(j);
+			return -1;
+		}
 	}
 	if (o->since >= 0)
 		sd_journal_seek_realtime_usec(j, (uint64_t)o->since * 1000);
@@ -307,6 +328,7 @@ int main(int argc, char **argv)
 		{ "top", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "prometheus", no_argument, NULL, 'p' },
+		{ "directory", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -335,12 +357,13 @@ int main(int argc, char **argv)
 			break;
 		case 'j': o.format = JSON; break;
 		case 'p': o.format = PROMETHEUS; break;
+		case 'D': o.directory = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	stats_init(&s);
-	if (optind == argc)
+	if (optind == argc || o.directory)
 		failed = read_journal(&o, &s) < 0;
 	for (int i = optind; i < argc; i++)
 		failed |= read_file(argv[i], &o, &s) < 0;

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import time
 
 import lib
 
@@ -106,5 +107,62 @@ def test_window(ctx):
     assert r.returncode == 2 and "not a time" in r.stderr
 
 
+JOURNAL_REMOTE = "/lib/systemd/systemd-journal-remote"
+
+
+def configured(name):
+    """A directory as configure set it in the build's Makefile."""
+    with open(os.path.join(lib.BUILDDIR, "Makefile")) as f:
+        values = dict(re.findall(r"^(\w+) = (.*)$", f.read(), re.M))
+    value = values[name]
+    while "${" in value:
+        value = re.sub(r"\$\{(\w+)\}", lambda m: values[m.group(1)], value)
+    return value
+
+
+def test_journal_entries_are_postern_s_by_trusted_fields(ctx):
+    """In the journal, postern's entries are those journald saw come from
+    postern's programs (_EXE, which journald sets): SYSLOG_IDENTIFIER is
+    the sender's say (logger -t postern), and _COMM only a program's name
+    (a copy of logger called postern)."""
+    if not os.path.exists(JOURNAL_REMOTE):
+        raise lib.Skip("no systemd-journal-remote to write a journal with")
+    # The real login lines, as postern's programs would send them.
+    lines = [re.sub(r"^\S+ \S+\[\d+\]: <\d> ", "", line)
+             for line in ctx.open.read_log().splitlines() if "event=login" in line]
+    assert len(lines) == 3, lines
+    real = {"_EXE": configured("sbindir") + "/postern", "_COMM": "postern",
+            "SYSLOG_IDENTIFIER": "postern"}
+    tls = {"_EXE": configured("libexecdir") + "/postern-tls",
+           "_COMM": "postern-tls", "SYSLOG_IDENTIFIER": "postern-tls"}
+    forged = [{"_EXE": "/usr/bin/logger", "_COMM": "logger",
+               "SYSLOG_IDENTIFIER": "postern"},
+              {"_EXE": "/home/mallory/postern", "_COMM": "postern",
+               "SYSLOG_IDENTIFIER": "postern"},
+              {"_EXE": "/usr/bin/logger", "_COMM": "logger",
+               "SYSLOG_IDENTIFIER": "postern-tls", "_SYSTEMD_UNIT": "user@1000.service"}]
+    entries = [(real, line) for line in lines] + [(tls, lines[0])]
+    entries += [(fields, line) for fields in forged for line in lines]
+    now = int(time.time() * 1e6)
+    export = b""
+    for i, (fields, message) in enumerate(entries):
+        record = dict(fields, __REALTIME_TIMESTAMP=str(now + i),
+                      __MONOTONIC_TIMESTAMP=str(1000 + i),
+                      _BOOT_ID="0123456789abcdef0123456789abcdef",
+                      MESSAGE=message)
+        export += b"".join(("%s=%s\n" % kv).encode() for kv in record.items()) + b"\n"
+    journal = ctx.tmp("journal-%d" % now)
+    os.makedirs(journal)
+    subprocess.run([JOURNAL_REMOTE, "--output=%s/remote.journal" % journal, "-"],
+                   input=export, check=True, capture_output=True, timeout=30)
+    r = subprocess.run([STATS, "--json", "--directory", journal],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    # Three from postern and one more from postern-tls; none forged.
+    assert j["logins"] == {"ok": 3, "failed": 1, "errors": 0}, j
+
+
 if __name__ == "__main__":
-    lib.run([test_text, test_json, test_prometheus, test_window], setup=setup)
+    lib.run([test_text, test_json, test_prometheus, test_window,
+             test_journal_entries_are_postern_s_by_trusted_fields], setup=setup)
