@@ -71,6 +71,8 @@ struct in {
 	char *buf;
 	size_t start, end;
 	int eof;
+	const char *before;   /* read before the relay began, not yet taken */
+	size_t before_len;
 };
 
 struct out {
@@ -120,6 +122,17 @@ static int fill(struct guarded *r, struct relay_end *e, struct in *i,
 		i->start = i->end = 0;
 	if (i->end == IN_SIZE)
 		return 0;
+	if (i->before_len) {
+		/* What came before comes first, as room allows. */
+		size_t k = i->before_len < IN_SIZE - i->end ? i->before_len :
+		           IN_SIZE - i->end;
+
+		memcpy(i->buf + i->end, i->before, k);
+		i->end += k;
+		i->before += k;
+		i->before_len -= k;
+		return 1;
+	}
 	n = e->ops->recv(e, i->buf + i->end, IN_SIZE - i->end);
 	if (n == -EAGAIN)
 		return 0;
@@ -324,10 +337,8 @@ const char *guard_relay(const char *guard, const struct guard_settings *set,
 	r.to_backend.o = (struct guard_out){ mem + 2 * IN_SIZE, OUT_SIZE, 0 };
 	r.to_client.o = (struct guard_out){ mem + 2 * IN_SIZE + OUT_SIZE,
 	                                    OUT_SIZE, 0 };
-	if (leftover_len > IN_SIZE)
-		leftover_len = IN_SIZE;
-	memcpy(r.from_client.buf, leftover, leftover_len);
-	r.from_client.end = leftover_len;
+	r.from_client.before = leftover;
+	r.from_client.before_len = leftover_len;
 	why = run(&r, timeout_ms);
 	counts->up = r.to_backend.bytes;
 	counts->down = r.to_client.bytes;

@@ -574,6 +574,54 @@ def test_content_that_reads_like_commands_passes_byte_exact(ctx):
     assert "event=command_refused" not in ctx.none.read_log()[seen:]
 
 
+def test_guard_relay_takes_every_leftover_byte(ctx):
+    """Issue 20, item 6: the front may hand over up to 1 MiB the client
+    sent past its login; the guard took 256 KiB of it and dropped the rest
+    silently. Here postern-guard-relay is run by hand under the exec
+    contract with 600 KB on its leftover pipe: a BDAT chunk larger than
+    the guard's input buffer, and a command behind it."""
+    import fcntl
+    chunk = os.urandom(300_000).replace(b"\n", b"x") * 2
+    sent = b"BDAT %d LAST\r\n" % len(chunk) + chunk + b"NOOP\r\n"
+    c_ours, c_theirs = socket.socketpair()
+    b_ours, b_theirs = socket.socketpair()
+    r, w = os.pipe()
+    fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, 1 << 20)
+    os.write(w, sent)
+    os.close(w)
+    log = ctx.tmp("leftover-relay.log")
+    env = {"POSTERN_GUARD": "smtp", "POSTERN_SESSION": "leftover",
+           "POSTERN_LOG": log, "POSTERN_LOG_LEVEL": "7"}
+
+    def fds():
+        # Out of the way first, so that no dup2 lands on one still needed.
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+                for fd in (c_theirs.fileno(), b_theirs.fileno(), r)]
+        for fd, want in zip(high, (3, 4, 5)):
+            os.dup2(fd, want)
+    proc = subprocess.Popen([lib.GUARD_RELAY], env=env, preexec_fn=fds,
+                            pass_fds=(3, 4, 5))
+    c_theirs.close()
+    b_theirs.close()
+    os.close(r)
+    got = b""
+    b_ours.settimeout(10)
+    while len(got) < len(sent):
+        piece = b_ours.recv(1 << 20)
+        assert piece, "the backend got %d of %d bytes" % (len(got), len(sent))
+        got += piece
+    assert lib.sha256(got) == lib.sha256(sent)
+    b_ours.sendall(b"250 2.0.0 Ok: chunk\r\n250 2.0.0 Ok\r\n")
+    c_ours.settimeout(10)
+    answers = b""
+    while answers.count(b"\r\n") < 2:
+        answers += c_ours.recv(4096)
+    assert answers == b"250 2.0.0 Ok: chunk\r\n250 2.0.0 Ok\r\n", answers
+    c_ours.close()
+    b_ours.close()
+    assert proc.wait(10) == 0
+
+
 def test_guard_relay_runs_boxed(ctx):
     """Issue 9: once it only moves bytes, the relay can do nothing else."""
     c = none_session(ctx)
@@ -622,5 +670,6 @@ if __name__ == "__main__":
              test_client_cannot_speak_xclient_after_login,
              test_guard_reads_lines_as_postfix_does,
              test_content_that_reads_like_commands_passes_byte_exact,
+             test_guard_relay_takes_every_leftover_byte,
              test_guard_relay_runs_boxed],
             setup)
