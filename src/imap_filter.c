@@ -214,105 +214,74 @@ static int decide(struct imap_filter *f, struct guard_out *backend)
 	return 0;
 }
 
-/* The held tail of a marker goes out as it came: it was no marker. */
-static void flush_pend(struct imap_filter *f, struct guard_out *backend)
+/* Where c leaves a literal marker "{123+}\r" that may end a line. */
+static enum brace marker_next(enum brace b, char c)
 {
-	put(backend, f->pend, f->pend_len);
-	f->pend_len = 0;
-}
-
-/* One byte of a forwarded command's arguments, into backend. Returns 1
- * when it ends the line, with *literal set when the line ended in a
- * literal marker: then "+}" went out as "}". */
-static int args_byte(struct imap_filter *f, char c, int *literal,
-                     struct guard_out *backend)
-{
-	*literal = 0;
-	if (c == '\n') {
-		if (f->brace == B_CLOSE || f->brace == B_CR) {
-			*literal = 1;
-			f->lit_nonsync = f->pend[0] == '+';
-			put(backend, f->pend + f->lit_nonsync,
-			    f->pend_len - (size_t)f->lit_nonsync);
-			f->pend_len = 0;
-		} else {
-			flush_pend(f, backend);
-		}
-		f->brace = B_NONE;
-		put(backend, &c, 1);
-		return 1;
-	}
-	switch (f->brace) {
+	switch (b) {
 	case B_OPEN:
 	case B_DIGITS:
-		if (c >= '0' && c <= '9') {
-			f->brace = B_DIGITS;
-			f->brace_n = f->brace_n > (UINT64_MAX - 9) / 10 ?
-			             UINT64_MAX : f->brace_n * 10 +
-			             (uint64_t)(c - '0');
-			put(backend, &c, 1);
-			return 0;
-		}
-		if (c == '+' || c == '}') {
-			f->pend[f->pend_len++] = c;
-			f->brace = c == '+' ? B_PLUS : B_CLOSE;
-			return 0;
-		}
+		if (c >= '0' && c <= '9')
+			return B_DIGITS;
+		if (c == '+')
+			return B_PLUS;
+		if (c == '}')
+			return B_CLOSE;
 		break;
 	case B_PLUS:
-		if (c == '}') {
-			f->pend[f->pend_len++] = c;
-			f->brace = B_CLOSE;
-			return 0;
-		}
+		if (c == '}')
+			return B_CLOSE;
 		break;
 	case B_CLOSE:
-		if (c == '\r') {
-			f->pend[f->pend_len++] = c;
-			f->brace = B_CR;
-			return 0;
-		}
+		if (c == '\r')
+			return B_CR;
 		break;
 	default:
 		break;
 	}
-	flush_pend(f, backend);
-	f->brace = c == '{' ? B_OPEN : B_NONE;
-	f->brace_n = 0;
-	put(backend, &c, 1);
-	return 0;
+	return c == '{' ? B_OPEN : B_NONE;
 }
 
-/* The same for a command not forwarded: only where its line and its
- * literals end matter. */
-static int refused_byte(struct imap_filter *f, char c, int *literal)
+static void out(struct guard_out *backend, const char *data, size_t n)
 {
+	if (backend)
+		put(backend, data, n);
+}
+
+/* One byte of a command's arguments, into backend (NULL for a refused
+ * command, whose bytes go nowhere). Returns 1 when it ends the line, with
+ * *literal set when the line ended in a literal marker: then "+}" went
+ * out as "}". A marker's "+}\r" is held back until that is known. */
+static int args_byte(struct imap_filter *f, char c, int *literal,
+                     struct guard_out *backend)
+{
+	enum brace next;
+
 	*literal = 0;
 	if (c == '\n') {
 		*literal = f->brace == B_CLOSE || f->brace == B_CR;
-		f->lit_nonsync = f->pend_len && f->pend[0] == '+';
-		f->brace = B_NONE;
+		f->lit_nonsync = *literal && f->pend_len && f->pend[0] == '+';
+		out(backend, f->pend + f->lit_nonsync,
+		    f->pend_len - (size_t)f->lit_nonsync);
+		out(backend, &c, 1);
 		f->pend_len = 0;
+		f->brace = B_NONE;
 		return 1;
 	}
-	if ((f->brace == B_OPEN || f->brace == B_DIGITS) && c >= '0' && c <= '9') {
-		f->brace = B_DIGITS;
+	next = marker_next(f->brace, c);
+	if (next == B_DIGITS) {
 		f->brace_n = f->brace_n > (UINT64_MAX - 9) / 10 ? UINT64_MAX :
 		             f->brace_n * 10 + (uint64_t)(c - '0');
-	} else if ((f->brace == B_OPEN || f->brace == B_DIGITS) && c == '+') {
-		f->pend[0] = '+';
-		f->pend_len = 1;
-		f->brace = B_PLUS;
-	} else if ((f->brace == B_OPEN || f->brace == B_DIGITS ||
-	            f->brace == B_PLUS) && c == '}') {
-		f->brace = B_CLOSE;
-	} else if (f->brace == B_CLOSE && c == '\r') {
-		f->brace = B_CR;
+		out(backend, &c, 1);
+	} else if (next == B_PLUS || next == B_CLOSE || next == B_CR) {
+		f->pend[f->pend_len++] = c;
 	} else {
-		f->brace = c == '{' ? B_OPEN : B_NONE;
-		f->brace_n = 0;
+		/* No marker after all: what was held goes as it came. */
+		out(backend, f->pend, f->pend_len);
+		out(backend, &c, 1);
 		f->pend_len = 0;
+		f->brace_n = 0;
 	}
+	f->brace = next;
 	return 0;
 }
 
@@ -326,7 +295,7 @@ static void refuse_late(struct imap_filter *f, char c, int *literal)
 	e->why = R_NO_ARGS;
 	f->refused++;
 	snprintf(f->last_refused, sizeof f->last_refused, "%s", e->name);
-	refused_byte(f, c, literal);
+	args_byte(f, c, literal, NULL);
 }
 
 static enum guard_result error(struct imap_filter *f, const char *why)
@@ -411,7 +380,7 @@ enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
 				return error(f, "command line too long");
 			i++;
 			if (f->denied) {
-				ended = refused_byte(f, c, &literal);
+				ended = args_byte(f, c, &literal, NULL);
 			} else if (f->noargs && (c == '\n' ||
 			                         (c == '\r' && !f->noargs_cr))) {
 				f->noargs_cr |= c == '\r';
