@@ -8,7 +8,7 @@ enum cstate { C_TAG, C_NAME, C_ARGS, C_LIT, C_PASSLINE, C_LONGTAG,
 	      C_WAIT_CONT };
 
 /* Why a command is answered here (f->denied, an entry's why). */
-enum refusal { R_NONE, R_DENIED, R_TAG_IN_USE, R_NO_ARGS,
+enum refusal { R_NONE, R_DENIED, R_TAG_IN_USE, R_NO_ARGS, R_BAD_TAG,
 	       R_DROPPED /* the backend answered it; the rest is dropped */ };
 
 /* The backend's answer to a literal marker (f->cont). */
@@ -103,7 +103,9 @@ static void emit_refusals(struct imap_filter *f, struct guard_out *client)
 
 		if (!e->refused || e->refused < 2)
 			return;
-		if (e->why == R_TAG_IN_USE)
+		if (e->why == R_BAD_TAG)
+			n = snprintf(line, sizeof line, "* BAD Invalid tag\r\n");
+		else if (e->why == R_TAG_IN_USE)
 			n = snprintf(line, sizeof line, "%s BAD Tag in use by a "
 			             "command in progress\r\n", e->tag);
 		else if (e->why == R_NO_ARGS)
@@ -156,6 +158,22 @@ static int tag_in_flight(const struct imap_filter *f, const char *tag,
 	return 0;
 }
 
+/* A tag as Dovecot reads one (imap_parser_read_next_atom()): printable
+ * ASCII but for atom-specials and "+" (DEL too: Dovecot takes it, the
+ * RFC does not). Dovecot answers any other without running the command,
+ * which the filter could not follow (an IDLE that never ran would leave
+ * the next line a command). */
+static int valid_tag(const char *tag, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)tag[i];
+
+		if (c <= ' ' || c >= 0x7f || strchr("(){%*\"\\]+", c))
+			return 0;
+	}
+	return n > 0;
+}
+
 /* A "+" from the backend could be IDLE's rather than a literal's. */
 static int idle_in_flight(const struct imap_filter *f)
 {
@@ -185,6 +203,7 @@ static void command_done(struct imap_filter *f)
 	f->cstate = C_TAG;
 	f->head_len = f->tag_len = f->name_at = f->name_len = 0;
 	f->uid = f->denied = f->noargs = f->noargs_cr = 0;
+	f->quoted = f->escaped = f->arg_start = 0;
 	f->brace = B_NONE;
 	f->pend_len = 0;
 	f->line_bytes = 0;
@@ -198,7 +217,8 @@ static int decide(struct imap_filter *f, struct guard_out *backend)
 
 	if (f->count == IMAP_FILTER_INFLIGHT_MAX || room(backend) < f->head_len)
 		return 1;
-	f->denied = listed(f->deny, f->ndeny, name, f->name_len) ? R_DENIED :
+	f->denied = !valid_tag(f->head, f->tag_len) ? R_BAD_TAG :
+	            listed(f->deny, f->ndeny, name, f->name_len) ? R_DENIED :
 	            tag_in_flight(f, f->head, f->tag_len) ? R_TAG_IN_USE :
 	            R_NONE;
 	f->noargs = !f->uid && among(no_arguments, name, f->name_len);
@@ -247,6 +267,24 @@ static void out(struct guard_out *backend, const char *data, size_t n)
 		put(backend, data, n);
 }
 
+/* Where c leaves a quoted string. Dovecot reads one only where an
+ * argument starts; a quote inside an atom fails the line there. */
+static void quote_byte(struct imap_filter *f, char c)
+{
+	if (f->quoted) {
+		if (f->escaped)
+			f->escaped = 0;
+		else if (c == '\\')
+			f->escaped = 1;
+		else if (c == '"')
+			f->quoted = 0;
+		f->arg_start = !f->quoted;
+		return;
+	}
+	f->quoted = c == '"' && f->arg_start;
+	f->arg_start = c == ' ' || c == '(' || c == ')';
+}
+
 /* One byte of a command's arguments, into backend (NULL for a refused
  * command, whose bytes go nowhere). Returns 1 when it ends the line, with
  * *literal set when the line ended in a literal marker: then "+}" went
@@ -265,6 +303,7 @@ static int args_byte(struct imap_filter *f, char c, int *literal,
 		out(backend, &c, 1);
 		f->pend_len = 0;
 		f->brace = B_NONE;
+		f->quoted = f->escaped = f->arg_start = 0;
 		return 1;
 	}
 	next = marker_next(f->brace, c);
@@ -275,11 +314,19 @@ static int args_byte(struct imap_filter *f, char c, int *literal,
 	} else if (next == B_PLUS || next == B_CLOSE || next == B_CR) {
 		f->pend[f->pend_len++] = c;
 	} else {
-		/* No marker after all: what was held goes as it came. */
-		out(backend, f->pend, f->pend_len);
+		/* No marker after all. Dovecot asks for a literal at its "}",
+		 * before it sees what follows, and fails the line after: it
+		 * gets a "?" there instead, which fails the line at once, and
+		 * no "+" comes. (Dropping the "}" would join the digits to
+		 * what follows: "{18}3+}" would become "{183+}".) In a quoted
+		 * string it is text. */
+		for (size_t k = 0; k < f->pend_len; k++)
+			out(backend, f->pend[k] == '}' && !f->quoted ? "?" :
+			             f->pend + k, 1);
 		out(backend, &c, 1);
 		f->pend_len = 0;
 		f->brace_n = 0;
+		quote_byte(f, c);
 	}
 	f->brace = next;
 	return 0;
@@ -318,6 +365,13 @@ enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
 
 		switch (f->cstate) {
 		case C_TAG:
+			if (f->idle_line && f->head_len == 0) {
+				/* Dovecot's IDLE reads the next line itself, DONE
+				 * or not, and no command runs from it. */
+				f->idle_line = 0;
+				f->cstate = C_PASSLINE;
+				break;
+			}
 			if (c == ' ' && f->tag_len > 0) {
 				f->head[f->head_len++] = ' ';
 				f->name_at = f->head_len;
@@ -326,8 +380,14 @@ enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
 				/* No tag: nothing a backend would run, nor a line
 				 * the filter can read. */
 				return error(f, "a line begins with a space");
+			} else if ((c == '\r' || c == '\n') && f->tag_len > 0) {
+				/* A tag alone: Dovecot answers it with a tagged
+				 * BAD, so it is a command like any other. */
+				f->name_at = f->head_len;
+				f->cstate = C_NAME;
+				break;
 			} else if (c == '\r' || c == '\n') {
-				/* No command on this line: SASL data, DONE. */
+				/* An empty line: no tag to answer. */
 				if (room(backend) < f->head_len + 1)
 					goto hold;
 				put(backend, f->head, f->head_len);
@@ -387,8 +447,10 @@ enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
 				ended = c == '\n';
 				literal = 0;
 				if (ended) {
+					f->idle_line = strcasecmp(last_pushed(f)->name,
+					                          "IDLE") == 0;
 					put(backend, f->head, f->head_len);
-					put(backend, "\r\n" + !f->noargs_cr,
+					put(backend, &"\r\n"[!f->noargs_cr],
 					    1 + (size_t)f->noargs_cr);
 				}
 			} else if (f->noargs) {
@@ -413,6 +475,7 @@ enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
 				/* A refused command's literal comes anyway. */
 				f->lit_left = f->brace_n;
 				f->cstate = f->lit_left ? C_LIT : C_ARGS;
+				f->arg_start = 1;
 				break;
 			}
 			/* The end, or a refused command's synchronising literal,
@@ -430,6 +493,7 @@ enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
 					f->denied = R_DROPPED;
 				f->lit_left = f->lit_n;
 				f->cstate = f->lit_left ? C_LIT : C_ARGS;
+				f->arg_start = 1;
 			} else {
 				/* Answered without it: what the client sent next
 				 * are commands, as the backend reads them. */
@@ -451,8 +515,10 @@ enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
 			}
 			i += n;
 			f->lit_left -= n;
-			if (f->lit_left == 0)
+			if (f->lit_left == 0) {
 				f->cstate = C_ARGS;
+				f->arg_start = 1;
+			}
 			break;
 		}
 		case C_PASSLINE:

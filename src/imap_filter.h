@@ -63,6 +63,9 @@ struct imap_filter {
 	int denied;                  /* this command is refused: why */
 	int noargs;                  /* held whole: it takes no arguments */
 	int noargs_cr;
+	int quoted, escaped;         /* inside a quoted string */
+	int arg_start;               /* the next byte may begin an argument */
+	int idle_line;               /* the next line is IDLE's, not a command */
 	int brace;                   /* where in a literal marker */
 	uint64_t brace_n;
 	char pend[4];                /* the marker's "+}\r", held back */

@@ -136,6 +136,15 @@ def test_literals_are_where_dovecot_reads_them(ctx):
                           b"D2 DELETE victim\r\n")
     assert got[0] == "+ idling" and got[1].startswith("i OK"), got
     assert got[2].startswith("p NO [TRYCREATE]") and got[3:] == [denied], got
+    # Dovecot says "+ OK" at a marker's "}" before it sees what follows,
+    # then fails the line: that "+" is for no literal the filter holds.
+    # (Found by the fuzz target's model and by an attack from outside.)
+    for attack in (b"b SELECT {5}x {18}\r\nD2 DELETE victim\r\n",
+                   b"b SELECT {5}x\r\nc XYZZY {18}\r\nD2 DELETE victim\r\n",
+                   b"c LIST {5}\r\r {18}\r\nD2 DELETE victim\r\n"):
+        got = victim_survives(ctx, attack)
+        assert got[-1] == denied and not any(
+            l.startswith("+") for l in got), (attack, got)
     log = ctx.p.wait_log("command=NOOP")
     assert "event=command_refused command=DELETE" in log
 

@@ -348,10 +348,91 @@ START_TEST(every_marker_form_waits)
 	from_backend("+ OK\r\n");
 	backend_got("a SELECT {}\r\nx\r\n");
 	client_got("");
-	/* Not at the line's end: no marker. */
+	/* Not at the line's end: no literal, and Dovecot, which asks for one
+	 * at the "}" before it sees what follows, gets no "}" to ask at. */
 	start("", "");
 	from_client("a SELECT {3}x\r\nb SELECT {3+}\r\r\nc NOOP\r\n");
-	backend_got("a SELECT {3}x\r\nb SELECT {3+}\r\r\nc NOOP\r\n");
+	backend_got("a SELECT {3?x\r\nb SELECT {3+?\r\r\nc NOOP\r\n");
+	/* Not joined to the digits after it either. */
+	start("", "");
+	from_client("c SELECT {18}3+}\r\nd NOOP\r\n");
+	backend_got("c SELECT {18?3+}\r\nd NOOP\r\n");
+	/* In a quoted string it is text. */
+	start("", "");
+	from_client("a SEARCH SUBJECT \"{3}x \\\" {5}\"\r\n");
+	backend_got("a SEARCH SUBJECT \"{3}x \\\" {5}\"\r\n");
+}
+END_TEST
+
+/* Found by the fuzz target's model of Dovecot and by an attack on the
+ * real one: Dovecot's "+ OK" for a marker in the middle of a line, which
+ * it then fails, was taken for the line's last marker's. */
+START_TEST(a_marker_inside_a_line_gets_no_plus)
+{
+	start("DELETE", "");
+	from_client("b SELECT {5}x {18}\r\nc DELETE Victim1\r\n\r\n");
+	backend_got("b SELECT {5?x {18}\r\n");
+	from_backend("b BAD Error in IMAP command SELECT: Invalid literal size\r\n");
+	backend_got("b SELECT {5?x {18}\r\n\r\n");   /* an empty line passes */
+	ck_assert_uint_eq(refusals, 1);
+	start("DELETE", "");
+	from_client("c LIST {5}\r\r {11}\r\nd DELETE x\r\n");
+	backend_got("c LIST {5?\r\r {11}\r\n");
+}
+END_TEST
+
+/* A line that is only a tag is answered by Dovecot with a tagged BAD:
+ * taken for the reply to the command whose literal waited, it let the
+ * filter drop what Dovecot read as the literal. */
+START_TEST(a_tag_alone_is_a_command_too)
+{
+	start("", "");
+	from_client("b APPEND x {6+}\r\n");
+	from_client("abcdef\r\n");
+	backend_got("b APPEND x {6}\r\n");
+	start("", "");
+	from_client("b NOOP\r\nb\r\nc\r\n");
+	backend_got("b NOOP\r\nc\r\n");
+	from_backend("b OK done\r\n");
+	client_got("b OK done\r\nb BAD Tag in use by a command in progress\r\n");
+	from_backend("c BAD Unknown command\r\n");
+	ck_assert_uint_eq(f.count, 0);
+}
+END_TEST
+
+/* Dovecot fails a line whose tag it cannot read before it looks at the
+ * command: the filter refuses it, so that an IDLE it thought ran cannot
+ * leave the next line unread. */
+START_TEST(a_tag_dovecot_cannot_read_is_refused)
+{
+	static const char *const tags[] = { "a\x7f", "a\x9d", "a+b", "a]", "a{1}",
+	                                    "a\"", "a\\", "*", "a%", "(a" };
+
+	for (size_t i = 0; i < sizeof tags / sizeof *tags; i++) {
+		char line[64];
+
+		start("RENAME", "");
+		snprintf(line, sizeof line, "%s IDLE\r\nf RENAME x y\r\n", tags[i]);
+		from_client(line);
+		backend_got("");
+		client_got("* BAD Invalid tag\r\nf NO [NOPERM] RENAME not allowed\r\n");
+	}
+	start("", "");
+	from_client("a~ IDLE\r\nDONE\r\n");
+	backend_got("a~ IDLE\r\nDONE\r\n");
+}
+END_TEST
+
+/* Dovecot's IDLE reads the line after it, whatever it is: no command
+ * runs from it, and no tagged reply comes for it. */
+START_TEST(the_line_after_idle_is_idles)
+{
+	start("DELETE", "");
+	from_client("a IDLE\r\nx DELETE y\r\nb NOOP\r\n");
+	backend_got("a IDLE\r\nx DELETE y\r\nb NOOP\r\n");
+	ck_assert_uint_eq(refusals, 0);
+	from_backend("+ idling\r\na BAD Expected DONE.\r\nb OK done\r\n");
+	ck_assert_uint_eq(f.count, 0);
 }
 END_TEST
 
@@ -400,6 +481,10 @@ int main(void)
 	tcase_add_test(tc, idles_plus_is_not_a_literals);
 	tcase_add_test(tc, a_tag_in_flight_is_refused);
 	tcase_add_test(tc, every_marker_form_waits);
+	tcase_add_test(tc, a_marker_inside_a_line_gets_no_plus);
+	tcase_add_test(tc, a_tag_alone_is_a_command_too);
+	tcase_add_test(tc, the_line_after_idle_is_idles);
+	tcase_add_test(tc, a_tag_dovecot_cannot_read_is_refused);
 	tcase_add_test(tc, limits_end_the_session);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
