@@ -20,6 +20,7 @@ enum kind {
 	K_BAD_BYTE,  /* a line Postfix could read otherwise than the guard */
 	K_LONG_WORD,
 	K_BAD_BDAT,
+	K_NO_AUTH,
 };
 
 /* DATA: content ends at a line that is "." and any number of CRs, as
@@ -35,7 +36,7 @@ enum { LINE_START, LINE_MID, LINE_DOT, LINE_DOT_CR };
 
 /* Offered by the backend to postern, not to the client. */
 static const char *const hidden[] = { "XCLIENT", "XFORWARD", "STARTTLS",
-	                              NULL };
+	                              "AUTH", NULL };
 
 static const struct {
 	const char *verb;
@@ -45,6 +46,10 @@ static const struct {
 	{ "XFORWARD", K_REFUSED },
 	/* TLS begun through the relay would hide every later command. */
 	{ "STARTTLS", K_NO_TLS },
+	/* The client logged in at postern (or, on a port without login, is
+	 * no one); a login of its own at the backend would go round the
+	 * auth server and be Postfix's, from postern's address. */
+	{ "AUTH", K_NO_AUTH },
 	{ NULL, K_OTHER },
 };
 
@@ -54,6 +59,7 @@ static const char *const answer[] = {
 	[K_BAD_BYTE] = "500 5.5.2 Error: control character in command\r\n",
 	[K_LONG_WORD] = "500 5.5.2 Error: command word too far in\r\n",
 	[K_BAD_BDAT] = "501 5.5.4 Syntax: BDAT count [LAST]\r\n",
+	[K_NO_AUTH] = "503 5.5.1 Error: authentication not available here\r\n",
 };
 /* For the log line, what was refused when it was no word of a list. */
 static const char *const refusal_name[] = {
@@ -332,9 +338,15 @@ static int line_ends_reply(const char *l, size_t n)
 
 static int hidden_keyword(const char *l, size_t n)
 {
-	for (int i = 0; hidden[i]; i++)
-		if (first_word_is(l + 4, n - 4, hidden[i]))
+	for (int i = 0; hidden[i]; i++) {
+		size_t k = strlen(hidden[i]);
+
+		/* "AUTH=PLAIN" is how Postfix offers AUTH to old clients. */
+		if (first_word_is(l + 4, n - 4, hidden[i]) ||
+		    (n - 4 > k && strncasecmp(l + 4, hidden[i], k) == 0 &&
+		     l[4 + k] == '='))
 			return 1;
+	}
 	return 0;
 }
 

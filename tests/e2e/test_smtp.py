@@ -527,6 +527,17 @@ def test_guard_reads_lines_as_postfix_does(ctx):
     c.send("MAIL FROM:<s@outside.test>\r\nRCPT TO:<victim@elsewhere.test>\r\n")
     assert c.line().startswith("250 2.1.0")
     assert c.line().startswith("554 5.7.1"), "the client relayed"
+    # Nor may it log in at Postfix itself, round postern's auth server
+    # (found by an attack from outside: alice's password relayed).
+    c.send("RSET\r\nAUTH PLAIN %s\r\nMAIL FROM:<s@outside.test>\r\n"
+           "RCPT TO:<victim@elsewhere.test>\r\n" % base64.b64encode(
+               b"\0alice\0" + lib.USERS["alice"].encode()).decode())
+    assert c.line().startswith("250 ")
+    assert c.line() == "503 5.5.1 Error: authentication not available here"
+    assert c.line().startswith("250 2.1.0")
+    assert c.line().startswith("554 5.7.1"), "the client relayed"
+    c.send("RSET\r\n")
+    assert c.line().startswith("250 ")
     # A BDAT line Postfix would read otherwise is the guard's to answer.
     c.send("BDAT 19 x\r\nXCLIENT LOGIN=alice\r\n")
     assert c.line() == "501 5.5.4 Syntax: BDAT count [LAST]"
@@ -539,8 +550,9 @@ def test_guard_reads_lines_as_postfix_does(ctx):
     def victim():
         return [l for l in ctx.postfix.read_log()[before:].splitlines()
                 if "victim@elsewhere.test" in l]
-    lib.wait_for(lambda: len(victim()) >= 2, what="Postfix's refusals")
+    lib.wait_for(lambda: len(victim()) >= 3, what="Postfix's refusals")
     assert all("reject: RCPT" in l for l in victim()), victim()
+    assert "sasl_username" not in ctx.postfix.read_log()[before:]
     assert "XCLIENT" not in ctx.postfix.read_log()[before:].replace(
         "smtpd_authorized_xclient_hosts", "")
 

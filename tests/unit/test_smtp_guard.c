@@ -118,10 +118,24 @@ START_TEST(ehlo_reply_loses_what_the_client_may_not_use)
 {
 	from_client("EHLO x\r\n");
 	from_backend("250-backend.test\r\n250-PIPELINING\r\n"
-	             "250-XCLIENT NAME ADDR LOGIN\r\n250-STARTTLS\r\n");
+	             "250-XCLIENT NAME ADDR LOGIN\r\n250-STARTTLS\r\n"
+	             "250-AUTH PLAIN LOGIN\r\n250-AUTH=PLAIN LOGIN\r\n");
 	client_got(""); /* held until the reply is whole */
-	from_backend("250-8BITMIME\r\n250 XFORWARD NAME ADDR\r\n");
-	client_got("250-backend.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n");
+	from_backend("250-8BITMIME\r\n250-AUTHX\r\n250 XFORWARD NAME ADDR\r\n");
+	client_got("250-backend.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
+	           "250 AUTHX\r\n");
+}
+END_TEST
+
+/* A client past postern's login may not log in again at the backend:
+ * that would be Postfix's login, round the auth server. */
+START_TEST(auth_after_login_is_answered_by_the_guard)
+{
+	from_client("AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\nauth login\r\n");
+	backend_got("");
+	client_got("503 5.5.1 Error: authentication not available here\r\n"
+	           "503 5.5.1 Error: authentication not available here\r\n");
+	ck_assert_str_eq(g.last_refused, "AUTH");
 }
 END_TEST
 
@@ -379,6 +393,7 @@ int main(void)
 	tcase_add_test(tc, a_refused_data_leaves_commands);
 	tcase_add_test(tc, bare_lf_dot_ends_data_as_postfix_reads_it);
 	tcase_add_test(tc, bdat_chunk_is_data_by_its_size);
+	tcase_add_test(tc, auth_after_login_is_answered_by_the_guard);
 	tcase_add_test(tc, control_bytes_are_refused_not_forwarded);
 	tcase_add_test(tc, a_word_beyond_postfix_line_limit_is_refused);
 	tcase_add_test(tc, bdat_read_as_postfix_reads_it);
