@@ -11,7 +11,7 @@
  * line_length_limit, every CR before the LF dropped; smtpd_token(): words
  * on isspace(); DATA to a record "." not after a cut one; BDAT as
  * bdat_cmd() reads it) and answers, and its answers go back through the
- * guard. The model must never read XCLIENT, XFORWARD or STARTTLS as a
+ * guard. The model must never read XCLIENT, XFORWARD, STARTTLS or AUTH as a
  * command: where it does, the guard and Postfix disagreed, and libFuzzer
  * has found a way past the guard. Bit 1 of the first byte makes the model
  * refuse DATA. */
@@ -92,6 +92,7 @@ static void command(struct postfix *p, char *text)
 	FUZZ_ASSERT(!word_is(w[0], wl[0], "XCLIENT"));
 	FUZZ_ASSERT(!word_is(w[0], wl[0], "XFORWARD"));
 	FUZZ_ASSERT(!word_is(w[0], wl[0], "STARTTLS"));
+	FUZZ_ASSERT(!word_is(w[0], wl[0], "AUTH"));
 	if (word_is(w[0], wl[0], "DATA")) {
 		if (n != 1)
 			reply(p, "501 5.5.4 Syntax: DATA\r\n");
