@@ -111,3 +111,18 @@ void addr_format(const struct sockaddr *sa, char *buf, size_t size)
 	else
 		snprintf(buf, size, "%s", ip);
 }
+
+void addr_unmap(struct sockaddr_storage *ss, socklen_t *len)
+{
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+	struct sockaddr_in in = { .sin_family = AF_INET };
+
+	if (ss->ss_family != AF_INET6 || *len < sizeof *in6 ||
+	    !IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+		return;
+	in.sin_port = in6->sin6_port;
+	memcpy(&in.sin_addr, in6->sin6_addr.s6_addr + 12, 4);
+	memset(ss, 0, sizeof *ss);
+	memcpy(ss, &in, sizeof in);
+	*len = sizeof in;
+}

@@ -24,5 +24,9 @@ void addr_format(const struct sockaddr *sa, char *buf, size_t size);
 /* Only the ip, as Client-IP wants it. */
 void addr_format_ip(const struct sockaddr *sa, char *buf, size_t size);
 int addr_port(const struct sockaddr *sa);
+/* An IPv4 peer of a dual-stack socket comes as ::ffff:a.b.c.d: made the
+ * plain IPv4 address it is, so that logs, auth requests, XCLIENT and ID
+ * say what the client is. Other addresses are left as they are. */
+void addr_unmap(struct sockaddr_storage *ss, socklen_t *len);
 
 #endif

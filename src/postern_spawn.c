@@ -113,6 +113,7 @@ static void serve(const struct config *cf, const struct listener *l)
 
 	if (conn < 0)
 		return;
+	addr_unmap(&peer, &len);
 	host_of(&peer);
 	if (nchildren >= cf->max || from_source(&peer) >= cf->per_source) {
 		addr_format((struct sockaddr *)&peer, text, sizeof text);

@@ -33,11 +33,17 @@ static void make_id(char *id, size_t size)
 	snprintf(id, size, "%016llx", (unsigned long long)r);
 }
 
+/* Every address a session keeps is unmapped (addr_unmap()) on its way in:
+ * from the socket, from a PROXY header, from the front across the exec. */
 void session_set_client(struct session *s, const struct sockaddr *sa,
                         socklen_t len)
 {
+	if (len > sizeof s->client_addr.ss)
+		len = sizeof s->client_addr.ss;
 	memcpy(&s->client_addr.ss, sa, len);
 	s->client_addr.len = len;
+	addr_unmap(&s->client_addr.ss, &s->client_addr.len);
+	sa = (const struct sockaddr *)&s->client_addr.ss;
 	addr_format(sa, s->client, sizeof s->client);
 	addr_format_ip(sa, s->client_ip, sizeof s->client_ip);
 }
@@ -45,7 +51,8 @@ void session_set_client(struct session *s, const struct sockaddr *sa,
 void session_set_local(struct session *s, const struct addr *a)
 {
 	s->local = *a;
-	addr_format((const struct sockaddr *)&a->ss, s->local_text,
+	addr_unmap(&s->local.ss, &s->local.len);
+	addr_format((const struct sockaddr *)&s->local.ss, s->local_text,
 	            sizeof s->local_text);
 }
 
@@ -55,9 +62,11 @@ void session_set_proxied(struct session *s, const struct addr *src,
 	s->proxied = 1;
 	s->proxy_src = *src;
 	s->proxy_dst = *dst;
-	addr_format((const struct sockaddr *)&src->ss, s->proxy_text[0],
+	addr_unmap(&s->proxy_src.ss, &s->proxy_src.len);
+	addr_unmap(&s->proxy_dst.ss, &s->proxy_dst.len);
+	addr_format((const struct sockaddr *)&s->proxy_src.ss, s->proxy_text[0],
 	            sizeof s->proxy_text[0]);
-	addr_format((const struct sockaddr *)&dst->ss, s->proxy_text[1],
+	addr_format((const struct sockaddr *)&s->proxy_dst.ss, s->proxy_text[1],
 	            sizeof s->proxy_text[1]);
 }
 
@@ -81,8 +90,10 @@ int session_init(struct session *s, const struct server_conf *c, int fd,
 	snprintf(s->client, sizeof s->client, "unknown");
 	snprintf(s->client_ip, sizeof s->client_ip, "unknown");
 	s->peer.len = sizeof s->peer.ss;
-	if (getpeername(fd, (struct sockaddr *)&s->peer.ss, &s->peer.len) == 0)
+	if (getpeername(fd, (struct sockaddr *)&s->peer.ss, &s->peer.len) == 0) {
+		addr_unmap(&s->peer.ss, &s->peer.len);
 		session_set_client(s, (struct sockaddr *)&s->peer.ss, s->peer.len);
+	}
 	else
 		s->peer.len = 0;
 	local.len = sizeof local.ss;

@@ -497,7 +497,10 @@ class Postern(Server):
         self.proc = None
 
     def start(self):
-        cmd = ["systemd-socket-activate", "-l", "127.0.0.1:%d" % self.port]
+        # test_dual_stack.py sets "[::]": a dual-stack socket, where an IPv4
+        # client arrives as ::ffff:a.b.c.d.
+        listen = os.environ.get("POSTERN_TEST_LISTEN", "127.0.0.1")
+        cmd = ["systemd-socket-activate", "-l", "%s:%d" % (listen, self.port)]
         if self.inetd:
             cmd += ["--inetd"]
         else:
