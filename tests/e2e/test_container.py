@@ -41,8 +41,13 @@ class Ctx(lib.Harness):
                     'relay_program = "%s"\ntls_program = "%s"\n%s'
                     'server imap {\n  protocol = "imap"\n}\n'
                     'server imaps {\n  protocol = "imap"\n  ssl = true\n%s}\n'
-                    % (self.log, self.tmp("users.map"), lib.RELAY, lib.TLS, extra,
-                       self.certs.conf()))
+                    % (self.log, self.tmp("users.map"), self.installed("postern-relay"),
+                       self.installed("postern-tls"), extra, self.certs.conf()))
+
+    def installed(self, program):
+        """The image's own copy: postern -A runs only a tls_program beside
+        its postern-text."""
+        return os.path.join(self.dest + self.prefix, "libexec", program)
 
     def env(self):
         env = dict(os.environ,
