@@ -602,8 +602,9 @@ def test_guard_relay_takes_every_leftover_byte(ctx):
     os.write(w, sent)
     os.close(w)
     log = ctx.tmp("leftover-relay.log")
-    env = {"POSTERN_GUARD": "smtp", "POSTERN_SESSION": "leftover",
-           "POSTERN_LOG": log, "POSTERN_LOG_LEVEL": "7"}
+    env = dict(lib.sanitizer_env(), POSTERN_GUARD="smtp",
+               POSTERN_SESSION="leftover", POSTERN_LOG=log,
+               POSTERN_LOG_LEVEL="7")
 
     def fds():
         # Out of the way first, so that no dup2 lands on one still needed.
