@@ -222,7 +222,8 @@ static int decide(struct imap_filter *f, struct guard_out *backend)
 	            tag_in_flight(f, f->head, f->tag_len) ? R_TAG_IN_USE :
 	            R_NONE;
 	f->noargs = !f->uid && among(no_arguments, name, f->name_len);
-	push(f);
+	f->cur_serial = push(f)->serial;
+	f->cur_answered = 0;
 	if (f->denied) {
 		f->refused++;
 		snprintf(f->last_refused, sizeof f->last_refused, "%.*s",
@@ -466,8 +467,10 @@ enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
 			if (literal && !f->denied) {
 				/* Held until the backend says whose it is. */
 				f->lit_n = f->brace_n;
-				f->cont = CONT_WAIT;
-				f->wait_serial = last_pushed(f)->serial;
+				/* Dovecot may have failed the line before its end
+				 * (at a "{" inside an atom, say): then no "+" comes. */
+				f->cont = f->cur_answered ? CONT_DECLINED : CONT_WAIT;
+				f->wait_serial = f->cur_serial;
 				f->cstate = C_WAIT_CONT;
 				break;
 			}
@@ -552,6 +555,8 @@ static void answered(struct imap_filter *f, const char *tag, size_t n)
 			continue;
 		if (f->cont == CONT_WAIT && e->serial == f->wait_serial)
 			f->cont = CONT_DECLINED;
+		if (e->serial == f->cur_serial)
+			f->cur_answered = 1;
 		for (size_t j = k; j > 0; j--) {
 			size_t to = (f->head_i + j) % IMAP_FILTER_INFLIGHT_MAX;
 			size_t from = (f->head_i + j - 1) % IMAP_FILTER_INFLIGHT_MAX;

@@ -76,6 +76,8 @@ struct imap_filter {
 	int lit_nonsync;             /* the client sent it as {n+} */
 	int cont;                    /* that answer: none yet, "+", tagged */
 	unsigned wait_serial, next_serial;
+	unsigned cur_serial;         /* the command being read */
+	int cur_answered;            /* ... which the backend answered already */
 
 	struct imap_inflight inflight[IMAP_FILTER_INFLIGHT_MAX];
 	size_t head_i, count;

@@ -423,6 +423,20 @@ START_TEST(a_tag_dovecot_cannot_read_is_refused)
 }
 END_TEST
 
+/* Found by the differential test, bytes sent one by one: Dovecot fails
+ * "a SELECT x{17" at its "{" and answers before the line's end, so no "+"
+ * will come for the marker that ends it. */
+START_TEST(a_command_answered_before_its_line_ends_has_no_literal)
+{
+	start("DELETE", "");
+	from_client("a SELECT x{17");
+	from_backend("a BAD Error in IMAP command SELECT: Invalid characters in atom\r\n");
+	from_client("}\r\nD2 DELETE victim\r\nzz LOGOUT\r\n");
+	backend_got("a SELECT x{17}\r\nzz LOGOUT\r\n");
+	ck_assert_uint_eq(refusals, 1);
+}
+END_TEST
+
 /* Dovecot's IDLE reads the line after it, whatever it is: no command
  * runs from it, and no tagged reply comes for it. */
 START_TEST(the_line_after_idle_is_idles)
@@ -485,6 +499,7 @@ int main(void)
 	tcase_add_test(tc, a_tag_alone_is_a_command_too);
 	tcase_add_test(tc, the_line_after_idle_is_idles);
 	tcase_add_test(tc, a_tag_dovecot_cannot_read_is_refused);
+	tcase_add_test(tc, a_command_answered_before_its_line_ends_has_no_literal);
 	tcase_add_test(tc, limits_end_the_session);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
