@@ -7,7 +7,7 @@
 #include "resolver.h"
 #include "sasl.h"
 #include "tls_priority.h"
-#include "units.h"
+#include "quantity.h"
 
 #include <confuse.h>
 #include <errno.h>

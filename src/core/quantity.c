@@ -1,4 +1,4 @@
-#include "units.h"
+#include "quantity.h"
 
 #include <ctype.h>
 #include <string.h>

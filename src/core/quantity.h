@@ -1,6 +1,6 @@
-/* nginx-style durations ("60s", "1h 30m", "500ms") and sizes ("4k", "1m"). */
-#ifndef POSTERN_UNITS_H
-#define POSTERN_UNITS_H
+/* nginx-style quantities: durations ("60s", "1h 30m", "500ms") and sizes ("4k", "1m"). */
+#ifndef POSTERN_QUANTITY_H
+#define POSTERN_QUANTITY_H
 
 #include <stddef.h>
 #include <stdint.h>

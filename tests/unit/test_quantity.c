@@ -1,4 +1,4 @@
-#include "units.h"
+#include "quantity.h"
 
 #include "run_suite.h"
 
@@ -58,7 +58,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("units");
+	Suite *s = suite_create("quantity");
 	TCase *tc = tcase_create("parse");
 
 	tcase_add_test(tc, durations);
