@@ -69,7 +69,8 @@ static int conf_open(const char *path, struct conf *conf, char *err,
 static int client_handshake(struct session *s, const char *mode)
 {
 	struct tls *t = &sides(s)->client;
-	char why[512];
+	/* Kept: the close line gives it as the session's end. */
+	static char why[512], end[600];
 
 	if (tls_setup(t, s->conf, s->in.fd, s->proto->alpn, 0, why,
 	              sizeof why) < 0) {
@@ -81,7 +82,8 @@ static int client_handshake(struct session *s, const char *mode)
 	if (tls_handshake(t, s->conf, session_deadline(s), why, sizeof why) < 0) {
 		logmsg(LOG_INFO, "event=tls_handshake result=fail reason=\"%s\"",
 		       LOGV(why));
-		session_end(s, "error", "TLS handshake failed");
+		snprintf(end, sizeof end, "TLS handshake failed: %s", why);
+		session_end(s, "error", end);
 		return -1;
 	}
 	logmsg(LOG_INFO, "event=tls_handshake result=ok mode=%s protocol=%s "
@@ -159,8 +161,12 @@ static int serve(struct session *s, const char *mode)
 {
 	int plain = strcmp(mode, "plain") == 0;
 
-	if (!plain && client_handshake(s, mode) < 0)
+	if (!plain && client_handshake(s, mode) < 0) {
+		/* Every session has its close line, a failed handshake's too:
+		 * postern-stats counts them, and a broken certificate shows. */
+		session_close(s);
 		return EXIT_DONE;
+	}
 	return session_serve(s, strcmp(mode, "starttls") != 0);
 }
 

@@ -63,6 +63,58 @@ def test_imaps_login_with_one_exec(ctx):
     assert "event=tls_handshake result=ok mode=implicit" in log
 
 
+def test_a_failed_handshake_has_its_close_line(ctx):
+    """Issue 22, item 5: garbage for a ClientHello, a connect-and-close and
+    a client that rejects the certificate each ended without event=close,
+    so postern-stats never counted them. Implicit TLS, started directly
+    and by the front, and after STARTTLS."""
+    def sessions(p):
+        return [l for l in p.read_log().splitlines() if "event=close" in l]
+
+    def attempts(port, starttls=False):
+        c = socket.create_connection(("127.0.0.1", port), timeout=10)
+        if starttls:
+            c.recv(4096)
+            c.sendall(b"a STARTTLS\r\n")
+            c.recv(4096)
+        c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")   # no ClientHello
+        c.recv(4096)
+        c.close()
+        c = socket.create_connection(("127.0.0.1", port), timeout=10)
+        if starttls:
+            c.recv(4096)
+            c.sendall(b"a STARTTLS\r\n")
+            c.recv(4096)
+        c.close()                                   # connect and close
+        strict = ssl.create_default_context()       # trusts no test CA
+        raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+        if starttls:
+            raw.recv(4096)
+            raw.sendall(b"a STARTTLS\r\n")
+            raw.recv(4096)
+        try:
+            strict.wrap_socket(raw, server_hostname="postern.test")
+            assert False, "the client took a certificate it cannot trust"
+        except ssl.SSLCertVerificationError:
+            pass
+        raw.close()
+
+    for p, starttls in ((ctx.direct(), False),
+                        (ctx.track(lib.Postern(
+                            ctx.tmp, server_conf=ctx.certs.conf(ssl="true"),
+                            global_conf='timeout = "5s"\n',
+                            map_lines=["* 127.0.0.1:1"])), False),
+                        (ctx.direct(tls=False), True)):
+        before = len(sessions(p))
+        attempts(p.port, starttls)
+        lib.wait_for(lambda: len(sessions(p)) >= before + 3,
+                     what="three close lines")
+        new = sessions(p)[before:]
+        assert len(new) == 3, new
+        assert all('result=error reason="TLS handshake failed: ' in l
+                   for l in new), new
+
+
 def test_pop3s_login(ctx):
     p = ctx.direct(protocol="pop3")
     since = len(ctx.dovecot.read_log())
@@ -156,7 +208,8 @@ def test_session_runs_boxed(ctx):
 
 
 if __name__ == "__main__":
-    lib.run([test_imaps_login_with_one_exec, test_pop3s_login, test_under_inetd,
+    lib.run([test_imaps_login_with_one_exec, test_a_failed_handshake_has_its_close_line,
+             test_pop3s_login, test_under_inetd,
              test_starttls_in_process_for_a_plaintext_section,
              test_proxy_header_gives_the_real_client,
              test_access_rules_refuse_before_the_handshake,
