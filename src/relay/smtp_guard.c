@@ -101,37 +101,41 @@ static size_t text_len(const char *l, size_t n)
 	return n;
 }
 
+/* A line's first word, as Postfix's smtpd_token() makes argv[0] of a
+ * line without control bytes: after white space, up to white space or
+ * the line's end. */
+struct word {
+	const char *p;
+	size_t n;
+};
+
+static struct word first_word(const char *l, size_t n)
+{
+	size_t i = 0, e;
+
+	while (i < n && blank(l[i]))
+		i++;
+	for (e = i; e < n && !blank(l[e]) && l[e] != '\r' && l[e] != '\n'; e++)
+		;
+	return (struct word){ l + i, e - i };
+}
+
+/* The word is name, in any case (Postfix compares without case). */
+static int word_is(struct word w, const char *name)
+{
+	return w.n == strlen(name) && strncasecmp(w.p, name, w.n) == 0;
+}
+
 /* Why the guard cannot read a line's text as Postfix does, or K_OTHER.
  * Postfix's tokenizer splits words on all six isspace() bytes, so a CR,
  * VT or FF would end a word where the guard sees none; any control byte
  * but tab is refused rather than modelled. */
-static enum kind unreadable(const char *l, size_t n)
+static enum kind unreadable(const char *l, size_t n, struct word w)
 {
-	size_t i = 0;
-
 	for (size_t j = 0; j < n; j++)
 		if (((unsigned char)l[j] < 0x20 && l[j] != '\t') || l[j] == 0x7f)
 			return K_BAD_BYTE;
-	while (i < n && blank(l[i]))
-		i++;
-	while (i < n && !blank(l[i]))
-		i++;
-	return i > WORD_END_MAX ? K_LONG_WORD : K_OTHER;
-}
-
-/* The first word of a line's text is word, in any case (Postfix compares
- * without case). */
-static int first_word_is(const char *line, size_t len, const char *word)
-{
-	size_t i = 0, n = strlen(word);
-
-	while (i < len && blank(line[i]))
-		i++;
-	if (len - i < n || strncasecmp(line + i, word, n) != 0)
-		return 0;
-	i += n;
-	return i == len || blank(line[i]) || line[i] == '\r' ||
-	       line[i] == '\n';
+	return (size_t)(w.p + w.n - l) > WORD_END_MAX ? K_LONG_WORD : K_OTHER;
 }
 
 static void push(struct smtp_guard *g, enum kind k)
@@ -197,16 +201,17 @@ static int command(struct smtp_guard *g, struct guard_out *backend,
 {
 	const char *l = g->line, *name = NULL;
 	size_t n = g->line_len, t = text_len(l, n);
-	enum kind fault = unreadable(l, t);
+	struct word w = first_word(l, t);
+	enum kind fault = unreadable(l, t, w);
 	int64_t size = 0;
 
 	for (int i = 0; fault == K_OTHER && refused[i].verb; i++) {
-		if (first_word_is(l, t, refused[i].verb)) {
+		if (word_is(w, refused[i].verb)) {
 			fault = refused[i].kind;
 			name = refused[i].verb;
 		}
 	}
-	if (fault == K_OTHER && first_word_is(l, t, "BDAT") &&
+	if (fault == K_OTHER && word_is(w, "BDAT") &&
 	    (size = chunk_size(l, t)) < 0)
 		fault = K_BAD_BDAT;
 	if (fault != K_OTHER) {
@@ -217,15 +222,15 @@ static int command(struct smtp_guard *g, struct guard_out *backend,
 		return 1;
 	}
 	put(backend, l, n);
-	if (first_word_is(l, t, "DATA")) {
+	if (word_is(w, "DATA")) {
 		push(g, K_DATA);
 		g->client_state = WAIT_DATA;
-	} else if (first_word_is(l, t, "BDAT")) {
+	} else if (word_is(w, "BDAT")) {
 		push(g, K_OTHER);
 		g->chunk_left = (uint64_t)size;
 		g->client_state = size > 0 ? CHUNK : CMD;
 	} else {
-		push(g, first_word_is(l, t, "EHLO") ? K_EHLO : K_OTHER);
+		push(g, word_is(w, "EHLO") ? K_EHLO : K_OTHER);
 	}
 	return 0;
 }
@@ -336,15 +341,18 @@ static int line_ends_reply(const char *l, size_t n)
 	return l[3] == ' ' || l[3] == '\r' || l[3] == '\n' ? 1 : -1;
 }
 
+/* A line of the EHLO reply offers a hidden keyword: "250-AUTH PLAIN",
+ * or "250-AUTH=PLAIN", as Postfix offers AUTH to old clients too. */
 static int hidden_keyword(const char *l, size_t n)
 {
+	struct word w = first_word(l + 4, n - 4);
+
 	for (int i = 0; hidden[i]; i++) {
 		size_t k = strlen(hidden[i]);
 
-		/* "AUTH=PLAIN" is how Postfix offers AUTH to old clients. */
-		if (first_word_is(l + 4, n - 4, hidden[i]) ||
-		    (n - 4 > k && strncasecmp(l + 4, hidden[i], k) == 0 &&
-		     l[4 + k] == '='))
+		if (word_is(w, hidden[i]) ||
+		    (w.n > k && strncasecmp(w.p, hidden[i], k) == 0 &&
+		     w.p[k] == '='))
 			return 1;
 	}
 	return 0;
