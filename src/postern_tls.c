@@ -69,8 +69,9 @@ static int conf_open(const char *path, struct conf *conf, char *err,
 static int client_handshake(struct session *s, const char *mode)
 {
 	struct tls *t = &sides(s)->client;
+	char why[512];
 	/* Kept: the close line gives it as the session's end. */
-	static char why[512], end[600];
+	static char end[600];
 
 	if (tls_setup(t, s->conf, s->in.fd, s->proto->alpn, 0, why,
 	              sizeof why) < 0) {

@@ -12,7 +12,9 @@ enum refusal { R_NONE, R_DENIED, R_TAG_IN_USE, R_NO_ARGS, R_BAD_TAG,
 	       R_DROPPED /* the backend answered it; the rest is dropped */ };
 
 /* The backend's answer to a literal marker (f->cont). */
-enum cont { CONT_NONE, CONT_WAIT, CONT_GRANTED, CONT_DECLINED };
+/* The backend's answer to a literal marker (f->cont); that it answered
+ * the command instead is f->cur_answered. */
+enum cont { CONT_NONE, CONT_WAIT, CONT_GRANTED };
 
 /* Where in a literal marker "{123+}\r\n" the arguments are (f->brace). */
 enum brace { B_NONE, B_OPEN, B_DIGITS, B_PLUS, B_CLOSE, B_CR };
@@ -93,11 +95,17 @@ static int at_boundary(const struct imap_filter *f)
 	return f->line_len == 0 && f->blit_left == 0 && !f->continues;
 }
 
+/* The k-th command in flight, the oldest first. */
+static struct imap_inflight *entry(struct imap_filter *f, size_t k)
+{
+	return &f->inflight[(f->head_i + k) % IMAP_FILTER_INFLIGHT_MAX];
+}
+
 /* Refusals whose turn has come: every command before them answered. */
 static void emit_refusals(struct imap_filter *f, struct guard_out *client)
 {
 	while (f->count && at_boundary(f)) {
-		struct imap_inflight *e = &f->inflight[f->head_i];
+		struct imap_inflight *e = entry(f, 0);
 		char line[IMAP_FILTER_TAG_MAX + IMAP_FILTER_NAME_MAX + 64];
 		int n;
 
@@ -128,7 +136,7 @@ static struct imap_inflight *push(struct imap_filter *f)
 
 	if (f->count == IMAP_FILTER_INFLIGHT_MAX)
 		return NULL;
-	e = &f->inflight[(f->head_i + f->count++) % IMAP_FILTER_INFLIGHT_MAX];
+	e = entry(f, f->count++);
 	memcpy(e->tag, f->head, f->tag_len);
 	e->tag[f->tag_len] = '\0';
 	memcpy(e->name, f->head + f->name_at, f->name_len);
@@ -141,16 +149,15 @@ static struct imap_inflight *push(struct imap_filter *f)
 
 static struct imap_inflight *last_pushed(struct imap_filter *f)
 {
-	return &f->inflight[(f->head_i + f->count - 1) % IMAP_FILTER_INFLIGHT_MAX];
+	return entry(f, f->count - 1);
 }
 
 /* A forwarded command in flight has this tag. */
-static int tag_in_flight(const struct imap_filter *f, const char *tag,
+static int tag_in_flight(struct imap_filter *f, const char *tag,
                          size_t n)
 {
 	for (size_t k = 0; k < f->count; k++) {
-		const struct imap_inflight *e =
-			&f->inflight[(f->head_i + k) % IMAP_FILTER_INFLIGHT_MAX];
+		const struct imap_inflight *e = entry(f, k);
 
 		if (!e->refused && strlen(e->tag) == n && !memcmp(e->tag, tag, n))
 			return 1;
@@ -175,11 +182,10 @@ static int valid_tag(const char *tag, size_t n)
 }
 
 /* A "+" from the backend could be IDLE's rather than a literal's. */
-static int idle_in_flight(const struct imap_filter *f)
+static int idle_in_flight(struct imap_filter *f)
 {
 	for (size_t k = 0; k < f->count; k++) {
-		const struct imap_inflight *e =
-			&f->inflight[(f->head_i + k) % IMAP_FILTER_INFLIGHT_MAX];
+		const struct imap_inflight *e = entry(f, k);
 
 		if (!e->refused && strcasecmp(e->name, "IDLE") == 0)
 			return 1;
@@ -469,8 +475,7 @@ enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
 				f->lit_n = f->brace_n;
 				/* Dovecot may have failed the line before its end
 				 * (at a "{" inside an atom, say): then no "+" comes. */
-				f->cont = f->cur_answered ? CONT_DECLINED : CONT_WAIT;
-				f->wait_serial = f->cur_serial;
+				f->cont = CONT_WAIT;
 				f->cstate = C_WAIT_CONT;
 				break;
 			}
@@ -487,12 +492,12 @@ enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
 			emit_refusals(f, client);
 			break;
 		case C_WAIT_CONT:
-			if (f->cont == CONT_WAIT)
+			if (f->cont == CONT_WAIT && !f->cur_answered)
 				goto hold;
 			if (f->cont == CONT_GRANTED || f->lit_nonsync) {
 				/* The literal, for the backend or (refused by it
 				 * after all, sent anyway) for no one. */
-				if (f->cont == CONT_DECLINED)
+				if (f->cont != CONT_GRANTED)
 					f->denied = R_DROPPED;
 				f->lit_left = f->lit_n;
 				f->cstate = f->lit_left ? C_LIT : C_ARGS;
@@ -548,21 +553,14 @@ hold:
 static void answered(struct imap_filter *f, const char *tag, size_t n)
 {
 	for (size_t k = 0; k < f->count; k++) {
-		size_t at = (f->head_i + k) % IMAP_FILTER_INFLIGHT_MAX;
-		struct imap_inflight *e = &f->inflight[at];
+		struct imap_inflight *e = entry(f, k);
 
 		if (e->refused || strlen(e->tag) != n || memcmp(e->tag, tag, n))
 			continue;
-		if (f->cont == CONT_WAIT && e->serial == f->wait_serial)
-			f->cont = CONT_DECLINED;
 		if (e->serial == f->cur_serial)
 			f->cur_answered = 1;
-		for (size_t j = k; j > 0; j--) {
-			size_t to = (f->head_i + j) % IMAP_FILTER_INFLIGHT_MAX;
-			size_t from = (f->head_i + j - 1) % IMAP_FILTER_INFLIGHT_MAX;
-
-			f->inflight[to] = f->inflight[from];
-		}
+		for (size_t j = k; j > 0; j--)
+			*entry(f, j) = *entry(f, j - 1);
 		f->head_i = (f->head_i + 1) % IMAP_FILTER_INFLIGHT_MAX;
 		f->count--;
 		return;
@@ -677,7 +675,7 @@ static int segment(struct imap_filter *f, struct guard_out *client)
 	if (room(client) < n)
 		return -1;
 	if (!f->continues && f->line[0] == '+' && f->cont == CONT_WAIT &&
-	    !idle_in_flight(f)) {
+	    !f->cur_answered && !idle_in_flight(f)) {
 		/* The backend asks for the held literal. The client that sent
 		 * {n+} waits for no "+": it is the filter's, not passed on. */
 		f->cont = CONT_GRANTED;

@@ -74,8 +74,8 @@ struct imap_filter {
 	uint64_t lit_left;           /* client literal bytes still to come */
 	uint64_t lit_n;              /* the marker the backend must answer */
 	int lit_nonsync;             /* the client sent it as {n+} */
-	int cont;                    /* that answer: none yet, "+", tagged */
-	unsigned wait_serial, next_serial;
+	int cont;                    /* that answer: none yet, "+" */
+	unsigned next_serial;
 	unsigned cur_serial;         /* the command being read */
 	int cur_answered;            /* ... which the backend answered already */
 
