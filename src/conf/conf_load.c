@@ -827,24 +827,32 @@ static int build_schema(struct schema *sc)
 	return 0;
 }
 
-/* The file, with its comments blanked out (conf_text.h says why). */
+/* The file, with its comments blanked out (conf_text.h says why) and
+ * nothing left for libconfuse to expand. */
 static char *read_text(const char *path, char *err, size_t size)
 {
 	char *text = malloc(CONF_TEXT_MAX + 1);
+	char *kept = malloc(2 * (size_t)CONF_TEXT_MAX + 1);
 	long len;
 
-	if (!text) {
+	if (!text || !kept) {
 		snprintf(err, size, "%s: cannot read the file: %s", path,
 		         strerror(ENOMEM));
+		free(text);
+		free(kept);
 		return NULL;
 	}
 	len = conf_text_read(path, text, err, size);
+	if (len >= 0) {
+		conf_text_blank_comments(text, (size_t)len);
+		conf_text_keep_dollars(text, (size_t)len, kept);
+	}
+	free(text);
 	if (len < 0) {
-		free(text);
+		free(kept);
 		return NULL;
 	}
-	conf_text_blank_comments(text, (size_t)len);
-	return text;
+	return kept;
 }
 
 static int parse(cfg_t *cfg, const char *path, char *err, size_t size)

@@ -78,3 +78,27 @@ void conf_text_blank_comments(char *text, size_t len)
 		}
 	}
 }
+
+size_t conf_text_keep_dollars(const char *in, size_t len, char *out)
+{
+	size_t o = 0;
+	int state = CODE;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = in[i];
+
+		if (state == CODE && (c == '"' || c == '\'')) {
+			state = c == '"' ? DQ : SQ;
+		} else if (state != CODE && c == '\\' && i + 1 < len) {
+			out[o++] = c;
+			c = in[++i];    /* escaped: copied as it is */
+		} else if (state != CODE && c == (state == DQ ? '"' : '\'')) {
+			state = CODE;
+		} else if (state == DQ && c == '$') {
+			out[o++] = '\\';
+		}
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return o;
+}

@@ -19,4 +19,14 @@ long conf_text_read(const char *path, char *text, char *err, size_t size);
  * as libconfuse's lexer tells comments from strings. Pure. */
 void conf_text_blank_comments(char *text, size_t len);
 
+/* libconfuse expands ${VAR} in double-quoted strings from the
+ * environment of whoever reads the file: "k3y-${HOME}" would reach the
+ * auth server as k3y-/root, and ${CREDENTIALS_DIRECTORY} would be frozen
+ * as postern -A's (unset) value. Nothing is expanded when the text is
+ * read: every "$" in a double-quoted string is escaped. The only variable
+ * postern knows, ${CREDENTIALS_DIRECTORY} at the start of a TLS file's
+ * path, is expanded by each connection (tls_path.h). in is blanked of
+ * comments; out holds 2 * len + 1 bytes. Returns out's length. */
+size_t conf_text_keep_dollars(const char *in, size_t len, char *out);
+
 #endif
