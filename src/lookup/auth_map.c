@@ -25,43 +25,86 @@ static int rank(const char *key, const char *user)
 	return MATCH_NONE;
 }
 
-int auth_map_find(FILE *f, const char *user, char *backend, size_t size,
-                  char *why, size_t why_size)
+/* A line's key and value into *key and *value (pointing into line): 1;
+ * 0 for a blank or comment line; -1 with why, which starts with the line
+ * number so that a caller can put the file's name before it. */
+static int split_line(char *line, int lineno, int complete, char **key,
+                      char **value, char *why, size_t why_size)
+{
+	char *save = NULL;
+
+	if (!complete) {
+		snprintf(why, why_size, "%d: line too long", lineno);
+		return -1;
+	}
+	line[strcspn(line, "#\r\n")] = '\0';
+	*key = strtok_r(line, " \t", &save);
+	if (!*key)
+		return 0;
+	*value = strtok_r(NULL, " \t", &save);
+	if (!*value || strtok_r(NULL, " \t", &save)) {
+		snprintf(why, why_size, "%d: want \"KEY HOST:PORT\"", lineno);
+		return -1;
+	}
+	return 1;
+}
+
+/* Calls each for every entry of the map: 0, or -1 with why (the first
+ * malformed line, or what each said of one). */
+static int each_entry(FILE *f, int (*each)(const char *key, const char *value,
+                                           int lineno, void *arg),
+                      void *arg, char *why, size_t why_size)
 {
 	char line[AUTH_MAP_LINE_MAX + 2];
-	int best = MATCH_NONE, lineno = 0;
+	int lineno = 0;
 
 	while (fgets(line, sizeof line, f)) {
-		char *key, *value, *extra, *save = NULL;
-		int r;
+		char *key = NULL, *value = NULL;
+		int r = split_line(line, ++lineno,
+		                   strchr(line, '\n') || feof(f), &key, &value,
+		                   why, why_size);
 
-		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(why, why_size, "line %d is too long", lineno);
+		if (r < 0)
 			return -1;
-		}
-		line[strcspn(line, "#\r\n")] = '\0';
-		key = strtok_r(line, " \t", &save);
-		if (!key)
-			continue;
-		value = strtok_r(NULL, " \t", &save);
-		extra = strtok_r(NULL, " \t", &save);
-		if (!value || extra) {
-			snprintf(why, why_size, "line %d: want \"KEY HOST:PORT\"",
-			         lineno);
+		if (r > 0 && each(key, value, lineno, arg) < 0)
 			return -1;
-		}
-		r = rank(key, user);
-		if (r > best) {
-			best = r;
-			snprintf(backend, size, "%s", value);
-		}
 	}
 	if (ferror(f)) {
 		snprintf(why, why_size, "read error: %s", strerror(errno));
 		return -1;
 	}
-	return best != MATCH_NONE;
+	return 0;
+}
+
+struct best {
+	const char *user;
+	char *backend;
+	size_t size;
+	int rank;
+};
+
+static int keep_best(const char *key, const char *value, int lineno,
+                     void *arg)
+{
+	struct best *b = arg;
+	int r = rank(key, b->user);
+
+	(void)lineno;
+	if (r > b->rank) {
+		b->rank = r;
+		snprintf(b->backend, b->size, "%s", value);
+	}
+	return 0;
+}
+
+int auth_map_find(FILE *f, const char *user, char *backend, size_t size,
+                  char *why, size_t why_size)
+{
+	struct best b = { user, backend, size, MATCH_NONE };
+
+	if (each_entry(f, keep_best, &b, why, why_size) < 0)
+		return -1;
+	return b.rank != MATCH_NONE;
 }
 
 /* "192.0.2.10" or "[2001:db8::1]" alone: the protocol's standard port,
@@ -78,10 +121,50 @@ static void add_default_port(char *backend, size_t size, unsigned port)
 		snprintf(backend + n, size - n, ":%u", port);
 }
 
+/* The backend a value names, with the protocol's port when it has none. */
+static int backend_of(const char *value, unsigned port, char *backend,
+                      size_t size, struct addr *a)
+{
+	snprintf(backend, size, "%s", value);
+	add_default_port(backend, size, port);
+	return addr_parse(backend, a);
+}
+
+struct check {
+	unsigned port;
+	char *why;
+	size_t why_size;
+};
+
+static int check_entry(const char *key, const char *value, int lineno,
+                       void *arg)
+{
+	(void)key;
+	struct check *c = arg;
+	char backend[AUTH_MAP_LINE_MAX];
+	struct addr a;
+
+	if (backend_of(value, c->port, backend, sizeof backend, &a) < 0) {
+		snprintf(c->why, c->why_size, "%d: \"%.60s\" is not an "
+		         "address (HOST:PORT, [IPV6]:PORT, or HOST alone for "
+		         "the protocol's port)", lineno, value);
+		return -1;
+	}
+	return 0;
+}
+
+int auth_map_check(FILE *f, unsigned default_port, char *why,
+                   size_t why_size)
+{
+	struct check c = { default_port, why, why_size };
+
+	return each_entry(f, check_entry, &c, why, why_size);
+}
+
 void auth_map_query(const char *path, const struct auth_request *req,
                     struct auth_reply *rep)
 {
-	char backend[AUTH_MAP_LINE_MAX], why[128];
+	char backend[AUTH_MAP_LINE_MAX], value[AUTH_MAP_LINE_MAX], why[128];
 	FILE *f = fopen(path, "re");
 	int found;
 
@@ -92,10 +175,10 @@ void auth_map_query(const char *path, const struct auth_request *req,
 		return;
 	}
 	found = auth_map_find(f, req->map_key ? req->map_key : req->user,
-	                      backend, sizeof backend, why, sizeof why);
+	                      value, sizeof value, why, sizeof why);
 	fclose(f);
 	if (found < 0) {
-		snprintf(rep->why, sizeof rep->why, "auth_map %s: %s", path, why);
+		snprintf(rep->why, sizeof rep->why, "auth_map %s:%s", path, why);
 		rep->status = AUTH_STATUS_TEMPFAIL;
 		return;
 	}
@@ -104,8 +187,8 @@ void auth_map_query(const char *path, const struct auth_request *req,
 		rep->status = AUTH_STATUS_FAIL;
 		return;
 	}
-	add_default_port(backend, sizeof backend, req->default_port);
-	if (addr_parse(backend, &rep->backend) < 0) {
+	if (backend_of(value, req->default_port, backend, sizeof backend,
+	               &rep->backend) < 0) {
 		snprintf(rep->why, sizeof rep->why,
 		         "auth_map %s: bad backend \"%.40s\"", path, backend);
 		rep->status = AUTH_STATUS_TEMPFAIL;

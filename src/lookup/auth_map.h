@@ -18,6 +18,12 @@
 int auth_map_find(FILE *f, const char *user, char *backend, size_t size,
                   char *why, size_t why_size);
 
+/* Every line of the map, as a connection would read it, each backend
+ * with default_port where it has none: 0, or -1 with why ("LINE: what"),
+ * for postern -t and -A. */
+int auth_map_check(FILE *f, unsigned default_port, char *why,
+                   size_t why_size);
+
 void auth_map_query(const char *path, const struct auth_request *req,
                     struct auth_reply *rep);
 

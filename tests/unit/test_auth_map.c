@@ -63,6 +63,34 @@ START_TEST(malformed)
 }
 END_TEST
 
+static int check_map(const char *text, char *why, size_t size)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int r = auth_map_check(f, 143, why, size);
+
+	fclose(f);
+	return r;
+}
+
+/* postern -t reads every line as a login would, and names the line. */
+START_TEST(the_check_names_the_bad_line)
+{
+	char why[256];
+
+	ck_assert_int_eq(check_map(map, why, sizeof why), 0);
+	ck_assert_int_eq(check_map("a@b 192.0.2.1\n* [2001:db8::1]\n", why,
+	                           sizeof why), 0);
+	ck_assert_int_eq(check_map("# x\n\n* 127.0.0.1:23143x\n", why,
+	                           sizeof why), -1);
+	ck_assert_msg(strstr(why, "3: \"127.0.0.1:23143x\" is not an address")
+	              == why, "%s", why);
+	ck_assert_int_eq(check_map("a 1.2.3.4:1\nb\n", why, sizeof why), -1);
+	ck_assert_str_eq(why, "2: want \"KEY HOST:PORT\"");
+	ck_assert_int_eq(check_map("a 1.2.3.4:99999\n", why, sizeof why), -1);
+	ck_assert_int_eq(check_map("a 1.2.3.4:1 extra\n", why, sizeof why), -1);
+}
+END_TEST
+
 START_TEST(query_parses_backend)
 {
 	char path[] = "/tmp/postern-map-XXXXXX";
@@ -128,6 +156,7 @@ int main(void)
 	tcase_add_test(tc, no_match);
 	tcase_add_test(tc, malformed);
 	tcase_add_test(tc, query_parses_backend);
+	tcase_add_test(tc, the_check_names_the_bad_line);
 	tcase_add_test(tc, backend_without_port_takes_the_protocols);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
