@@ -4,17 +4,13 @@
  * or by STARTTLS, is postern-tls's work: the front execs it and never
  * loads GnuTLS, so plaintext connections do not pay for it.
  *
- * It reads the image "postern -A" makes of the configuration, and links
- * neither libconfuse nor, where musl is here, glibc: glibc's start alone
- * costs more CPU on a VM than the rest of a login (doc/performance.md).
- * The text is postern-text's: this program execs it, with the same
- * arguments, for -t and -A, and for a connection whose configuration has
- * no current image. */
-#include "conf_image.h"
+ * It reads only the image "postern -A" makes of the configuration, and
+ * links neither libconfuse nor, where musl is here, glibc: glibc's start
+ * alone costs more CPU on a VM than the rest of a login
+ * (doc/performance.md). The text is postern-text's, an offline tool: this
+ * program execs it, with the same arguments, for -t and -A. */
 #include "exec_contract.h"
 #include "front_run.h"
-#include "listen_fds.h"
-#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,64 +48,16 @@ static const char *text_program(char *buf, size_t size)
 	return LIBEXECDIR "/" TEXT_PROGRAM;
 }
 
-/* systemd's variables, which the front unsets once read, and its socket,
- * which it marks close-on-exec (as sd_listen_fds does): postern-text must
- * find them as they were. */
-static const char *const listen_vars[] = { "LISTEN_PID", "LISTEN_FDS",
-                                           "LISTEN_FDNAMES", NULL };
-static char *listen_values[3];
-
-static void keep_listen_vars(void)
-{
-	for (int i = 0; listen_vars[i]; i++) {
-		const char *v = getenv(listen_vars[i]);
-
-		listen_values[i] = v ? strdup(v) : NULL;
-	}
-}
-
-/* For a connection that cannot be served (postern-text missing: a broken
- * install), the client hears the protocol's temporary failure and stderr
- * is written only where it is not the client (inetd). */
-static int read_text(char **argv, int connection)
+/* -t and -A are postern-text's, with the same arguments. */
+static int operator_mode(char **argv)
 {
 	char buf[PATH_MAX];
 	const char *program = text_program(buf, sizeof buf);
-	struct client_socket cs;
-	const char *why = NULL;
-	char reason[PATH_MAX + 64];
 
-	for (int i = 0; listen_vars[i]; i++)
-		if (listen_values[i])
-			setenv(listen_vars[i], listen_values[i], 1);
-	if (listen_values[1])
-		fcntl(LISTEN_FDS_START, F_SETFD, 0);
 	execv(program, argv);
-	snprintf(reason, sizeof reason, "cannot run %s: %s", program,
-	         strerror(errno));
-	if (!connection) {
-		fprintf(stderr, "postern: %s\n", reason);
-		return EXIT_TEMPORARY;
-	}
-	if (front_find_socket(&cs, &why) < 0) {
-		front_early_error("postern", NULL, "configuration", reason);
-		return EXIT_TEMPORARY;
-	}
-	front_early_error("postern", &cs, "configuration", reason);
-	front_unavailable(&cs);
+	fprintf(stderr, "postern: cannot run %s: %s\n", program,
+	        strerror(errno));
 	return EXIT_TEMPORARY;
-}
-
-/* A damaged image is no reason to refuse a client: the text is still
- * there, and postern-text reads it, and says why in the log the text
- * names (front_start), which this program cannot know. */
-static int image(const char *path, struct conf *c, char *err, size_t size)
-{
-	int rc = conf_image_load(path, c, err, size);
-
-	if (rc < 0)
-		setenv(CONF_IMAGE_FAULT, err, 1);
-	return rc < 0 ? 1 : rc;
 }
 
 int main(int argc, char **argv)
@@ -121,8 +69,6 @@ int main(int argc, char **argv)
 	if ((rc = front_options(argc, argv, &front_postern, &o)) != FRONT_GO_ON)
 		return rc;
 	if (o.test || o.activate)
-		return read_text(argv, 0);
-	keep_listen_vars();
-	rc = front_run("postern", &o, image);
-	return rc == FRONT_READ_TEXT ? read_text(argv, 1) : rc;
+		return operator_mode(argv);
+	return front_run("postern", &o);
 }

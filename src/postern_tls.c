@@ -7,7 +7,6 @@
  * links GnuTLS. */
 #include "activate.h"
 #include "conf_image.h"
-#include "conf_load.h"
 #include "exec_contract.h"
 #include "front.h"
 #include "front_door.h"
@@ -18,6 +17,7 @@
 #include "sandbox.h"
 #include "session_io.h"
 #include "tls.h"
+#include "tls_path.h"
 #include "tls_relay.h"
 
 #include <fcntl.h>
@@ -52,20 +52,6 @@ static void refuse_cert(struct session *s, const struct tls *t)
 }
 
 /* 0 when TLS is up with the client; -1 when the session is over. */
-/* The image of the configuration when it is current, else its text. A
- * damaged image is passed over and said in the log by front_start. */
-static int conf_open(const char *path, struct conf *conf, char *err,
-                     size_t size)
-{
-	int rc = conf_image_load(path, conf, err, size);
-
-	if (rc == 0)
-		return 0;
-	if (rc < 0)
-		setenv(CONF_IMAGE_FAULT, err, 1);
-	return conf_load(path, conf, err, size);
-}
-
 static int client_handshake(struct session *s, const char *mode)
 {
 	struct tls *t = &sides(s)->client;
@@ -171,14 +157,46 @@ static int serve(struct session *s, const char *mode)
 	return session_serve(s, strcmp(mode, "starttls") != 0);
 }
 
-/* postern -t runs this: GnuTLS loads every TLS file the config names,
- * so a wrong path, key or password shows before a client finds it. */
+/* A section whose files live in a credentials directory this check has
+ * not got: each connection reads them, and says so in the log if it
+ * cannot. */
+static int deferred(const struct server_conf *c)
+{
+	const char *paths[] = { c->ssl_password_file, c->ssl_dhparam,
+	                        c->ssl_client_certificate,
+	                        c->ssl_trusted_certificate, c->ssl_crl,
+	                        c->proxy_ssl_trusted_certificate };
+
+	for (size_t i = 0; i < c->ssl_ncertificates; i++)
+		if (tls_path_deferred(c->ssl_certificate[i]) ||
+		    tls_path_deferred(c->ssl_certificate_key[i]))
+			return 1;
+	for (size_t i = 0; i < c->ssl_nticket_keys; i++)
+		if (tls_path_deferred(c->ssl_session_ticket_key[i]))
+			return 1;
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+		if (tls_path_deferred(paths[i]))
+			return 1;
+	return 0;
+}
+
+/* postern -t and -A run this, as the user connections run as (-u): GnuTLS
+ * loads every TLS file the configuration names, so a wrong path, key or
+ * password, or a key that user may not read, shows before a client finds
+ * it. */
 static int check(const struct conf *c)
 {
 	char why[512];
 	int failed = 0;
 
 	for (size_t i = 0; i < c->nservers; i++) {
+		if (deferred(&c->servers[i])) {
+			fprintf(stderr, "postern-tls: server %s: its files in "
+			        "${CREDENTIALS_DIRECTORY} are read by each "
+			        "connection (LoadCredential=); not checked here\n",
+			        c->servers[i].name);
+			continue;
+		}
 		if (tls_check(&c->servers[i], why, sizeof why) < 0) {
 			fprintf(stderr, "postern-tls: server %s: %s\n",
 			        c->servers[i].name, why);
@@ -206,9 +224,8 @@ static int from_front(const struct crossing *x, struct tls_sides *tls)
 		                "socket; postern starts postern-tls\"");
 		return EXIT_USAGE;
 	}
-	/* A check is of the text; a session reads its image when current. */
-	if ((strcmp(mode, "check") == 0 ? conf_load : conf_open)(
-	        x->config, &c, err, sizeof err) < 0) {
+	/* The image the front read, or the one postern -t made to check. */
+	if (conf_image_load(x->config, &c, err, sizeof err) < 0) {
 		logmsg(LOG_ERR, "event=startup_error what=configuration "
 		       "reason=\"%s\"", LOGV(err));
 		return EXIT_USAGE;
@@ -244,15 +261,15 @@ static int from_front(const struct crossing *x, struct tls_sides *tls)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: postern-tls [-c FILE | -a ACTIVE] [-s NAME]\n"
+	fprintf(f, "usage: postern-tls [-a ACTIVE | -c FILE] [-s NAME]\n"
 	           "Started by postern, or per connection by systemd "
-	           "(Accept=yes) or inetd\non a TLS port, without postern "
-	           "first.\n"
-	           "  -c FILE    configuration (default: ACTIVE if it exists, "
-	           "else %s)\n"
-	           "  -a ACTIVE  the checked copy (default %s)\n"
+	           "(Accept=yes), inetd\nor postern-spawn on a TLS port, "
+	           "without postern first. It reads only\nthe image postern -A "
+	           "made (ACTIVE.image).\n"
+	           "  -a ACTIVE  the active copy (default %s)\n"
+	           "  -c FILE    read FILE.image instead\n"
 	           "  -s NAME    use the server section NAME\n",
-	        FRONT_DEFAULT_CONFIG, ACTIVE_CONFIG);
+	        ACTIVE_CONFIG);
 }
 
 /* Started by systemd or inetd on a TLS port: the front's work without
@@ -274,8 +291,7 @@ static int direct(int argc, char **argv, struct tls_sides *tls)
 		return rc;
 	/* Without a section, this socket is taken to be TLS: nothing is said
 	 * in clear (the close tells the client; the log tells why). */
-	rc = front_start("postern-tls", o.config, o.server, 0, conf_open, &cs,
-	                 &c, &sc);
+	rc = front_start("postern-tls", o.image, o.server, 0, &cs, &c, &sc);
 	if (rc != EXIT_DONE)
 		return rc;
 	fcntl(cs.fd, F_SETFL, fcntl(cs.fd, F_GETFL) | O_NONBLOCK);

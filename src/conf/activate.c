@@ -105,12 +105,3 @@ int activate_commit(const char *staged, const char *active, char *why,
 	}
 	return 0;
 }
-
-const char *activate_current(const char *active, const char *fallback)
-{
-	struct stat st;
-
-	/* Only "no such file" means there is none: a copy this user may not
-	 * read, or a directory it may not search, is still the one. */
-	return lstat(active, &st) < 0 && errno == ENOENT ? fallback : active;
-}

@@ -1,9 +1,9 @@
-/* The reload gate. Connections read the active configuration, a checked
- * copy of the one the operator edits; "postern -A" copies the edited file
- * next to the active one, checks the copy as "postern -t" would, and only
- * then renames it into place, so that a connection reads the old file or
- * the new one, never a half-written or unchecked one. The active copy
- * lives on disk (not under /run), so a reboot keeps the last good one. */
+/* The reload gate. "postern -A" checks the file the operator edits,
+ * copies it next to the active copy, compiles the copy into the image
+ * connections read (conf_image.h), and renames each into place, image
+ * first: a connection reads the old image or the new one, never a
+ * half-written or unchecked one. Both live on disk (not under /run), so a
+ * reboot keeps the last good ones. */
 #ifndef POSTERN_ACTIVATE_H
 #define POSTERN_ACTIVATE_H
 
@@ -31,12 +31,5 @@ int activate_stage(const char *src, const char *active, char *staged,
 /* Renames the staged copy over active and syncs the directory. */
 int activate_commit(const char *staged, const char *active, char *why,
                     size_t why_size);
-
-/* The file a connection reads when no -c names one: the active copy
- * whenever it exists, readable or not, so that one the service user
- * cannot read is that reader's error (the client hears the temporary
- * failure) and never a way to the unchecked edit; the edited file only
- * while there is no active copy at all (a setup that never activated). */
-const char *activate_current(const char *active, const char *fallback);
 
 #endif

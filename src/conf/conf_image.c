@@ -87,28 +87,24 @@ static const struct field fields[] = {
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
-/* Which table wrote an image: a build whose table differs reads none. */
+/* Which table wrote an image: a build whose table differs reads none.
+ * Each field's place counts as well as its kind, so that two fields of
+ * one kind that swap places are another table. */
 static uint32_t fingerprint(void)
 {
 	uint32_t h = 2166136261u;
 
 	for (size_t i = 0; i < NFIELDS; i++) {
-		h = (h ^ (uint32_t)fields[i].kind) * 16777619u;
-		h = (h ^ (uint32_t)fields[i].hi) * 16777619u;
+		const uint64_t parts[] = { fields[i].kind, fields[i].off,
+		                           fields[i].count,
+		                           (uint64_t)fields[i].lo,
+		                           (uint64_t)fields[i].hi };
+
+		for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++)
+			h = (h ^ (uint32_t)(parts[k] ^ parts[k] >> 32)) *
+			    16777619u;
 	}
 	return h;
-}
-
-void conf_stamp_of(const struct stat *st, struct conf_stamp *stamp)
-{
-	memset(stamp, 0, sizeof *stamp);
-	stamp->dev = (uint64_t)st->st_dev;
-	stamp->ino = (uint64_t)st->st_ino;
-	stamp->size = (uint64_t)st->st_size;
-	stamp->mtime_sec = (int64_t)st->st_mtim.tv_sec;
-	stamp->mtime_nsec = (int64_t)st->st_mtim.tv_nsec;
-	stamp->ctime_sec = (int64_t)st->st_ctim.tv_sec;
-	stamp->ctime_nsec = (int64_t)st->st_ctim.tv_nsec;
 }
 
 /* ---- writing ---- */
@@ -216,25 +212,23 @@ static void put_field(struct out *o, const struct field *f,
 	}
 }
 
-static void put_header(struct out *o, const struct conf_stamp *stamp,
-                       size_t nservers)
+static void put_header(struct out *o, size_t nservers)
 {
 	put(o, MAGIC, sizeof MAGIC);
 	put_u32(o, ORDER);
 	put_u32(o, fingerprint());
 	put_str(o, PACKAGE_VERSION);
-	put(o, stamp, sizeof *stamp);
 	put_u32(o, (uint32_t)nservers);
 }
 
-size_t conf_image_encode(const struct conf *c, const struct conf_stamp *stamp,
-                         unsigned char *buf, size_t size)
+size_t conf_image_encode(const struct conf *c, unsigned char *buf,
+                         size_t size)
 {
 	struct out o = { buf, size, 0, 0 };
 
 	if (c->nservers > CONF_IMAGE_SERVERS_MAX)
 		return 0;
-	put_header(&o, stamp, c->nservers);
+	put_header(&o, c->nservers);
 	for (size_t i = 0; i < c->nservers; i++)
 		for (size_t f = 0; f < NFIELDS; f++)
 			put_field(&o, &fields[f], &c->servers[i]);
@@ -445,51 +439,44 @@ static void check_server(struct in *in, const struct server_conf *s)
 		fail(in, "a section without a name or a lookup");
 }
 
-static int take_header(struct in *in, const struct conf_stamp *stamp,
-                       size_t *nservers)
+static int take_header(struct in *in, size_t *nservers)
 {
 	char magic[sizeof MAGIC];
-	struct conf_stamp made;
 	const char *version;
 	uint32_t order, print;
 
 	if (take(in, magic, sizeof magic) < 0 ||
 	    memcmp(magic, MAGIC, sizeof magic) != 0)
 		return fail(in, "not a postern configuration image");
-	/* Another build's image is no fault: an upgrade leaves one until
-	 * the next postern -A. It is stale, like one of other text. */
 	order = take_u32(in);
 	print = take_u32(in);
 	version = take_str(in, 0);
 	if (in->why)
 		return -1;
-	if (order != ORDER || print != fingerprint())
-		return 1;
-	if (strcmp(version, PACKAGE_VERSION) != 0)
-		return 1;
-	if (take(in, &made, sizeof made) < 0)
-		return -1;
+	/* An upgrade leaves the old build's image until the next -A, which
+	 * the package runs; an image is read only by the build that made
+	 * it. */
+	if (order != ORDER || print != fingerprint() ||
+	    strcmp(version, PACKAGE_VERSION) != 0)
+		return fail(in, "made by another version of postern");
 	*nservers = take_count(in, CONF_IMAGE_SERVERS_MAX);
 	if (in->why)
 		return -1;
 	if (*nservers == 0)
 		return fail(in, "no server section");
-	return stamp && memcmp(&made, stamp, sizeof made) != 0 ? 1 : 0;
+	return 0;
 }
 
-int conf_image_decode(unsigned char *buf, size_t len,
-                      const struct conf_stamp *stamp, struct conf *c,
+int conf_image_decode(unsigned char *buf, size_t len, struct conf *c,
                       const char **why)
 {
 	struct in in = { buf, buf + len, NULL };
 	size_t n = 0;
-	int rc;
 
 	memset(c, 0, sizeof *c);
-	rc = take_header(&in, stamp, &n);
-	if (rc != 0) {
+	if (take_header(&in, &n) < 0) {
 		*why = in.why;
-		return rc < 0 ? -1 : 1;
+		return -1;
 	}
 	c->servers = calloc(n, sizeof *c->servers);
 	if (!c->servers) {
@@ -521,17 +508,17 @@ static void release(struct conf *c)
 	free(c->owner);
 }
 
-static unsigned char *read_image(const char *path, size_t *len, int *missing,
-                                 char *err, size_t size)
+static unsigned char *read_image(const char *path, size_t *len, char *err,
+                                 size_t size)
 {
 	unsigned char *buf = NULL;
 	struct stat st;
 	ssize_t got;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	*missing = fd < 0 && errno == ENOENT;
 	if (fd < 0) {
-		snprintf(err, size, "%s: %s", path, strerror(errno));
+		snprintf(err, size, "%s: %s%s", path, strerror(errno),
+		         errno == ENOENT ? "; run postern -A" : "");
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0 || st.st_size <= 0 ||
@@ -552,31 +539,26 @@ static unsigned char *read_image(const char *path, size_t *len, int *missing,
 	return buf;
 }
 
+int conf_image_path(const char *config, char *buf, size_t size)
+{
+	return snprintf(buf, size, "%s%s", config, CONF_IMAGE_SUFFIX) <
+	       (int)size ? 0 : -1;
+}
+
 int conf_image_load(const char *path, struct conf *c, char *err, size_t size)
 {
-	char image[PATH_MAX];
-	struct conf_stamp stamp;
 	unsigned char *buf;
 	const char *why = NULL;
-	struct stat st;
 	size_t len = 0;
-	int missing, rc;
 
 	memset(c, 0, sizeof *c);
-	if (stat(path, &st) < 0 ||
-	    snprintf(image, sizeof image, "%s%s", path, CONF_IMAGE_SUFFIX) >=
-	    (int)sizeof image)
-		return 1;     /* the text's reader says what is wrong */
-	conf_stamp_of(&st, &stamp);
-	buf = read_image(image, &len, &missing, err, size);
+	buf = read_image(path, &len, err, size);
 	if (!buf)
-		return missing ? 1 : -1;
-	rc = conf_image_decode(buf, len, &stamp, c, &why);
-	if (rc != 0) {
+		return -1;
+	if (conf_image_decode(buf, len, c, &why) < 0) {
 		free(buf);
-		if (rc < 0)
-			snprintf(err, size, "%s: %s", image, why);
-		return rc;
+		snprintf(err, size, "%s: %s; run postern -A", path, why);
+		return -1;
 	}
 	c->owner = buf;
 	c->release = release;
@@ -584,40 +566,26 @@ int conf_image_load(const char *path, struct conf *c, char *err, size_t size)
 	return 0;
 }
 
-int conf_image_write(const struct conf *c, const char *text_path, char *why,
-                     size_t size)
+int conf_image_write(const struct conf *c, const char *path,
+                     const struct stat *like, char *why, size_t size)
 {
-	char staged[PATH_MAX], image_path[PATH_MAX];
-	struct conf_stamp stamp;
+	char staged[PATH_MAX];
 	unsigned char *buf;
-	struct stat st;
 	size_t len;
 	int rc;
 
-	if (snprintf(image_path, sizeof image_path, "%s%s", text_path,
-	             CONF_IMAGE_SUFFIX) >= (int)sizeof image_path) {
-		snprintf(why, size, "%s: path too long", text_path);
-		return -1;
-	}
-	if (stat(text_path, &st) < 0) {
-		snprintf(why, size, "%s: %s", text_path, strerror(errno));
-		return -1;
-	}
-	conf_stamp_of(&st, &stamp);
 	if (!(buf = malloc(CONF_IMAGE_MAX))) {
 		snprintf(why, size, "out of memory");
 		return -1;
 	}
-	len = conf_image_encode(c, &stamp, buf, CONF_IMAGE_MAX);
+	len = conf_image_encode(c, buf, CONF_IMAGE_MAX);
 	if (!len)
 		snprintf(why, size, "the configuration is too large for an image");
-	/* Whoever may read the text may read its image, and nobody else:
-	 * it holds the same secrets (auth_http_header values). */
-	rc = len ? activate_stage_bytes(buf, len, &st, image_path,
-	                                staged, sizeof staged, why, size)
+	rc = len ? activate_stage_bytes(buf, len, like, path, staged,
+	                                sizeof staged, why, size)
 	         : -1;
 	if (rc == 0)
-		rc = activate_commit(staged, image_path, why, size);
+		rc = activate_commit(staged, path, why, size);
 	free(buf);
 	return rc;
 }

@@ -24,7 +24,7 @@ int front_options(int argc, char **argv, const struct front_program *p,
 
 	memset(o, 0, sizeof *o);
 	o->active = ACTIVE_CONFIG;
-	while ((c = getopt(argc, argv, p->operator_modes ? "a:c:s:tAhV"
+	while ((c = getopt(argc, argv, p->operator_modes ? "a:c:s:tAu:hV"
 	                                                 : "a:c:s:hV")) != -1) {
 		switch (c) {
 		case 'a': o->active = optarg; break;
@@ -32,6 +32,7 @@ int front_options(int argc, char **argv, const struct front_program *p,
 		case 'A': o->activate = 1; break;
 		case 's': o->server = optarg; break;
 		case 't': o->test = 1; break;
+		case 'u': o->user = optarg; break;
 		case 'V':
 			printf("%s %s\n", p->ident, PACKAGE_VERSION);
 			return EXIT_DONE;
@@ -43,16 +44,22 @@ int front_options(int argc, char **argv, const struct front_program *p,
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc || (o->test && o->activate)) {
+	if (optind != argc || (o->test && o->activate) ||
+	    (o->user && !o->test && !o->activate)) {
 		p->usage(stderr);
 		return EXIT_USAGE;
 	}
 	/* -t and -A look at the file the operator edits; a connection reads
-	 * the active copy, or that file when there is none yet. */
-	if (!o->config)
-		o->config = o->test || o->activate
-		            ? FRONT_DEFAULT_CONFIG
-		            : activate_current(o->active, FRONT_DEFAULT_CONFIG);
+	 * only the image -A made, never the text: an edit reaches clients
+	 * through the gate or not at all. */
+	if (conf_image_path(o->config ? o->config : o->active, o->image,
+	                    sizeof o->image) < 0) {
+		fprintf(stderr, "%s: the configuration's path is too long\n",
+		        p->ident);
+		return EXIT_USAGE;
+	}
+	if (!o->config && (o->test || o->activate))
+		o->config = FRONT_DEFAULT_CONFIG;
 	return FRONT_GO_ON;
 }
 
@@ -140,13 +147,12 @@ void front_unavailable(const struct client_socket *cs)
 		     MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-int front_start(const char *ident, const char *config, const char *server,
-                int speak, conf_loader load, struct client_socket *cs,
-                struct conf *c, const struct server_conf **sc)
+int front_start(const char *ident, const char *image, const char *server,
+                int speak, struct client_socket *cs, struct conf *c,
+                const struct server_conf **sc)
 {
 	const char *why = NULL;
 	char err[512];
-	int rc;
 
 	if (front_find_socket(cs, &why) < 0) {
 		log_open(ident, "auto", LOG_INFO, 0);
@@ -155,10 +161,7 @@ int front_start(const char *ident, const char *config, const char *server,
 	}
 	log_open(ident, "auto", LOG_INFO, cs->inetd);
 	net_client_options(cs->fd);
-	rc = load(config, c, err, sizeof err);
-	if (rc > 0)
-		return FRONT_READ_TEXT;
-	if (rc < 0) {
+	if (conf_image_load(image, c, err, sizeof err) < 0) {
 		front_early_error(ident, cs, "configuration", err);
 		if (speak)
 			front_unavailable(cs);
@@ -176,15 +179,7 @@ int front_start(const char *ident, const char *config, const char *server,
 	}
 	if (log_open(ident, (*sc)->error_log, (*sc)->log_level, cs->inetd) < 0)
 		logmsg(LOG_ERR, "event=log_error target=\"%s\"", (*sc)->error_log);
-	logmsg(LOG_DEBUG, "event=config path=\"%s\" read=%s", LOGV(config),
-	       c->source);
-	if (getenv(CONF_IMAGE_FAULT)) {
-		logmsg(LOG_WARNING, "event=config_image_unusable reason=\"%s\"",
-		       LOGV(getenv(CONF_IMAGE_FAULT)));
-		unsetenv(CONF_IMAGE_FAULT);
-	}
-	/* After the configuration: a front that hands over to the text's
-	 * reader must not stack a second filter on the one it would get. */
+	logmsg(LOG_DEBUG, "event=config image=\"%s\"", LOGV(image));
 	if (sandbox_front(&why) < 0)
 		logmsg(LOG_WARNING, "event=sandbox_failed reason=\"%s\"", why);
 	return EXIT_DONE;

@@ -16,7 +16,7 @@
 #define FRONT_DEFAULT_CONFIG SYSCONFDIR "/postern/postern.conf"
 
 /* A per-connection program's command line: -c, -a, -s, -h, -V, and for
- * postern -t and -A. */
+ * postern -t, -A and -u. */
 struct front_program {
 	const char *ident;       /* for -V */
 	int operator_modes;      /* takes -t and -A */
@@ -24,10 +24,14 @@ struct front_program {
 };
 
 struct front_options {
-	const char *config;      /* -c, or what -a and the defaults make of it */
+	const char *config;      /* -c; for -t and -A, the edited file */
 	const char *active;      /* -a */
 	const char *server;      /* -s */
 	int test, activate;      /* -t, -A */
+	const char *user;        /* -u: whom -t and -A check files as */
+	/* What a connection reads: the image of -c's file when given, else
+	 * of the active copy's. */
+	char image[4096];
 };
 
 /* FRONT_GO_ON with o filled; else the exit code, the usage or the
@@ -59,25 +63,15 @@ void front_early_error(const char *ident, const struct client_socket *cs,
  * nothing on a TLS port, where nothing can be said in clear. */
 void front_unavailable(const struct client_socket *cs);
 
-/* Reads the configuration at path: 0 with c loaded; -1 with err; 1 when
- * this reader has nothing to say of it (conf_image_load: no current
- * image), and the program should leave it to one that reads the text. */
-typedef int (*conf_loader)(const char *path, struct conf *c, char *err,
-                           size_t size);
-
-/* front_start's answer when load said 1. */
-#define FRONT_READ_TEXT (-2)
-
 /* The start every per-connection program shares: the socket, the log,
- * the client socket's options, the configuration and the section (whose
- * log is then opened), then the front's sandbox. 0 with *c loaded
- * (conf_free it) and *sc its section; FRONT_READ_TEXT; or an exit code
- * after saying why. With speak, a client that would wait for a greeting
- * hears the protocol's temporary failure when the configuration cannot
- * be used. */
-int front_start(const char *ident, const char *config, const char *server,
-                int speak, conf_loader load, struct client_socket *cs,
-                struct conf *c, const struct server_conf **sc);
+ * the client socket's options, the configuration's image and the section
+ * (whose log is then opened), then the front's sandbox. 0 with *c loaded
+ * (conf_free it) and *sc its section, or an exit code after saying why.
+ * With speak, a client that would wait for a greeting hears the
+ * protocol's temporary failure when the configuration cannot be used. */
+int front_start(const char *ident, const char *image, const char *server,
+                int speak, struct client_socket *cs, struct conf *c,
+                const struct server_conf **sc);
 
 /* The connection's first log line. */
 void front_log_connect(const struct session *s);

@@ -14,17 +14,21 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: postern [-c FILE | -a ACTIVE] [-s NAME]\n"
-	        "       postern -t [-c FILE]\n"
-	        "       postern -A [-c FILE] [-a ACTIVE]\n"
-	        "Started per connection by systemd (Accept=yes) or inetd.\n"
-	        "  -c FILE    configuration (default %s)\n"
-	        "  -a ACTIVE  the checked copy connections read when no -c is "
-	        "given\n             (default %s)\n"
+	        "usage: postern [-a ACTIVE | -c FILE] [-s NAME]\n"
+	        "       postern -t [-c FILE] [-u USER]\n"
+	        "       postern -A [-c FILE] [-a ACTIVE] [-u USER]\n"
+	        "Started per connection by systemd (Accept=yes), inetd or "
+	        "postern-spawn;\na connection reads only the image postern -A "
+	        "made (ACTIVE.image).\n"
+	        "  -a ACTIVE  the active copy (default %s)\n"
+	        "  -c FILE    for -t and -A, the edited file (default %s);\n"
+	        "             for a connection, read FILE.image instead\n"
 	        "  -s NAME    use the server section NAME\n"
 	        "  -t         check the configuration and exit\n"
-	        "  -A         check it and make it the active copy\n",
-	        FRONT_DEFAULT_CONFIG, ACTIVE_CONFIG);
+	        "  -A         check it, make it the active copy and write its "
+	        "image\n"
+	        "  -u USER    check the files connections read as USER would\n",
+	        ACTIVE_CONFIG, FRONT_DEFAULT_CONFIG);
 }
 
 const struct front_program front_postern = {
@@ -70,8 +74,7 @@ static int serve(struct session *s)
 	return session_serve(s, 1);
 }
 
-int front_run(const char *ident, const struct front_options *o,
-              conf_loader load)
+int front_run(const char *ident, const struct front_options *o)
 {
 	const struct server_conf *sc;
 	struct client_socket cs;
@@ -81,11 +84,12 @@ int front_run(const char *ident, const struct front_options *o,
 
 	/* Before the configuration, the client or a password is in memory. */
 	sandbox_undumpable();
-	rc = front_start(ident, o->config, o->server, 1, load, &cs, &c, &sc);
+	rc = front_start(ident, o->image, o->server, 1, &cs, &c, &sc);
 	if (rc != EXIT_DONE)
 		return rc;
+	/* postern-tls, if it comes to that, reads the same image. */
 	if (session_init(&s, sc, cs.fd, cs.inetd, &front_ops,
-	                 (void *)o->config) < 0) {
+	                 (void *)o->image) < 0) {
 		logmsg(LOG_ERR, "event=internal_error reason=\"out of memory\"");
 		conf_free(&c);
 		return EXIT_TEMPORARY;

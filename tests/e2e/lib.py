@@ -516,7 +516,17 @@ class Postern(Server):
         return self
 
 
+    def activated(self):
+        """postern -A of this config; the active copy's path (connections
+        read its image), or AssertionError with -A's reasons."""
+        r = subprocess.run([POSTERN, "-A", "-c", self.conf, "-a", self.active],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        return self.active
+
     def conf_args(self):
+        # A config -A refuses is given with -c: a connection then finds no
+        # image (FILE.image), which is what such a test is about.
         if self.activate:
             # postern -A, of this build or of the one given
             tool = self.program if os.path.basename(self.program) == "postern" else POSTERN

@@ -4,10 +4,11 @@ files included. A broken edit never reaches a connection; a good one
 reaches the next connection; the active copy keeps the edited file's
 mode and is replaced whole (a rename), never written in place.
 
-Issue 13: "postern -A" also writes the image of the active copy, which
-connections read in place of its text; an image that no longer matches
-the text (an edit in place), or a damaged one, is passed over and the
-text read instead.
+Issue 13: "postern -A" also writes the image of the active copy.
+Issue 21: the image is the only thing a connection reads: an edit in
+place of the active copy is never read, and without a usable image (a
+damaged one, one the user cannot read) the client gets the protocol's
+temporary failure and the log says to run postern -A.
 
 Issue 20: the active copy and its image have the edited file's owner and
 group as well as its mode, so that a service user that reads the edited
@@ -15,10 +16,12 @@ file through its group reads the active copy too; and a connection reads
 the active copy whenever it exists: one its user cannot read gets the
 protocol's temporary failure, never the unchecked edit."""
 import grp
+import imaplib
 import os
 import pwd
 import re
 import shutil
+import ssl
 import stat
 import subprocess
 
@@ -123,7 +126,7 @@ def test_a_good_edit_reaches_the_next_connection(ctx):
 
 def config_reads(p, since):
     """How each of p's connections since then read its configuration."""
-    return re.findall(r'event=config path="([^"]*)" read=(\w+)', p.read_log()[since:])
+    return re.findall(r'event=config image="([^"]*)"', p.read_log()[since:])
 
 
 def test_connections_read_the_image(ctx):
@@ -135,10 +138,10 @@ def test_connections_read_the_image(ctx):
     assert stat.S_IMODE(os.stat(image).st_mode) == 0o640
     since = len(ctx.p.read_log())
     login(ctx)
-    assert config_reads(ctx.p, since) == [(ctx.active, "image")]
+    assert config_reads(ctx.p, since) == [image]
 
 
-def test_an_edit_in_place_is_read_from_the_text(ctx):
+def test_an_edit_in_place_is_never_read(ctx):
     text = re.sub(r"imap_capabilities = .*\n", "", ctx.active_text())
     text = text.replace("protocol = imap", "protocol = imap\n"
                         'imap_capabilities = {"IMAP4rev1", "XINPLACE"}', 1)
@@ -146,32 +149,36 @@ def test_an_edit_in_place_is_read_from_the_text(ctx):
         f.write(text)
     since = len(ctx.p.read_log())
     c = lib.Client(ctx.p.port)
-    assert "XINPLACE" in c.line()
-    c.close()
-    login(ctx)
-    assert config_reads(ctx.p, since) == [(ctx.active, "text")] * 2
-    # Activated again, the image is current again.
-    ctx.write(ctx.good)
-    assert ctx.activate().returncode == 0
-    since = len(ctx.p.read_log())
-    c = lib.Client(ctx.p.port)
     assert "XINPLACE" not in c.line()
     c.close()
-    assert config_reads(ctx.p, since) == [(ctx.active, "image")]
+    login(ctx)
+    assert config_reads(ctx.p, since) == [ctx.active + ".image"] * 2
+    # Activated, it is read.
+    with open(ctx.edited, "w") as f:
+        f.write(text)
+    assert ctx.activate().returncode == 0
+    c = lib.Client(ctx.p.port)
+    assert "XINPLACE" in c.line()
+    c.close()
+    ctx.write(ctx.good)
+    assert ctx.activate().returncode == 0
 
 
-def test_a_damaged_image_is_passed_over(ctx):
+def test_a_damaged_image_gets_the_temporary_failure(ctx):
     with open(ctx.active + ".image", "r+b") as f:
         f.write(b"not an image at all")
-    since = len(ctx.p.read_log())
-    login(ctx)
-    assert config_reads(ctx.p, since) == [(ctx.active, "text")]
-    assert ('event=config_image_unusable reason="%s.image: not a postern '
-            'configuration image"' % ctx.active) in ctx.p.read_log()[since:]
+    err = ctx.tmp("activate-%d.err" % ctx.p.port)
+    since = len(open(err).read())
+    c = lib.Client(ctx.p.port)
+    assert c.closed()
+    assert c.buf == b"* BYE Service temporarily unavailable\r\n", c.buf
+    want = ("%s.image: not a postern configuration image; run postern -A"
+            % ctx.active)
+    lib.wait_for(lambda: want in open(err).read()[since:], what="the reason")
     assert ctx.activate().returncode == 0
     since = len(ctx.p.read_log())
     login(ctx)
-    assert config_reads(ctx.p, since) == [(ctx.active, "image")]
+    assert config_reads(ctx.p, since) == [ctx.active + ".image"]
 
 
 def service_user():
@@ -232,10 +239,10 @@ def test_the_service_user_reads_only_what_was_activated(ctx):
     c.close()
     assert "XACTIVE" in greeting and "XEDITED" not in greeting, greeting
     login(ctx, p)
-    assert config_reads(p, since) == [(active, "image")] * 2
+    assert config_reads(p, since) == [active + ".image"] * 2
 
 
-def test_an_active_copy_the_service_user_cannot_read_is_refused(ctx):
+def test_an_image_the_service_user_cannot_read_is_refused(ctx):
     p, edited, active, user, gid = as_service_user(ctx)
     with open(edited) as f:
         text = f.read()
@@ -243,21 +250,93 @@ def test_an_active_copy_the_service_user_cannot_read_is_refused(ctx):
         f.write(text.replace("XACTIVE", "XEDITED"))
     err = ctx.tmp("activate-%d.err" % p.port)
     since = len(open(err).read())
-    os.chmod(active, 0o600)
+    os.chmod(active + ".image", 0o600)
     try:
         c = lib.Client(p.port)
         assert c.closed()
         assert c.buf == b"* BYE Service temporarily unavailable\r\n", c.buf
-        want = "postern: configuration: %s: cannot read the file: Permission denied" % active
+        want = "postern: configuration: %s.image: Permission denied" % active
         lib.wait_for(lambda: want in open(err).read()[since:], what="the reason")
     finally:
-        os.chmod(active, 0o640)
-    # Readable again: the active copy, from its text (the chmod made its
-    # image stale), and still not the edit.
+        os.chmod(active + ".image", 0o640)
+    # Readable again: the active image, and still not the edit.
     c = lib.Client(p.port)
     greeting = c.line()
     c.close()
     assert "XACTIVE" in greeting and "XEDITED" not in greeting, greeting
+
+
+def test_the_credentials_recipe_passes_the_gate(ctx):
+    """The units' recipe (issue 22 item 2): a key handed over with
+    LoadCredential= and named "${CREDENTIALS_DIRECTORY}/tls.key". -A runs
+    where the variable is unset (a shell, the gate's unit): it must pass,
+    say the file is left to the connections, and keep the name as written
+    for each connection to resolve in its own credentials directory."""
+    creds = ctx.tmp("credentials-%d" % lib.free_port())
+    os.makedirs(creds)
+    shutil.copy(ctx.certs.server_key, os.path.join(creds, "tls.key"))
+    conf = ('ssl = true\nssl_certificate = {"%s"}\n'
+            'ssl_certificate_key = {"${CREDENTIALS_DIRECTORY}/tls.key"}\n'
+            % ctx.certs.server)
+    p = lib.Postern(ctx.tmp, server_conf=conf, activate=False,
+                    map_lines=["* 127.0.0.1:%d" % ctx.dovecot.imap_port],
+                    env={"CREDENTIALS_DIRECTORY": creds})
+    env = dict(os.environ)
+    env.pop("CREDENTIALS_DIRECTORY", None)
+    r = subprocess.run([lib.POSTERN, "-A", "-c", p.conf, "-a", p.active],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "${CREDENTIALS_DIRECTORY} are read by each connection" in r.stderr, r.stderr
+    with open(p.active + ".image", "rb") as f:
+        assert b"${CREDENTIALS_DIRECTORY}/tls.key" in f.read()
+    # Where the variable is set, the file is checked, and a wrong one
+    # refused.
+    env["CREDENTIALS_DIRECTORY"] = ctx.tmp("empty-credentials")
+    os.makedirs(env["CREDENTIALS_DIRECTORY"], exist_ok=True)
+    r = subprocess.run([lib.POSTERN, "-t", "-c", p.conf], capture_output=True,
+                       text=True, env=env)
+    assert r.returncode == 1 and "tls.key" in r.stderr, r.stderr
+    p.args = ["-a", p.active]
+    ctx.track(p.start())
+    since = len(ctx.dovecot.read_log())
+    tls = ssl.create_default_context(cafile=ctx.certs.ca)
+    tls.check_hostname = False
+    m = imaplib.IMAP4_SSL("127.0.0.1", p.port, ssl_context=tls)
+    assert m.login("alice", "wonderland")[0] == "OK"
+    m.logout()
+    lib.wait_for(lambda: "Login: user=<alice>" in ctx.dovecot.read_log()[since:],
+                 what="Dovecot's login line")
+
+
+def test_files_are_checked_as_the_service_user(ctx):
+    """A key only root may read passes a check run as root, then fails
+    every connection run as the service user: -u checks as that user."""
+    uid, gid = service_user()
+    key = ctx.tmp("root-only-%d.key" % lib.free_port())
+    shutil.copy(ctx.certs.server_key, key)
+    os.chmod(key, 0o600)
+    conf = ctx.good + ('server imaps {\n protocol = imap\n ssl = true\n'
+                       ' listen = "%d"\n ssl_certificate = {"%s"}\n'
+                       ' ssl_certificate_key = {"%s"}\n}\n'
+                       % (lib.free_port(), ctx.certs.server, key))
+    path = ctx.tmp("root-only-%d.conf" % lib.free_port())
+    with open(path, "w") as f:
+        f.write(conf)
+    r = subprocess.run([lib.POSTERN, "-t", "-c", path], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([lib.POSTERN, "-t", "-u", "nobody", "-c", path],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and key in r.stderr, r.stderr
+    os.chown(key, 0, gid)
+    os.chmod(key, 0o640)
+    # A number is a user as DynamicUser= makes one: that uid and the
+    # same gid, no other groups.
+    r = subprocess.run([lib.POSTERN, "-t", "-u", "61234", "-c", path],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and key in r.stderr, r.stderr
+    r = subprocess.run([lib.POSTERN, "-A", "-u", "nobody", "-c", path, "-a",
+                        ctx.tmp("root-only.active")], capture_output=True, text=True)
+    assert r.returncode == 0, "nobody is in nogroup: " + r.stderr
 
 
 def test_check_and_activate_are_exclusive(ctx):
@@ -272,8 +351,10 @@ if __name__ == "__main__":
              test_tls_files_are_checked_before_activation,
              test_a_good_edit_reaches_the_next_connection,
              test_connections_read_the_image,
-             test_an_edit_in_place_is_read_from_the_text,
-             test_a_damaged_image_is_passed_over,
+             test_an_edit_in_place_is_never_read,
+             test_a_damaged_image_gets_the_temporary_failure,
              test_the_service_user_reads_only_what_was_activated,
-             test_an_active_copy_the_service_user_cannot_read_is_refused,
+             test_an_image_the_service_user_cannot_read_is_refused,
+             test_the_credentials_recipe_passes_the_gate,
+             test_files_are_checked_as_the_service_user,
              test_check_and_activate_are_exclusive], setup=setup)

@@ -13,16 +13,51 @@ def run(*args, **kw):
 
 
 def write(tmp, text):
+    """A config; one that names no lookup routes through a map of its own
+    (-t reads the map as a login would)."""
     path = tmp("conf-%d.conf" % lib.free_port())
+    if not re.search(r"^\s*auth_(map|http)\s*=", text, re.M):
+        with open(path + ".map", "w") as f:
+            f.write("* 127.0.0.1:10143\n")
+        # Last, so that the lines the tests name stay where they are.
+        text += '\nauth_map = "%s.map"\n' % path
     with open(path, "w") as f:
         f.write(text)
     return path
 
 
 def test_shipped_config_is_valid(tmp):
-    r = run("-t", "-c", os.path.join(lib.SRCDIR, "conf", "postern.conf"))
+    """The shipped config and map, as installed: the map where the config
+    names it."""
+    conf = open(os.path.join(lib.SRCDIR, "conf", "postern.conf")).read()
+    assert '"/etc/postern/users.map"' in conf or "auth_map" not in conf
+    path = tmp("shipped.conf")
+    with open(path, "w") as f:
+        f.write(conf.replace("/etc/postern/users.map",
+                             os.path.join(lib.SRCDIR, "conf", "users.map")))
+    if "auth_map" not in conf:
+        with open(path, "a") as f:
+            f.write('auth_map = "%s"\n' % os.path.join(lib.SRCDIR, "conf", "users.map"))
+    r = run("-t", "-c", path)
     assert r.returncode == 0, r.stderr
     assert "successful" in r.stderr
+
+
+def test_the_map_is_checked_with_file_and_line(tmp):
+    """A typo in the map fails -t and -A with the map's file and line, as
+    nginx -t fails on a missing certificate, instead of every login
+    failing later; a missing map fails too."""
+    path = write(tmp, 'server s { protocol = "imap" }\n')
+    with open(path + ".map", "w") as f:
+        f.write("# routes\nalice@example.org 127.0.0.1:10143\n* 127.0.0.1:23143x\n")
+    for mode in (["-t"], ["-A", "-a", tmp("never-active.conf")]):
+        r = run(*(mode + ["-c", path]))
+        assert r.returncode == 1, r.stderr
+        assert '%s.map:3: "127.0.0.1:23143x" is not an address' % path in r.stderr, r.stderr
+    assert not os.path.exists(tmp("never-active.conf.image"))
+    os.unlink(path + ".map")
+    r = run("-t", "-c", path)
+    assert r.returncode == 1 and "%s.map: No such file" % path in r.stderr, r.stderr
 
 
 def test_unknown_directive_names_file_and_line(tmp):
@@ -218,31 +253,41 @@ def configured(name):
     return value
 
 
-def test_without_postern_text_clients_still_get_a_reply(tmp):
-    """A broken install (postern-text missing) must not drop clients in
-    silence either: postern, which cannot read the text itself, says the
-    protocol's temporary failure and why."""
-    alone = tmp("alone")
-    os.makedirs(alone)
-    shutil.copy(lib.POSTERN, alone)
-    libexec = os.path.join(configured("libexecdir"), "postern-text")
-    if os.path.exists(libexec):
-        raise lib.Skip("%s is installed on this machine" % libexec)
-    p = lib.Postern(tmp, program=os.path.join(alone, "postern"), activate=False)
+def test_without_an_image_clients_still_get_a_reply(tmp):
+    """A connection reads only the image postern -A made: without one (a
+    config never activated) the client hears the protocol's temporary
+    failure and the log says what to run, and the text is never read."""
+    p = lib.Postern(tmp, activate=False)
     p.start()
     try:
         c = lib.Client(p.port)
         assert c.closed()
         assert c.buf == b"* BYE Service temporarily unavailable\r\n", c.buf
         err = tmp("activate-%d.err" % p.port)
-        lib.wait_for(lambda: "cannot run" in open(err).read(), what="the reason")
-        assert "postern-text" in open(err).read()
+        lib.wait_for(lambda: "run postern -A" in open(err).read(), what="the reason")
+        assert p.conf + ".image" in open(err).read()
     finally:
         p.stop()
 
 
+def test_without_postern_text_the_operator_hears_why(tmp):
+    """-t and -A are postern-text's: a broken install says so."""
+    alone = tmp("alone")
+    os.makedirs(alone)
+    shutil.copy(lib.POSTERN, alone)
+    libexec = os.path.join(configured("libexecdir"), "postern-text")
+    if os.path.exists(libexec):
+        raise lib.Skip("%s is installed on this machine" % libexec)
+    r = subprocess.run([os.path.join(alone, "postern"), "-t", "-c",
+                        write(tmp, 'server s { protocol = "imap" }\n')],
+                       capture_output=True, text=True, timeout=20)
+    assert r.returncode == 111, r
+    assert "cannot run" in r.stderr and "postern-text" in r.stderr, r.stderr
+
+
 if __name__ == "__main__":
     lib.run([test_shipped_config_is_valid,
+             test_the_map_is_checked_with_file_and_line,
              test_unknown_directive_names_file_and_line,
              test_bad_duration_names_file_and_line,
              test_bad_values_in_server_section,
@@ -255,5 +300,6 @@ if __name__ == "__main__":
              test_no_socket_exits_100,
              test_bad_usage_exits_100,
              test_unreadable_config_gets_the_protocols_reply,
-             test_without_postern_text_clients_still_get_a_reply],
+             test_without_an_image_clients_still_get_a_reply,
+             test_without_postern_text_the_operator_hears_why],
             setup, lambda t: t.cleanup())

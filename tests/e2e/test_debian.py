@@ -67,9 +67,18 @@ def test_the_package_holds_what_an_operator_needs(ctx):
     assert "adduser --system" in r.stdout
     assert 'postern -A -c "$active" -a "$active"' in r.stdout
     assert "deb-systemd-invoke start" not in r.stdout
+    # -t reads the map where the config names it, as a login would: the
+    # package's, under the unpacked root here.
+    shipped = os.path.join(ctx.root, "etc/postern/postern.conf")
+    with open(shipped) as f:
+        text = f.read()
+    assert '"/etc/postern/users.map"' in text
+    checked = ctx.tmp("packaged.conf")
+    with open(checked, "w") as f:
+        f.write(text.replace("/etc/postern/users.map",
+                             os.path.join(ctx.root, "etc/postern/users.map")))
     r = subprocess.run([os.path.join(ctx.root, "usr/sbin/postern"), "-t", "-c",
-                        os.path.join(ctx.root, "etc/postern/postern.conf")],
-                       capture_output=True, text=True)
+                        checked], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
 
 

@@ -43,13 +43,14 @@ def test_inetd_errors_never_reach_the_client(ctx):
 
 def test_socket_name_picks_the_section(ctx):
     # Neither section listens on the port: only FileDescriptorName= decides.
-    conf = ('error_log = "%s"\nrelay_program = "%s"\n'
+    conf = ('error_log = "%s"\nrelay_program = "%s"\nauth_map = "%s"\n'
             'server imap { protocol = "imap" listen = "1" '
             'imap_capabilities = {"IMAP4rev1", "X-FIRST"} }\n'
             'server second { protocol = "imap" listen = "2" '
             'imap_capabilities = {"IMAP4rev1", "X-SECOND"} }\n')
     p = ctx.track(lib.Postern(ctx.tmp, name="second",
-                              raw_conf=conf % ("/dev/null", lib.RELAY)))
+                              raw_conf=conf % ("/dev/null", lib.RELAY,
+                                               os.path.join(lib.SRCDIR, "conf", "users.map"))))
     c = lib.Client(p.port)
     greeting = c.line()
     assert "X-SECOND" in greeting and "X-FIRST" not in greeting, greeting
@@ -75,7 +76,7 @@ service postern-test
     protocol = tcp
     wait = no
 %s    server = %s
-    server_args = -c %s -s imap
+    server_args = -a %s -s imap
 %s}
 """ % (self.port, user, lib.POSTERN, conf_path,
        "    env = %s\n" % " ".join("%s=%s" % kv for kv in lib.sanitizer_env().items())
@@ -99,7 +100,7 @@ service postern-test
 def test_xinetd(ctx):
     assert shutil.which("xinetd"), "xinetd is not installed"
     p = lib.Postern(ctx.tmp, map_lines=["* 127.0.0.1:%d" % ctx.dovecot.imap_port])
-    x = ctx.track(Xinetd(ctx.tmp, p.conf))
+    x = ctx.track(Xinetd(ctx.tmp, p.activated()))
     session(x.port)
     log = p.wait_log("result=relayed")
     # xinetd put the socket on fds 0-2; nothing postern logged went there.
@@ -187,7 +188,7 @@ def test_sessions_under_one_user_cannot_reach_each_other(ctx):
     with open(p.log, "w"):
         pass
     os.chown(p.log, nobody.pw_uid, nobody.pw_gid)
-    x = ctx.track(Xinetd(ctx.tmp, p.conf, user="nobody"))
+    x = ctx.track(Xinetd(ctx.tmp, p.activated(), user="nobody"))
     sessions = []
     control = None
     try:

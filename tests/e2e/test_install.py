@@ -126,7 +126,7 @@ def test_installed_binary_under_xinetd_with_the_imaps_entry(ctx):
     tls = ctx.paths["libexecdir"] + "/postern-tls"
     assert "server      = %s\n" % tls in entry, entry
     entry = entry.replace(tls, ctx.under(tls))
-    entry = entry.replace("-a " + ctx.paths["activeconfig"], "-c " + p.conf)
+    entry = entry.replace("-a " + ctx.paths["activeconfig"], "-a " + p.activated())
     # IPv6 would bind [::]; bound to 127.0.0.1 here, it must go.
     entry = entry.replace("flags       = KEEPALIVE IPv6", "flags = KEEPALIVE")
     env = " ".join("%s=%s" % kv for kv in lib.sanitizer_env().items())

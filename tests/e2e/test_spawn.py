@@ -38,7 +38,10 @@ class Ctx(lib.Harness):
         # systemd-socket-activate passes on only what -E names.
         for k, v in lib.sanitizer_env().items():
             cmd += ["-E", "%s=%s" % (k, v)]
-        cmd += [SPAWN, *limits, "-t", "imaps=" + lib.TLS, lib.POSTERN, "-c", self.conf]
+        active = self.tmp("spawn-active.conf")
+        subprocess.run([lib.POSTERN, "-A", "-c", self.conf, "-a", active],
+                       check=True, capture_output=True, timeout=60)
+        cmd += [SPAWN, *limits, "-t", "imaps=" + lib.TLS, lib.POSTERN, "-a", active]
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
                                 stderr=open(self.err, "w"))
         lib.wait_port(self.plain, proc=proc)

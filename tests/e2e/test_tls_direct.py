@@ -179,10 +179,9 @@ def test_unusable_config_closes_and_says_why(ctx):
     """Even on a plaintext socket: postern-tls cannot know without its
     config that the socket is not TLS, so it says nothing in clear."""
     p = ctx.direct(tls=False)
-    # What it reads: the active copy, edited in place, so that its image
-    # is stale and the text is read.
-    with open(p.active, "a") as f:
-        f.write("this is not a directive\n")
+    # What it reads: the image, damaged.
+    with open(p.active + ".image", "r+b") as f:
+        f.write(b"this is not an image")
     s = socket.create_connection(("127.0.0.1", p.port), timeout=5)
     s.settimeout(5)
     assert s.recv(100) == b""

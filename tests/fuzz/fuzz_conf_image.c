@@ -22,13 +22,12 @@ const struct lookup *const lookups[] = { &http, &map, NULL };
 
 #define OUT_MAX (1 << 20)
 
-static const struct conf_stamp stamp = { 1, 2, 3, 4, 5, 6, 7 };
 
 static size_t header(unsigned char *buf, size_t size)
 {
 	struct conf none = { 0 };
 
-	return conf_image_encode(&none, &stamp, buf, size);
+	return conf_image_encode(&none, buf, size);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -55,18 +54,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = (uint32_t)(data[0] % 4) + 1;
 	memcpy(buf + headlen - sizeof n, &n, sizeof n);
 	memcpy(buf + headlen, data + 1, size - 1);
-	if (conf_image_decode(buf, headlen + size - 1, &stamp, &c, &why) != 0) {
+	if (conf_image_decode(buf, headlen + size - 1, &c, &why) != 0) {
 		FUZZ_ASSERT(why && !c.servers);
 		free(buf);
 		return 0;
 	}
 	FUZZ_ASSERT(c.nservers == n);
-	len1 = conf_image_encode(&c, &stamp, out1, OUT_MAX);
+	len1 = conf_image_encode(&c, out1, OUT_MAX);
 	FUZZ_ASSERT(len1 > 0);
 	free(c.servers);
 	free(buf);
-	FUZZ_ASSERT(conf_image_decode(out1, len1, &stamp, &c, &why) == 0);
-	len2 = conf_image_encode(&c, &stamp, out2, OUT_MAX);
+	FUZZ_ASSERT(conf_image_decode(out1, len1, &c, &why) == 0);
+	len2 = conf_image_encode(&c, out2, OUT_MAX);
 	FUZZ_ASSERT(len2 == len1 && memcmp(out1, out2, len1) == 0);
 	free(c.servers);
 	return 0;
