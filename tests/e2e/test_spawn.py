@@ -4,7 +4,10 @@ systemd-socket-activate passes them here the same way (LISTEN_FDS,
 LISTEN_FDNAMES, no --accept). Plain IMAP goes to postern and IMAPS to
 postern-tls, each started as systemd would start it, with the client's
 own address; the per-source and total limits close what is over them;
-finished sessions are reaped."""
+finished sessions are reaped. With -a, a socket's section is the one
+listening on its port, whatever the socket is named (issue 23: a Mailu
+shape, internal and public listeners, served the internal section on the
+public port), and a port with no section or two stops the start."""
 import os
 import socket
 import subprocess
@@ -120,6 +123,95 @@ def test_limits_close_what_is_over_them(ctx):
         stop(proc)
 
 
+def mailu_conf(ctx, internal, public, tls, extra=""):
+    """Mailu's shape: an internal plain listener that the importer named
+    imap, the public one with STARTTLS, and implicit TLS; activated as
+    postern -A does, the image beside it."""
+    conf, active = ctx.tmp("mailu.conf"), ctx.tmp("mailu-active.conf")
+    with open(ctx.conf) as f:
+        base = f.read().split("server imap ", 1)[0]
+    with open(conf, "w") as f:
+        f.write(base + 'server imap {\n  listen = "%d"\n  protocol = imap\n}\n'
+                'server imap-143 {\n  listen = "%d"\n  protocol = imap\n'
+                '  starttls = on\n%s}\n'
+                'server imaps {\n  listen = "%d ssl"\n  protocol = imap\n%s}\n%s'
+                % (internal, public, ctx.certs.conf(), tls, ctx.certs.conf(), extra))
+    r = subprocess.run([lib.POSTERN, "-A", "-c", conf, "-a", active],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return active
+
+
+def activate_sockets(ctx, ports, names, *args):
+    cmd = ["systemd-socket-activate", "--fdname=" + names]
+    for port in ports:
+        cmd += ["-l", "127.0.0.1:%d" % port]
+    for k, v in lib.sanitizer_env().items():
+        cmd += ["-E", "%s=%s" % (k, v)]
+    return subprocess.Popen(cmd + [SPAWN, *args], stdout=subprocess.DEVNULL,
+                            stderr=open(ctx.err, "w"))
+
+
+def test_sections_by_port_not_by_name(ctx):
+    internal, public, tls = lib.free_port(), lib.free_port(), lib.free_port()
+    active = mailu_conf(ctx, internal, public, tls)
+    # Named as the old entry point named them: the public port "imap".
+    proc = activate_sockets(ctx, [public, tls], "imap:imap", "-a", active,
+                            lib.POSTERN, "-a", active)
+    try:
+        lib.wait_port(public, proc=proc)
+        time.sleep(0.2)
+        since = len(ctx.dovecot.read_log())
+        c = lib.greet(public)
+        c.send("c CAPABILITY\r\n")
+        caps = c.until_tag("c")
+        assert "STARTTLS" in caps[0], caps
+        lib.login_logout(c)
+        t = lib.tls_client(tls, ctx.certs.ca)
+        assert t.line().startswith("* OK")
+        lib.login_logout(t)
+        lib.wait_for(lambda: ctx.dovecot.read_log()[since:].count("Login: user=<alice>") >= 2,
+                     what="two logins at Dovecot")
+        log = open(ctx.log).read()
+        assert "server=imap-143 protocol=imap tls=no" in log, log
+        assert [l for l in log.splitlines()
+                if l.split(" ")[1].startswith("postern-tls[") and "server=imaps" in l], log
+        err = open(ctx.err).read()
+        assert "port %d: section imap-143" % public in err, err
+        assert "port %d: section imaps, %s" % (tls, lib.TLS) in err, err
+    finally:
+        stop(proc)
+
+
+def test_port_without_one_section_stops_the_start(ctx):
+    internal, public, tls = lib.free_port(), lib.free_port(), lib.free_port()
+    # Two sections on the public port.
+    active = mailu_conf(ctx, internal, public, tls,
+                        'server imap-again {\n  listen = "%d"\n  protocol = imap\n}\n' % public)
+    stray = lib.free_port()
+    for ports, reason in (([public], "port %d: sections imap-143 and imap-again both "
+                           "listen on it" % public),
+                          ([stray], "port %d: no section listens on it" % stray)):
+        proc = activate_sockets(ctx, ports, "imap", "-a", active, lib.POSTERN, "-a", active)
+        try:
+            # The first connection makes systemd-socket-activate exec it.
+            s = socket.socket()
+            s.settimeout(10)
+            lib.wait_for(lambda: s.connect_ex(("127.0.0.1", ports[0])) == 0,
+                         what="the socket listening")
+            assert proc.wait(10) == 100
+            try:
+                assert s.recv(100) == b"", "a socket served"
+            except ConnectionResetError:
+                pass    # closed with the connection still queued
+            s.close()
+        finally:
+            if proc.poll() is None:
+                stop(proc)
+        err = open(ctx.err).read()
+        assert "postern-spawn: %s; not starting" % reason in err, err
+
+
 def test_without_sockets_it_says_so(ctx):
     r = subprocess.run([SPAWN, lib.POSTERN], capture_output=True, text=True,
                        env={k: v for k, v in os.environ.items() if not k.startswith("LISTEN_")})
@@ -128,4 +220,5 @@ def test_without_sockets_it_says_so(ctx):
 
 if __name__ == "__main__":
     lib.run([test_plain_and_tls_logins, test_limits_close_what_is_over_them,
+             test_sections_by_port_not_by_name, test_port_without_one_section_stops_the_start,
              test_without_sockets_it_says_so], setup=setup)
