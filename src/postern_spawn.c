@@ -207,8 +207,10 @@ static int plan_listeners(const struct config *cf, char *why, size_t size)
 			ls[nls++] = (struct listener){ .fd = -1, .port = port };
 		}
 	}
-	if (rc == 0 && nls == 0)
-		snprintf(why, size, "%s: no server section", cf->active), rc = -1;
+	if (rc == 0 && nls == 0) {
+		snprintf(why, size, "%s: no server section", cf->active);
+		rc = -1;
+	}
 	conf_free(&c);
 	return rc;
 }
