@@ -179,6 +179,20 @@ def test_sections_by_port_not_by_name(ctx):
         err = open(ctx.err).read()
         assert "port %d: section imap-143" % public in err, err
         assert "port %d: section imaps, %s" % (tls, lib.TLS) in err, err
+        # postern -A of an edit that renames the public section: the next
+        # connection is served by it under its new name.
+        conf = ctx.tmp("mailu.conf")
+        with open(conf) as f:
+            text = f.read().replace("server imap-143 ", "server imap-public ")
+        with open(conf, "w") as f:
+            f.write(text)
+        r = subprocess.run([lib.POSTERN, "-A", "-c", conf, "-a", active],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        lib.login_logout(lib.greet(public))
+        lib.wait_for(lambda: "server=imap-public protocol=imap" in open(ctx.log).read(),
+                     what="the renamed section serving")
+        assert "port %d: section imap-public" % public in open(ctx.err).read()
     finally:
         stop(proc)
 
