@@ -134,16 +134,18 @@ static const struct server_conf *section_at(const struct conf *c, int port,
 	return found;
 }
 
-/* The image of the active copy. Its reader's reason, or none made. */
+/* The image of the active copy, the only form anything but postern -A
+ * reads: 0, or -1 with its reader's reason. */
 static int load_image(const struct config *cf, struct conf *c, char *why,
                       size_t size)
 {
-	int rc = conf_image_load(cf->active, c, why, size);
+	char image[PATH_MAX];
 
-	if (rc > 0)
-		snprintf(why, size, "%s: no image made from it as it is now "
-		         "(postern -A makes one)", cf->active);
-	return rc == 0 ? 0 : -1;
+	if (conf_image_path(cf->active, image, sizeof image) < 0) {
+		snprintf(why, size, "%s: path too long", cf->active);
+		return -1;
+	}
+	return conf_image_load(image, c, why, size);
 }
 
 /* Every listener's section and program, from the image: all or none. */
@@ -232,8 +234,7 @@ static void image_stat(const struct config *cf, struct stat *st)
 	char path[PATH_MAX];
 
 	memset(st, 0, sizeof *st);
-	if (snprintf(path, sizeof path, "%s%s", cf->active,
-	             CONF_IMAGE_SUFFIX) < (int)sizeof path)
+	if (conf_image_path(cf->active, path, sizeof path) == 0)
 		stat(path, st);
 }
 
