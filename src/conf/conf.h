@@ -9,6 +9,7 @@
 #include "resolver.h"
 #include "tls_priority.h"
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/un.h>
@@ -32,77 +33,87 @@ struct auth_http_target {
 	char uri[512];
 };
 
+/* Every field of a server section, once: the struct below and the
+ * image's table (conf_image.c) are both made from this list, so that they
+ * cannot disagree, and the image's fingerprint covers each field's name,
+ * place, kind and limits. Each entry is one of
+ *   S(kind, type, name, lo, hi)    a value; lo..hi bound numbers
+ *   B(name, size)                  a char[size] string
+ *   V(kind, type, name, max, n)    type name[max], then size_t n, its count
+ *   W(kind, type, name, max, n)    type name[max], counted by an earlier n
+ * with the kinds the image knows (CONF_F_*). */
+#define SERVER_CONF_FIELDS(S, B, V, W)                                       \
+	S(STR, const char *, name, 0, 0)                                     \
+	S(INT, int, listen_port, 0, 65535)        /* 0: not given */         \
+	S(INT, int, proxy_protocol_in, 0, 1)      /* listen ... proxy_protocol */ \
+	S(PROTO, const struct protocol *, protocol, 0, 0)                    \
+	S(STR, const char *, server_name, 0, 0)                              \
+	S(LOOKUP, const struct lookup *, lookup, 0, 0) /* auth_http, ... */  \
+	S(STR, const char *, auth_http, 0, 0)     /* with lookup_auth_http */ \
+	S(TARGET, struct auth_http_target, auth_http_target, 0, 0)           \
+	S(STR, char *, auth_http_headers, 0, 0)   /* "Name: value\r\n"..., or "" */ \
+	S(STR, const char *, auth_map, 0, 0)      /* with lookup_auth_map */ \
+	S(I64, int64_t, auth_http_timeout_ms, 0, INT64_MAX)                  \
+	S(I64, int64_t, timeout_ms, 0, INT64_MAX) /* idle, before login */   \
+	S(I64, int64_t, login_timeout_ms, 0, INT64_MAX) /* connect to login */ \
+	S(I64, int64_t, proxy_timeout_ms, 0, INT64_MAX)                      \
+	/* From the directives of the section's protocol (imap_auth, ...). */ \
+	V(STRV, const char *, capabilities, CAPS_MAX, ncapabilities)         \
+	S(UINT, unsigned, auth, 0, UINT_MAX)      /* enum sasl_mech bits */  \
+	S(SIZE, size_t, client_buffer, 0, INT64_MAX)                         \
+	S(I64, int64_t, smtp_greeting_delay_ms, 0, INT64_MAX)                \
+	S(INT, int, xclient, 0, 1)                                           \
+	S(INT, int, proxy_smtp_auth, 0, 1)                                   \
+	/* TLS (ngx_mail_ssl_module's directives). */                        \
+	S(INT, int, ssl, 0, 1)                    /* implicit TLS on connect */ \
+	S(INT, int, starttls, STARTTLS_OFF, STARTTLS_ONLY)                   \
+	V(STRV, const char *, ssl_certificate, CERTS_MAX, ssl_ncertificates) \
+	W(STRV_SAME, const char *, ssl_certificate_key, CERTS_MAX,           \
+	  ssl_ncertificates)                                                 \
+	S(STR, const char *, ssl_password_file, 0, 0)                        \
+	B(ssl_priority, TLS_PRIORITY_MAX)         /* GnuTLS priority string */ \
+	S(STR, const char *, ssl_dhparam, 0, 0)                              \
+	S(INT, int, ssl_verify_client, VERIFY_OFF, VERIFY_OPTIONAL_NO_CA)    \
+	S(STR, const char *, ssl_client_certificate, 0, 0)                   \
+	S(STR, const char *, ssl_trusted_certificate, 0, 0)                  \
+	S(STR, const char *, ssl_crl, 0, 0)                                  \
+	S(INT, int, ssl_verify_depth, 0, INT_MAX)                            \
+	S(INT, int, ssl_session_tickets, 0, 1)                               \
+	V(STRV, const char *, ssl_session_ticket_key, CERTS_MAX,             \
+	  ssl_nticket_keys)                                                  \
+	S(I64, int64_t, ssl_session_timeout_ms, 0, INT64_MAX)                \
+	S(INT, int, auth_http_pass_client_cert, 0, 1)                        \
+	S(STR, const char *, tls_program, 0, 0)                              \
+	S(INT, int, proxy_ssl, PROXY_SSL_OFF, PROXY_SSL_STARTTLS) /* to backends */ \
+	S(INT, int, proxy_ssl_verify, 0, 1)                                  \
+	S(STR, const char *, proxy_ssl_trusted_certificate, 0, 0)            \
+	S(STR, const char *, proxy_ssl_name, 0, 0)                           \
+	S(INT, int, proxy_pass_error_message, 0, 1)                          \
+	S(INT, int, max_errors, 0, INT_MAX)                                  \
+	/* The client's real address (realip, resolver) and what backends    \
+	 * are told of it. */                                                \
+	V(CIDRV, struct cidr, real_ip_from, REAL_IP_FROM_MAX, nreal_ip_from) \
+	V(ACCESSV, struct access_rule, access, ACCESS_MAX, naccess)          \
+	V(ADDRV, struct addr, resolvers, RESOLVERS_MAX, nresolvers)          \
+	S(I64, int64_t, resolver_timeout_ms, 0, INT64_MAX)                   \
+	S(INT, int, proxy_protocol_out, 0, 2)     /* 0, or the version sent */ \
+	S(INT, int, forward_client, 0, 1)         /* proxy_forward_client */ \
+	/* After login, IMAP: the filter relay runs when either is set. */   \
+	B(imap_deny, 1024)                        /* space-separated */      \
+	B(imap_hide, 1024)                        /* imap_hide_capabilities */ \
+	S(STR, const char *, relay_program, 0, 0)                            \
+	S(STR, const char *, guard_relay_program, 0, 0) /* SMTP, after login */ \
+	S(STR, const char *, error_log, 0, 0)                                \
+	S(INT, int, log_level, 0, 7)
+
+#define CONF_DECLARE_S(kind, type, name, lo, hi) type name;
+#define CONF_DECLARE_B(name, size) char name[size];
+#define CONF_DECLARE_V(kind, type, name, max, n) type name[max]; size_t n;
+#define CONF_DECLARE_W(kind, type, name, max, n) type name[max];
+
 struct server_conf {
-	const char *name;
-	int listen_port;                 /* 0: not given */
-	int proxy_protocol_in;           /* listen ... proxy_protocol */
-	const struct protocol *protocol;
-
-	const char *server_name;
-	const struct lookup *lookup;     /* auth_http or auth_map, ... */
-	const char *auth_http;           /* set with lookup_auth_http */
-	struct auth_http_target auth_http_target;
-	char *auth_http_headers;         /* "Name: value\r\n"..., may be "" */
-	const char *auth_map;            /* set with lookup_auth_map */
-	int64_t auth_http_timeout_ms;
-	int64_t timeout_ms;              /* idle, before login */
-	int64_t login_timeout_ms;        /* in all, from connect to login */
-	int64_t proxy_timeout_ms;
-	/* From the directives of the section's protocol (imap_auth, ...). */
-	const char *capabilities[CAPS_MAX];
-	size_t ncapabilities;
-	unsigned auth;                   /* enum sasl_mech bits */
-	size_t client_buffer;
-	int64_t smtp_greeting_delay_ms;
-	int xclient;
-	int proxy_smtp_auth;
-
-	/* TLS (ngx_mail_ssl_module's directives). */
-	int ssl;                         /* implicit TLS on connect */
-	int starttls;                    /* enum starttls_mode */
-	const char *ssl_certificate[CERTS_MAX];
-	const char *ssl_certificate_key[CERTS_MAX];
-	size_t ssl_ncertificates;
-	const char *ssl_password_file;
-	char ssl_priority[TLS_PRIORITY_MAX];   /* GnuTLS priority string */
-	const char *ssl_dhparam;
-	int ssl_verify_client;           /* enum verify_client */
-	const char *ssl_client_certificate;
-	const char *ssl_trusted_certificate;
-	const char *ssl_crl;
-	int ssl_verify_depth;
-	int ssl_session_tickets;
-	const char *ssl_session_ticket_key[CERTS_MAX];
-	size_t ssl_nticket_keys;
-	int64_t ssl_session_timeout_ms;
-	int auth_http_pass_client_cert;
-	const char *tls_program;
-	int proxy_ssl;                   /* enum proxy_ssl, towards backends */
-	int proxy_ssl_verify;
-	const char *proxy_ssl_trusted_certificate;
-	const char *proxy_ssl_name;
-	int proxy_pass_error_message;
-	int max_errors;
-	/* The client's real address (realip.c, resolver.c) and what
-	 * backends are told of it. */
-	struct cidr real_ip_from[REAL_IP_FROM_MAX];
-	size_t nreal_ip_from;
-	struct access_rule access[ACCESS_MAX];
-	size_t naccess;
-	struct addr resolvers[RESOLVERS_MAX];
-	size_t nresolvers;
-	int64_t resolver_timeout_ms;
-	int proxy_protocol_out;          /* 0, or the PROXY version to send */
-	int forward_client;              /* proxy_forward_client */
-
-	/* After login, IMAP: the filter relay runs when either is set. */
-	char imap_deny[1024];            /* imap_deny_commands, space-separated */
-	char imap_hide[1024];            /* imap_hide_capabilities */
-
-	const char *relay_program;
-	const char *guard_relay_program; /* after login, for SMTP */
-	const char *error_log;
-	int log_level;
+	SERVER_CONF_FIELDS(CONF_DECLARE_S, CONF_DECLARE_B, CONF_DECLARE_V,
+	                   CONF_DECLARE_W)
 };
 
 struct conf {

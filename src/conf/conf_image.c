@@ -30,7 +30,7 @@ enum field_kind {
 	F_BUF,       /* char[hi], NUL-terminated */
 	F_STRV,      /* const char *[hi], its count (size_t) at count */
 	F_STRV_SAME, /* the same, with the count an earlier F_STRV set */
-	F_ADDR,      /* struct addr */
+	F_TARGET,    /* struct auth_http_target */
 	F_ADDRV,     /* struct addr[hi] */
 	F_CIDRV,     /* struct cidr[hi] */
 	F_ACCESSV,   /* struct access_rule[hi] */
@@ -39,72 +39,59 @@ enum field_kind {
 };
 
 struct field {
+	const char *name;
 	enum field_kind kind;
 	size_t off, count;
 	int64_t lo, hi;
 };
 
+/* The table, from conf.h's one list of the fields. */
 #define AT(f) offsetof(struct server_conf, f)
-#define N(kind, f, lo, hi) { kind, AT(f), 0, lo, hi }
-#define S(f) { F_STR, AT(f), 0, 0, 0 }
-#define B(f) { F_BUF, AT(f), 0, 0, sizeof ((struct server_conf *)0)->f }
-#define V(kind, f, n, max) { kind, AT(f), AT(n), 0, max }
-#define BOOL(f) N(F_INT, f, 0, 1)
-#define MS(f) N(F_I64, f, 0, INT64_MAX)
+#define FIELD_S(kind, type, f, lo, hi) { #f, F_##kind, AT(f), 0, lo, hi },
+#define FIELD_B(f, size) { #f, F_BUF, AT(f), 0, 0, size },
+#define FIELD_V(kind, type, f, max, n) { #f, F_##kind, AT(f), AT(n), 0, max },
+#define FIELD_W FIELD_V
 
 static const struct field fields[] = {
-	S(name), N(F_INT, listen_port, 0, 65535), BOOL(proxy_protocol_in),
-	{ F_PROTO, AT(protocol), 0, 0, 0 },
-	S(server_name), { F_LOOKUP, AT(lookup), 0, 0, 0 },
-	S(auth_http), { F_ADDR, AT(auth_http_target.addr), 0, 0, 0 },
-	B(auth_http_target.host), B(auth_http_target.uri),
-	S(auth_http_headers), S(auth_map),
-	MS(auth_http_timeout_ms), MS(timeout_ms), MS(login_timeout_ms),
-	MS(proxy_timeout_ms),
-	V(F_STRV, capabilities, ncapabilities, CAPS_MAX),
-	N(F_UINT, auth, 0, UINT_MAX), N(F_SIZE, client_buffer, 0, INT64_MAX),
-	MS(smtp_greeting_delay_ms), BOOL(xclient), BOOL(proxy_smtp_auth),
-	BOOL(ssl), N(F_INT, starttls, STARTTLS_OFF, STARTTLS_ONLY),
-	V(F_STRV, ssl_certificate, ssl_ncertificates, CERTS_MAX),
-	V(F_STRV_SAME, ssl_certificate_key, ssl_ncertificates, CERTS_MAX),
-	S(ssl_password_file), B(ssl_priority), S(ssl_dhparam),
-	N(F_INT, ssl_verify_client, VERIFY_OFF, VERIFY_OPTIONAL_NO_CA),
-	S(ssl_client_certificate), S(ssl_trusted_certificate), S(ssl_crl),
-	N(F_INT, ssl_verify_depth, 0, INT_MAX), BOOL(ssl_session_tickets),
-	V(F_STRV, ssl_session_ticket_key, ssl_nticket_keys, CERTS_MAX),
-	MS(ssl_session_timeout_ms), BOOL(auth_http_pass_client_cert),
-	S(tls_program), N(F_INT, proxy_ssl, PROXY_SSL_OFF, PROXY_SSL_STARTTLS),
-	BOOL(proxy_ssl_verify), S(proxy_ssl_trusted_certificate),
-	S(proxy_ssl_name), BOOL(proxy_pass_error_message),
-	N(F_INT, max_errors, 0, INT_MAX),
-	V(F_CIDRV, real_ip_from, nreal_ip_from, REAL_IP_FROM_MAX),
-	V(F_ACCESSV, access, naccess, ACCESS_MAX),
-	V(F_ADDRV, resolvers, nresolvers, RESOLVERS_MAX),
-	MS(resolver_timeout_ms), N(F_INT, proxy_protocol_out, 0, 2),
-	BOOL(forward_client), B(imap_deny), B(imap_hide),
-	S(relay_program), S(guard_relay_program), S(error_log),
-	N(F_INT, log_level, 0, 7),
+	SERVER_CONF_FIELDS(FIELD_S, FIELD_B, FIELD_V, FIELD_W)
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
 /* Which table wrote an image: a build whose table differs reads none.
- * Each field's place counts as well as its kind, so that two fields of
- * one kind that swap places are another table. */
-static uint32_t fingerprint(void)
+ * Each field's name and place count as well as its kind and limits, so
+ * that two fields of one kind that swap places are another table. */
+static uint32_t table_print(const struct field *t, size_t n)
 {
 	uint32_t h = 2166136261u;
 
-	for (size_t i = 0; i < NFIELDS; i++) {
-		const uint64_t parts[] = { fields[i].kind, fields[i].off,
-		                           fields[i].count,
-		                           (uint64_t)fields[i].lo,
-		                           (uint64_t)fields[i].hi };
+	for (size_t i = 0; i < n; i++) {
+		const uint64_t parts[] = { t[i].kind, t[i].off, t[i].count,
+		                           (uint64_t)t[i].lo, (uint64_t)t[i].hi };
 
+		for (const char *c = t[i].name; *c; c++)
+			h = (h ^ (unsigned char)*c) * 16777619u;
 		for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++)
 			h = (h ^ (uint32_t)(parts[k] ^ parts[k] >> 32)) *
 			    16777619u;
 	}
 	return h;
+}
+
+static uint32_t fingerprint(void)
+{
+	return table_print(fields, NFIELDS);
+}
+
+uint32_t conf_image_fingerprint_swapped(size_t i, size_t j)
+{
+	struct field t[NFIELDS];
+
+	memcpy(t, fields, sizeof t);
+	if (i < NFIELDS && j < NFIELDS) {
+		t[i] = fields[j];
+		t[j] = fields[i];
+	}
+	return table_print(t, NFIELDS);
 }
 
 /* ---- writing ---- */
@@ -182,7 +169,15 @@ static void put_field(struct out *o, const struct field *f,
 		put_str(o, l ? l->directive : NULL);
 		break;
 	}
-	case F_ADDR: put_addr(o, (const struct addr *)base); break;
+	case F_TARGET: {
+		const struct auth_http_target *t =
+			(const struct auth_http_target *)base;
+
+		put_addr(o, &t->addr);
+		put_str(o, t->host);
+		put_str(o, t->uri);
+		break;
+	}
 	case F_STRV:
 	case F_STRV_SAME:
 		put_u32(o, (uint32_t)n);
@@ -401,6 +396,17 @@ static void take_vector(struct in *in, const struct field *f, char *base,
 	}
 }
 
+/* A string copied into a char[size]. */
+static void take_buf(struct in *in, char *dst, size_t size)
+{
+	const char *v = take_str(in, 0);
+
+	if (v && strlen(v) >= size)
+		fail(in, "a string too long");
+	else if (v)
+		memcpy(dst, v, strlen(v) + 1);
+}
+
 static void take_field(struct in *in, const struct field *f,
                        struct server_conf *s)
 {
@@ -414,18 +420,17 @@ static void take_field(struct in *in, const struct field *f,
 	case F_SIZE: *(size_t *)base = (size_t)take_range(in, f->lo, f->hi);
 		break;
 	case F_STR: *(char **)base = take_str(in, 1); break;
-	case F_BUF: {
-		const char *v = take_str(in, 0);
-
-		if (v && strlen(v) >= (size_t)f->hi)
-			fail(in, "a string too long");
-		else if (v)
-			memcpy(base, v, strlen(v) + 1);
-		break;
-	}
+	case F_BUF: take_buf(in, base, (size_t)f->hi); break;
 	case F_PROTO: *(const struct protocol **)base = take_proto(in); break;
 	case F_LOOKUP: *(const struct lookup **)base = take_lookup(in); break;
-	case F_ADDR: take_addr(in, (struct addr *)base); break;
+	case F_TARGET: {
+		struct auth_http_target *t = (struct auth_http_target *)base;
+
+		take_addr(in, &t->addr);
+		take_buf(in, t->host, sizeof t->host);
+		take_buf(in, t->uri, sizeof t->uri);
+		break;
+	}
 	default:
 		take_vector(in, f, base, (size_t *)((char *)s + f->count));
 	}

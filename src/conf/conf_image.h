@@ -45,4 +45,9 @@ int conf_image_load(const char *path, struct conf *c, char *err, size_t size);
 int conf_image_write(const struct conf *c, const char *path,
                      const struct stat *like, char *why, size_t size);
 
+/* The fingerprint a build would have whose table had fields i and j in
+ * each other's places: for the test that such a build's image is
+ * refused. */
+uint32_t conf_image_fingerprint_swapped(size_t i, size_t j);
+
 #endif

@@ -453,6 +453,30 @@ START_TEST(another_versions_image_is_refused)
 }
 END_TEST
 
+/* Two fields of one kind in each other's places (a build whose struct
+ * was reordered under the same version) make another fingerprint, and an
+ * image that carries it is refused, never misread. */
+START_TEST(a_swapped_field_image_is_refused)
+{
+	static unsigned char buf[1 << 16];
+	struct conf back;
+	const char *why = NULL;
+	uint32_t print, swapped;
+	size_t n;
+
+	ck_assert_msg(load(RICH) == 0, "%s", err);
+	n = image_of(&conf, buf, sizeof buf);
+	/* timeout_ms and login_timeout_ms: both int64_t durations. */
+	swapped = conf_image_fingerprint_swapped(11, 12);
+	memcpy(&print, buf + 12, sizeof print);
+	ck_assert_uint_ne(swapped, print);
+	ck_assert_uint_eq(conf_image_fingerprint_swapped(11, 11), print);
+	memcpy(buf + 12, &swapped, sizeof swapped);
+	ck_assert_int_eq(conf_image_decode(buf, n, &back, &why), -1);
+	ck_assert_str_eq(why, "made by another version of postern");
+}
+END_TEST
+
 /* Every cut and every flipped byte: refused or read whole, never read
  * past the end (the sanitizer build runs this too). */
 START_TEST(a_damaged_image_is_refused)
@@ -577,6 +601,7 @@ int main(void)
 	tcase_add_test(tc, access_rules_keep_their_order_and_inherit);
 	tcase_add_test(tc, the_image_carries_every_field);
 	tcase_add_test(tc, another_versions_image_is_refused);
+	tcase_add_test(tc, a_swapped_field_image_is_refused);
 	tcase_add_test(tc, a_damaged_image_is_refused);
 	tcase_add_test(tc, the_image_file_is_read_as_written);
 	tcase_add_test(tc, the_active_copy_has_the_texts_owner_group_and_mode);
