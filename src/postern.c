@@ -70,5 +70,5 @@ int main(int argc, char **argv)
 		return rc;
 	if (o.test || o.activate)
 		return operator_mode(argv);
-	return front_run("postern", &o);
+	return front_run(&o);
 }

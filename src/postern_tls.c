@@ -5,11 +5,9 @@
  * in-process when either side is TLS (the bytes must be decrypted); when
  * neither is, it execs postern-relay like the front. The only program that
  * links GnuTLS. */
-#include "activate.h"
 #include "conf_image.h"
 #include "exec_contract.h"
 #include "front.h"
-#include "front_door.h"
 #include "handoff.h"
 #include "log.h"
 #include "proto.h"
@@ -206,108 +204,67 @@ static int check(const struct conf *c)
 	return failed;
 }
 
-/* Started by postern, after its exec: the crossing says where the
- * session is. */
-static int from_front(const struct crossing *x, struct tls_sides *tls)
+/* The mode postern's exec names (implicit, starttls, plain, check);
+ * NULL when the spawner started this program on a TLS port. */
+static const char *resumed;
+
+static const char *mode_of(const struct server_conf *sc)
 {
-	const struct server_conf *sc;
-	const char *mode = *x->tls_mode ? x->tls_mode : "implicit";
-	struct session s;
+	return resumed ? resumed : sc->ssl ? "implicit" : "plain";
+}
+
+/* A plaintext client (a proxy_ssl section) may still ask for STARTTLS. */
+static const struct session_ops *ops(const struct server_conf *sc)
+{
+	return strcmp(mode_of(sc), "plain") == 0 ? &plain_ops : &tls_ops;
+}
+
+static struct tls_sides tls;
+
+/* Without a section, a socket it was started on is taken to be TLS:
+ * nothing is said in clear (the close tells the client; the log why). */
+static const struct front_program program = {
+	.ident = "postern-tls", .speak = 0, .nonblocking = 1, .ops = ops,
+	.ctx = &tls,
+	.started = "Started by postern, or per connection by systemd "
+	           "(Accept=yes), inetd or\npostern-spawn on a TLS port, "
+	           "without postern first.",
+};
+
+/* postern -t's check, on the image it made in memory. */
+static int check_image(const struct crossing *x)
+{
 	struct conf c;
 	char err[512];
 	int rc;
 
-	log_open("postern-tls", *x->log ? x->log : "auto", LOG_INFO, x->inetd);
-	log_set_session(x->session);
-	if (strcmp(mode, "check") != 0 && fcntl(CONTRACT_CLIENT_FD, F_GETFD) < 0) {
-		logmsg(LOG_ERR, "event=usage reason=\"fd 3 must be the client "
-		                "socket; postern starts postern-tls\"");
-		return EXIT_USAGE;
-	}
-	/* The image the front read, or the one postern -t made to check. */
+	log_open("postern-tls", "stderr", LOG_INFO, 0);
 	if (conf_image_load(x->config, &c, err, sizeof err) < 0) {
-		logmsg(LOG_ERR, "event=startup_error what=configuration "
-		       "reason=\"%s\"", LOGV(err));
+		fprintf(stderr, "postern-tls: %s\n", err);
 		return EXIT_USAGE;
 	}
-	if (strcmp(mode, "check") == 0) {
-		rc = check(&c);
-		conf_free(&c);
-		return rc;
-	}
-	sc = conf_by_name(&c, x->server);
-	if (!sc) {
-		logmsg(LOG_ERR, "event=startup_error what=\"server selection\" "
-		       "reason=\"no server section %s\"",
-		       *x->server ? x->server : "(unset)");
-		conf_free(&c);
-		return EXIT_USAGE;
-	}
-	log_open("postern-tls", sc->error_log, sc->log_level, x->inetd);
-	fcntl(CONTRACT_CLIENT_FD, F_SETFL,
-	      fcntl(CONTRACT_CLIENT_FD, F_GETFL) | O_NONBLOCK);
-	if (session_init(&s, sc, CONTRACT_CLIENT_FD, x->inetd,
-	                 strcmp(mode, "plain") == 0 ? &plain_ops : &tls_ops,
-	                 tls) < 0) {
-		conf_free(&c);
-		return EXIT_TEMPORARY;
-	}
-	session_continue(&s, x);
-	rc = serve(&s, mode);
-	session_free(&s);
+	rc = check(&c);
 	conf_free(&c);
 	return rc;
 }
 
-static void usage(FILE *f)
+static int run(int argc, char **argv, const struct crossing *x)
 {
-	fprintf(f, "usage: postern-tls [-a ACTIVE | -c FILE] [-s NAME]\n"
-	           "Started by postern, or per connection by systemd "
-	           "(Accept=yes), inetd\nor postern-spawn on a TLS port, "
-	           "without postern first. It reads only\nthe image postern -A "
-	           "made (ACTIVE.image).\n"
-	           "  -a ACTIVE  the active copy (default %s)\n"
-	           "  -c FILE    read FILE.image instead\n"
-	           "  -s NAME    use the server section NAME\n",
-	        ACTIVE_CONFIG);
-}
-
-/* Started by systemd or inetd on a TLS port: the front's work without
- * the front's exec, so that an IMAPS connection costs one exec. */
-static const struct front_program program = {
-	.ident = "postern-tls", .operator_modes = 0, .usage = usage,
-};
-
-static int direct(int argc, char **argv, struct tls_sides *tls)
-{
-	const struct server_conf *sc;
-	struct client_socket cs;
 	struct front_options o;
 	struct session s;
 	struct conf c;
 	int rc;
 
-	if ((rc = front_options(argc, argv, &program, &o)) != FRONT_GO_ON)
-		return rc;
-	/* Without a section, this socket is taken to be TLS: nothing is said
-	 * in clear (the close tells the client; the log tells why). */
-	rc = front_start("postern-tls", o.image, o.server, 0, &cs, &c, &sc);
-	if (rc != EXIT_DONE)
-		return rc;
-	fcntl(cs.fd, F_SETFL, fcntl(cs.fd, F_GETFL) | O_NONBLOCK);
-	if (session_init(&s, sc, cs.fd, cs.inetd,
-	                 sc->ssl ? &tls_ops : &plain_ops, tls) < 0) {
-		conf_free(&c);
-		return EXIT_TEMPORARY;
+	if (*x->tls_mode) {
+		resumed = x->tls_mode;
+		rc = front_resume(&program, x, &s, &c);
+	} else if ((rc = front_options(argc, argv, &program, &o)) ==
+	           FRONT_GO_ON) {
+		rc = front_begin(&program, &o, &s, &c);
 	}
-	log_set_session(s.id);
-	if (front_door(&s) < 0) {
-		session_close(&s);
-		rc = EXIT_DONE;
-	} else {
-		front_log_connect(&s);
-		rc = serve(&s, sc->ssl ? "implicit" : "plain");
-	}
+	if (rc != FRONT_GO_ON)
+		return rc;
+	rc = serve(&s, mode_of(s.conf));
 	session_free(&s);
 	conf_free(&c);
 	return rc;
@@ -315,7 +272,6 @@ static int direct(int argc, char **argv, struct tls_sides *tls)
 
 int main(int argc, char **argv)
 {
-	static struct tls_sides tls;
 	struct crossing x;
 	int rc;
 
@@ -324,7 +280,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	contract_read(&x);
 	/* postern always names the mode; without one, nobody exec'd us. */
-	rc = *x.tls_mode ? from_front(&x, &tls) : direct(argc, argv, &tls);
+	rc = strcmp(x.tls_mode, "check") == 0 ? check_image(&x)
+	                                       : run(argc, argv, &x);
 	tls_free(&tls.client);
 	tls_free(&tls.backend);
 	return rc;

@@ -4,18 +4,46 @@
 #include "addr.h"
 #include "conf_image.h"
 #include "exec_contract.h"
+#include "front_door.h"
 #include "listen_fds.h"
 #include "log.h"
 #include "net.h"
 #include "proto.h"
 #include "sandbox.h"
+#include "session_io.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+void front_usage(const struct front_program *p, FILE *f)
+{
+	fprintf(f, "usage: %s [-a ACTIVE | -c FILE] [-s NAME]\n", p->ident);
+	if (p->operator_modes)
+		fprintf(f, "       %s -t [-c FILE] [-u USER]\n"
+		           "       %s -A [-c FILE] [-a ACTIVE] [-u USER]\n",
+		        p->ident, p->ident);
+	fprintf(f, "%s\nA connection reads only the image postern -A made "
+	           "(ACTIVE.image).\n"
+	           "  -a ACTIVE  the active copy (default %s)\n"
+	           "  -c FILE    %s\n"
+	           "  -s NAME    use the server section NAME\n",
+	        p->started, ACTIVE_CONFIG,
+	        p->operator_modes ? "for -t and -A, the edited file (default "
+	                            FRONT_DEFAULT_CONFIG ");\n             for "
+	                            "a connection, read FILE.image instead"
+	                          : "read FILE.image instead");
+	if (p->operator_modes)
+		fprintf(f, "  -t         check the configuration and exit\n"
+		           "  -A         check it, make it the active copy and "
+		           "write its image\n"
+		           "  -u USER    check the files connections read as USER "
+		           "would\n");
+}
 
 int front_options(int argc, char **argv, const struct front_program *p,
                   struct front_options *o)
@@ -37,16 +65,16 @@ int front_options(int argc, char **argv, const struct front_program *p,
 			printf("%s %s\n", p->ident, PACKAGE_VERSION);
 			return EXIT_DONE;
 		case 'h':
-			p->usage(stdout);
+			front_usage(p, stdout);
 			return EXIT_DONE;
 		default:
-			p->usage(stderr);
+			front_usage(p, stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc || (o->test && o->activate) ||
 	    (o->user && !o->test && !o->activate)) {
-		p->usage(stderr);
+		front_usage(p, stderr);
 		return EXIT_USAGE;
 	}
 	/* -t and -A look at the file the operator edits; a connection reads
@@ -147,9 +175,10 @@ void front_unavailable(const struct client_socket *cs)
 		     MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-int front_start(const char *ident, const char *image, const char *server,
-                int speak, struct client_socket *cs, struct conf *c,
-                const struct server_conf **sc)
+static int front_start(const char *ident, const char *image,
+                       const char *server, int speak,
+                       struct client_socket *cs, struct conf *c,
+                       const struct server_conf **sc)
 {
 	const char *why = NULL;
 	char err[512];
@@ -185,7 +214,22 @@ int front_start(const char *ident, const char *image, const char *server,
 	return EXIT_DONE;
 }
 
-void front_log_connect(const struct session *s)
+/* The session on the section's socket. */
+static int open_session(const struct front_program *p,
+                        const struct server_conf *sc, int fd, int inetd,
+                        struct session *s)
+{
+	if (p->nonblocking)
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if (session_init(s, sc, fd, inetd, p->ops(sc), p->ctx) < 0) {
+		logmsg(LOG_ERR, "event=internal_error reason=\"out of memory\"");
+		return -1;
+	}
+	return 0;
+}
+
+/* The connection's first log line. */
+static void log_connect(const struct session *s)
 {
 	char peer[ADDR_TEXT_MAX + 8] = "";
 
@@ -199,4 +243,68 @@ void front_log_connect(const struct session *s)
 	logmsg(LOG_INFO, "event=connect client=%s%s server=%s protocol=%s tls=%s",
 	       s->client, peer, s->conf->name, s->proto->name,
 	       s->conf->ssl ? "implicit" : "no");
+}
+
+int front_begin(const struct front_program *p, const struct front_options *o,
+                struct session *s, struct conf *c)
+{
+	const struct server_conf *sc;
+	struct client_socket cs;
+	int rc;
+
+	/* Before the configuration, the client or a password is in memory. */
+	sandbox_undumpable();
+	rc = front_start(p->ident, o->image, o->server, p->speak, &cs, c, &sc);
+	if (rc != EXIT_DONE)
+		return rc;
+	if (open_session(p, sc, cs.fd, cs.inetd, s) < 0) {
+		conf_free(c);
+		return EXIT_TEMPORARY;
+	}
+	log_set_session(s->id);
+	if (front_door(s) < 0) {
+		session_close(s);
+		session_free(s);
+		conf_free(c);
+		return EXIT_DONE;
+	}
+	log_connect(s);
+	return FRONT_GO_ON;
+}
+
+int front_resume(const struct front_program *p, const struct crossing *x,
+                 struct session *s, struct conf *c)
+{
+	const struct server_conf *sc;
+	char err[512];
+
+	sandbox_undumpable();
+	log_open(p->ident, *x->log ? x->log : "auto", LOG_INFO, x->inetd);
+	log_set_session(x->session);
+	if (fcntl(CONTRACT_CLIENT_FD, F_GETFD) < 0) {
+		logmsg(LOG_ERR, "event=usage reason=\"fd %d must be the client "
+		       "socket; postern starts %s\"", CONTRACT_CLIENT_FD, p->ident);
+		return EXIT_USAGE;
+	}
+	/* The image the front read: the same configuration. */
+	if (conf_image_load(x->config, c, err, sizeof err) < 0) {
+		logmsg(LOG_ERR, "event=startup_error what=configuration "
+		       "reason=\"%s\"", LOGV(err));
+		return EXIT_USAGE;
+	}
+	sc = conf_by_name(c, x->server);
+	if (!sc) {
+		logmsg(LOG_ERR, "event=startup_error what=\"server selection\" "
+		       "reason=\"no server section %s\"",
+		       *x->server ? x->server : "(unset)");
+		conf_free(c);
+		return EXIT_USAGE;
+	}
+	log_open(p->ident, sc->error_log, sc->log_level, x->inetd);
+	if (open_session(p, sc, CONTRACT_CLIENT_FD, x->inetd, s) < 0) {
+		conf_free(c);
+		return EXIT_TEMPORARY;
+	}
+	session_continue(s, x);
+	return FRONT_GO_ON;
 }

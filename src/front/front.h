@@ -6,6 +6,7 @@
 #define POSTERN_FRONT_H
 
 #include "conf.h"
+#include "exec_contract.h"
 #include "session.h"
 
 #include <stdio.h>
@@ -15,13 +16,25 @@
 #endif
 #define FRONT_DEFAULT_CONFIG SYSCONFDIR "/postern/postern.conf"
 
-/* A per-connection program's command line: -c, -a, -s, -h, -V, and for
- * postern -t, -A and -u. */
+/* What sets one per-connection program's start apart from another's:
+ * its name, its command line (-c, -a, -s, -h, -V; postern's -t, -A and
+ * -u), how it is started, and how its sessions run. */
 struct front_program {
-	const char *ident;       /* for -V */
-	int operator_modes;      /* takes -t and -A */
-	void (*usage)(FILE *f);
+	const char *ident;       /* for -V, the usage and the log */
+	int operator_modes;      /* takes -t, -A and -u */
+	const char *started;     /* the usage's line on what starts it */
+	/* May a client that waits for a greeting hear the temporary failure
+	 * in clear? Not on a port that may be TLS. */
+	int speak;
+	/* GnuTLS reads and writes the socket itself: it must not block. */
+	int nonblocking;
+	/* The session's ops for its section, and their context. */
+	const struct session_ops *(*ops)(const struct server_conf *sc);
+	void *ctx;
 };
+
+/* The usage, from p. */
+void front_usage(const struct front_program *p, FILE *f);
 
 struct front_options {
 	const char *config;      /* -c; for -t and -A, the edited file */
@@ -63,17 +76,21 @@ void front_early_error(const char *ident, const struct client_socket *cs,
  * nothing on a TLS port, where nothing can be said in clear. */
 void front_unavailable(const struct client_socket *cs);
 
-/* The start every per-connection program shares: the socket, the log,
- * the client socket's options, the configuration's image and the section
- * (whose log is then opened), then the front's sandbox. 0 with *c loaded
- * (conf_free it) and *sc its section, or an exit code after saying why.
- * With speak, a client that would wait for a greeting hears the
- * protocol's temporary failure when the configuration cannot be used. */
-int front_start(const char *ident, const char *image, const char *server,
-                int speak, struct client_socket *cs, struct conf *c,
-                const struct server_conf **sc);
+/* The one start of a session from a socket its spawner accepted: the
+ * socket, the log, the client socket's options, the configuration's image
+ * and the section (whose log is then opened), the front's sandbox, the
+ * session, and the front door (access rules, PROXY header, the connect
+ * line). FRONT_GO_ON with *s ready to serve and *c loaded (session_free,
+ * then conf_free); else the exit code, the client told what it may be and
+ * the log why. */
+int front_begin(const struct front_program *p, const struct front_options *o,
+                struct session *s, struct conf *c);
 
-/* The connection's first log line. */
-void front_log_connect(const struct session *s);
+/* The same after an exec from another program of the session (postern
+ * execs postern-tls): what the crossing says in place of the socket's
+ * start and the door. FRONT_GO_ON or the exit code, as front_begin. */
+int front_resume(const struct front_program *p, const struct crossing *x,
+                 struct session *s, struct conf *c);
+
 
 #endif

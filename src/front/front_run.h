@@ -9,6 +9,6 @@
 extern const struct front_program front_postern;
 
 /* The connection: its exit code. */
-int front_run(const char *ident, const struct front_options *o);
+int front_run(const struct front_options *o);
 
 #endif
