@@ -1,85 +1,99 @@
-#include "nginx_import.h"
+#include "nginx_import_int.h"
 
+#include "cidr.h"
+#include "quantity.h"
+
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum kind {
-	K_STR,          /* name = "word" */
-	K_WORD,         /* name = word (protocol) */
+	K_STR,          /* one printable word: name = "word" */
+	K_NAME,         /* a host name */
+	K_URL,          /* a word without spaces */
+	K_TIME,         /* a duration, as postern reads it */
+	K_SIZE,         /* a size */
+	K_INT,          /* digits, written bare */
+	K_WORD,         /* one of the rule's words, quoted */
+	K_PROTOCOL,     /* imap, pop3 or smtp, written bare */
 	K_BOOL,         /* on|off -> true|false */
-	K_LIST,         /* name = {"a", "b"}, every occurrence adding */
+	K_PATH,         /* a file, made absolute against the prefix */
+	K_PATHS,        /* files, every occurrence adding to one list */
+	K_LIST,         /* printable words, every occurrence adding */
+	K_MECHS,        /* mechanism names, every occurrence adding */
+	K_CIDRS,        /* addresses and networks, every occurrence adding */
 	K_HEADER,       /* auth_http_header Name Value -> list of "Name Value" */
 	K_ACCESS,       /* allow/deny x -> allow("x") */
 	K_SSL,          /* ssl on (obsolete form of listen ... ssl) */
 	K_ERROR_LOG,    /* error_log file [level] */
 	K_RESOLVER,     /* resolver addr... [valid=] [ipv6=] */
-	K_LISTEN,       /* handled by the section writer */
-	K_SKIP,         /* not carried over; reason says why */
+	K_TLS,          /* the section's ssl_priority (nginx_import_tls.c) */
+	K_LISTEN,       /* the sections (nginx_import_listen.c) */
+	K_SKIP,         /* not carried over; text says why */
 };
 
 struct rule {
 	const char *nginx;
 	enum kind kind;
-	const char *reason;       /* K_SKIP only */
+	const char *text;         /* K_WORD: its words; K_SKIP: the reason */
 };
 
 /* nginx's mail modules (core, auth_http, proxy, realip, ssl, imap, pop3,
  * smtp), by the name postern shares with them. */
 static const struct rule rules[] = {
-	{ "server_name", K_STR, NULL },
-	{ "protocol", K_WORD, NULL },
+	{ "server_name", K_NAME, NULL },
+	{ "protocol", K_PROTOCOL, NULL },
 	{ "listen", K_LISTEN, NULL },
-	{ "timeout", K_STR, NULL },
-	{ "max_errors", K_STR, NULL },
+	{ "timeout", K_TIME, NULL },
+	{ "max_errors", K_INT, NULL },
 	{ "resolver", K_RESOLVER, NULL },
-	{ "resolver_timeout", K_STR, NULL },
+	{ "resolver_timeout", K_TIME, NULL },
 	{ "error_log", K_ERROR_LOG, NULL },
-	{ "auth_http", K_STR, NULL },
+	{ "auth_http", K_URL, NULL },
 	{ "auth_http_header", K_HEADER, NULL },
-	{ "auth_http_timeout", K_STR, NULL },
+	{ "auth_http_timeout", K_TIME, NULL },
 	{ "auth_http_pass_client_cert", K_BOOL, NULL },
 	{ "proxy_pass_error_message", K_BOOL, NULL },
-	{ "proxy_protocol", K_STR, NULL },
+	{ "proxy_protocol", K_WORD, "on off" },
 	{ "proxy_smtp_auth", K_BOOL, NULL },
-	{ "proxy_timeout", K_STR, NULL },
+	{ "proxy_timeout", K_TIME, NULL },
 	{ "xclient", K_BOOL, NULL },
-	{ "set_real_ip_from", K_LIST, NULL },
+	{ "set_real_ip_from", K_CIDRS, NULL },
 	{ "allow", K_ACCESS, NULL },
 	{ "deny", K_ACCESS, NULL },
 	{ "ssl", K_SSL, NULL },
-	{ "starttls", K_STR, NULL },
-	{ "ssl_certificate", K_LIST, NULL },
-	{ "ssl_certificate_key", K_LIST, NULL },
-	{ "ssl_password_file", K_STR, NULL },
-	{ "ssl_protocols", K_LIST, NULL },
-	{ "ssl_ciphers", K_STR, NULL },
-	{ "ssl_dhparam", K_STR, NULL },
-	{ "ssl_verify_client", K_STR, NULL },
-	{ "ssl_verify_depth", K_STR, NULL },
-	{ "ssl_client_certificate", K_STR, NULL },
-	{ "ssl_trusted_certificate", K_STR, NULL },
-	{ "ssl_crl", K_STR, NULL },
+	{ "starttls", K_WORD, "on off only" },
+	{ "ssl_certificate", K_PATHS, NULL },
+	{ "ssl_certificate_key", K_PATHS, NULL },
+	{ "ssl_password_file", K_PATH, NULL },
+	{ "ssl_protocols", K_TLS, NULL },
+	{ "ssl_ciphers", K_TLS, NULL },
+	{ "ssl_prefer_server_ciphers", K_TLS, NULL },
+	{ "ssl_dhparam", K_PATH, NULL },
+	{ "ssl_verify_client", K_WORD, "on off optional optional_no_ca" },
+	{ "ssl_verify_depth", K_INT, NULL },
+	{ "ssl_client_certificate", K_PATH, NULL },
+	{ "ssl_trusted_certificate", K_PATH, NULL },
+	{ "ssl_crl", K_PATH, NULL },
 	{ "ssl_session_tickets", K_BOOL, NULL },
-	{ "ssl_session_ticket_key", K_LIST, NULL },
-	{ "ssl_session_timeout", K_STR, NULL },
-	{ "imap_auth", K_LIST, NULL },
+	{ "ssl_session_ticket_key", K_PATHS, NULL },
+	{ "ssl_session_timeout", K_TIME, NULL },
+	{ "imap_auth", K_MECHS, NULL },
 	{ "imap_capabilities", K_LIST, NULL },
-	{ "imap_client_buffer", K_STR, NULL },
-	{ "pop3_auth", K_LIST, NULL },
+	{ "imap_client_buffer", K_SIZE, NULL },
+	{ "pop3_auth", K_MECHS, NULL },
 	{ "pop3_capabilities", K_LIST, NULL },
-	{ "smtp_auth", K_LIST, NULL },
+	{ "smtp_auth", K_MECHS, NULL },
 	{ "smtp_capabilities", K_LIST, NULL },
-	{ "smtp_client_buffer", K_STR, NULL },
-	{ "smtp_greeting_delay", K_STR, NULL },
+	{ "smtp_client_buffer", K_SIZE, NULL },
+	{ "smtp_greeting_delay", K_TIME, NULL },
 	{ "proxy_buffer", K_SKIP, "postern-relay moves bytes with splice(2) "
 	  "through kernel pipes: there is no buffer to size" },
 	{ "ssl_session_cache", K_SKIP, "there is no cache shared between "
 	  "processes; postern resumes sessions with tickets "
 	  "(ssl_session_tickets, ssl_session_ticket_key)" },
-	{ "ssl_prefer_server_ciphers", K_SKIP, "GnuTLS's priority string "
-	  "orders ciphers (ssl_priority)" },
 	{ "ssl_ecdh_curve", K_SKIP, "name the groups in ssl_priority (for "
 	  "example NORMAL:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1)" },
 	{ "ssl_conf_command", K_SKIP, "an OpenSSL command; postern uses "
@@ -88,16 +102,16 @@ static const struct rule rules[] = {
 	{ "proxy", K_SKIP, "obsolete in nginx; postern always proxies" },
 };
 
-struct out {
-	char *buf;
-	size_t len, size;
-	int full;
-};
+/* Kinds that take one value and may appear once in a scope, as nginx -t
+ * holds them. */
+static int single(enum kind k)
+{
+	return k != K_PATHS && k != K_LIST && k != K_MECHS && k != K_CIDRS &&
+	       k != K_HEADER && k != K_ACCESS && k != K_ERROR_LOG &&
+	       k != K_LISTEN && k != K_SKIP && k != K_RESOLVER && k != K_TLS;
+}
 
-static void put(struct out *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void put(struct out *o, const char *fmt, ...)
+void out_put(struct out *o, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -114,39 +128,71 @@ static void put(struct out *o, const char *fmt, ...)
 	o->len += (size_t)n;
 }
 
-/* A word inside "...": libconfuse reads \" and \\ there. */
-static void put_quoted(struct out *o, const char *w)
+void out_quoted(struct out *o, const char *w)
 {
-	put(o, "\"");
-	for (; *w; w++) {
-		if (*w == '"' || *w == '\\')
-			put(o, "\\");
-		if ((unsigned char)*w >= 0x20)
-			put(o, "%c", *w);
-	}
-	put(o, "\"");
+	out_put(o, "\"");
+	for (; *w; w++)
+		out_put(o, *w == '"' || *w == '\\' ? "\\%c" : "%c", *w);
+	out_put(o, "\"");
 }
 
-struct importer {
-	const struct ngx_conf *c;
-	struct import_result *r;
-	struct out conf, notes;
-};
-
-static void note(struct importer *im, const struct ngx_directive *d,
-                 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void note(struct importer *im, const struct ngx_directive *d,
-                 const char *fmt, ...)
+void out_comment_text(struct out *o, const char *w)
 {
-	char why[512];
+	for (; *w; w++)
+		out_put(o, "%c", (unsigned char)*w < 0x20 || *w == 0x7f ? '?' : *w);
+}
+
+static void where(struct importer *im, const struct ngx_directive *d,
+                  struct out *o)
+{
+	if (!d)
+		return;
+	out_comment_text(o, im->c->files[d->file]);
+	out_put(o, ":%d: %s: ", d->line, d->name);
+}
+
+void im_note(struct importer *im, const struct ngx_directive *d,
+             const char *fmt, ...)
+{
+	char text[IMPORT_WHY_MAX + 1024], line[sizeof text + 16];
+	struct out o = { text, 0, sizeof text, 0 };
 	va_list ap;
 
+	where(im, d, &o);
 	va_start(ap, fmt);
-	vsnprintf(why, sizeof why, fmt, ap);
+	if (o.len < o.size)
+		vsnprintf(text + o.len, o.size - o.len, fmt, ap);
 	va_end(ap);
-	put(&im->notes, "line %d: %s: %s\n", d->line, d->name, why);
+	/* A scope's settings serve every section under it: one note each. */
+	snprintf(line, sizeof line, "%s\n", text);
+	im->notes.buf[im->notes.len] = '\0';
+	if (strstr(im->notes.buf, line))
+		return;
+	out_put(&im->notes, "%s", line);
 	im->r->nnotes++;
+}
+
+int im_refuse(struct importer *im, const struct ngx_directive *d,
+              const char *fmt, ...)
+{
+	struct out o = { im->r->why, 0, sizeof im->r->why, 0 };
+	va_list ap;
+
+	if (im->refused)
+		return -1;
+	im->refused = 1;
+	where(im, d, &o);
+	va_start(ap, fmt);
+	if (o.len < o.size)
+		vsnprintf(o.buf + o.len, o.size - o.len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void im_directive(struct importer *im, const char *indent, const char *name)
+{
+	out_put(&im->conf, "%s%s = ", indent, name);
+	im->r->ndirectives++;
 }
 
 static const struct rule *rule_of(const char *name)
@@ -157,52 +203,179 @@ static const struct rule *rule_of(const char *name)
 	return NULL;
 }
 
-static int is_on(const char *w)
+/* Printable: nothing that could end a line or a quoted word early. */
+static int printable(const char *w)
 {
-	return strcmp(w, "on") == 0;
+	for (; *w; w++)
+		if ((unsigned char)*w < 0x20 || *w == 0x7f)
+			return 0;
+	return 1;
 }
 
-/* Every occurrence of name among the children of parent, as one list;
- * written where the first one stands. */
-static void put_list(struct importer *im, int parent, const char *name,
-                     const char *indent, int header)
+static int made_of(const char *w, const char *chars)
 {
-	int first = 1;
-
-	put(&im->conf, "%s%s = {", indent, name);
-	for (int i = 0; i < im->c->n; i++) {
-		const struct ngx_directive *d = &im->c->d[i];
-
-		if (d->parent != parent || strcmp(d->name, name) != 0)
-			continue;
-		if (header) {
-			char h[1024];
-
-			snprintf(h, sizeof h, "%s %s", d->nargs > 0 ? d->args[0] : "",
-			         d->nargs > 1 ? d->args[1] : "");
-			put(&im->conf, "%s", first ? "" : ", ");
-			put_quoted(&im->conf, h);
-			first = 0;
-			continue;
-		}
-		for (int a = 0; a < d->nargs; a++) {
-			put(&im->conf, "%s", first ? "" : ", ");
-			put_quoted(&im->conf, d->args[a]);
-			first = 0;
-		}
-	}
-	put(&im->conf, "}\n");
+	return *w && w[strspn(w, chars)] == '\0';
 }
 
-static int seen_before(const struct importer *im, int index)
-{
-	const struct ngx_directive *d = &im->c->d[index];
+#define ALNUM "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
-	for (int i = 0; i < index; i++)
-		if (im->c->d[i].parent == d->parent &&
-		    strcmp(im->c->d[i].name, d->name) == 0)
+static int one_of(const char *w, const char *words)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = words; *p; p += strcspn(p, " "), p += *p == ' ')
+		if (strncmp(p, w, n) == 0 && (p[n] == ' ' || p[n] == '\0') && n)
 			return 1;
 	return 0;
+}
+
+/* An IP address, with a port or not: 192.0.2.1, 192.0.2.1:53, [::1]:53,
+ * ::1. */
+static int ip_port(const char *w)
+{
+	char host[64];
+	unsigned char bin[16];
+	const char *colon = strrchr(w, ':'), *port = NULL;
+	size_t n;
+
+	if (w[0] == '[') {
+		const char *close = strchr(w, ']');
+
+		if (!close || (close[1] && close[1] != ':'))
+			return 0;
+		n = (size_t)(close - w - 1);
+		if (n >= sizeof host)
+			return 0;
+		memcpy(host, w + 1, n);
+		host[n] = '\0';
+		port = close[1] ? close + 2 : NULL;
+		if (inet_pton(AF_INET6, host, bin) != 1)
+			return 0;
+	} else if (colon && strchr(w, ':') == colon) {
+		n = (size_t)(colon - w);
+		if (n >= sizeof host)
+			return 0;
+		memcpy(host, w, n);
+		host[n] = '\0';
+		port = colon + 1;
+		if (inet_pton(AF_INET, host, bin) != 1)
+			return 0;
+	} else if (inet_pton(AF_INET, w, bin) != 1 &&
+	           inet_pton(AF_INET6, w, bin) != 1) {
+		return 0;
+	}
+	return !port || (made_of(port, "0123456789") && strlen(port) <= 5 &&
+	                 atoi(port) >= 1 && atoi(port) <= 65535);
+}
+
+/* Whether a value is what its directive takes; the reason if not. */
+static const char *invalid(const struct rule *r, const char *v)
+{
+	int64_t ms;
+	size_t bytes;
+	struct cidr c;
+
+	if (!printable(v))
+		return "a control character (a line break, a tab) in the value";
+	switch (r->kind) {
+	case K_NAME:
+		return made_of(v, ALNUM ".-_") ? NULL : "not a host name";
+	case K_URL:
+		return strchr(v, ' ') ? "a space in the address" : NULL;
+	case K_TIME:
+		return parse_duration_ms(v, &ms) == 0 ? NULL : "not a duration";
+	case K_SIZE:
+		return parse_size(v, &bytes) == 0 ? NULL : "not a size";
+	case K_INT:
+		return made_of(v, "0123456789") && strlen(v) < 10 ? NULL
+		       : "not a number";
+	case K_WORD:
+		return one_of(v, r->text) ? NULL : "not one of its words";
+	case K_PROTOCOL:
+		return one_of(v, "imap pop3 smtp") ? NULL
+		       : "not imap, pop3 or smtp";
+	case K_BOOL:
+	case K_SSL:
+		return one_of(v, "on off") ? NULL : "not on or off";
+	case K_MECHS:
+		return made_of(v, ALNUM "-_") ? NULL : "not a mechanism name";
+	case K_CIDRS:
+	case K_ACCESS:
+		return cidr_parse(v, &c) == 0 ? NULL
+		       : "not an address, a network, all or unix:";
+	case K_RESOLVER:
+		return ip_port(v) ? NULL
+		       : "not an IP address (postern does not look up its "
+		         "resolver's name)";
+	default:
+		return NULL;
+	}
+}
+
+/* A file, as nginx finds it: relative ones in its configuration
+ * directory. */
+static const char *path_of(struct importer *im, const struct ngx_directive *d,
+                           const char *v, char *buf, size_t size)
+{
+	const char *prefix = im->opt->prefix;
+	size_t n = strlen(prefix);
+
+	if (v[0] == '/')
+		return v;
+	snprintf(buf, size, "%s%s%s", prefix,
+	         n && prefix[n - 1] == '/' ? "" : "/", v);
+	im_note(im, d, "%s is read as %s, as nginx reads it (-p names "
+	        "nginx's configuration directory)", v, buf);
+	return buf;
+}
+
+/* Every occurrence of a list directive among the children of parent, as
+ * one list, written where the first one stands. */
+static int put_list(struct importer *im, const struct ngx_directive *first,
+                    const struct rule *r, const char *indent)
+{
+	int written = 0;
+
+	im_directive(im, indent, first->name);
+	out_put(&im->conf, "{");
+	for (int i = (int)(first - im->c->d); i < im->c->n; i++) {
+		const struct ngx_directive *d = &im->c->d[i];
+
+		if (d->parent != first->parent || strcmp(d->name, first->name) != 0)
+			continue;
+		if (r->kind == K_HEADER && d->nargs != 2)
+			return im_refuse(im, d, "want a name and a value");
+		for (int a = 0; a < d->nargs; a++) {
+			char path[4096], h[1024];
+			const char *why = invalid(r, d->args[a]), *v = d->args[a];
+
+			if (why)
+				return im_refuse(im, d, "\"%s\": %s", d->args[a], why);
+			if (r->kind == K_PATHS)
+				v = path_of(im, d, v, path, sizeof path);
+			if (r->kind == K_HEADER) {
+				if (!made_of(d->args[0], ALNUM "-_") || !printable(d->args[1]))
+					return im_refuse(im, d, "not a header name and value");
+				snprintf(h, sizeof h, "%s %s", d->args[0], d->args[1]);
+				v = h;
+				a = d->nargs;
+			}
+			out_put(&im->conf, "%s", written++ ? ", " : "");
+			out_quoted(&im->conf, v);
+		}
+	}
+	out_put(&im->conf, "}\n");
+	return 0;
+}
+
+static const struct ngx_directive *first_in(const struct importer *im,
+                                            int parent, const char *name)
+{
+	for (int i = 0; i < im->c->n; i++)
+		if (im->c->d[i].parent == parent &&
+		    strcmp(im->c->d[i].name, name) == 0)
+			return &im->c->d[i];
+	return NULL;
 }
 
 static const char *level_of(const char *nginx_level)
@@ -219,267 +392,266 @@ static const char *level_of(const char *nginx_level)
 	return NULL;
 }
 
+/* error_log: stderr and syslog as postern's own words, absolute files as
+ * they are. */
+static int error_log(struct importer *im, const struct ngx_directive *d,
+                     const char *indent)
+{
+	const char *f = d->args[0], *level = d->nargs > 1 ? d->args[1] : NULL;
+
+	if (first_in(im, d->parent, "error_log") != d) {
+		im_note(im, d, "postern logs to one place: the first error_log "
+		        "is carried over");
+		return 0;
+	}
+	if (d->nargs > 2)
+		return im_refuse(im, d, "want a file and a level");
+	if (level && !level_of(level))
+		return im_refuse(im, d, "\"%s\" is not a level", level);
+	if (strcmp(f, "stderr") == 0 || strcmp(f, "/dev/stderr") == 0) {
+		im_directive(im, indent, "error_log");
+		out_put(&im->conf, "\"stderr\"\n");
+		im_note(im, d, "written as stderr: the journal under systemd; "
+		        "under inetd or xinetd fd 2 is the client's socket and "
+		        "postern writes nothing there (auto takes syslog)");
+	} else if (strncmp(f, "syslog:", 7) == 0) {
+		im_directive(im, indent, "error_log");
+		out_put(&im->conf, "\"syslog\"\n");
+		im_note(im, d, "written as syslog, the local one: server=, "
+		        "facility= and tag= are not carried over");
+	} else if (f[0] != '/') {
+		im_note(im, d, "%s: nginx reads it against its -p prefix "
+		        "(/usr/share/nginx/ for Debian's nginx), which is not "
+		        "known here: write the absolute path; left out", f);
+		level = NULL;
+	} else if (!printable(f)) {
+		return im_refuse(im, d, "a control character in the file name");
+	} else {
+		im_directive(im, indent, "error_log");
+		out_quoted(&im->conf, f);
+		out_put(&im->conf, "\n");
+	}
+	if (level) {
+		im_directive(im, indent, "log_level");
+		out_put(&im->conf, "\"%s\"\n", level_of(level));
+	}
+	return 0;
+}
+
+static int resolver(struct importer *im, const struct ngx_directive *d,
+                    const struct rule *r, const char *indent)
+{
+	int written = 0;
+
+	for (int a = 0; a < d->nargs; a++) {
+		if (strchr(d->args[a], '=') && printable(d->args[a])) {
+			im_note(im, d, "%s: postern keeps no answers and asks for "
+			        "both families", d->args[a]);
+			continue;
+		}
+		if (invalid(r, d->args[a]))
+			return im_refuse(im, d, "\"%s\": %s", d->args[a],
+			                 invalid(r, d->args[a]));
+		if (!written)
+			im_directive(im, indent, "resolver");
+		out_put(&im->conf, "%s", written++ ? ", " : "{");
+		out_quoted(&im->conf, d->args[a]);
+	}
+	if (!written)
+		return im_refuse(im, d, "no address");
+	out_put(&im->conf, "}\n");
+	return 0;
+}
+
+/* ssl on with starttls on in one scope: nginx -t refuses it, naming the
+ * one written second. */
+static int ssl_conflict(struct importer *im, const struct ngx_directive *d)
+{
+	const struct ngx_directive *ssl = first_in(im, d->parent, "ssl");
+	const struct ngx_directive *starttls = first_in(im, d->parent, "starttls");
+
+	if (!ssl || !starttls || ssl->nargs != 1 || starttls->nargs != 1 ||
+	    strcmp(ssl->args[0], "on") != 0 || strcmp(starttls->args[0], "off") == 0)
+		return 0;
+	if (d == ssl && ssl > starttls)
+		return im_refuse(im, ssl, "\"ssl\" directive conflicts with "
+		                 "\"starttls\" (nginx -t refuses it: implicit TLS "
+		                 "or STARTTLS, not both)");
+	if (d == starttls && starttls > ssl)
+		return im_refuse(im, starttls, "\"starttls\" directive conflicts "
+		                 "with \"ssl on\" (nginx -t refuses it: implicit "
+		                 "TLS or STARTTLS, not both)");
+	return 0;
+}
+
+static int scalar(struct importer *im, const struct ngx_directive *d,
+                  const struct rule *r, const char *indent)
+{
+	char path[4096];
+	const char *v = d->args[0];
+
+	if (d->nargs != 1)
+		return im_refuse(im, d, "takes one value (nginx -t refuses more)");
+	if (invalid(r, v))
+		return im_refuse(im, d, "\"%s\": %s", v, invalid(r, v));
+	if (first_in(im, d->parent, d->name) != d)
+		return im_refuse(im, d, "is duplicate (nginx -t refuses it)");
+	if (r->kind == K_SSL && ssl_conflict(im, d) < 0)
+		return -1;
+	if (r->kind == K_WORD && strcmp(d->name, "starttls") == 0 &&
+	    ssl_conflict(im, d) < 0)
+		return -1;
+	if (r->kind == K_SSL && strcmp(v, "on") == 0)
+		im_note(im, d, "ssl on: deprecated in nginx (listen ... ssl); "
+		        "written as ssl = true");
+	im_directive(im, indent, r->kind == K_SSL ? "ssl" : d->name);
+	switch (r->kind) {
+	case K_BOOL:
+	case K_SSL:
+		out_put(&im->conf, "%s\n", strcmp(v, "on") == 0 ? "true" : "false");
+		return 0;
+	case K_INT:
+	case K_PROTOCOL:
+		out_put(&im->conf, "%s\n", v);
+		return 0;
+	case K_PATH:
+		v = path_of(im, d, v, path, sizeof path);
+		break;
+	default:
+		break;
+	}
+	out_quoted(&im->conf, v);
+	out_put(&im->conf, "\n");
+	return 0;
+}
+
 /* One directive of a scope (the mail block or a server block). */
-static void directive(struct importer *im, int index, const char *indent)
+static int directive(struct importer *im, int index, const char *indent)
 {
 	const struct ngx_directive *d = &im->c->d[index];
 	const struct rule *r = rule_of(d->name);
 
 	if (!r) {
-		note(im, d, d->block ? "a block postern does not have"
-		                     : "not a directive of nginx's mail modules "
-		                       "that postern knows");
-		return;
+		im_note(im, d, d->block ? "a block postern does not have"
+		                        : "not a directive of nginx's mail modules "
+		                          "that postern knows");
+		return 0;
 	}
-	if (d->block) {
-		note(im, d, "a block where a directive was expected");
-		return;
-	}
-	if (d->nargs == 0 && r->kind != K_SKIP) {
-		note(im, d, "no value");
-		return;
-	}
+	if (d->block)
+		return im_refuse(im, d, "a block where a directive was expected");
+	if (d->nargs == 0 && r->kind != K_SKIP)
+		return im_refuse(im, d, "no value");
 	switch (r->kind) {
-	case K_STR:
-	case K_WORD:
-		if (d->nargs > 1)
-			note(im, d, "only the first value is carried over");
-		put(&im->conf, "%s%s = ", indent, d->name);
-		if (r->kind == K_WORD)
-			put(&im->conf, "%s\n", d->args[0]);
-		else {
-			put_quoted(&im->conf, d->args[0]);
-			put(&im->conf, "\n");
-		}
-		break;
-	case K_BOOL:
-		put(&im->conf, "%s%s = %s\n", indent, d->name,
-		    is_on(d->args[0]) ? "true" : "false");
-		break;
+	case K_PATHS:
 	case K_LIST:
+	case K_MECHS:
+	case K_CIDRS:
 	case K_HEADER:
-		if (!seen_before(im, index))
-			put_list(im, d->parent, d->name, indent, r->kind == K_HEADER);
-		break;
+		return first_in(im, d->parent, d->name) == d ?
+		       put_list(im, d, r, indent) : 0;
 	case K_ACCESS:
-		put(&im->conf, "%s%s(", indent, d->name);
-		put_quoted(&im->conf, d->args[0]);
-		put(&im->conf, ")\n");
-		break;
-	case K_SSL:
-		put(&im->conf, "%sssl = %s\n", indent,
-		    is_on(d->args[0]) ? "true" : "false");
-		break;
+		if (d->nargs != 1 || invalid(r, d->args[0]))
+			return im_refuse(im, d, "want one address, network, all or "
+			                 "unix:");
+		out_put(&im->conf, "%s%s(", indent, d->name);
+		im->r->ndirectives++;
+		out_quoted(&im->conf, d->args[0]);
+		out_put(&im->conf, ")\n");
+		return 0;
 	case K_ERROR_LOG:
-		if (strncmp(d->args[0], "syslog:", 7) == 0 ||
-		    strcmp(d->args[0], "stderr") == 0) {
-			note(im, d, "postern logs to syslog, the journal or a file: "
-			            "error_log = \"syslog\" or \"auto\"");
-		} else {
-			put(&im->conf, "%serror_log = ", indent);
-			put_quoted(&im->conf, d->args[0]);
-			put(&im->conf, "\n");
-		}
-		if (d->nargs > 1) {
-			const char *level = level_of(d->args[1]);
-
-			if (level)
-				put(&im->conf, "%slog_level = \"%s\"\n", indent, level);
-			else
-				note(im, d, "level %s is not one postern has", d->args[1]);
-		}
-		break;
-	case K_RESOLVER: {
-		int first = 1;
-
-		put(&im->conf, "%sresolver = {", indent);
-		for (int a = 0; a < d->nargs; a++) {
-			if (strchr(d->args[a], '=')) {
-				note(im, d, "%s: postern keeps no answers and asks for "
-				            "both families", d->args[a]);
-				continue;
-			}
-			put(&im->conf, "%s", first ? "" : ", ");
-			put_quoted(&im->conf, d->args[a]);
-			first = 0;
-		}
-		put(&im->conf, "}\n");
-		break;
-	}
+		return error_log(im, d, indent);
+	case K_RESOLVER:
+		if (first_in(im, d->parent, d->name) != d)
+			return im_refuse(im, d, "is duplicate (nginx -t refuses it)");
+		return resolver(im, d, r, indent);
+	case K_PROTOCOL:
+		/* The section writes it: the last one counts, as in nginx. */
+		if (strcmp(im->c->d[d->parent].name, "server") != 0)
+			return im_refuse(im, d, "only in a server block");
+		if (d->nargs != 1 || invalid(r, d->args[0]))
+			return im_refuse(im, d, "want imap, pop3 or smtp");
+		return 0;
 	case K_LISTEN:
-		break;
+		if (strcmp(im->c->d[d->parent].name, "server") != 0)
+			return im_refuse(im, d, "only in a server block");
+		return 0;
+	case K_TLS:
+		return 0;
 	case K_SKIP:
-		note(im, d, "%s", r->reason);
-		break;
+		im_note(im, d, "%s", r->text);
+		return 0;
+	default:
+		return single(r->kind) ? scalar(im, d, r, indent) : 0;
 	}
 }
 
-struct listen {
-	char addr[128];        /* for ListenStream= and listen = */
-	int port, ssl, proxy_protocol;
-};
-
-/* The shipped sockets' names, by port, protocol and TLS. */
-static const struct {
-	int port, ssl;
-	const char *protocol, *name;
-} well_known[] = {
-	{ 143, 0, "imap", "imap" }, { 993, 1, "imap", "imaps" },
-	{ 110, 0, "pop3", "pop3" }, { 995, 1, "pop3", "pop3s" },
-	{ 25, 0, "smtp", "smtp" }, { 587, 0, "smtp", "submission" },
-	{ 465, 1, "smtp", "smtps" },
-};
-
-static int parse_listen(struct importer *im, const struct ngx_directive *d,
-                        struct listen *l)
+static const struct ngx_directive *in_scope(const struct importer *im,
+                                            int server, int mail,
+                                            const char *name)
 {
-	const char *a = d->args[0], *colon = strrchr(a, ':');
-	const char *port = colon ? colon + 1 : a;
-	char *end;
-	long p;
+	const struct ngx_directive *d = first_in(im, server, name);
 
-	memset(l, 0, sizeof *l);
-	if (strncmp(a, "unix:", 5) == 0) {
-		note(im, d, "unix sockets: write ListenStream=%s in a socket unit "
-		            "by hand", a + 5);
-		return -1;
-	}
-	p = strtol(port, &end, 10);
-	if (*port < '0' || *port > '9' || *end || p < 1 || p > 65535) {
-		note(im, d, "\"%s\" is not [address:]port", a);
-		return -1;
-	}
-	l->port = (int)p;
-	if (!colon || strncmp(a, "*:", 2) == 0)
-		snprintf(l->addr, sizeof l->addr, "%ld", p);
-	else
-		snprintf(l->addr, sizeof l->addr, "%s", a);
-	for (int i = 1; i < d->nargs; i++) {
-		if (strcmp(d->args[i], "ssl") == 0)
-			l->ssl = 1;
-		else if (strcmp(d->args[i], "proxy_protocol") == 0)
-			l->proxy_protocol = 1;
-		else
-			note(im, d, "%s: set it in the socket unit (Backlog=, "
-			            "ReceiveBuffer=, SendBuffer=, BindIPv6Only=, "
-			            "KeepAlive=)", d->args[i]);
-	}
-	return 0;
+	return d ? d : first_in(im, mail, name);
 }
 
-/* The server's protocol: its protocol directive, or its port's. */
-static const char *protocol_of(const struct importer *im, int server,
-                               int port)
+/* Whether a server speaks TLS at all: listen ... ssl, ssl on or starttls
+ * there or above. */
+static int speaks_tls(const struct importer *im, int server, int mail)
 {
-	for (int i = 0; i < im->c->n; i++)
-		if (im->c->d[i].parent == server &&
-		    strcmp(im->c->d[i].name, "protocol") == 0 &&
-		    im->c->d[i].nargs == 1)
-			return im->c->d[i].args[0];
-	for (size_t i = 0; i < sizeof well_known / sizeof well_known[0]; i++)
-		if (well_known[i].port == port)
-			return well_known[i].protocol;
-	return NULL;
-}
-
-static int name_taken(const struct import_result *r, const char *name)
-{
-	for (int i = 0; i < r->nunits; i++)
-		if (strcmp(r->units[i].name, name) == 0)
-			return 1;
-	return 0;
-}
-
-/* imap, imaps, submission... as the shipped sockets are named; the port
- * is added when that name is taken. */
-static void section_name(const struct import_result *r, const char *protocol,
-                         const struct listen *l, char *name, size_t size)
-{
-	snprintf(name, size, "%s%s", protocol, l->ssl ? "s" : "");
-	for (size_t i = 0; i < sizeof well_known / sizeof well_known[0]; i++)
-		if (well_known[i].port == l->port && well_known[i].ssl == l->ssl &&
-		    strcmp(well_known[i].protocol, protocol) == 0)
-			snprintf(name, size, "%s", well_known[i].name);
-	if (name_taken(r, name)) {
-		size_t n = strlen(name);
-
-		snprintf(name + n, size - n, "-%d", l->port);
-	}
-}
-
-static void unit(struct importer *im, const struct ngx_directive *d,
-                 const char *name, const struct listen *l)
-{
-	struct import_unit *u = &im->r->units[im->r->nunits++];
-
-	snprintf(u->name, sizeof u->name, "%s", name);
-	u->tls = l->ssl;
-	snprintf(u->text, sizeof u->text,
-	         "# From nginx's \"listen %s\" (line %d), by postern-nginx-import.\n"
-	         "# Its service: postern-%s@.service, a link to %s.\n"
-	         "[Unit]\nDescription=postern %s socket\n"
-	         "Documentation=man:postern(8)\n\n"
-	         "[Socket]\nListenStream=%s\nAccept=yes\nFileDescriptorName=%s\n"
-	         "MaxConnections=512\nMaxConnectionsPerSource=32\n"
-	         "TriggerLimitIntervalSec=0\nKeepAlive=yes\n"
-	         "KeepAliveTimeSec=300\nKeepAliveIntervalSec=30\n"
-	         "KeepAliveProbes=4\n\n[Install]\nWantedBy=sockets.target\n",
-	         l->addr, d->line, name,
-	         l->ssl ? "postern-tls@.service" : "postern@.service",
-	         name, l->addr, name);
-}
-
-static int server_block(struct importer *im, int server)
-{
-	int listens = 0;
+	const struct ngx_directive *ssl = in_scope(im, server, mail, "ssl");
+	const struct ngx_directive *st = in_scope(im, server, mail, "starttls");
 
 	for (int i = 0; i < im->c->n; i++) {
 		const struct ngx_directive *d = &im->c->d[i];
-		const char *protocol;
-		struct listen l;
-		char name[64];
 
-		if (d->parent != server || strcmp(d->name, "listen") != 0)
-			continue;
-		listens++;
-		if (d->nargs == 0 || parse_listen(im, d, &l) < 0)
-			continue;
-		protocol = protocol_of(im, server, l.port);
-		if (!protocol) {
-			note(im, d, "no protocol directive, and port %d is no mail "
-			            "port: the server is left out", l.port);
-			continue;
-		}
-		if (im->r->nunits == IMPORT_UNITS_MAX) {
-			snprintf(im->r->why, sizeof im->r->why,
-			         "line %d: more than %d listen lines", d->line,
-			         IMPORT_UNITS_MAX);
-			return -1;
-		}
-		section_name(im->r, protocol, &l, name, sizeof name);
-		put(&im->conf, "\n# nginx line %d\nserver %s {\n    listen = \"%s%s%s\"\n",
-		    d->line, name, l.addr, l.ssl ? " ssl" : "",
-		    l.proxy_protocol ? " proxy_protocol" : "");
-		if (!protocol_of(im, server, 0))
-			put(&im->conf, "    protocol = %s\n", protocol);
-		for (int j = 0; j < im->c->n; j++)
-			if (im->c->d[j].parent == server)
-				directive(im, j, "    ");
-		put(&im->conf, "}\n");
-		unit(im, d, name, &l);
+		if (d->parent == server && strcmp(d->name, "listen") == 0)
+			for (int a = 1; a < d->nargs; a++)
+				if (strcmp(d->args[a], "ssl") == 0)
+					return 1;
 	}
-	if (!listens)
-		note(im, &im->c->d[server], "a server without listen is left out");
+	return (ssl && ssl->nargs && strcmp(ssl->args[0], "on") == 0) ||
+	       (st && st->nargs && strcmp(st->args[0], "off") != 0);
+}
+
+/* The section's ssl_priority, from nginx's TLS settings of its scope. */
+static int priority(struct importer *im, int server, int mail)
+{
+	char p[512];
+
+	if (!speaks_tls(im, server, mail))
+		return 0;
+	if (im_priority(im, in_scope(im, server, mail, "ssl_protocols"),
+	                in_scope(im, server, mail, "ssl_ciphers"),
+	                in_scope(im, server, mail, "ssl_prefer_server_ciphers"),
+	                in_scope(im, server, mail, "ssl_dhparam") != NULL,
+	                p, sizeof p) < 0)
+		return -1;
+	im_directive(im, "    ", "ssl_priority");
+	out_quoted(&im->conf, p);
+	out_put(&im->conf, "\n");
 	return 0;
 }
 
-int nginx_import(const struct ngx_conf *c, struct import_result *r)
+int im_server_body(struct importer *im, int server)
 {
-	struct importer im = { c, r, { r->conf, 0, sizeof r->conf, 0 },
-	                       { r->notes, 0, sizeof r->notes, 0 } };
+	int mail = im->c->d[server].parent;
+
+	for (int j = 0; j < im->c->n; j++)
+		if (im->c->d[j].parent == server && directive(im, j, "    ") < 0)
+			return -1;
+	return priority(im, server, mail);
+}
+
+int nginx_import(const struct ngx_conf *c, const struct import_options *o,
+                 struct import_result *r)
+{
+	struct importer im = { c, o, r, { r->conf, 0, sizeof r->conf, 0 },
+	                       { r->notes, 0, sizeof r->notes, 0 }, 0 };
 	int mail = -1, outside = 0;
 
-	memset(r, 0, sizeof *r);
+	r->conf[0] = r->notes[0] = r->why[0] = '\0';
+	r->conf_len = r->notes_len = 0;
+	r->ndirectives = r->nnotes = r->nunits = 0;
 	for (int i = 0; i < c->n; i++) {
 		if (c->d[i].parent != -1)
 			continue;
@@ -492,22 +664,21 @@ int nginx_import(const struct ngx_conf *c, struct import_result *r)
 		snprintf(r->why, sizeof r->why, "no mail {} block");
 		return -1;
 	}
-	put(&im.conf, "# Imported from nginx's mail {} block by "
-	              "postern-nginx-import; see postern.conf(5).\n");
+	out_put(&im.conf, "# Imported from nginx's mail {} block by "
+	                  "postern-nginx-import; see postern.conf(5).\n");
 	if (outside)
-		put(&im.notes, "%d directive(s) outside mail {} were left alone\n",
-		    outside);
+		out_put(&im.notes, "%d directive(s) outside mail {} were left "
+		        "alone\n", outside);
 	for (int i = 0; i < c->n; i++) {
 		if (c->d[i].parent != mail)
 			continue;
 		if (strcmp(c->d[i].name, "server") == 0 && c->d[i].block)
 			continue;
-		directive(&im, i, "");
-	}
-	for (int i = 0; i < c->n; i++)
-		if (c->d[i].parent == mail && c->d[i].block &&
-		    strcmp(c->d[i].name, "server") == 0 && server_block(&im, i) < 0)
+		if (directive(&im, i, "") < 0)
 			return -1;
+	}
+	if (im_sections(&im, mail) < 0)
+		return -1;
 	if (im.conf.full || im.notes.full) {
 		snprintf(r->why, sizeof r->why, "the result is larger than %d bytes",
 		         IMPORT_OUT_MAX);

@@ -1,0 +1,55 @@
+/* What the importer's files share: the bounded writer, notes and
+ * refusals with their file and line. Not for use outside src/tools/. */
+#ifndef POSTERN_NGINX_IMPORT_INT_H
+#define POSTERN_NGINX_IMPORT_INT_H
+
+#include "nginx_import.h"
+
+struct out {
+	char *buf;
+	size_t len, size;
+	int full;
+};
+
+void out_put(struct out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A word inside "...", as libconfuse reads it back: \" and \\. The
+ * caller has refused control characters. */
+void out_quoted(struct out *o, const char *w);
+/* Text from the input (a file name) in a comment: control characters
+ * become '?', so that no line can be added. */
+void out_comment_text(struct out *o, const char *w);
+
+struct importer {
+	const struct ngx_conf *c;
+	const struct import_options *opt;
+	struct import_result *r;
+	struct out conf, notes;
+	int refused;
+};
+
+/* A note: what is not carried over, or how, and why; once per text. */
+void im_note(struct importer *im, const struct ngx_directive *d,
+             const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The refusal (the first one counts); returns -1. */
+int im_refuse(struct importer *im, const struct ngx_directive *d,
+              const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* "indent name = " and one more directive counted. */
+void im_directive(struct importer *im, const char *indent, const char *name);
+
+/* The server sections and their units (nginx_import_listen.c); calls
+ * im_server_body for each. 0 or -1. */
+int im_sections(struct importer *im, int mail);
+/* A server block's own directives, into the section being written. */
+int im_server_body(struct importer *im, int server);
+
+/* ssl_protocols, ssl_ciphers and ssl_prefer_server_ciphers of one scope
+ * (each NULL when nginx's default holds), as one GnuTLS priority
+ * (nginx_import_tls.c). dhparam: nginx offers DHE only with ssl_dhparam.
+ * 0, or -1 refused. */
+int im_priority(struct importer *im, const struct ngx_directive *protocols,
+                const struct ngx_directive *ciphers,
+                const struct ngx_directive *prefer, int dhparam,
+                char *out, size_t size);
+
+#endif
