@@ -624,7 +624,7 @@ static int priority(struct importer *im, int server, int mail)
 	                in_scope(im, server, mail, "ssl_ciphers"),
 	                in_scope(im, server, mail, "ssl_prefer_server_ciphers"),
 	                in_scope(im, server, mail, "ssl_dhparam") != NULL,
-	                p, sizeof p) < 0)
+	                &im->c->d[server], p, sizeof p) < 0)
 		return -1;
 	im_directive(im, "    ", "ssl_priority");
 	out_quoted(&im->conf, p);

@@ -46,10 +46,10 @@ int im_server_body(struct importer *im, int server);
 /* ssl_protocols, ssl_ciphers and ssl_prefer_server_ciphers of one scope
  * (each NULL when nginx's default holds), as one GnuTLS priority
  * (nginx_import_tls.c). dhparam: nginx offers DHE only with ssl_dhparam.
- * 0, or -1 refused. */
+ * server: where notes about nginx's defaults stand. 0, or -1 refused. */
 int im_priority(struct importer *im, const struct ngx_directive *protocols,
                 const struct ngx_directive *ciphers,
                 const struct ngx_directive *prefer, int dhparam,
-                char *out, size_t size);
+                const struct ngx_directive *server, char *out, size_t size);
 
 #endif

@@ -14,7 +14,9 @@
 enum kx { KX_ECDHE_ECDSA, KX_ECDHE_RSA, KX_DHE_RSA, KX_RSA, NKX };
 enum cipher { C_AES128GCM, C_AES256GCM, C_CHACHA20, C_AES128CCM, C_AES256CCM,
               C_AES128CCM8, C_AES256CCM8, C_AES128CBC, C_AES256CBC,
-              C_CAMELLIA128, C_CAMELLIA256, NCIPHER };
+              C_CAMELLIA128, C_CAMELLIA256,
+              C_ARIA128GCM, C_ARIA256GCM,   /* OpenSSL's alone */
+              NCIPHER };
 enum mac { M_AEAD, M_SHA1, M_SHA256, M_SHA384, NMAC };
 
 static const char *const kx_names[NKX] = {
@@ -23,9 +25,19 @@ static const char *const kx_names[NKX] = {
 static const char *const cipher_names[NCIPHER] = {
 	"AES-128-GCM", "AES-256-GCM", "CHACHA20-POLY1305", "AES-128-CCM",
 	"AES-256-CCM", "AES-128-CCM-8", "AES-256-CCM-8", "AES-128-CBC",
-	"AES-256-CBC", "CAMELLIA-128-CBC", "CAMELLIA-256-CBC",
+	"AES-256-CBC", "CAMELLIA-128-CBC", "CAMELLIA-256-CBC", NULL, NULL,
 };
 static const char *const mac_names[NMAC] = { "AEAD", "SHA1", "SHA256", "SHA384" };
+
+/* The order they are written in, which GnuTLS prefers in when the server
+ * chooses: OpenSSL's default order (strongest first; TLS 1.3's is
+ * AES-256-GCM, CHACHA20-POLY1305, AES-128-GCM). */
+static const enum cipher cipher_order[] = {
+	C_AES256GCM, C_CHACHA20, C_AES256CCM8, C_AES256CCM, C_AES128GCM,
+	C_AES128CCM8, C_AES128CCM, C_AES256CBC, C_CAMELLIA256, C_AES128CBC,
+	C_CAMELLIA128,
+};
+static const enum mac mac_order[NMAC] = { M_AEAD, M_SHA384, M_SHA256, M_SHA1 };
 
 /* The oldest protocol an OpenSSL suite belongs to: its TLSv1.2, TLSv1.0
  * and SSLv3 aliases. */
@@ -89,8 +101,18 @@ static const struct suite {
 	{ "CAMELLIA256-SHA256", KX_RSA, C_CAMELLIA256, M_SHA256, V_TLS12 },
 	{ "CAMELLIA128-SHA", KX_RSA, C_CAMELLIA128, M_SHA1, V_SSL3 },
 	{ "CAMELLIA256-SHA", KX_RSA, C_CAMELLIA256, M_SHA1, V_SSL3 },
+	/* OpenSSL counts these as HIGH; GnuTLS has no ARIA. */
+	{ "ECDHE-ECDSA-ARIA128-GCM-SHA256", KX_ECDHE_ECDSA, C_ARIA128GCM, M_AEAD, V_TLS12 },
+	{ "ECDHE-ECDSA-ARIA256-GCM-SHA384", KX_ECDHE_ECDSA, C_ARIA256GCM, M_AEAD, V_TLS12 },
+	{ "ECDHE-ARIA128-GCM-SHA256", KX_ECDHE_RSA, C_ARIA128GCM, M_AEAD, V_TLS12 },
+	{ "ECDHE-ARIA256-GCM-SHA384", KX_ECDHE_RSA, C_ARIA256GCM, M_AEAD, V_TLS12 },
+	{ "DHE-RSA-ARIA128-GCM-SHA256", KX_DHE_RSA, C_ARIA128GCM, M_AEAD, V_TLS12 },
+	{ "DHE-RSA-ARIA256-GCM-SHA384", KX_DHE_RSA, C_ARIA256GCM, M_AEAD, V_TLS12 },
+	{ "ARIA128-GCM-SHA256", KX_RSA, C_ARIA128GCM, M_AEAD, V_TLS12 },
+	{ "ARIA256-GCM-SHA384", KX_RSA, C_ARIA256GCM, M_AEAD, V_TLS12 },
 };
 #define NSUITES (sizeof suites / sizeof suites[0])
+_Static_assert(NSUITES <= 64, "a set is a 64-bit word");
 
 typedef uint64_t set;    /* a bit per suite */
 
@@ -113,8 +135,7 @@ static const struct alias {
 	{ "kSRP", T_NONE, 0 }, { "aSRP", T_NONE, 0 }, { "3DES", T_NONE, 0 },
 	{ "DES", T_NONE, 0 }, { "RC4", T_NONE, 0 }, { "RC2", T_NONE, 0 },
 	{ "IDEA", T_NONE, 0 }, { "SEED", T_NONE, 0 }, { "MD5", T_NONE, 0 },
-	{ "ARIA", T_NONE, 0 }, { "ARIA128", T_NONE, 0 }, { "ARIA256", T_NONE, 0 },
-	{ "ARIAGCM", T_NONE, 0 }, { "aGOST", T_NONE, 0 }, { "kGOST", T_NONE, 0 },
+ { "aGOST", T_NONE, 0 }, { "kGOST", T_NONE, 0 },
 	{ "GOST94", T_NONE, 0 }, { "GOST89MAC", T_NONE, 0 },
 	{ "kRSA", T_KX, 1u << KX_RSA }, { "RSA", T_KX, 1u << KX_RSA },
 	{ "aRSA", T_AUTH_RSA, 0 },
@@ -144,6 +165,10 @@ static const struct alias {
 	{ "CAMELLIA256", T_CIPHERS, 1u << C_CAMELLIA256 },
 	{ "CAMELLIA", T_CIPHERS, 1u << C_CAMELLIA128 | 1u << C_CAMELLIA256 },
 	{ "CHACHA20", T_CIPHERS, 1u << C_CHACHA20 },
+	{ "ARIA128", T_CIPHERS, 1u << C_ARIA128GCM },
+	{ "ARIA256", T_CIPHERS, 1u << C_ARIA256GCM },
+	{ "ARIA", T_CIPHERS, 1u << C_ARIA128GCM | 1u << C_ARIA256GCM },
+	{ "ARIAGCM", T_CIPHERS, 1u << C_ARIA128GCM | 1u << C_ARIA256GCM },
 	{ "SHA1", T_MAC, 1u << M_SHA1 }, { "SHA", T_MAC, 1u << M_SHA1 },
 	{ "SHA256", T_MAC, 1u << M_SHA256 }, { "SHA384", T_MAC, 1u << M_SHA384 },
 	{ "TLSv1.2", T_SINCE, V_TLS12 }, { "TLSv1.0", T_SINCE, V_TLS1 },
@@ -317,13 +342,31 @@ static void note_extra(struct importer *im, const struct ngx_directive *d,
 		        names);
 }
 
+/* The suites of the list that GnuTLS lacks, noted and taken out. */
+static void note_missing(struct importer *im, const struct ngx_directive *d,
+                         set *on)
+{
+	char names[1024] = "";
+
+	for (size_t i = 0; i < NSUITES; i++)
+		if ((*on >> i & 1) && !cipher_names[suites[i].cipher]) {
+			add(names, sizeof names, names[0] ? " " : "",
+			    suites[i].openssl);
+			*on &= ~((set)1 << i);
+		}
+	if (names[0])
+		im_note(im, d, "GnuTLS does not have these, which nginx offers: "
+		        "%s; left out", names);
+}
+
 int im_priority(struct importer *im, const struct ngx_directive *protocols,
                 const struct ngx_directive *ciphers,
                 const struct ngx_directive *prefer, int dhparam,
-                char *out, size_t size)
+                const struct ngx_directive *server, char *out, size_t size)
 {
 	const struct ngx_directive *at = ciphers ? ciphers :
-	                                 protocols ? protocols : prefer;
+	                                 protocols ? protocols :
+	                                 prefer ? prefer : server;
 	unsigned kx = 0, cipher = 0, mac = 0;
 	int v = versions(im, protocols), ordered = 0;
 	set on, product = 0;
@@ -349,6 +392,7 @@ int im_priority(struct importer *im, const struct ngx_directive *protocols,
 			        "offers them only with ssl_dhparam");
 		on &= ~dhe;
 	}
+	note_missing(im, at, &on);
 	for (size_t i = 0; i < NSUITES; i++)
 		if ((on >> i) & 1) {
 			kx |= 1u << suites[i].kx;
@@ -383,13 +427,13 @@ int im_priority(struct importer *im, const struct ngx_directive *protocols,
 		if (kx >> i & 1)
 			add(out, size, ":+", kx_names[i]);
 	add(out, size, ":", "-CIPHER-ALL");
-	for (int i = 0; i < NCIPHER; i++)
-		if (cipher >> i & 1)
-			add(out, size, ":+", cipher_names[i]);
+	for (size_t i = 0; i < sizeof cipher_order / sizeof cipher_order[0]; i++)
+		if (cipher >> cipher_order[i] & 1)
+			add(out, size, ":+", cipher_names[cipher_order[i]]);
 	add(out, size, ":", "-MAC-ALL");
 	for (int i = 0; i < NMAC; i++)
-		if (mac >> i & 1)
-			add(out, size, ":+", mac_names[i]);
+		if (mac >> mac_order[i] & 1)
+			add(out, size, ":+", mac_names[mac_order[i]]);
 	if (prefer && strcmp(prefer->args[0], "on") == 0) {
 		add(out, size, ":", "%SERVER_PRECEDENCE");
 		if (ordered || ciphers)

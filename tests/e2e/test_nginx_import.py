@@ -1,20 +1,113 @@
-"""postern-nginx-import on an nginx configuration that the real nginx
-accepts (nginx -t, with Debian's mail module): the result passes
-postern -t, and the converted sections serve logins through the same
-auth_http server, plain and implicit TLS, with Dovecot's evidence. The
-socket units name each listen; what is not carried over is listed."""
+"""postern-nginx-import on nginx configurations that the real nginx
+accepts or refuses (nginx -t, with Debian's mail module).
+
+The first one: the result passes postern -t, and the converted sections
+serve logins through the same auth_http server, plain and implicit TLS,
+with Dovecot's evidence. The socket units name each listen; what is not
+carried over is listed.
+
+Then the fixtures of tests/fixtures/nginx, the shapes of configurations
+from the field: each goes through nginx -t and the importer, and either
+both refuse it at the same file and line, or nginx and the imported
+postern run side by side in front of the same Dovecot, Postfix and auth
+server, and the same conversations get the same replies byte for byte
+(test_nginx_diff's rows excepted: the IMAP greeting's capabilities) and
+make the same auth requests; TLS is probed suite by suite."""
 import os
+import re
+import shutil
+import socket
+import ssl
 import subprocess
 
 import lib
+import test_nginx_diff as diff
 
 IMPORT = os.path.join(lib.BUILDDIR, "src", "postern-nginx-import")
+FIXTURES = os.path.join(lib.SRCDIR, "tests", "fixtures", "nginx")
+# The ports the fixtures' listens stand for, in the field.
+FIELD_PORTS = {"IMAP": 143, "SMTP": 25, "IMAP_INTERNAL": 10143,
+               "SMTP_INTERNAL": 10025, "POP3": 110, "STRONG": 993,
+               "DEFAULT": 1993, "WIDENED": 2993}
+
+
+class Fixture:
+    """One fixture, filled in, in a prefix of its own with the test
+    certificates in ssl/; imported into out/."""
+
+    def __init__(self, ctx, name, tag, ports):
+        self.ctx, self.name, self.ports = ctx, name, ports
+        self.prefix = ctx.tmp("%s-%s" % (name, tag))
+        self.out = os.path.join(self.prefix, "out")
+        shutil.copytree(os.path.join(FIXTURES, name), self.prefix)
+        os.makedirs(os.path.join(self.prefix, "ssl"))
+        os.makedirs(self.out)
+        c = ctx.certs
+        for src, dst in ((c.server, "server.pem"), (c.server_key, "server.key"),
+                         (c.rsa, "server-rsa.pem"), (c.rsa_key, "server-rsa.key")):
+            shutil.copy(src, os.path.join(self.prefix, "ssl", dst))
+        user = "" if os.geteuid() else "user nobody nogroup; "
+        # One line, so that the fixture's line numbers hold.
+        fill = {"HEAD": "load_module %s; %sdaemon off; pid %s/nginx.pid; "
+                        "error_log %s/error.log info;"
+                        % (lib.Nginx.MODULE, user, self.prefix, self.prefix),
+                "AUTH": "127.0.0.1:%d/auth" % ctx.auth.port}
+        fill.update({"PORT_" + k: str(v) for k, v in ports.items()})
+        for folder, _, names in os.walk(self.prefix):
+            for n in names:
+                if n.endswith(".conf"):
+                    path = os.path.join(folder, n)
+                    with open(path) as f:
+                        text = f.read()
+                    text = re.sub(r"@([A-Z_0-9]+)@", lambda m: fill[m.group(1)], text)
+                    with open(path, "w") as f:
+                        f.write(text)
+        self.conf = os.path.join(self.prefix, "nginx.conf")
+        self.log = os.path.join(self.prefix, "error.log")
+
+    def nginx_t(self):
+        return subprocess.run(["nginx", "-t", "-p", self.prefix + "/", "-c", self.conf,
+                               "-e", self.log], capture_output=True, text=True)
+
+    def imported(self):
+        return subprocess.run([IMPORT, "-p", self.prefix + "/", "-o", self.out, self.conf],
+                              capture_output=True, text=True, timeout=30)
+
+    def units(self):
+        """{section name: (port, unit text)} of the import."""
+        out = {}
+        for n in os.listdir(self.out):
+            if n.startswith("postern-") and n.endswith(".socket"):
+                with open(os.path.join(self.out, n)) as f:
+                    text = f.read()
+                port = int(re.search(r"\(port (\d+)\)", text).group(1))
+                out[n[len("postern-"):-len(".socket")]] = (port, text)
+        return out
+
+
+class NginxRun(lib.Server):
+    """The real nginx on a fixture, as an ordinary process."""
+
+    def __init__(self, fixture):
+        self.fixture, self.log = fixture, fixture.log
+
+    def start(self):
+        f = self.fixture
+        self.proc = subprocess.Popen(["nginx", "-p", f.prefix + "/", "-c", f.conf,
+                                      "-e", f.log], stdout=subprocess.DEVNULL,
+                                     stderr=open(f.log + ".stderr", "w"))
+        for port in f.ports.values():
+            lib.wait_port(port, proc=self.proc)
+        return self
 
 
 class Ctx(lib.Harness):
     def __init__(self):
         super().__init__(certs=True)
-        self.auth = self.track(lib.AuthServer(self.tmp, self.dovecot.imap_port))
+        self.postfix = self.track(lib.Postfix(self.tmp, self.dovecot))
+        self.auth = self.track(lib.AuthServer(
+            self.tmp, self.dovecot.imap_port,
+            backends={"pop3": self.dovecot.pop3_port, "smtp": self.postfix.port}))
         self.plain, self.tls = lib.free_port(), lib.free_port()
         self.out = self.tmp("imported")
         os.makedirs(self.out)
@@ -49,18 +142,21 @@ mail {{
         return subprocess.run([IMPORT, "-o", self.out, self.nginx_conf],
                               capture_output=True, text=True, timeout=30)
 
-    def postern(self, name, port):
-        with open(os.path.join(self.out, "postern.conf")) as f:
+    def postern(self, name, port, out=None):
+        with open(os.path.join(out or self.out, "postern.conf")) as f:
             imported = f.read()
-        # Only what a test machine needs on top: its programs and a log.
-        head = ('error_log = "%s"\nrelay_program = "%s"\ntls_program = "%s"\n'
-                % (self.tmp("postern-%s.log" % name), lib.RELAY, lib.TLS))
-        return self.track(lib.Postern(self.tmp, raw_conf=head + imported, name=name,
+        # Only what a test machine needs on top, after the import so that
+        # it counts: its programs and a log.
+        tail = ('\nerror_log = "%s"\nlog_level = "debug"\nrelay_program = "%s"\n'
+                'guard_relay_program = "%s"\ntls_program = "%s"\n'
+                % (self.tmp("postern-%s-%d.log" % (name, port)), lib.RELAY,
+                   lib.GUARD_RELAY, lib.TLS))
+        return self.track(lib.Postern(self.tmp, raw_conf=imported + tail, name=name,
                                       port=port))
 
 
 def setup():
-    if not os.path.exists(lib.Nginx.MODULE):
+    if not os.path.exists(lib.Nginx.MODULE) or not shutil.which("nginx"):
         raise lib.Skip("no nginx mail module")
     return Ctx()
 
@@ -75,13 +171,12 @@ def test_nginx_accepts_the_input(ctx):
 def test_conversion_and_its_notes(ctx):
     r = ctx.convert()
     assert r.returncode == 0, r.stderr
-    assert "line 8: proxy_buffer: " in r.stderr, r.stderr
-    assert "line 13: ssl_session_cache: " in r.stderr
-    assert "line 15: listen: backlog=64: set it in the socket unit" in r.stderr
+    assert "nginx.conf:8: proxy_buffer: " in r.stderr, r.stderr
+    assert "nginx.conf:13: ssl_session_cache: " in r.stderr
     assert "2 server section(s)" in r.stderr
     with open(os.path.join(ctx.out, "postern-imap.socket")) as f:
         unit = f.read()
-    assert "ListenStream=127.0.0.1:%d\n" % ctx.plain in unit
+    assert "ListenStream=127.0.0.1:%d\nBacklog=64\n" % ctx.plain in unit
     assert "Accept=yes\n" in unit and "FileDescriptorName=imap\n" in unit
     with open(os.path.join(ctx.out, "postern-imaps.socket")) as f:
         assert "ListenStream=127.0.0.1:%d\n" % ctx.tls in f.read()
@@ -110,6 +205,247 @@ def test_converted_sections_serve_logins(ctx):
     assert all(r["X-Auth-Key"] == "secret key" for r in ctx.auth.requests())
 
 
+def free_ports(name):
+    with open(os.path.join(FIXTURES, name, "nginx.conf")) as f:
+        keys = set(re.findall(r"@PORT_([A-Z_0-9]+)@", f.read()))
+    return {k: lib.free_port() for k in keys}
+
+
+def nginx_where(stderr):
+    """nginx -t's "[emerg] ... in FILE:LINE"."""
+    m = re.search(r"\[emerg\] .* in (\S+:\d+)$", stderr, re.M)
+    return m and m.group(1)
+
+
+def test_fixtures_refused_by_both_or_neither(ctx):
+    """The fixtures with their field ports (nginx -t binds nothing)."""
+    for name in sorted(os.listdir(FIXTURES)):
+        if not os.path.isdir(os.path.join(FIXTURES, name)):
+            continue
+        f = Fixture(ctx, name, "field", {k: FIELD_PORTS[k] for k in free_ports(name)})
+        n, i = f.nginx_t(), f.imported()
+        assert (n.returncode == 0) == (i.returncode == 0), \
+            "%s: nginx -t %d, import %d:\n%s\n%s" % (name, n.returncode, i.returncode,
+                                                     n.stderr, i.stderr)
+        if n.returncode:
+            # The same file and line, and the import says why.
+            where = nginx_where(n.stderr)
+            assert where and ("postern-nginx-import: %s: " % where) in i.stderr, \
+                (n.stderr, i.stderr)
+            assert "conflicts with" in i.stderr, i.stderr
+        else:
+            r = subprocess.run([lib.POSTERN, "-t", "-c", os.path.join(f.out, "postern.conf")],
+                               capture_output=True, text=True)
+            assert "server" not in r.stderr or r.returncode == 0 or \
+                "tls_program" in r.stderr, r.stderr
+
+
+def test_mailu_public_sections_take_the_standard_names(ctx):
+    f = Fixture(ctx, "mailu", "names", {k: FIELD_PORTS[k] for k in free_ports("mailu")})
+    r = f.imported()
+    assert r.returncode == 0, r.stderr
+    units = f.units()
+    assert {k: v[0] for k, v in units.items()} == {
+        "imap": 143, "smtp": 25, "imap-10143": 10143, "smtp-10025": 10025}, units
+    with open(os.path.join(f.out, "postern.conf")) as conf:
+        text = conf.read()
+    # Every section says its port; the public IMAP one is the STARTTLS one.
+    assert re.search(r'server imap \{\n    listen = "143"\n    protocol = imap\n'
+                     r'    imap_auth = \{"plain", "login"\}\n    starttls = "only"\n', text), text
+    assert 'server imap-10143 {\n    listen = "127.0.0.1:10143"\n' in text
+    assert 'server smtp {\n    listen = "25"\n' in text
+    # The included TLS file, its relative paths read against the prefix.
+    assert 'ssl_certificate = {"%s/ssl/server.pem"}' % f.prefix in text, text
+    assert 'error_log = "stderr"' in text
+    assert 'proxy_pass_error_message = true' in text      # from conf.d/*.conf
+    assert 'auth_http_timeout = "30s"' in text
+    assert "ListenStream=143\nBindIPv6Only=both\n" in units["imap"][1]
+    assert "%s/tls.conf:2: ssl_ciphers: DHE suites: left out" % f.prefix in r.stderr, r.stderr
+    assert "%s/nginx.conf:11: ssl_session_cache:" % f.prefix in r.stderr
+
+
+# What each section of a fixture is asked, and in which way: (port key,
+# protocol, kind as in test_nginx_diff, lines).
+MAILU = [
+    ("IMAP_INTERNAL", "imap", "plain", ["a CAPABILITY", "b LOGIN alice wonderland",
+                                        "c LOGOUT"]),
+    ("IMAP_INTERNAL", "imap", "plain", ["a AUTHENTICATE PLAIN " + diff.B64_PLAIN,
+                                        "b LOGOUT"]),
+    ("SMTP_INTERNAL", "smtp", "plain", ["EHLO client.example",
+                                        "AUTH PLAIN " + diff.B64_PLAIN, "QUIT"]),
+    ("IMAP", "imap", "starttls", ["a CAPABILITY", "b LOGIN alice wonderland", "c STARTTLS",
+                                  "<starttls>", "d CAPABILITY",
+                                  "e LOGIN alice wonderland", "f LOGOUT"]),
+    ("SMTP", "smtp", "starttls", ["EHLO client.example", "MAIL FROM:<a@example.org>",
+                                  "STARTTLS", "<starttls>", "EHLO client.example",
+                                  "MAIL FROM:<alice@example.org>",
+                                  "RCPT TO:<bob@example.org>", "RSET", "QUIT"]),
+]
+
+
+DOVECOT_TIMES = re.compile(rb"\((?:[0-9.]+ \+ )*[0-9.]+ secs\)")
+
+
+def same_backend_text(reply):
+    """Dovecot says how long a command took: not the proxy's words."""
+    return [DOVECOT_TIMES.sub(b"(<time>)", x) if isinstance(x, bytes) else x
+            for x in reply or []]
+
+
+def side_by_side(ctx, name, asks):
+    """nginx on the fixture, postern on its import (each on its own ports);
+    the differences of every conversation, as test_nginx_diff counts them."""
+    fn, fp = (Fixture(ctx, name, tag, free_ports(name)) for tag in ("nginx", "postern"))
+    r = fp.imported()
+    assert r.returncode == 0, r.stderr
+    ctx.track(NginxRun(fn))
+    by_port = {port: sec for sec, (port, _) in fp.units().items()}
+    started = {}
+    out = []
+    for key, proto, kind, lines in asks:
+        port = fp.ports[key]
+        if port not in started:
+            started[port] = ctx.postern(by_port[port], port, out=fp.out)
+        before = len(ctx.auth.requests())
+        got_n = diff.Conversation(ctx, fn.ports[key], proto, kind).run(lines)
+        middle = len(ctx.auth.requests())
+        got_p = diff.Conversation(ctx, port, proto, kind).run(lines)
+        reqs = ctx.auth.requests()
+        strip = ("Auth-Salt",)
+        rn = [[(k, v) for k, v in q.items() if k not in strip] for q in reqs[before:middle]]
+        rp = [[(k, v) for k, v in q.items() if k not in strip] for q in reqs[middle:]]
+        for step in range(max(len(got_n), len(got_p))):
+            a = same_backend_text(got_n[step] if step < len(got_n) else None)
+            b = same_backend_text(got_p[step] if step < len(got_p) else None)
+            # test_nginx_diff's row: postern's IMAP greeting carries its
+            # capabilities.
+            if a != b and not (proto == "imap" and step == 0):
+                out.append("%s %s step %d:\n  nginx:   %r\n  postern: %r"
+                           % (key, lines[0], step, a, b))
+        if rn != rp:
+            out.append("%s %s auth:\n  nginx:   %r\n  postern: %r" % (key, lines[0], rn, rp))
+    return fp, r, out
+
+
+def test_mailu_side_by_side(ctx):
+    since = len(ctx.dovecot.read_log())
+    _, _, differences = side_by_side(ctx, "mailu", MAILU)
+    assert not differences, "\n".join(differences)
+    # Logins reached Dovecot, twice per side on the internal port and once
+    # after STARTTLS.
+    lib.wait_for(lambda: ctx.dovecot.read_log()[since:].count("Login: user=<alice>") >= 6,
+                 what="six logins at Dovecot")
+
+
+def tls_probe(port, version, cipher=None):
+    """Whether a handshake at one version (and one TLS 1.2 suite) passes."""
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    c.check_hostname = False
+    c.verify_mode = ssl.CERT_NONE
+    c.minimum_version = c.maximum_version = version
+    try:
+        c.set_ciphers((cipher or "ALL") + ":@SECLEVEL=0")
+    except ssl.SSLError:
+        return None
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            with c.wrap_socket(s, server_hostname="localhost") as t:
+                return t.version(), t.cipher()[0]
+    except (ssl.SSLError, ConnectionResetError, socket.timeout, OSError):
+        return False
+
+
+def tls12_suites():
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    c.set_ciphers("ALL:COMPLEMENTOFALL:@SECLEVEL=0")
+    return sorted({x["name"] for x in c.get_ciphers() if x["protocol"] != "TLSv1.3"})
+
+
+def test_cipher_lists_side_by_side(ctx):
+    """Suite by suite at TLS 1.2: postern takes what nginx takes, and
+    beyond that exactly the suites the import said it would add."""
+    asks = [(k, "imap", "tls", ["a LOGIN alice wonderland", "b LOGOUT"])
+            for k in ("STRONG", "DEFAULT", "WIDENED")]
+    fp, r, differences = side_by_side(ctx, "ciphers", asks)
+    assert not differences, "\n".join(differences)
+    for old in ("SSLv3", "TLSv1", "TLSv1.1"):
+        assert "nginx.conf:11: ssl_protocols: %s: left out" % old in r.stderr, r.stderr
+    with open(fp.conf) as f:
+        numbered = list(enumerate(f.read().splitlines(), 1))
+    ciphers_lines = [n for n, line in numbered if "ssl_ciphers" in line]
+    protocols_line = [n for n, line in numbered if "ssl_protocols" in line][0]
+    anchors = {"STRONG": ciphers_lines[0], "DEFAULT": protocols_line,
+               "WIDENED": ciphers_lines[1]}
+    fn_ports = {k: p for k, p in ctx.running[-len(asks) - 1].fixture.ports.items()}
+    suites = tls12_suites()
+    report = []
+    for key, line in anchors.items():
+        noted = re.search(r"nginx\.conf:%d: \S+: GnuTLS enables .* offered too: (.*)$"
+                          % line, r.stderr, re.M)
+        extra = set(noted.group(1).split()) if noted else set()
+        noted = re.search(r"nginx\.conf:%d: \S+: GnuTLS does not have these, which "
+                          r"nginx offers: (.*); left out$" % line, r.stderr, re.M)
+        missing = set(noted.group(1).split()) if noted else set()
+        took_n = {s for s in suites if tls_probe(fn_ports[key], ssl.TLSVersion.TLSv1_2, s)}
+        took_p = {s for s in suites if tls_probe(fp.ports[key], ssl.TLSVersion.TLSv1_2, s)}
+        assert took_n, key
+        if took_p != (took_n - missing) | extra or not extra <= took_p:
+            report.append("%s: nginx only %s; postern only %s; noted %s, %s"
+                          % (key, sorted(took_n - took_p), sorted(took_p - took_n),
+                             sorted(extra), sorted(missing)))
+        # TLS 1.3 in both; the versions left out, in neither.
+        for v in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1):
+            a, b = tls_probe(fn_ports[key], v), tls_probe(fp.ports[key], v)
+            if bool(a) != bool(b) or a:
+                report.append("%s %s: nginx %r, postern %r" % (key, v, a, b))
+        assert tls_probe(fp.ports[key], ssl.TLSVersion.TLSv1_3)
+    assert not report, "\n".join(report)
+    assert "WIDENED" in anchors and "SEED-SHA: no cipher suite" in r.stderr, r.stderr
+
+
+def pop3_talk(host, port):
+    """A POP3 login, its replies byte for byte."""
+    with socket.create_connection((host, port), timeout=10) as s:
+        c = diff.Raw(s)
+        replies = [c.raw_line()]
+        for line in ("USER alice", "PASS wonderland", "STAT", "QUIT"):
+            c.send(line + "\r\n")
+            replies.append(c.raw_line())
+        return replies
+
+
+def test_listen_pair_side_by_side(ctx):
+    """nginx's two sockets, postern's one: both families get the same
+    conversation."""
+    if not lib.have_ipv6_loopback():
+        raise lib.Skip("no IPv6 loopback")
+    fn, fp = (Fixture(ctx, "listen-pair", tag, free_ports("listen-pair"))
+              for tag in ("nginx", "postern"))
+    r = fp.imported()
+    assert r.returncode == 0, r.stderr
+    units = fp.units()
+    assert list(units) == ["pop3-%d" % fp.ports["POP3"]] or list(units) == ["pop3"], units
+    (name, (port, unit)), = units.items()
+    assert "ListenStream=%d\nBindIPv6Only=both\n" % port in unit, unit
+    assert "one socket for IPv4 and IPv6" in r.stderr, r.stderr
+    ctx.track(NginxRun(fn))
+    # systemd-socket-activate binds "[::]:port" as the unit's one socket
+    # for both families would be.
+    os.environ["POSTERN_TEST_LISTEN"] = "[::]"
+    try:
+        ctx.postern(name, port, out=fp.out)
+    finally:
+        del os.environ["POSTERN_TEST_LISTEN"]
+    for host in ("127.0.0.1", "::1"):
+        a, b = pop3_talk(host, fn.ports["POP3"]), pop3_talk(host, port)
+        assert a == b, (host, a, b)
+        assert b[2].startswith(b"+OK"), b
+
+
 if __name__ == "__main__":
     lib.run([test_nginx_accepts_the_input, test_conversion_and_its_notes,
-             test_converted_sections_serve_logins], setup=setup)
+             test_converted_sections_serve_logins,
+             test_fixtures_refused_by_both_or_neither,
+             test_mailu_public_sections_take_the_standard_names,
+             test_mailu_side_by_side, test_cipher_lists_side_by_side,
+             test_listen_pair_side_by_side], setup=setup)
