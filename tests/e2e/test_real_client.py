@@ -5,6 +5,8 @@ Dovecot, and Dovecot told who the client is by ID and XCLIENT: Dovecot's
 own log, the auth server's requests and Postfix's Received line show the
 client, never postern."""
 import base64
+import os
+import re
 import socket
 import ssl
 import struct
@@ -51,6 +53,45 @@ def imap_login(p, header, password="wonderland", user="alice"):
     c.send("b LOGOUT\r\n")
     c.close()
     return reply, took
+
+
+def reset(sock):
+    """Close with a reset, as HAProxy ends every check."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def children(pid):
+    """The processes pid started that still run (a session's, whatever
+    program it has become by exec)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                stat = f.read()
+        except (OSError, ValueError):
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            out.append(int(entry))
+    return out
+
+
+def quiet_mark(p):
+    """Where p's log ends once every session process p started is gone
+    (so no line is still to come)."""
+    lib.wait_for(lambda: not children(p.proc.pid), 15,
+                 "the sessions of port %d to end" % p.port)
+    return len(p.read_log())
+
+
+def quiet_log_since(p, mark, sessions):
+    """p's lines after mark, once that many sessions have begun to log
+    and every one is over."""
+    def begun():
+        return len(set(re.findall(r"session=(\w+)", p.read_log()[mark:])))
+    lib.wait_for(lambda: begun() >= sessions, 15,
+                 "%d sessions on port %d" % (sessions, p.port))
+    return p.read_log()[mark:quiet_mark(p)].splitlines()
 
 
 def closed_without_greeting(c):
@@ -222,6 +263,53 @@ def test_v2_local_keeps_the_peer(ctx):
     req = last_request(ctx)
     assert req["Client-IP"] == "127.0.0.1"
     assert "Proxy-Protocol-Addr" not in req
+
+
+def test_layer4_check_is_logged_at_debug_only(ctx):
+    """HAProxy's layer-4 check with send-proxy-v2: a LOCAL header, then a
+    reset. A health check, not a failed session: one debug line, nothing
+    at info or above (no write_failed, no result=error, on a TLS port no
+    failed handshake)."""
+    for p in (ctx.imap, ctx.pop3, ctx.imaps):
+        mark = quiet_mark(p)
+        for _ in range(3):
+            s = socket.create_connection(("127.0.0.1", p.port), timeout=10)
+            s.sendall(V2_LOCAL)
+            reset(s)
+        lines = quiet_log_since(p, mark, 3)
+        checks = [l for l in lines if "event=health_check" in l]
+        assert len(checks) == 3, (p.port, lines)
+        loud = [l for l in lines if "<7>" not in l]
+        assert not loud, loud
+
+
+def test_check_that_logs_out_then_resets_is_not_an_error(ctx):
+    """HAProxy's tcp-check: greeting, LOGOUT (or QUIT), then a reset once
+    BYE is read, or at once. The client said goodbye: every session ends
+    result=logout, and no write_failed above debug."""
+    rounds = 10
+    marks = {p: quiet_mark(p) for p in (ctx.imap, ctx.pop3)}
+    for i in range(rounds):
+        c = connect(ctx.imap, V2_LOCAL)
+        assert c.line().startswith("* OK")
+        c.send("a1 LOGOUT\r\n")
+        if i % 2:
+            assert c.line().startswith("* BYE")
+        reset(c.sock)
+        c = connect(ctx.pop3, V2_LOCAL)
+        assert c.line().startswith("+OK")
+        c.send("QUIT\r\n")
+        if i % 2:
+            assert c.line().startswith("+OK")
+        reset(c.sock)
+    for p, mark in marks.items():
+        lines = quiet_log_since(p, mark, rounds)
+        closes = [l for l in lines if "event=close " in l]
+        assert len(closes) == rounds, closes
+        assert all("result=logout" in l for l in closes), \
+            [l for l in closes if "result=logout" not in l]
+        loud = [l for l in lines if "write_failed" in l and "<7>" not in l]
+        assert not loud, loud
 
 
 def test_bad_missing_or_slow_header_closes_without_greeting(ctx):
@@ -445,6 +533,8 @@ if __name__ == "__main__":
              test_v2_ipv6_pop3_forwarded_by_xclient,
              test_untrusted_peer_header_is_read_not_believed,
              test_v2_local_keeps_the_peer,
+             test_layer4_check_is_logged_at_debug_only,
+             test_check_that_logs_out_then_resets_is_not_an_error,
              test_bad_missing_or_slow_header_closes_without_greeting,
              test_tls_right_behind_the_header_crosses_into_postern_tls,
              test_allow_and_deny_in_order_before_any_lookup,
