@@ -61,6 +61,54 @@ static int read_header(int fd, int64_t deadline, struct proxy_header *h,
 	}
 }
 
+/* How long the sender of a LOCAL header may take to hang up before a
+ * protocol whose server speaks first greets it. HAProxy's layer-4 check
+ * resets right behind its header: the reset is normally in before postern
+ * even runs. Only LOCAL connections (the balancer's own) ever wait. */
+#define CHECK_HANGUP_MS 100
+
+/* After a LOCAL header: 1 when the sender hung up (FIN or reset) with
+ * nothing after its header, 0 when a byte follows or it is still there
+ * at the deadline. The byte is only peeked at: it is the next reader's. */
+static int hung_up(int fd, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		char byte;
+		ssize_t n;
+		int rc = poll(&p, 1, clock_left(deadline));
+
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0)
+			return 0;
+		n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR) &&
+		    clock_left(deadline) > 0)
+			continue;
+		return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
+	}
+}
+
+/* A LOCAL header and a hang-up is a balancer's health check, not a
+ * client: one debug line, and the session ends without a close line.
+ * On an implicit TLS port the client speaks first, so waiting for its
+ * first byte costs nothing; elsewhere the greeting waits a moment. */
+static int health_check(struct session *s)
+{
+	int64_t deadline = session_deadline(s);
+	int64_t grace = clock_ms() + CHECK_HANGUP_MS;
+
+	if (!s->conf->ssl && grace < deadline)
+		deadline = grace;
+	if (!hung_up(s->in.fd, deadline))
+		return 0;
+	logmsg(LOG_DEBUG, "event=health_check peer=%s header=local", s->client);
+	s->health_check = 1;
+	session_end(s, "check", "health check");
+	return 1;
+}
+
 static socklen_t sockaddr_len(const struct sockaddr_storage *ss)
 {
 	return ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) :
@@ -68,7 +116,8 @@ static socklen_t sockaddr_len(const struct sockaddr_storage *ss)
 }
 
 /* As nginx's realip: the header is required from everyone, believed only
- * from set_real_ip_from. LOCAL (a health check) keeps the peer's. */
+ * from set_real_ip_from. LOCAL (the balancer's own connection) keeps the
+ * peer's; with nothing after it, it is a health check. */
 static int take_proxy_header(struct session *s)
 {
 	const struct server_conf *c = s->conf;
@@ -82,7 +131,7 @@ static int take_proxy_header(struct session *s)
 		return -1;
 	}
 	if (h.local)
-		return 0;
+		return health_check(s) ? -1 : 0;
 	src.ss = h.src;
 	src.len = sockaddr_len(&h.src);
 	dst.ss = h.dst;

@@ -35,6 +35,10 @@ void session_close(struct session *s)
 	struct crossing x;
 
 	session_set_state(s, ST_CLOSED);
+	/* A balancer's health check was never a session: its debug line says
+	 * all, or a check every second would fill the log and the stats. */
+	if (s->health_check)
+		return;
 	session_crossing(s, &x);
 	contract_log_close(&x, s->result, s->end_why ? s->end_why : "-", NULL);
 	session_linger(s);

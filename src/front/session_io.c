@@ -35,9 +35,11 @@ int session_write(struct session *s, const char *data, size_t len)
 	enum io_result r = lineio_write_all(&s->in, data, len,
 	                                    session_deadline(s));
 
+	/* After LOGOUT or QUIT the client may go without reading the
+	 * goodbye (a health check resets once it has seen BYE): no news. */
 	if (r != IO_OK) {
-		logmsg(LOG_INFO, "event=write_failed reason=\"%s\"",
-		       io_result_str(r));
+		logmsg(s->end_why ? LOG_DEBUG : LOG_INFO,
+		       "event=write_failed reason=\"%s\"", io_result_str(r));
 		return -1;
 	}
 	s->bytes_out += len;

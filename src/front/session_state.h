@@ -59,6 +59,8 @@ struct session {
 	 * header said, trusted or not (proxied), for Proxy-Protocol-*. */
 	struct addr peer, client_addr, local;
 	int proxied;
+	/* A LOCAL header and a hang-up (front_door.c): no close line. */
+	int health_check;
 	struct addr proxy_src, proxy_dst;
 	char client[ADDR_TEXT_MAX];  /* client_addr as "ip:port" */
 	char client_ip[ADDR_TEXT_MAX];

@@ -196,9 +196,11 @@ static enum step imap_logout(struct session *s)
 {
 	if (nargs(s))
 		return invalid(s, "LOGOUT takes no arguments");
-	session_printf(s, "* BYE\r\n");
-	reply(s, STEP_CLOSE, "OK completed");
+	/* Recorded first: a client that leaves before reading the reply
+	 * still logged out. One write: a health check that resets once it
+	 * reads BYE finds nothing left to send. */
 	session_end(s, "logout", "client logged out");
+	session_printf(s, "* BYE\r\n%s OK completed\r\n", st(s)->tag);
 	return STEP_CLOSE;
 }
 

@@ -122,8 +122,9 @@ static enum step pop3_noop(struct session *s)
 
 static enum step pop3_quit(struct session *s)
 {
-	session_reply(s, STEP_CLOSE, "+OK");
+	/* First: a client that leaves before the reply still quit. */
 	session_end(s, "logout", "client quit");
+	session_reply(s, STEP_CLOSE, "+OK");
 	return STEP_CLOSE;
 }
 

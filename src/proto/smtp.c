@@ -223,8 +223,9 @@ static enum step smtp_noop(struct session *s)
 
 static enum step smtp_quit(struct session *s)
 {
-	session_reply(s, STEP_CLOSE, "221 2.0.0 Bye");
+	/* First: a client that leaves before the reply still quit. */
 	session_end(s, "logout", "client quit");
+	session_reply(s, STEP_CLOSE, "221 2.0.0 Bye");
 	return STEP_CLOSE;
 }
 
