@@ -3,13 +3,22 @@
 and deny, the resolver against a real dnsmasq, a PROXY header towards
 Dovecot, and Dovecot told who the client is by ID and XCLIENT: Dovecot's
 own log, the auth server's requests and Postfix's Received line show the
-client, never postern."""
+client, never postern.
+
+And real client programs, through postern and straight to the server,
+the same program both ways: mbsync (full and incremental sync over IMAPS
+and STARTTLS), fetchmail (POP3S and STLS), msmtp and swaks (submission
+with STARTTLS, and 465); the SHA-256 of every message must be the same
+both ways."""
 import base64
 import os
+import pwd
 import re
+import shutil
 import socket
 import ssl
 import struct
+import subprocess
 import time
 
 import lib
@@ -100,9 +109,18 @@ def closed_without_greeting(c):
     c.close()
 
 
+# The client programs' own users: their mailboxes change under the sync
+# tests, so no other test's counts move.
+READER, READER_PASS = "reader", "r3ader-pass"
+SINK = "sink@example.org"
+CLIENT_USERS = {READER: READER_PASS, SINK: "s1nk-pass"}
+
+
 class Ctx(lib.Harness):
     def __init__(self):
-        super().__init__(certs=True, trusted="127.0.0.0/8", haproxy=True)
+        super().__init__(certs=True, trusted="127.0.0.0/8", haproxy=True,
+                         users=dict(lib.USERS, **CLIENT_USERS))
+        self.clients = {}
         d = self.dovecot
         self.auth = self.track(lib.AuthServer(
             self.tmp, d.imap_port, backends={"pop3": d.pop3_port,
@@ -163,7 +181,10 @@ class Ctx(lib.Harness):
             resolver % self.silent_dns.getsockname()[1], listen_flags=pp)
         self.postfix = None
         try:
-            self.postfix = self.track(lib.Postfix(self.tmp, self.dovecot))
+            # With a certificate: the client programs use STARTTLS when
+            # they go to Postfix straight.
+            self.postfix = self.track(lib.Postfix(self.tmp, self.dovecot,
+                                                  self.certs))
             self.smtp = self.proxy(
                 trusted + 'proxy_smtp_auth = true\n' + resolver % self.dns.port,
                 listen_flags=pp, protocol="smtp",
@@ -177,6 +198,25 @@ class Ctx(lib.Harness):
 
     def proxy(self, conf, **kw):
         return self.track(lib.Postern(self.tmp, global_conf=conf, **kw))
+
+    def client_proxy(self, kind):
+        """postern for a client program, made on first use: imaps, pop3s,
+        smtps (implicit TLS); imap, pop3, submission (STARTTLS only)."""
+        if kind in self.clients:
+            return self.clients[kind]
+        if kind in ("submission", "smtps") and not self.postfix:
+            raise lib.Skip("Postfix needs root and the postfix package")
+        protocol = {"imaps": "imap", "imap": "imap", "pop3s": "pop3",
+                    "pop3": "pop3", "smtps": "smtp", "submission": "smtp"}[kind]
+        backend = {"imap": self.dovecot.imap_port, "pop3": self.dovecot.pop3_port,
+                   "smtp": self.postfix.port if self.postfix else 0}[protocol]
+        tls = {"ssl": "true"} if kind.endswith("s") else {"starttls": '"only"'}
+        glob = "proxy_smtp_auth = true\n" if protocol == "smtp" else ""
+        self.clients[kind] = self.track(lib.Postern(
+            self.tmp, protocol=protocol, global_conf=glob,
+            server_conf=self.certs.conf(**tls),
+            map_lines=["* 127.0.0.1:%d" % backend]))
+        return self.clients[kind]
 
     def dump(self):
         return (super().dump() + "\ndovecot log:\n" +
@@ -496,6 +536,300 @@ def test_proxy_protocol_out_to_postfix(ctx):
                  ctx.postfix.read_log(), 10, "Postfix's log of the client")
 
 
+def need(program):
+    if not shutil.which(program):
+        raise lib.Skip("%s is not installed" % program)
+
+
+def run_client(args, env=None, stdin=None, ok=(0,)):
+    """A client program, run to its end; its output when it succeeded."""
+    r = subprocess.run(args, capture_output=True, timeout=180, env=env,
+                       stdin=stdin)
+    out = (r.stdout + r.stderr).decode("utf-8", "replace")
+    assert r.returncode in ok, (args[0], r.returncode, out[-3000:])
+    return out
+
+
+def private_file(path, text):
+    """A client's configuration: it holds a password, so only we read it
+    (fetchmail and msmtp insist)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    return path
+
+
+def mailbox_hashes(directory, strip=None):
+    """The SHA-256 of each message of a Maildir (its cur and new), or of
+    each file of a plain directory, with LF line ends and without header
+    lines that begin with strip; sorted."""
+    out = []
+    maildir = os.path.isdir(os.path.join(directory, "cur"))
+    folders = [os.path.join(directory, sub) for sub in ("cur", "new")] \
+        if maildir else [directory]
+    for folder in folders:
+        for name in os.listdir(folder):
+            if name.startswith("."):
+                continue   # mbsync's state, not mail
+            with open(os.path.join(folder, name), "rb") as f:
+                data = f.read().replace(b"\r\n", b"\n")
+            if strip:
+                head, _, body = data.partition(b"\n\n")
+                head = b"".join(l for l in (head + b"\n").splitlines(True)
+                                if not l.startswith(strip))
+                data = head + b"\n" + body
+            out.append(lib.sha256(data))
+    return sorted(out)
+
+
+def message_names(maildir):
+    return {n.split(",")[0] for sub in ("cur", "new")
+            for n in os.listdir(os.path.join(maildir, sub))}
+
+
+def reader_mail(ctx):
+    """The reader's mailbox, filled once: a large message, one in 8 bits
+    with lines POP3 must dot-stuff, and Dovecot's welcome."""
+    if getattr(ctx, "reader_filled", False):
+        return
+    big = base64.encodebytes(os.urandom(1_500_000)).replace(b"\n", b"\r\n")
+    ctx.dovecot.add_message(READER, b"Subject: big\r\n\r\n" + big)
+    ctx.dovecot.add_message(
+        READER, b"Subject: 8bit\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        b"Content-Transfer-Encoding: 8bit\r\n\r\n" +
+        "Gr\u00fc\u00dfe, se\u00f1or\r\n.\r\n..two dots\r\n.leading\r\n".encode() +
+        b"x" * 990 + b"\r\n")
+    ctx.reader_filled = True
+
+
+# The certificate names localhost and postern.test: mbsync checks the
+# name it connects to (localhost; postern listens on 127.0.0.1, which
+# mbsync tries after ::1), fetchmail the certificate's common name.
+MBSYNCRC = """IMAPAccount account
+Host localhost
+Port {port}
+User {user}
+Pass {password}
+SSLType {ssl}
+CertificateFile {ca}
+
+IMAPStore far
+Account account
+
+MaildirStore near
+Path {dir}/
+Inbox {dir}/INBOX
+
+Channel sync
+Far :far:
+Near :near:
+Patterns INBOX
+Create Near
+Sync Pull
+SyncState *
+"""
+
+
+TUID = b"X-TUID: "
+
+
+def mbsync(ctx, name, port, ssl_type):
+    """mbsync, one channel pulling the reader's INBOX into a Maildir of
+    its own (kept between runs: the second run is incremental)."""
+    base = ctx.tmp("mbsync-" + name)
+    os.makedirs(base, exist_ok=True)
+    rc = os.path.join(base, "mbsyncrc")
+    if not os.path.exists(rc):
+        private_file(rc, MBSYNCRC.format(port=port, user=READER, password=READER_PASS,
+                                         ssl=ssl_type, ca=ctx.certs.ca, dir=base))
+    run_client(["mbsync", "-c", rc, "-a"])
+    return os.path.join(base, "INBOX")
+
+
+def test_mbsync_full_and_incremental_sync(ctx):
+    need("mbsync")
+    reader_mail(ctx)
+    for ssl_type, kind, straight_port in (("IMAPS", "imaps", ctx.dovecot.imaps_port),
+                                          ("STARTTLS", "imap", ctx.dovecot.imap_port)):
+        p = ctx.client_proxy(kind)
+        via = mbsync(ctx, kind + "-postern", p.port, ssl_type)
+        straight = mbsync(ctx, kind + "-dovecot", straight_port, ssl_type)
+        # mbsync tags what it stores with a random X-TUID line of its own.
+        full = mailbox_hashes(via, TUID)
+        assert full == mailbox_hashes(straight, TUID), kind
+        # And each is Dovecot's message as it is stored.
+        assert full == mailbox_hashes(ctx.dovecot.maildir(READER)), kind
+        assert 'event=login' in p.read_log() and 'user="%s"' % READER in p.read_log()
+        # Incremental: one new message; the others stay as they were.
+        before = message_names(via)
+        ctx.dovecot.add_message(READER, b"Subject: new for %s\r\n\r\n%s\r\n" %
+                                (kind.encode(), os.urandom(12).hex().encode()))
+        via = mbsync(ctx, kind + "-postern", p.port, ssl_type)
+        straight = mbsync(ctx, kind + "-dovecot", straight_port, ssl_type)
+        after = mailbox_hashes(via, TUID)
+        assert len(after) == len(full) + 1, (kind, len(after), len(full))
+        assert after == mailbox_hashes(straight, TUID), kind
+        assert after == mailbox_hashes(ctx.dovecot.maildir(READER)), kind
+        assert before < message_names(via), kind
+
+
+FETCHMAILRC = """set no bouncemail
+set invisible
+poll 127.0.0.1 port {port} protocol POP3 timeout 60
+    user "{user}" there with password "{password}" is "{local}" here
+    {tls} sslcertck sslcertfile "{ca}" sslcommonname "postern.test"
+    keep fetchall no rewrite
+    mda "cat > {dir}/message.$$"
+"""
+
+
+def fetchmail(ctx, name, port, tls):
+    """fetchmail, every message of the reader (kept on the server), each
+    into a file of its own, unchanged (no Received line of its own)."""
+    base = ctx.tmp("fetchmail-" + name)
+    out = os.path.join(base, "mail")
+    os.makedirs(out)
+    rc = private_file(os.path.join(base, "fetchmailrc"), FETCHMAILRC.format(
+        port=port, user=READER, password=READER_PASS, ca=ctx.certs.ca, dir=out,
+        local=pwd.getpwuid(os.geteuid()).pw_name, tls=tls))
+    env = dict(os.environ, FETCHMAILHOME=base, HOME=base)
+    run_client(["fetchmail", "--nosyslog", "-f", rc], env=env)
+    return out
+
+
+def test_fetchmail_pop3s_and_stls(ctx):
+    need("fetchmail")
+    reader_mail(ctx)
+    for tls, kind, straight_port in (("ssl", "pop3s", ctx.dovecot.pop3s_port),
+                                     ("sslproto TLS1.2+", "pop3", ctx.dovecot.pop3_port)):
+        p = ctx.client_proxy(kind)
+        via = mailbox_hashes(fetchmail(ctx, kind + "-postern", p.port, tls))
+        straight = mailbox_hashes(fetchmail(ctx, kind + "-dovecot", straight_port, tls))
+        assert via == straight, kind
+        assert via == mailbox_hashes(ctx.dovecot.maildir(READER)), kind
+        assert 'user="%s"' % READER in p.read_log()
+
+
+SUBMITTED = (b"From: Alice <alice@example.org>\r\n"
+             b"To: <sink@example.org>\r\n"
+             b"Subject: through a client program\r\n"
+             b"Date: Thu, 03 Dec 2026 10:00:00 +0000\r\n"
+             b"Message-ID: <client-program@example.org>\r\n"
+             b"MIME-Version: 1.0\r\n"
+             b"Content-Type: text/plain; charset=utf-8\r\n"
+             b"Content-Transfer-Encoding: 8bit\r\n\r\n" +
+             "Gr\u00fc\u00dfe\r\n.\r\n..two dots\r\n.leading\r\n".encode() +
+             base64.encodebytes(bytes(range(256)) * 800).replace(b"\n", b"\r\n"))
+
+
+def submit_file(ctx, marker, last_crlf=True):
+    """The message a client sends: SUBMITTED behind a first header that
+    finds it again in the sink's Maildir. (swaks ends DATA with CRLF .
+    CRLF after whatever it is given: its copy goes without the last CRLF.)"""
+    path = ctx.tmp("submit-%s.eml" % marker)
+    data = b"X-Postern-Test: " + marker.encode() + b"\r\n" + SUBMITTED
+    with open(path, "wb") as f:
+        f.write(data if last_crlf else data[:-2])
+    return path
+
+
+def delivered(ctx, marker):
+    """The SHA-256 of the message the sink received with marker, from the
+    line after the marker's on (the servers' trace lines stand above it)."""
+    found = []
+    tag = b"X-Postern-Test: " + marker.encode() + b"\n"
+
+    def arrived():
+        md = ctx.dovecot.maildir(SINK)
+        for sub in ("new", "cur"):
+            d = os.path.join(md, sub)
+            for name in os.listdir(d) if os.path.isdir(d) else ():
+                with open(os.path.join(d, name), "rb") as f:
+                    data = f.read().replace(b"\r\n", b"\n")
+                if tag in data:
+                    found.append(data.split(tag, 1)[1])
+                    return True
+        return False
+    lib.wait_for(arrived, 30, "the message %s in the sink's Maildir" % marker)
+    return lib.sha256(found[0])
+
+
+MSMTPRC = """defaults
+tls on
+tls_trust_file {ca}
+logfile -
+
+account submit
+host 127.0.0.1
+port {port}
+tls_starttls {starttls}
+auth plain
+user alice
+password {password}
+from alice@example.org
+"""
+
+
+def msmtp(ctx, port, starttls, marker):
+    rc = private_file(ctx.tmp("msmtprc-" + marker), MSMTPRC.format(
+        ca=ctx.certs.ca, port=port, starttls="on" if starttls else "off",
+        password=lib.USERS["alice"]))
+    with open(submit_file(ctx, marker), "rb") as f:
+        run_client(["msmtp", "-C", rc, "-a", "submit", SINK], stdin=f)
+    return delivered(ctx, marker)
+
+
+SWAKSRC = """server 127.0.0.1:{port}
+{tls}
+tls-verify
+tls-ca-path {ca}
+auth PLAIN
+auth-user alice
+auth-password {password}
+from alice@example.org
+to {to}
+data @{data}
+"""
+
+
+def swaks(ctx, port, starttls, marker):
+    rc = private_file(ctx.tmp("swaksrc-" + marker), SWAKSRC.format(
+        port=port, tls="tls" if starttls else "tls-on-connect", ca=ctx.certs.ca,
+        password=lib.USERS["alice"], to=SINK,
+        data=submit_file(ctx, marker, last_crlf=False)))
+    run_client(["swaks", "--config", rc])
+    return delivered(ctx, marker)
+
+
+def submission_cases(ctx, send, name):
+    """One client program through postern's submission (STARTTLS) and 465
+    and straight to Postfix (STARTTLS): the same message arrives."""
+    if not ctx.postfix:
+        raise lib.Skip("Postfix needs root and the postfix package")
+    stamp = "%s-%d" % (name, time.time_ns())
+    straight = send(ctx, ctx.postfix.port, True, stamp + "-postfix")
+    for kind, starttls in (("submission", True), ("smtps", False)):
+        p = ctx.client_proxy(kind)
+        assert send(ctx, p.port, starttls, "%s-%s" % (stamp, kind)) == straight, kind
+        assert 'user="alice"' in p.read_log()
+    # Unchanged on the way, too: the servers only add lines above it.
+    assert straight == lib.sha256(SUBMITTED.replace(b"\r\n", b"\n"))
+
+
+def test_msmtp_submission_and_465(ctx):
+    need("msmtp")
+    submission_cases(ctx, msmtp, "msmtp")
+
+
+def test_swaks_submission_and_465(ctx):
+    need("swaks")
+    support = run_client(["swaks", "--support"], ok=(0, 1))
+    if "=== TLS supported" not in support:
+        raise lib.Skip("swaks cannot speak TLS here (it needs Net::SSLeay, "
+                       "libnet-ssleay-perl)")
+    submission_cases(ctx, swaks, "swaks")
+
+
 def test_dovecot_penalty_falls_on_the_bad_client_only(ctx):
     """A wrong password from one client delays that client, not the next
     one: Dovecot's auth penalty is per address, and sees real ones."""
@@ -542,6 +876,10 @@ if __name__ == "__main__":
              test_resolver_confirmed_name_and_its_failures,
              test_xclient_name_and_port_reach_postfix,
              test_proxy_protocol_out_to_postfix,
+             test_mbsync_full_and_incremental_sync,
+             test_fetchmail_pop3s_and_stls,
+             test_msmtp_submission_and_465,
+             test_swaks_submission_and_465,
              test_dovecot_penalty_falls_on_the_bad_client_only,
              test_without_forwarding_dovecot_sees_postern],
             setup=setup)
