@@ -72,22 +72,17 @@ static int read_header(int fd, int64_t deadline, struct proxy_header *h,
  * at the deadline. The byte is only peeked at: it is the next reader's. */
 static int hung_up(int fd, int64_t deadline)
 {
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		char byte;
-		ssize_t n;
-		int rc = poll(&p, 1, clock_left(deadline));
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char byte;
+	ssize_t n;
+	int rc;
 
-		if (rc < 0 && errno == EINTR)
-			continue;
-		if (rc <= 0)
-			return 0;
-		n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR) &&
-		    clock_left(deadline) > 0)
-			continue;
-		return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
-	}
+	while ((rc = poll(&p, 1, clock_left(deadline))) < 0 && errno == EINTR)
+		;
+	if (rc <= 0)
+		return 0;
+	n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
 }
 
 /* A LOCAL header and a hang-up is a balancer's health check, not a
