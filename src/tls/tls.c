@@ -1,4 +1,5 @@
 #include "tls.h"
+#include "tls_dn.h"
 #include "tls_names.h"
 #include "clock.h"
 #include "log.h"
@@ -359,6 +360,27 @@ static void datum_text(gnutls_datum_t *d, char *out, size_t size)
 	gnutls_free(d->data);
 }
 
+/* The subject (or the issuer) as nginx prints it (tls_dn.h); GnuTLS's
+ * RFC 4514 text only for a name OpenSSL could not print, which nginx
+ * would not have accepted. */
+static void name_text(gnutls_x509_crt_t crt, int issuer, char *out,
+                      size_t size)
+{
+	gnutls_datum_t d;
+	int ok;
+
+	if ((issuer ? gnutls_x509_crt_get_raw_issuer_dn(crt, &d)
+	            : gnutls_x509_crt_get_raw_dn(crt, &d)) < 0)
+		return;
+	ok = tls_dn_openssl(d.data, d.size, out, size) == 0;
+	gnutls_free(d.data);
+	if (ok)
+		return;
+	if ((issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &d, 0)
+	            : gnutls_x509_crt_get_dn3(crt, &d, 0)) == 0)
+		datum_text(&d, out, size);
+}
+
 /* Subject, issuer, serial, fingerprint and PEM of the client's cert. */
 static void describe_cert(struct tls *t)
 {
@@ -373,10 +395,8 @@ static void describe_cert(struct tls *t)
 		return;
 	if (gnutls_x509_crt_import(crt, &der[0], GNUTLS_X509_FMT_DER) == 0) {
 		t->info.has_cert = 1;
-		if (gnutls_x509_crt_get_dn3(crt, &d, 0) == 0)
-			datum_text(&d, t->info.subject, sizeof t->info.subject);
-		if (gnutls_x509_crt_get_issuer_dn3(crt, &d, 0) == 0)
-			datum_text(&d, t->info.issuer, sizeof t->info.issuer);
+		name_text(crt, 0, t->info.subject, sizeof t->info.subject);
+		name_text(crt, 1, t->info.issuer, sizeof t->info.issuer);
 		len = sizeof buf;
 		if (gnutls_x509_crt_get_serial(crt, buf, &len) == 0)
 			hex(buf, len, t->info.serial, sizeof t->info.serial, 1);

@@ -10,8 +10,10 @@ import base64
 import hashlib
 import hmac
 import re
+import os
 import socket
 import ssl
+import subprocess
 
 import lib
 
@@ -56,7 +58,8 @@ IMAP_ALL = ("imap_pre_login", "imap_login", "imap_login_quoted",
             "imap_starttls_unavailable", "imap_backend_refuses",
             "imap_backend_refuses_passed", "imap_backend_down",
             "imap_starttls", "imap_tls", "imap_tls_cert", "imap_tls12",
-            "imap_tls12_cert", "imap_optional_none")
+            "imap_tls12_cert", "imap_optional_none", "imap_cert_names",
+            "imap_cert_strings")
 DIFFERENCES = [
     (c, 0, "the IMAP greeting carries the capabilities, [CAPABILITY ...], "
            "which saves a client the round trip of asking (RFC 9051 7.1)")
@@ -181,6 +184,15 @@ CONVERSATIONS = [
      ["EHLO client.example", "AUTH PLAIN " + B64_PLAIN, "QUIT"]),
     ("smtp_tls_no_cert", "smtp", "verify-nocert", ["<close>"]),
     ("smtp_tls_rogue_cert", "smtp", "verify-rogue", ["<close>"]),
+    # Auth-SSL-Subject and -Issuer as OpenSSL prints them for nginx: the
+    # attributes auth scripts match (emailAddress, SN, GN, ...), one
+    # OpenSSL does not know, a multi-valued RDN, escapes, and each string
+    # type; the certificate itself passed on too (Auth-SSL-Cert).
+    ("imap_cert_names", "imap", "names-rich", ["a LOGIN alice wonderland", "b LOGOUT"]),
+    ("imap_cert_strings", "imap", "names-strings",
+     ["a LOGIN alice wonderland", "b LOGOUT"]),
+    ("smtp_cert_names", "smtp", "names-rich",
+     ["EHLO client.example", "AUTH PLAIN " + B64_PLAIN, "QUIT"]),
 ]
 
 # What each kind of server adds to the common settings: (postern, nginx).
@@ -209,15 +221,87 @@ KINDS = {
     "optional": (VERIFY_P.replace("= on", "= optional"),
                  VERIFY_N.replace(" on;", " optional;")),
 }
+KINDS["names"] = (VERIFY_P.replace("%(ca)s", "%(names_ca)s") +
+                  "auth_http_pass_client_cert = true\n",
+                  VERIFY_N.replace("%(ca)s", "%(names_ca)s") +
+                  " auth_http_pass_client_cert on;")
 CLIENT_CERT = {"verify": "client", "verify-1.2": "client", "verify-rogue": "rogue",
-               "optional-rogue": "rogue"}
+               "optional-rogue": "rogue", "names-rich": "rich",
+               "names-strings": "strings"}
+TLS_KINDS = ("tls", "verify", "optional", "names")
 
 
 def kind_of(kind):
     """Servers are shared by kinds that differ only in the client: its
     certificate, or the TLS version it stops at."""
-    return kind.split("-")[0] if kind.split("-")[0] in ("verify", "optional",
-                                                        "tls") else kind
+    return kind.split("-")[0] if kind.split("-")[0] in TLS_KINDS else kind
+
+
+# Client certificates whose names hold what Auth-SSL-Subject and -Issuer
+# must print as nginx does, made by openssl (certtool cannot choose the
+# string types): (issuer CA's subject, subject, string_mask). The CA's own
+# subject is the client's Auth-SSL-Issuer.
+NAMED = {
+    "rich": ("/DC=org/DC=example/O=Example\\, Inc./OU=Mail+OU=Certificates"
+             "/CN=Names CA #1/emailAddress=ca@example.org",
+             "/C=DE/ST=Berlin/L=Berlin/O=Example/OU=Mail/title=Dr./CN=alice"
+             "/SN=Liddell/GN=Alice/initials=A./emailAddress=alice@example.org"
+             "/x500UniqueIdentifier=demo/UID=alice+serialNumber=42"
+             "/pseudonym=al/organizationIdentifier=VATDE-123/dnQualifier=q"
+             "/unknownAttribute=not known to OpenSSL", "utf8only"),
+    # PrintableString, T61String (Latin-1) and BMPString, as OpenSSL's
+    # "default" mask picks them; RFC 2253's specials and the first and
+    # last characters that must be escaped; UTF-8 outside ASCII.
+    "strings": ("/CN=Zo\u00eb's CA/O=\u20ac Corp",
+                "/CN=\\#alice/OU=a\\,b\\+c;d<e>f\\\\g=h"
+                "/O=Stra\u00dfe/L=\u20ac/street=plain", "default"),
+}
+
+
+# unknownAttribute: an OID the openssl here is told of, nginx's OpenSSL not.
+OPENSSL_CNF = """oid_section = oids
+[oids]
+unknownAttribute = 1.3.6.1.4.1.99999.1
+[req]
+distinguished_name = dn
+string_mask = %s
+utf8 = yes
+[dn]
+[ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+[client]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
+"""
+
+
+def make_named(tmp, name, ca_subject, subject, mask):
+    """A CA with ca_subject and a client certificate with subject signed
+    by it; returns (ca, cert, key)."""
+    d = tmp("names-" + name)
+    os.makedirs(d, exist_ok=True)
+
+    def path(n):
+        return os.path.join(d, n)
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    with open(path("openssl.cnf"), "w") as f:
+        f.write(OPENSSL_CNF % mask)
+    new = ["req", "-config", path("openssl.cnf"), "-newkey", "ec", "-pkeyopt",
+           "ec_paramgen_curve:P-256", "-nodes", "-multivalue-rdn"]
+    openssl(*new, "-x509", "-keyout", path("ca.key"), "-out", path("ca.pem"),
+            "-days", "30", "-subj", ca_subject, "-extensions", "ca")
+    openssl(*new, "-keyout", path("client.key"), "-out", path("client.csr"),
+            "-subj", subject)
+    openssl("x509", "-req", "-in", path("client.csr"), "-CA", path("ca.pem"),
+            "-CAkey", path("ca.key"), "-set_serial", "4242", "-days", "30",
+            "-extfile", path("openssl.cnf"), "-extensions", "client",
+            "-out", path("client.pem"))
+    return path("ca.pem"), path("client.pem"), path("client.key")
 
 
 class Raw:
@@ -303,15 +387,17 @@ class Conversation:
         cert = CLIENT_CERT.get(self.kind)
         if cert:
             certs = self.ctx.certs
-            c.load_cert_chain(*{"client": (certs.client, certs.client_key),
-                                "rogue": (certs.rogue, certs.rogue_key)}[cert])
+            chains = {"client": (certs.client, certs.client_key),
+                      "rogue": (certs.rogue, certs.rogue_key)}
+            chains.update({n: v[1:] for n, v in self.ctx.named.items()})
+            c.load_cert_chain(*chains[cert])
         return c
 
     def run(self, lines):
         # Dovecot delays a refusal by seconds (auth_failure_delay, and its
         # penalty grows with each one from 127.0.0.1).
         sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
-        if kind_of(self.kind) in ("tls", "verify", "optional"):
+        if kind_of(self.kind) in TLS_KINDS:
             try:
                 sock = self.context().wrap_socket(sock, server_hostname="localhost")
             except (ssl.SSLError, ConnectionResetError) as e:
@@ -387,8 +473,13 @@ class Ctx(lib.Harness):
                 self.tmp, d.imap_port,
                 backends=dict(backends, smtp=self.postfix.noxclient_port))),
         }
+        self.named = {n: make_named(self.tmp, n, *v) for n, v in NAMED.items()}
         fill = {"cert": self.certs.server, "key": self.certs.server_key,
-                "ca": self.certs.ca}
+                "ca": self.certs.ca, "names_ca": self.tmp("names-ca.pem")}
+        with open(fill["names_ca"], "w") as out:
+            for ca, _, _ in self.named.values():
+                with open(ca) as f:
+                    out.write(f.read())
         for name, a in self.auths.items():
             fill[name + "_url"] = a.url
             fill[name + "_auth"] = "127.0.0.1:%d/auth" % a.port
@@ -403,8 +494,7 @@ class Ctx(lib.Harness):
                 server_conf=extra_p))
             port = self.nginx_ports[proto, kind] = lib.free_port()
             servers.append("server { listen 127.0.0.1:%d%s; protocol %s; %s }" %
-                           (port, " ssl" if kind in ("tls", "verify", "optional")
-                            else "",
+                           (port, " ssl" if kind in TLS_KINDS else "",
                             proto, extra_n))
         self.nginx = self.track(lib.Nginx(self.tmp, """
     server_name postern.test;
