@@ -192,13 +192,21 @@ static void text(const struct stats *s, const size_t *top, size_t ntop)
 	       (unsigned long long)s->logins_error);
 	text_counts("protocol", s->protos, STATS_PROTOS);
 	text_counts("backend", s->backends, STATS_BACKENDS);
-	if (s->lookups)
+	if (s->lookup.count)
 		printf("auth lookup ms   p50 %d, p90 %d, p99 %d, max %d (%llu "
-		       "answers)\n", stats_lookup_percentile(s, 50),
-		       stats_lookup_percentile(s, 90),
-		       stats_lookup_percentile(s, 99),
-		       stats_lookup_percentile(s, 100),
-		       (unsigned long long)s->lookups);
+		       "answers)\n", stats_percentile(&s->lookup, 50),
+		       stats_percentile(&s->lookup, 90),
+		       stats_percentile(&s->lookup, 99),
+		       stats_percentile(&s->lookup, 100),
+		       (unsigned long long)s->lookup.count);
+	if (s->resolves)
+		printf("client names     looked up %llu, failed %llu; ms p50 %d, "
+		       "p90 %d, p99 %d, max %d\n", (unsigned long long)s->resolves,
+		       (unsigned long long)s->resolve_failures,
+		       stats_percentile(&s->resolve, 50),
+		       stats_percentile(&s->resolve, 90),
+		       stats_percentile(&s->resolve, 99),
+		       stats_percentile(&s->resolve, 100));
 	printf("refusals        ");
 	for (size_t i = 0; i < STATS_REFUSALS; i++)
 		if (s->refusals[i])
@@ -244,10 +252,17 @@ static void json(const struct stats *s, const size_t *top, size_t ntop)
 	printf(",");
 	json_counts("backends", s->backends, STATS_BACKENDS);
 	printf(",\"lookup_ms\":{\"answers\":%llu,\"p50\":%d,\"p90\":%d,"
-	       "\"p99\":%d,\"max\":%d},\"refusals\":{",
-	       (unsigned long long)s->lookups, stats_lookup_percentile(s, 50),
-	       stats_lookup_percentile(s, 90), stats_lookup_percentile(s, 99),
-	       stats_lookup_percentile(s, 100));
+	       "\"p99\":%d,\"max\":%d}", (unsigned long long)s->lookup.count,
+	       stats_percentile(&s->lookup, 50), stats_percentile(&s->lookup, 90),
+	       stats_percentile(&s->lookup, 99),
+	       stats_percentile(&s->lookup, 100));
+	printf(",\"resolver\":{\"lookups\":%llu,\"failed\":%llu,\"p50_ms\":%d,"
+	       "\"p90_ms\":%d,\"p99_ms\":%d,\"max_ms\":%d},\"refusals\":{",
+	       (unsigned long long)s->resolves,
+	       (unsigned long long)s->resolve_failures,
+	       stats_percentile(&s->resolve, 50), stats_percentile(&s->resolve, 90),
+	       stats_percentile(&s->resolve, 99),
+	       stats_percentile(&s->resolve, 100));
 	for (size_t i = 0; i < STATS_REFUSALS; i++)
 		printf("%s\"%s\":%llu", i ? "," : "", stats_refusal_events[i],
 		       (unsigned long long)s->refusals[i]);
@@ -311,13 +326,28 @@ static void prometheus(const struct stats *s)
 	       (unsigned long long)s->bytes_out);
 	printf("# HELP postern_auth_lookup_milliseconds The lookup's answer "
 	       "time.\n# TYPE postern_auth_lookup_milliseconds summary\n");
-	if (s->lookups)
+	if (s->lookup.count)
 		for (size_t i = 0; i < sizeof quantiles / sizeof quantiles[0]; i++)
 			printf("postern_auth_lookup_milliseconds{quantile=\"0.%02u\"}"
 			       " %d\n", quantiles[i],
-			       stats_lookup_percentile(s, quantiles[i]));
+			       stats_percentile(&s->lookup, quantiles[i]));
 	printf("postern_auth_lookup_milliseconds_count %llu\n",
-	       (unsigned long long)s->lookups);
+	       (unsigned long long)s->lookup.count);
+	printf("# HELP postern_resolver_lookups_total Client names looked up, "
+	       "by result.\n# TYPE postern_resolver_lookups_total counter\n"
+	       "postern_resolver_lookups_total{result=\"ok\"} %llu\n"
+	       "postern_resolver_lookups_total{result=\"failed\"} %llu\n",
+	       (unsigned long long)(s->resolves - s->resolve_failures),
+	       (unsigned long long)s->resolve_failures);
+	printf("# HELP postern_resolver_milliseconds The client name's lookup "
+	       "time.\n# TYPE postern_resolver_milliseconds summary\n");
+	if (s->resolve.count)
+		for (size_t i = 0; i < sizeof quantiles / sizeof quantiles[0]; i++)
+			printf("postern_resolver_milliseconds{quantile=\"0.%02u\"}"
+			       " %d\n", quantiles[i],
+			       stats_percentile(&s->resolve, quantiles[i]));
+	printf("postern_resolver_milliseconds_count %llu\n",
+	       (unsigned long long)s->resolve.count);
 }
 
 int main(int argc, char **argv)

@@ -96,6 +96,7 @@ struct auth_http_target {
 	V(ACCESSV, struct access_rule, access, ACCESS_MAX, naccess)          \
 	V(ADDRV, struct addr, resolvers, RESOLVERS_MAX, nresolvers)          \
 	S(I64, int64_t, resolver_timeout_ms, 0, INT64_MAX)                   \
+	S(INT, int, resolver_imap_pop3, 0, 1)     /* names for IMAP, POP3 too */ \
 	S(INT, int, proxy_protocol_out, 0, 2)     /* 0, or the version sent */ \
 	S(INT, int, forward_client, 0, 1)         /* proxy_forward_client */ \
 	/* After login, IMAP: the filter relay runs when either is set. */   \

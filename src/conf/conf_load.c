@@ -78,6 +78,7 @@
 	X(BOOL, proxy_forward_client, cfg_true)                         \
 	X(LIST, resolver, NULL)                                         \
 	X(TIME, resolver_timeout, "30s")                                \
+	X(BOOL, resolver_imap_pop3, cfg_false)                          \
 	X(STR, error_log, "auto")                                       \
 	X(STR, log_level, "info")
 
@@ -668,6 +669,8 @@ static int resolve_origin(cfg_t *sec, cfg_t *top, struct server_conf *s,
 	for (size_t i = 0; i < s->nresolvers; i++)
 		resolver_addr(names[i], &s->resolvers[i]);
 	s->resolver_timeout_ms = ms_of(sec, top, "resolver_timeout");
+	s->resolver_imap_pop3 = cfg_getbool(owner(sec, top, "resolver_imap_pop3"),
+	                                    "resolver_imap_pop3");
 	switch (word_index(proxy_protocol_modes,
 	                   str_of(sec, top, "proxy_protocol"))) {
 	case 1: case 3: s->proxy_protocol_out = 1; break;

@@ -44,27 +44,34 @@ static void wait_seconds(const struct session *s, int seconds)
 }
 
 /* Client-Host, and XCLIENT NAME later: once per session, when the section
- * names a resolver. A failure is no reason to refuse a login; the name
- * says what happened, as nginx's does. */
+ * names a resolver and the protocol looks names up (nginx's SMTP; IMAP
+ * and POP3 only with resolver_imap_pop3: every login would wait for it).
+ * A failure is no reason to refuse a login; the name says what happened,
+ * as nginx's does. The wait is logged on its own (resolve_ms), apart
+ * from the auth lookup's. */
 static void resolve_client(struct session *s)
 {
-	int64_t deadline = clock_ms() + s->conf->resolver_timeout_ms;
+	int64_t started = clock_ms();
+	int64_t deadline = started + s->conf->resolver_timeout_ms;
 	enum resolve_result r;
 	char why[128];
 
-	if (s->conf->nresolvers == 0 || s->client_host[0])
+	if (s->conf->nresolvers == 0 || s->client_host[0] ||
+	    !(s->proto->resolves_client || s->conf->resolver_imap_pop3))
 		return;
 	if (deadline > s->login_deadline)
 		deadline = s->login_deadline;
 	r = resolver_name(s->conf->resolvers, s->conf->nresolvers,
 	                  (const struct sockaddr *)&s->client_addr.ss, deadline,
 	                  s->client_host, sizeof s->client_host, why, sizeof why);
+	s->resolve_ms = clock_ms() - started;
 	if (r == RESOLVE_OK)
-		logmsg(LOG_INFO, "event=resolved client=%s name=%s", s->client_ip,
-		       s->client_host);
+		logmsg(LOG_INFO, "event=resolved client=%s name=%s resolve_ms=%lld",
+		       s->client_ip, s->client_host, (long long)s->resolve_ms);
 	else
 		logmsg(LOG_NOTICE, "event=resolve_failed client=%s name=%s "
-		       "reason=\"%s\"", s->client_ip, s->client_host, LOGV(why));
+		       "resolve_ms=%lld reason=\"%s\"", s->client_ip,
+		       s->client_host, (long long)s->resolve_ms, LOGV(why));
 }
 
 static void ask(struct session *s, struct auth_reply *rep)
@@ -111,16 +118,22 @@ static enum step timed_out(struct session *s)
 }
 
 /* One line per outcome: who, from where to where, how, and what came of
- * it. reason and reply may be NULL. */
+ * it. reason and reply may be NULL. resolve_ms only when the client's
+ * name was looked up. */
 static void log_login(const struct session *s, int prio, const char *result,
                       const char *reason, const char *reply)
 {
+	char resolved[40] = "";
+
+	if (s->client_host[0])
+		snprintf(resolved, sizeof resolved, " resolve_ms=%lld",
+		         (long long)s->resolve_ms);
 	logmsg(prio, "event=login client=%s local=%s protocol=%s user=\"%s\" "
-	       "method=%s backend=%s lookup_ms=%lld result=%s%s%s%s%s%s",
+	       "method=%s backend=%s lookup_ms=%lld%s result=%s%s%s%s%s%s",
 	       s->client, s->local_text, s->proto->name,
 	       s->user_shown, sasl_auth_method(s->cred.mech),
 	       s->backend_name[0] ? s->backend_name : "-",
-	       (long long)s->lookup_ms, result,
+	       (long long)s->lookup_ms, resolved, result,
 	       reason ? " reason=\"" : "", reason ? LOGV(reason) : "",
 	       reason ? "\"" : "", reply ? " reply=\"" : "",
 	       reply ? LOGV(reply) : "");

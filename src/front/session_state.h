@@ -68,6 +68,7 @@ struct session {
 	char proxy_text[2][ADDR_TEXT_MAX];  /* proxy_src, proxy_dst */
 	char client_host[256];       /* resolved at login; "" until then */
 	int64_t lookup_ms;           /* the last lookup's time, for the log */
+	int64_t resolve_ms;          /* the client's name's, once looked up */
 	char deny[1536];             /* the section's and the user's refusals */
 	char backend_name[ADDR_TEXT_MAX];
 

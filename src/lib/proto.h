@@ -58,6 +58,10 @@ struct protocol {
 	in_port_t ports[4];              /* well-known ports, 0-terminated */
 	const struct command *commands;  /* sentinel handles unknown ones */
 	unsigned auth_allowed;           /* enum sasl_mech values <name>_auth takes */
+	/* With a resolver, the client's name is looked up (Client-Host,
+	 * XCLIENT NAME), as nginx does for SMTP only; other protocols look
+	 * it up with resolver_imap_pop3. */
+	int resolves_client;
 	const char *sasl_prompt;         /* before a challenge: "+ ", "334 " */
 
 	/* Optional: what the protocol cannot do with this section (its

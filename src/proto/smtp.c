@@ -343,6 +343,7 @@ const struct protocol proto_smtp = {
 	.commands = smtp_commands,
 	.auth_allowed = SASL_PLAIN | SASL_LOGIN | SASL_CRAM_MD5 | SASL_NONE |
 	                SASL_EXTERNAL | SASL_OAUTH,
+	.resolves_client = 1,
 	.sasl_prompt = "334 ",
 	.init = smtp_init,
 	.fill_request = smtp_fill_request,

@@ -73,9 +73,24 @@ static uint64_t number(const char *v)
 	return *v >= '0' && *v <= '9' && *end == '\0' ? n : 0;
 }
 
+/* field's value as a time, if the line has one. */
+static void add_time(struct stats_times *t, const char *msg, size_t len,
+                     const char *field)
+{
+	char ms[24];
+	uint64_t v;
+
+	if (!stats_field(msg, len, field, ms, sizeof ms) || ms[0] < '0' ||
+	    ms[0] > '9')
+		return;
+	v = number(ms);
+	t->ms[v > STATS_LOOKUP_MS_MAX ? STATS_LOOKUP_MS_MAX : v]++;
+	t->count++;
+}
+
 static void add_login(struct stats *s, const char *msg, size_t len)
 {
-	char result[16], proto[32], backend[64], client[64], ms[24];
+	char result[16], proto[32], backend[64], client[64];
 	struct stats_count *p, *b;
 	struct stats_client *c;
 	int ok, fail;
@@ -102,13 +117,7 @@ static void add_login(struct stats *s, const char *msg, size_t len)
 		if ((c = client_of(s, client)))
 			c->failed_logins++;
 	}
-	if (stats_field(msg, len, "lookup_ms", ms, sizeof ms) &&
-	    ms[0] >= '0' && ms[0] <= '9') {
-		uint64_t v = number(ms);
-
-		s->lookup_ms[v > STATS_LOOKUP_MS_MAX ? STATS_LOOKUP_MS_MAX : v]++;
-		s->lookups++;
-	}
+	add_time(&s->lookup, msg, len, "lookup_ms");
 }
 
 void stats_add(struct stats *s, const char *msg, size_t len)
@@ -133,6 +142,11 @@ void stats_add(struct stats *s, const char *msg, size_t len)
 		}
 	} else if (strcmp(event, "login") == 0) {
 		add_login(s, msg, len);
+	} else if (strcmp(event, "resolved") == 0 ||
+	           strcmp(event, "resolve_failed") == 0) {
+		s->resolves++;
+		s->resolve_failures += strcmp(event, "resolve_failed") == 0;
+		add_time(&s->resolve, msg, len, "resolve_ms");
 	} else if (strcmp(event, "close") == 0) {
 		s->sessions_closed++;
 		if (stats_field(msg, len, "bytes_in", v, sizeof v))
@@ -145,20 +159,20 @@ void stats_add(struct stats *s, const char *msg, size_t len)
 			s->refusals[i]++;
 }
 
-int stats_lookup_percentile(const struct stats *s, unsigned p)
+int stats_percentile(const struct stats_times *t, unsigned p)
 {
 	uint64_t want, seen = 0;
 
-	if (!s->lookups)
+	if (!t->count)
 		return -1;
 	if (p > 100)
 		p = 100;
 	/* The smallest time with at least p % of the answers at or below. */
-	want = (s->lookups * p + 99) / 100;
+	want = (t->count * p + 99) / 100;
 	if (want == 0)
 		want = 1;
 	for (int ms = 0; ms <= STATS_LOOKUP_MS_MAX; ms++) {
-		seen += s->lookup_ms[ms];
+		seen += t->ms[ms];
 		if (seen >= want)
 			return ms;
 	}

@@ -1,6 +1,7 @@
 /* postern-stats' counters: every event line of a time window, added up.
  * Pure and bounded: fixed tables (what does not fit is counted under
- * "other"), and the lookup times in a histogram of whole milliseconds. */
+ * "other"), and the times of auth lookups and of the resolver's in
+ * histograms of whole milliseconds. */
 #ifndef POSTERN_STATS_H
 #define POSTERN_STATS_H
 
@@ -15,6 +16,12 @@
 struct stats_count {
 	char name[64];
 	uint64_t ok, fail;
+};
+
+/* How long something took, each time: whole ms, slower ones in the last. */
+struct stats_times {
+	uint32_t ms[STATS_LOOKUP_MS_MAX + 1];
+	uint64_t count;
 };
 
 struct stats_client {
@@ -33,8 +40,9 @@ struct stats {
 	struct stats_count backends[STATS_BACKENDS + 1];  /* last: other */
 	uint64_t refusals[STATS_REFUSALS];
 	uint64_t bytes_in, bytes_out;
-	uint32_t lookup_ms[STATS_LOOKUP_MS_MAX + 1];
-	uint64_t lookups;
+	struct stats_times lookup;          /* auth lookups: lookup_ms */
+	struct stats_times resolve;         /* client names: resolve_ms */
+	uint64_t resolves, resolve_failures;  /* event=resolved, _failed */
 	struct stats_client clients[STATS_CLIENTS];
 	size_t nclients;
 	uint64_t other_clients;
@@ -45,8 +53,8 @@ void stats_init(struct stats *s);
 /* One message ("session=... event=..."). */
 void stats_add(struct stats *s, const char *msg, size_t len);
 
-/* The p-th percentile (0-100) of the lookup times, in ms; -1 if none. */
-int stats_lookup_percentile(const struct stats *s, unsigned p);
+/* The p-th percentile (0-100) of the times, in ms; -1 if none. */
+int stats_percentile(const struct stats_times *t, unsigned p);
 
 /* The n busiest clients by connections, into top (indexes into
  * s->clients), busiest first; returns how many. */

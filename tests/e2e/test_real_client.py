@@ -16,6 +16,7 @@ import pwd
 import re
 import shutil
 import socket
+import subprocess
 import ssl
 import struct
 import subprocess
@@ -171,7 +172,8 @@ class Ctx(lib.Harness):
         self.unforwarded = self.proxy(trusted + 'proxy_forward_client = false\n',
                                       listen_flags=pp,
                                       map_lines=["* 127.0.0.1:%d" % d.imap_port])
-        resolver = 'resolver = {"127.0.0.1:%d"}\n'
+        # IMAP looks names up only when told to; SMTP always (below).
+        resolver = 'resolver = {"127.0.0.1:%d"}\nresolver_imap_pop3 = true\n'
         self.resolved = self.proxy(trusted + auth + resolver % self.dns.port,
                                    listen_flags=pp)
         self.resolved_fake = self.proxy(trusted + auth + resolver % self.fake_dns.port,
@@ -179,6 +181,10 @@ class Ctx(lib.Harness):
         self.resolved_silent = self.proxy(
             trusted + auth + 'resolver_timeout = 1s\n' +
             resolver % self.silent_dns.getsockname()[1], listen_flags=pp)
+        self.resolver_as_nginx = {proto: self.proxy(
+            trusted + auth + 'resolver = {"127.0.0.1:%d"}\nresolver_timeout = 5s\n'
+            % self.silent_dns.getsockname()[1], listen_flags=pp, protocol=proto)
+            for proto in ("imap", "pop3")}
         self.postfix = None
         try:
             # With a certificate: the client programs use STARTTLS when
@@ -496,9 +502,72 @@ def test_resolver_confirmed_name_and_its_failures(ctx):
     assert "query[PTR] 7.2.0.192.in-addr.arpa" in dlog
     assert "query[A] mx.good.test" in dlog
     assert "query[A] liar.test" in dlog
-    assert ("event=resolve_failed client=192.0.2.10 name=[UNAVAILABLE] "
-            "reason=\"the PTR name is not a valid host name\"") in \
-        ctx.resolved_fake.read_log()
+    assert re.search(r'event=resolve_failed client=192\.0\.2\.10 '
+                     r'name=\[UNAVAILABLE\] resolve_ms=\d+ '
+                     r'reason="the PTR name is not a valid host name"',
+                     ctx.resolved_fake.read_log())
+
+
+def test_resolver_only_for_smtp_unless_told(ctx):
+    """nginx looks client names up for SMTP only: a resolver in an IMAP or
+    POP3 section asks nothing, waits for nothing, and the auth server gets
+    no Client-Host (test_resolver_confirmed_name_and_its_failures turns it
+    on with resolver_imap_pop3; test_xclient_name_and_port_reach_postfix
+    shows SMTP's)."""
+    def asked():
+        """The questions the silent server got since the last call."""
+        got = []
+        ctx.silent_dns.setblocking(False)
+        while True:
+            try:
+                got.append(ctx.silent_dns.recv(512))
+            except BlockingIOError:
+                return got
+
+    asked()
+    reply, took = imap_login(ctx.resolver_as_nginx["imap"], v1("192.0.2.40"))
+    assert reply.startswith("a OK"), reply
+    req = last_request(ctx)
+    assert req["Client-IP"] == "192.0.2.40" and "Client-Host" not in req, req
+    c = connect(ctx.resolver_as_nginx["pop3"], v1("192.0.2.41", dport=110))
+    assert c.line().startswith("+OK")
+    c.send("USER alice\r\n")
+    assert c.line().startswith("+OK")
+    c.send("PASS wonderland\r\n")
+    assert c.line().startswith("+OK")
+    c.close()
+    req = last_request(ctx)
+    assert req["Auth-Protocol"] == "pop3" and "Client-Host" not in req, req
+    # The resolver never heard a question (it would not have answered: a
+    # lookup would have taken resolver_timeout).
+    assert asked() == [], "the resolver was asked"
+    for p in ctx.resolver_as_nginx.values():
+        log = p.read_log()
+        assert "event=login" in log and "event=resolve" not in log, log
+        assert "resolve_ms=" not in log, log
+    assert took < 5, took
+
+
+def test_resolver_lookups_timed_and_counted(ctx):
+    """Each lookup's time on its own line and the login's (resolve_ms,
+    apart from lookup_ms), and postern-stats' row: how many, how many
+    failed, how long."""
+    logs = [ctx.resolved, ctx.resolved_fake, ctx.resolved_silent]
+    text = "".join(p.read_log() for p in logs)
+    names = re.findall(r"event=resolved client=\S+ name=\S+ resolve_ms=(\d+)", text)
+    failed = re.findall(r"event=resolve_failed client=\S+ name=\S+ "
+                        r"resolve_ms=(\d+) reason=", text)
+    assert names and failed, text
+    # The silent server's lookup lasted its resolver_timeout (1s).
+    assert max(int(ms) for ms in failed) >= 1000, failed
+    assert re.search(r"event=login .* lookup_ms=\d+ resolve_ms=\d+ result=ok", text), text
+    stats = os.path.join(lib.BUILDDIR, "src", "postern-stats")
+    out = subprocess.run([stats, *[p.log for p in logs]], capture_output=True,
+                         text=True, timeout=30).stdout
+    row = r"^client names +looked up %d, failed %d; ms p50 \d+, p90 \d+, p99 \d+, " \
+          r"max (\d+)$" % (len(names) + len(failed), len(failed))
+    m = re.search(row, out, re.M)
+    assert m and int(m.group(1)) >= 1000, out
 
 
 def send_mail(p, header, marker):
@@ -874,6 +943,8 @@ if __name__ == "__main__":
              test_allow_and_deny_in_order_before_any_lookup,
              test_proxy_protocol_out_v1_v2_to_dovecot,
              test_resolver_confirmed_name_and_its_failures,
+             test_resolver_only_for_smtp_unless_told,
+             test_resolver_lookups_timed_and_counted,
              test_xclient_name_and_port_reach_postfix,
              test_proxy_protocol_out_to_postfix,
              test_mbsync_full_and_incremental_sync,

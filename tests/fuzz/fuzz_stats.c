@@ -29,7 +29,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(st.lines == lines + 1);
 	FUZZ_ASSERT(st.events <= events + 1);
 	FUZZ_ASSERT(st.nclients <= STATS_CLIENTS);
-	FUZZ_ASSERT(stats_lookup_percentile(&st, 50) <= STATS_LOOKUP_MS_MAX);
+	FUZZ_ASSERT(stats_percentile(&st.lookup, 50) <= STATS_LOOKUP_MS_MAX);
+	FUZZ_ASSERT(stats_percentile(&st.resolve, 90) <= STATS_LOOKUP_MS_MAX);
+	FUZZ_ASSERT(st.resolve_failures <= st.resolves &&
+	            st.resolve.count <= st.resolves);
 	(void)stats_parse_time(line, size);
 	return 0;
 }

@@ -100,10 +100,10 @@ START_TEST(counters)
 	ck_assert_int_eq(st.bytes_out, 20);
 	ck_assert_int_eq(st.refusals[0], 1);     /* access_denied */
 	ck_assert_int_eq(st.refusals[2], 1);     /* login_timeout */
-	ck_assert_int_eq(st.lookups, 3);
-	ck_assert_int_eq(stats_lookup_percentile(&st, 0), 2);
-	ck_assert_int_eq(stats_lookup_percentile(&st, 50), 40);
-	ck_assert_int_eq(stats_lookup_percentile(&st, 100), STATS_LOOKUP_MS_MAX);
+	ck_assert_int_eq(st.lookup.count, 3);
+	ck_assert_int_eq(stats_percentile(&st.lookup, 0), 2);
+	ck_assert_int_eq(stats_percentile(&st.lookup, 50), 40);
+	ck_assert_int_eq(stats_percentile(&st.lookup, 100), STATS_LOOKUP_MS_MAX);
 	n = stats_top_clients(&st, top, 3);
 	ck_assert_int_eq(n, 3);
 	ck_assert_str_eq(st.clients[top[0]].addr, "192.0.2.2");
@@ -112,6 +112,31 @@ START_TEST(counters)
 	ck_assert_str_eq(st.clients[top[2]].addr, "2001:db8::1");
 	ck_assert_int_eq(stats_top_clients(&st, top, 1), 1);
 	ck_assert_str_eq(st.clients[top[0]].addr, "192.0.2.2");
+}
+END_TEST
+
+/* The resolver's lookups: counted apart from the auth lookups, failures
+ * too, their own times. */
+START_TEST(resolver)
+{
+	stats_init(&st);
+	add("session=1 event=resolved client=192.0.2.1 name=a.example "
+	    "resolve_ms=3");
+	add("session=2 event=resolve_failed client=192.0.2.2 name=[TEMPUNAVAIL] "
+	    "resolve_ms=30000 reason=\"no answer\"");
+	add("session=3 event=resolve_failed client=192.0.2.3 name=[UNAVAILABLE] "
+	    "resolve_ms=12 reason=\"no PTR\"");
+	add("session=4 event=resolved client=192.0.2.4 name=b.example");
+	add("session=1 event=login protocol=smtp backend=- lookup_ms=5 "
+	    "resolve_ms=3 result=ok");
+	ck_assert_int_eq(st.resolves, 4);
+	ck_assert_int_eq(st.resolve_failures, 2);
+	ck_assert_int_eq(st.resolve.count, 3);
+	ck_assert_int_eq(stats_percentile(&st.resolve, 0), 3);
+	ck_assert_int_eq(stats_percentile(&st.resolve, 50), 12);
+	ck_assert_int_eq(stats_percentile(&st.resolve, 100), STATS_LOOKUP_MS_MAX);
+	ck_assert_int_eq(st.lookup.count, 1);
+	ck_assert_int_eq(stats_percentile(&st.lookup, 100), 5);
 }
 END_TEST
 
@@ -135,7 +160,7 @@ START_TEST(tables_are_bounded)
 	ck_assert_int_eq(st.protos[STATS_PROTOS].ok, STATS_BACKENDS + 5 - STATS_PROTOS);
 	ck_assert_int_eq(st.nclients, STATS_CLIENTS);
 	ck_assert_int_eq(st.other_clients, 3);
-	ck_assert_int_eq(stats_lookup_percentile(&st, 50), -1);
+	ck_assert_int_eq(stats_percentile(&st.lookup, 50), -1);
 }
 END_TEST
 
@@ -147,6 +172,7 @@ int main(void)
 	tcase_add_test(t, times);
 	tcase_add_test(t, lines_and_fields);
 	tcase_add_test(t, counters);
+	tcase_add_test(t, resolver);
 	tcase_add_test(t, tables_are_bounded);
 	suite_add_tcase(s, t);
 	return run_suite(s);
