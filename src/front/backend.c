@@ -6,7 +6,9 @@
 #include "session_state.h"
 #include "session_io.h"
 
+#include <netinet/in.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 /* proxy_ssl, or the auth server's Auth-Backend-TLS for this user. */
@@ -38,11 +40,44 @@ static void drop(struct session *s)
 	s->backend.fd = -1;
 }
 
+/* Whether a is the address this connection came in on: the backend is
+ * then postern itself (a map's "* 127.0.0.1" once Dovecot left port 143),
+ * and each connection would start another postern that does the same,
+ * until the per-source limit. Only the exact address is known cheaply; a
+ * loop through another of postern's addresses stops one step in, where
+ * the inner postern meets its own. */
+static int is_own_address(const struct session *s, const struct addr *a)
+{
+	struct addr b = *a;
+	const struct sockaddr *l = (const struct sockaddr *)&s->local.ss;
+	const struct sockaddr *r = (const struct sockaddr *)&b.ss;
+
+	addr_unmap(&b.ss, &b.len);
+	if (s->local.len == 0 || l->sa_family != r->sa_family ||
+	    addr_port(l) != addr_port(r))
+		return 0;
+	if (r->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)l)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)r)->sin_addr.s_addr;
+	return r->sa_family == AF_INET6 &&
+	       memcmp(&((const struct sockaddr_in6 *)l)->sin6_addr,
+	              &((const struct sockaddr_in6 *)r)->sin6_addr,
+	              sizeof(struct in6_addr)) == 0;
+}
+
 static int connect_to(struct session *s, const struct addr *a,
                       const char **why)
 {
-	int fd = net_connect(a, session_deadline(s), why);
+	int fd;
 
+	if (is_own_address(s, a)) {
+		logmsg(LOG_ERR, "event=backend_down backend=%s reason=\"this is "
+		       "postern's own address: the lookup sent the user back to "
+		       "postern\"", s->backend_name);
+		*why = "backend is postern itself";
+		return -1;
+	}
+	fd = net_connect(a, session_deadline(s), why);
 	if (fd < 0) {
 		logmsg(LOG_ERR, "event=backend_down backend=%s reason=\"%s\"",
 		       s->backend_name, LOGV(*why));

@@ -129,10 +129,24 @@ def test_auth_server_answers_too_much(ctx):
     session_ended(p.wait_log("event=close"))
 
 
+def test_backend_is_postern_itself(ctx):
+    """A map that sends users to the address they came in on (the old
+    shipped "* 127.0.0.1" once Dovecot left port 143): refused at once,
+    not one postern connecting to the next until the per-source limit."""
+    port = lib.free_port()
+    p = ctx.track(lib.Postern(ctx.tmp, port=port, global_conf='timeout = "2s"\n',
+                              map_lines=["* 127.0.0.1:%d" % port]))
+    login_fails(ctx, p, "postern's own address")
+    # One session went to the backend: no second postern was started.
+    log = p.read_log()
+    assert log.count("from=lookup to=backend") == 1, log
+
+
 if __name__ == "__main__":
     lib.run([test_backend_resets_during_login,
              test_backend_greets_with_garbage,
              test_backend_greets_with_a_flood,
              test_backend_says_nothing,
-             test_auth_server_answers_too_much],
+             test_auth_server_answers_too_much,
+             test_backend_is_postern_itself],
             Ctx)

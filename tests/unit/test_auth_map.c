@@ -3,6 +3,7 @@
 #include "run_suite.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -147,6 +148,24 @@ START_TEST(backend_without_port_takes_the_protocols)
 }
 END_TEST
 
+/* The map the package installs: postern takes the standard ports, so any
+ * route it gave before the operator wrote one ("* 127.0.0.1") would lead
+ * back to postern. */
+START_TEST(the_shipped_map_routes_nobody)
+{
+	const char *src = getenv("POSTERN_SRCDIR");
+	char path[4096], b[128], why[128];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/conf/users.map", src ? src : ".");
+	f = fopen(path, "re");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(auth_map_find(f, "alice@example.org", b, sizeof b, why,
+	                               sizeof why), 0);
+	fclose(f);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("auth_map");
@@ -158,6 +177,7 @@ int main(void)
 	tcase_add_test(tc, query_parses_backend);
 	tcase_add_test(tc, the_check_names_the_bad_line);
 	tcase_add_test(tc, backend_without_port_takes_the_protocols);
+	tcase_add_test(tc, the_shipped_map_routes_nobody);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
