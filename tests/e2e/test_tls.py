@@ -341,8 +341,9 @@ def test_certificate_subject_cannot_forge_log_lines(ctx):
         assert s.recv(200) == b"* BYE SSL certificate error\r\n"
     log = p.wait_log("event=client_cert_refused")
     line = [l for l in log.splitlines() if "client_cert_refused" in l][0]
-    # GnuTLS writes the DN's quotes as \" (RFC 4514); both bytes escaped.
-    assert 'subject="CN=evil\\x0asession=0 event=login result=ok ' \
+    # The DN as nginx's OpenSSL prints it (LF as \0A, the quote as \"),
+    # each backslash and quote escaped again by the log.
+    assert 'subject="CN=evil\\x5c0Asession=0 event=login result=ok ' \
         'user=\\x5c\\x22root\\x5c\\x22"' in line, line
     assert not [l for l in log.splitlines()
                 if "session=0 " in l and "client_cert_refused" not in l]
