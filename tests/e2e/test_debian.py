@@ -10,6 +10,33 @@ import subprocess
 import lib
 
 
+def dpkg_buildpackage(src, work):
+    """dpkg-buildpackage -b in src; the .deb it leaves in work."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    # The unit tests ran already; the build must not need the network,
+    # root, or anything but its Build-Depends.
+    env["DEB_BUILD_OPTIONS"] = "nocheck parallel=%d" % (os.cpu_count() or 1)
+    r = subprocess.run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=src,
+                       env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    debs = glob.glob(os.path.join(work, "postern_*.deb"))
+    assert len(debs) == 1, os.listdir(work)
+    return debs[0]
+
+
+def build_package(work):
+    """The package of this tree, built from make distdir in work."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    src = os.path.join(work, "postern")
+    r = subprocess.run(["make", "-s", "-C", lib.BUILDDIR, "distdir",
+                        "distdir=" + src], env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return dpkg_buildpackage(src, work)
+
+
 class Ctx(lib.Harness):
     def __init__(self):
         if not shutil.which("dpkg-buildpackage") or not shutil.which("dh"):
@@ -17,22 +44,7 @@ class Ctx(lib.Harness):
         super().__init__()
         work = self.tmp("deb")
         os.makedirs(work)
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-        src = os.path.join(work, "postern")
-        r = subprocess.run(["make", "-s", "-C", lib.BUILDDIR, "distdir",
-                            "distdir=" + src], env=env, capture_output=True,
-                           text=True, timeout=300)
-        assert r.returncode == 0, r.stderr[-2000:]
-        # The unit tests ran already; the build must not need the network,
-        # root, or anything but its Build-Depends.
-        env["DEB_BUILD_OPTIONS"] = "nocheck parallel=%d" % (os.cpu_count() or 1)
-        r = subprocess.run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=src,
-                           env=env, capture_output=True, text=True, timeout=900)
-        assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
-        debs = glob.glob(os.path.join(work, "postern_*.deb"))
-        assert len(debs) == 1, os.listdir(work)
-        self.deb = debs[0]
+        self.deb = build_package(work)
         self.root = self.tmp("root")
         subprocess.run(["dpkg-deb", "-x", self.deb, self.root], check=True)
 
@@ -44,9 +56,12 @@ def test_the_package_holds_what_an_operator_needs(ctx):
     for path in ("./usr/sbin/postern", "./usr/libexec/postern-text",
                  "./usr/libexec/postern-tls",
                  "./usr/libexec/postern-relay", "./usr/libexec/postern-guard-relay",
-                 "./etc/postern/postern.conf", "./lib/systemd/system/postern@.service",
+                 "./etc/postern/postern.conf", "./lib/systemd/system/postern-imap.service",
                  "./lib/systemd/system/postern-imaps.socket",
-                 "./lib/systemd/system/postern-tls@.service",
+                 "./lib/systemd/system/postern-imaps.service",
+                 "./lib/systemd/system/postern-imaps@.service",
+                 "./lib/systemd/system/postern-smtp@.service",
+                 "./usr/share/postern/systemd/per-connection.conf",
                  "./lib/systemd/system/postern-config.service",
                  "./lib/systemd/system/postern-config.path",
                  "./usr/share/man/man8/postern.8.gz",
@@ -54,10 +69,12 @@ def test_the_package_holds_what_an_operator_needs(ctx):
         assert path in listing, path
     # Nothing is enabled by the package itself.
     assert "./etc/systemd/system" not in listing
-    with open(os.path.join(ctx.root, "lib/systemd/system/postern@.service")) as f:
-        assert "ExecStart=/usr/sbin/postern -a /var/lib/postern/postern.conf" in f.read()
-    with open(os.path.join(ctx.root, "lib/systemd/system/postern-tls@.service")) as f:
-        assert "ExecStart=/usr/libexec/postern-tls -a /var/lib/postern/postern.conf" in f.read()
+    with open(os.path.join(ctx.root, "lib/systemd/system/postern-imap@.service")) as f:
+        assert "ExecStart=/usr/sbin/postern -a /var/lib/postern/postern.conf -s imap\n" \
+            in f.read()
+    with open(os.path.join(ctx.root, "lib/systemd/system/postern-imaps.service")) as f:
+        assert "/usr/libexec/postern-spawn -m ${SESSIONS_MAX} -p ${SESSIONS_PER_SOURCE} " \
+            "/usr/libexec/postern-tls -a /var/lib/postern/postern.conf\n" in f.read()
     # The statically linked musl is declared, as Debian wants.
     r = subprocess.run(["dpkg-deb", "-f", ctx.deb, "Built-Using"], capture_output=True,
                        text=True, check=True)
@@ -67,6 +84,10 @@ def test_the_package_holds_what_an_operator_needs(ctx):
     assert "adduser --system" in r.stdout
     assert 'postern -A -c "$active" -a "$active"' in r.stdout
     assert "deb-systemd-invoke start" not in r.stdout
+    # An upgrade stops no socket (tests/e2e/test_booted_systemd.py runs one).
+    r = subprocess.run(["dpkg-deb", "-I", ctx.deb, "preinst"], capture_output=True,
+                       text=True)
+    assert "deb-systemd-invoke stop" not in r.stdout, r.stdout
     # -t reads the map where the config names it, as a login would: the
     # package's, under the unpacked root here.
     shipped = os.path.join(ctx.root, "etc/postern/postern.conf")

@@ -53,18 +53,18 @@ class Ctx(lib.Harness):
 
 def test_units_name_installed_paths(ctx):
     unitdir = ctx.under(ctx.paths["systemdsystemunitdir"])
-    programs = {"postern@.service": ctx.sbin + "/postern",
-                "postern-tls@.service": ctx.paths["libexecdir"] + "/postern-tls"}
+    programs = {"postern-imap@.service": ctx.sbin + "/postern",
+                "postern-imaps@.service": ctx.paths["libexecdir"] + "/postern-tls"}
     for service, program in programs.items():
         with open(os.path.join(unitdir, service)) as f:
             text = f.read()
-        exec_start = re.search(r"^ExecStart=(\S+) -a (\S+)$", text, re.M)
+        exec_start = re.search(r"^ExecStart=(\S+) -a (\S+) -s \w+$", text, re.M)
         assert exec_start, text
         assert exec_start.group(1) == program
         assert os.access(ctx.under(exec_start.group(1)), os.X_OK)
         # The active copy, which the gate writes; not installed.
         assert exec_start.group(2) == ctx.paths["activeconfig"]
-        assert "LogsDirectory=postern" in text
+        assert "LogsDirectory=postern-" in text
     with open(os.path.join(unitdir, "postern-config.service")) as f:
         text = f.read()
     assert "ExecStart=%s/postern -A -c %s -a %s\n" % (
@@ -72,20 +72,22 @@ def test_units_name_installed_paths(ctx):
     assert os.path.exists(ctx.under(ctx.conf))
     with open(os.path.join(unitdir, "postern-config.path")) as f:
         assert "PathChanged=%s\n" % ctx.conf in f.read()
+    spawn = ctx.paths["libexecdir"] + "/postern-spawn"
     for name in NAMES:
         assert os.path.exists(os.path.join(unitdir, "postern-%s.socket" % name))
-        service = "postern-tls@.service" if name in TLS_NAMES else "postern@.service"
-        assert os.path.realpath(os.path.join(unitdir, "postern-%s@.service" % name)) \
-            == os.path.realpath(os.path.join(unitdir, service)), name
+        with open(os.path.join(unitdir, "postern-%s.service" % name)) as f:
+            assert "ExecStart=%s " % spawn in f.read(), name
+    assert os.access(ctx.under(spawn), os.X_OK)
     if not shutil.which("systemd-analyze"):
         raise lib.Skip("no systemd-analyze")
     units = [os.path.join(unitdir, "postern-%s%s" % (n, s))
-             for n in NAMES for s in (".socket", "@.service")]
+             for n in NAMES for s in (".socket", ".service", "@.service")]
     units += [os.path.join(unitdir, "postern-config." + s) for s in ("service", "path")]
     r = subprocess.run(["systemd-analyze", "verify", "--man=no"] + units,
                        capture_output=True, text=True, cwd=unitdir)
     # The binaries are under DESTDIR, not on this host (checked above).
-    missing = ["Command %s is not executable" % p for p in programs.values()]
+    missing = ["Command %s is not executable" % p for p in
+               list(programs.values()) + [spawn]]
     other = [l for l in r.stderr.splitlines()
              if l and not any(m in l for m in missing)]
     assert not other, other
