@@ -370,7 +370,10 @@ class Ctx(lib.Harness):
     def dump(self):
         if not self.box or not self.box.leader:
             return ""
-        return ("journal:\n" + self.box.journal("-n", "60", "-o", "short")[-4000:]
+        units = self.box.journal("-o", "short-precise", "_PID=1", "--grep",
+                                 "postern-[a-z0-9]+\\.(socket|service)")
+        return ("PID 1 on the postern units:\n" + units[-4000:]
+                + "\njournal:\n" + self.box.journal("-n", "60", "-o", "short")[-4000:]
                 + "\nfailed:\n" + self.box.failed())
 
     def close(self):
