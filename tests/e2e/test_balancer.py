@@ -330,12 +330,20 @@ def test_drop_in_sizes_per_source_for_the_balancer(ctx):
     connection comes from the balancer, so the per-source limit must let
     one balancer take the whole socket's, in systemd and in xinetd."""
     assert os.path.exists(DROP_IN), DROP_IN
-    sock = lib.settings(os.path.join(lib.SRCDIR, "units", "postern-imap.socket"))
-    drop_in = lib.settings(DROP_IN)
+    with open(os.path.join(lib.SRCDIR, "units", "postern-spawn.service.in")) as f:
+        shipped = dict(re.findall(r"(\w+)=(\d+)",
+                                  re.search(r"^Environment=(.*)$", f.read(), re.M).group(1)))
     with open(DROP_IN) as f:
         text = f.read()
-    assert "[Socket]" in text
-    assert int(drop_in["MaxConnectionsPerSource"]) >= int(sock["MaxConnections"])
+    assert "[Service]" in text
+    mine = dict(re.findall(r"(\w+)=(\d+)",
+                           re.search(r"^Environment=(.*)$", text, re.M).group(1)))
+    # The spawner (the default): one balancer may take the whole service.
+    assert int(mine["SESSIONS_PER_SOURCE"]) >= int(shipped["SESSIONS_MAX"])
+    assert int(mine["SESSIONS_PER_SOURCE"]) >= int(mine["SESSIONS_MAX"])
+    # And where the per-connection units are used, the socket's figure.
+    m = re.search(r"MaxConnectionsPerSource=(\d+)", text)
+    assert m and int(m.group(1)) >= int(mine["SESSIONS_MAX"]), text
     xinetd = lib.settings(os.path.join(lib.SRCDIR, "units", "postern-imap.xinetd.in"))
     # xinetd's per_source is shown (commented) with the value to use.
     m = re.search(r"^#\s*per_source\s*=\s*(\d+|UNLIMITED)\s*$", text, re.M)

@@ -67,7 +67,7 @@ def test_units_name_installed_paths(ctx):
         assert "LogsDirectory=postern-" in text
     with open(os.path.join(unitdir, "postern-config.service")) as f:
         text = f.read()
-    assert "ExecStart=%s/postern -A -c %s -a %s\n" % (
+    assert "ExecStart=%s/postern -A -u postern -c %s -a %s\n" % (
         ctx.sbin, ctx.conf, ctx.paths["activeconfig"]) in text, text
     assert os.path.exists(ctx.under(ctx.conf))
     with open(os.path.join(unitdir, "postern-config.path")) as f:
