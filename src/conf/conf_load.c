@@ -345,6 +345,41 @@ static int check_resolver(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/* ssl_protocols and ssl_ciphers, each checked alone while the file is
+ * read, so that an error names its line; the section then joins the two
+ * it ends up with. */
+static int check_tls_words(cfg_t *cfg, cfg_opt_t *opt)
+{
+	static const char *const usual[] = { "TLSv1.2", "TLSv1.3" };
+	const char *value = last_str(opt);
+	char out[TLS_PRIORITY_MAX], why[256];
+	int rc = strcmp(opt->name, "ssl_protocols") == 0
+	         ? tls_priority(&value, 1, "HIGH", out, sizeof out, why,
+	                        sizeof why)
+	         : tls_priority(usual, 2, value, out, sizeof out, why,
+	                        sizeof why);
+
+	if (rc < 0)
+		cfg_error(cfg, "%s", why);
+	return rc;
+}
+
+/* access_rules written as a list: "allow NET" or "deny NET". */
+static int check_rule(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *rule = last_str(opt);
+	size_t n = strcspn(rule, " ");
+	struct cidr c;
+
+	if ((strncmp(rule, "allow", n) != 0 && strncmp(rule, "deny", n) != 0) ||
+	    n == 0 || cidr_parse(rule + n + (rule[n] == ' '), &c) < 0) {
+		cfg_error(cfg, "access_rules: want \"allow NET\" or \"deny "
+		          "NET\", got \"%s\"", rule);
+		return -1;
+	}
+	return 0;
+}
+
 /* A lookup's directive, checked by the lookup while the file is read. */
 static int check_lookup(cfg_t *cfg, cfg_opt_t *opt)
 {
@@ -399,6 +434,12 @@ static void set_validators(cfg_t *cfg, const char *prefix)
 	cfg_set_validate_func(cfg, path, check_cidr);
 	snprintf(path, sizeof path, "%sresolver", prefix);
 	cfg_set_validate_func(cfg, path, check_resolver);
+	snprintf(path, sizeof path, "%sssl_protocols", prefix);
+	cfg_set_validate_func(cfg, path, check_tls_words);
+	snprintf(path, sizeof path, "%sssl_ciphers", prefix);
+	cfg_set_validate_func(cfg, path, check_tls_words);
+	snprintf(path, sizeof path, "%saccess_rules", prefix);
+	cfg_set_validate_func(cfg, path, check_rule);
 	for (const struct lookup *const *l = lookups; *l; l++) {
 		if (!(*l)->check)
 			continue;
@@ -463,8 +504,8 @@ static int resolve_protocol(cfg_t *sec, cfg_t *top, struct server_conf *s,
 	o = owner(sec, top, caps);
 	s->ncapabilities = cfg_size(o, caps);
 	if (s->ncapabilities > CAPS_MAX) {
-		snprintf(err, size, "%s: server %s: more than %d capabilities",
-		         errbuf.path, s->name, CAPS_MAX);
+		snprintf(err, size, "%s:%d: server %s: more than %d capabilities",
+		         errbuf.path, sec->line, s->name, CAPS_MAX);
 		return -1;
 	}
 	for (size_t i = 0; i < s->ncapabilities; i++)
@@ -490,15 +531,15 @@ static int choose_lookup(cfg_t *sec, cfg_t *top, struct server_conf *s,
 		if ((value = str_of(sec, top, (*l)->directive)))
 			break;
 	if (!*l) {
-		snprintf(err, size, "%s: server %s: no lookup (auth_http or "
-		         "auth_map)", errbuf.path, s->name);
+		snprintf(err, size, "%s:%d: server %s: no lookup (auth_http or "
+		         "auth_map)", errbuf.path, sec->line, s->name);
 		return -1;
 	}
 	s->lookup = *l;
 	if ((*l)->configure(s, value, why, sizeof why) < 0 ||
 	    (s->protocol->check_conf &&
 	     s->protocol->check_conf(s, why, sizeof why) < 0)) {
-		snprintf(err, size, "%s: server %s: %s", errbuf.path, s->name, why);
+		snprintf(err, size, "%s:%d: server %s: %s", errbuf.path, sec->line, s->name, why);
 		return -1;
 	}
 	return 0;
@@ -513,7 +554,7 @@ static int take_list(cfg_t *sec, cfg_t *top, const char *name,
 
 	*n = cfg_size(o, name);
 	if (*n > max) {
-		snprintf(err, size, "%s: server %s: at most %zu %s", errbuf.path,
+		snprintf(err, size, "%s:%d: server %s: at most %zu %s", errbuf.path, sec->line,
 		         cfg_title(sec), max, name);
 		return -1;
 	}
@@ -571,23 +612,23 @@ static int resolve_tls(cfg_t *sec, cfg_t *top, struct server_conf *s,
 	else if (tls_priority(versions, nversions,
 	                      str_of(sec, top, "ssl_ciphers"), s->ssl_priority,
 	                      sizeof s->ssl_priority, why, sizeof why) < 0) {
-		snprintf(err, size, "%s: server %s: %s", errbuf.path, s->name, why);
+		snprintf(err, size, "%s:%d: server %s: %s", errbuf.path, sec->line, s->name, why);
 		return -1;
 	}
 	if (!s->ssl && s->starttls == STARTTLS_OFF)
 		return 0;
 	if (s->ssl_ncertificates == 0 || s->ssl_ncertificates != nkeys) {
-		snprintf(err, size, "%s: server %s: TLS needs ssl_certificate and "
+		snprintf(err, size, "%s:%d: server %s: TLS needs ssl_certificate and "
 		         "ssl_certificate_key, as many of one as of the other",
-		         errbuf.path, s->name);
+		         errbuf.path, sec->line, s->name);
 		return -1;
 	}
 	if (s->ssl_verify_client != VERIFY_OFF &&
 	    s->ssl_verify_client != VERIFY_OPTIONAL_NO_CA &&
 	    !s->ssl_client_certificate && !s->ssl_trusted_certificate) {
-		snprintf(err, size, "%s: server %s: ssl_verify_client needs "
+		snprintf(err, size, "%s:%d: server %s: ssl_verify_client needs "
 		         "ssl_client_certificate or ssl_trusted_certificate",
-		         errbuf.path, s->name);
+		         errbuf.path, sec->line, s->name);
 		return -1;
 	}
 	return 0;
@@ -661,8 +702,8 @@ static int resolve_origin(cfg_t *sec, cfg_t *top, struct server_conf *s,
 		s->access[i].allow = strncmp(rules[i], "allow", n) == 0;
 		if (cidr_parse(rules[i] + n + (rules[i][n] == ' '),
 		               &s->access[i].cidr) < 0) {
-			snprintf(err, size, "%s: server %s: bad rule \"%s\"",
-			         errbuf.path, s->name, rules[i]);
+			snprintf(err, size, "%s:%d: server %s: bad rule \"%s\"",
+			         errbuf.path, sec->line, s->name, rules[i]);
 			return -1;
 		}
 	}
@@ -701,8 +742,8 @@ static int resolve(cfg_t *sec, cfg_t *top, struct server_conf *s, char *err,
 	              proto_find(cfg_getstr(sec, "protocol")) :
 	              proto_by_port(s->listen_port);
 	if (!s->protocol) {
-		snprintf(err, size, "%s: server %s: no protocol, and listen is not "
-		         "a well-known mail port", errbuf.path, s->name);
+		snprintf(err, size, "%s:%d: server %s: no protocol, and listen is not "
+		         "a well-known mail port", errbuf.path, sec->line, s->name);
 		return -1;
 	}
 	s->server_name = str_of(sec, top, "server_name");
@@ -737,8 +778,8 @@ static int resolve(cfg_t *sec, cfg_t *top, struct server_conf *s, char *err,
 	               sizeof s->imap_deny) < 0 ||
 	    join_names(sec, top, "imap_hide_capabilities", s->imap_hide,
 	               sizeof s->imap_hide) < 0) {
-		snprintf(err, size, "%s: server %s: imap_deny_commands or "
-		         "imap_hide_capabilities too long", errbuf.path, s->name);
+		snprintf(err, size, "%s:%d: server %s: imap_deny_commands or "
+		         "imap_hide_capabilities too long", errbuf.path, sec->line, s->name);
 		return -1;
 	}
 	s->relay_program = str_of(sec, top, "relay_program");
@@ -865,6 +906,11 @@ static int parse(cfg_t *cfg, const char *path, char *err, size_t size)
 
 	if (!text)
 		return -1;
+	if ((rc = conf_text_unclosed(text, strlen(text))) > 0) {
+		snprintf(err, size, "%s:%d: this \"{\" is never closed", path, rc);
+		free(text);
+		return -1;
+	}
 	rc = cfg_parse_buf(cfg, text);
 	free(text);
 	if (rc != CFG_SUCCESS) {

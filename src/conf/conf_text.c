@@ -102,3 +102,31 @@ size_t conf_text_keep_dollars(const char *in, size_t len, char *out)
 	out[o] = '\0';
 	return o;
 }
+
+int conf_text_unclosed(const char *text, size_t len)
+{
+	int opened[CONF_TEXT_DEPTH_MAX];
+	int depth = 0, line = 1, state = CODE;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+
+		if (c == '\n')
+			line++;
+		if (state != CODE) {
+			if (c == '\\' && i + 1 < len && text[i + 1] != '\n')
+				i++;
+			else if (c == (state == DQ ? '"' : '\''))
+				state = CODE;
+		} else if (c == '"' || c == '\'') {
+			state = c == '"' ? DQ : SQ;
+		} else if (c == '{') {
+			if (depth == CONF_TEXT_DEPTH_MAX)
+				return line;
+			opened[depth++] = line;
+		} else if (c == '}' && depth > 0) {
+			depth--;
+		}
+	}
+	return depth > 0 ? opened[depth - 1] : 0;
+}

@@ -29,4 +29,11 @@ void conf_text_blank_comments(char *text, size_t len);
  * comments; out holds 2 * len + 1 bytes. Returns out's length. */
 size_t conf_text_keep_dollars(const char *in, size_t len, char *out);
 
+/* libconfuse takes the end of the file for the end of an open section,
+ * so "server a {" with no "}" passed the check. The line of the first "{"
+ * outside quotes that is never closed (or of one nested deeper than
+ * CONF_TEXT_DEPTH_MAX), or 0. text is blanked of comments. Pure. */
+#define CONF_TEXT_DEPTH_MAX 32
+int conf_text_unclosed(const char *text, size_t len);
+
 #endif

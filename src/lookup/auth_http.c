@@ -100,8 +100,11 @@ static void put_tls(struct out *o, const struct tls_info *t, int pass_cert)
 		put_dn(o, "Auth-SSL-Verify", t->verify);
 	if (!t->has_cert)
 		return;
-	put_dn(o, "Auth-SSL-Subject", t->subject);
-	put_dn(o, "Auth-SSL-Issuer", t->issuer);
+	/* nginx leaves a header out when its name is empty. */
+	if (t->subject[0])
+		put_dn(o, "Auth-SSL-Subject", t->subject);
+	if (t->issuer[0])
+		put_dn(o, "Auth-SSL-Issuer", t->issuer);
 	put(o, "Auth-SSL-Serial: %s\r\n", t->serial);
 	put(o, "Auth-SSL-Fingerprint: %s\r\n", t->fingerprint);
 	if (pass_cert && t->cert) {

@@ -3,6 +3,7 @@
 #include "run_suite.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,29 @@ START_TEST(request_has_nginx_headers)
 	                 "Client-IP: 192.0.2.7\r\n"
 	                 "X-Auth-Key: k\r\n"
 	                 "\r\n");
+}
+END_TEST
+
+/* A certificate with an empty subject (it names only its issuer, or
+ * only an alt name): nginx sends no Auth-SSL-Subject at all. */
+START_TEST(an_empty_subject_is_left_out)
+{
+	char buf[2048];
+	struct tls_info tls = { .protocol = "TLS1.3", .cipher = "X",
+	                        .has_cert = 1, .issuer = "CN=ca",
+	                        .serial = "01", .fingerprint = "ab" };
+	struct auth_request req = {
+		.mech = SASL_PLAIN, .user = "bob", .pass = "p",
+		.protocol = "imap", .attempt = 1, .client_ip = "192.0.2.7",
+		.tls = &tls,
+	};
+
+	ck_assert_int_gt(auth_http_build(buf, sizeof buf, &target, "", &req), 0);
+	ck_assert_ptr_null(strstr(buf, "Auth-SSL-Subject"));
+	ck_assert_ptr_nonnull(strstr(buf, "Auth-SSL-Issuer: CN=ca\r\n"));
+	snprintf(tls.subject, sizeof tls.subject, "CN=bob");
+	ck_assert_int_gt(auth_http_build(buf, sizeof buf, &target, "", &req), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "Auth-SSL-Subject: CN=bob\r\n"));
 }
 END_TEST
 
@@ -206,6 +230,7 @@ int main(void)
 
 	tcase_add_test(tc, escape_like_nginx);
 	tcase_add_test(tc, request_has_nginx_headers);
+	tcase_add_test(tc, an_empty_subject_is_left_out);
 	tcase_add_test(tc, request_with_salt_and_host);
 	tcase_add_test(tc, request_smtp_none);
 	tcase_add_test(tc, response_ok);

@@ -132,6 +132,19 @@ START_TEST(nothing_is_expanded_from_the_environment)
 }
 END_TEST
 
+/* libconfuse takes the end of the file for the end of a section: an
+ * unclosed one is refused, at the line of its "{". */
+START_TEST(an_unclosed_section_is_refused)
+{
+	ck_assert_int_eq(load("timeout = \"1s\"\nserver a {\n listen = \"143\"\n"),
+	                 -1);
+	ck_assert_msg(strstr(err, ":2: this \"{\" is never closed"), "%s", err);
+	ck_assert_int_eq(conf_text_unclosed("a { b = {\"}\", '{'} }", 20), 0);
+	ck_assert_int_eq(conf_text_unclosed("a {\n b = {1\n}", 14), 1);
+	ck_assert_int_eq(conf_text_unclosed("x = \"\\\"{\"\n", 9), 0);
+}
+END_TEST
+
 START_TEST(defaults)
 {
 	const struct server_conf *s;
@@ -248,6 +261,9 @@ START_TEST(every_bad_value_names_file_and_line)
 		{ "deny(\"unix:\")", "deny: want one" },
 		{ "deny(\"somewhere\")", "deny: want one" },
 		{ "proxy_protocol = \"v3\"", "want on, off, v1 or v2" },
+		{ "ssl_protocols = {\"TLSv1.2\", \"SSLv9\"}", "ssl_protocols: unknown" },
+		{ "ssl_ciphers = \"NOPE\"", "no GnuTLS equivalent" },
+		{ "access_rules = {\"allow 10.0.0.0/8\", \"x\"}", "access_rules: want" },
 		{ "resolver = {\"dns.example\"}", "resolver: want" },
 		{ "resolver_timeout = \"often\"", "invalid duration" },
 	};
@@ -591,6 +607,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, nothing_is_expanded_from_the_environment);
+	tcase_add_test(tc, an_unclosed_section_is_refused);
 	tcase_add_test(tc, sections_inherit_what_they_do_not_set);
 	tcase_add_test(tc, the_lookup_comes_from_its_table);
 	tcase_add_test(tc, the_protocol_checks_its_section);
