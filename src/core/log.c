@@ -1,5 +1,8 @@
 #include "log.h"
 
+#include "hex.h"
+#include "strbuf.h"
+
 #include <ctype.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -99,24 +102,14 @@ int log_open(const char *ident, const char *spec, int level, int inetd)
 	return rc;
 }
 
+/* Controls, 8-bit bytes, '"' and '\\' (log.h). */
+static const struct hex_escape value_escape = { "\\x", 1, 0x20, 0x7e,
+	                                        "\"\\" };
+
 const char *log_escape(const char *in, char *out, size_t size)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (const unsigned char *p = (const unsigned char *)(in ? in : "");
-	     *p && o + 5 <= size; p++) {
-		if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\') {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[*p >> 4];
-			out[o++] = hex[*p & 15];
-		} else {
-			out[o++] = (char)*p;
-		}
-	}
-	if (size)
-		out[o < size ? o : size - 1] = '\0';
+	/* Cut to fit: a long value is still worth its start. */
+	(void)hex_escape(in ? in : "", out, size, &value_escape);
 	return out;
 }
 
@@ -151,25 +144,24 @@ static void write_line(int fd, int prio, const char *msg)
 	(void)!write(fd, line, (size_t)n);
 }
 
-struct out {
-	char *buf;
-	size_t size, len;
-};
-
-/* One KEY=value line of the native protocol. A newline inside a value
- * would need the binary form; messages here have none, and any that
- * slipped in becomes a space. */
-static void field(struct out *o, const char *key, const char *v, size_t vlen)
+/* One KEY=value line of the native protocol, whole or not at all. A
+ * newline inside a value would need the binary form; messages here have
+ * none, and any that slipped in becomes a space. */
+static void field(struct strbuf *o, const char *key, const char *v,
+                  size_t vlen)
 {
 	size_t klen = strlen(key);
+	char *start;
 
-	if (o->len + klen + vlen + 2 > o->size)
+	if (klen + vlen + 2 > strbuf_room(o))
 		return;
-	memcpy(o->buf + o->len, key, klen);
-	o->len += klen;
-	for (size_t i = 0; i < vlen; i++)
-		o->buf[o->len++] = v[i] == '\n' ? ' ' : v[i];
-	o->buf[o->len++] = '\n';
+	strbuf_puts(o, key);
+	start = o->buf + o->len;
+	strbuf_put(o, v, vlen);
+	strbuf_puts(o, "\n");
+	for (char *c = start; c < start + vlen; c++)
+		if (*c == '\n')
+			*c = ' ';
 }
 
 /* Field names are ours: lowercase words. */
@@ -183,7 +175,7 @@ static int is_key(const char *k, size_t n)
 }
 
 /* Each k=v or k="v w" of the message as POSTERN_K=v. */
-static void message_fields(struct out *o, const char *msg)
+static void message_fields(struct strbuf *o, const char *msg)
 {
 	const char *p = msg;
 
@@ -217,13 +209,14 @@ static void message_fields(struct out *o, const char *msg)
 static void journal_send(int prio, const char *msg)
 {
 	char buf[4096], text[1700], num[8];
-	struct out o = { buf, sizeof buf, 0 };
+	struct strbuf o;
 	int n = snprintf(text, sizeof text, "%s%s%s%s",
 	                 lg.session[0] ? "session=" : "", lg.session,
 	                 lg.session[0] ? " " : "", msg);
 
 	if (n < 0)
 		return;
+	strbuf_init(&o, buf, sizeof buf);
 	field(&o, "MESSAGE=", text, strnlen(text, sizeof text));
 	snprintf(num, sizeof num, "%d", prio);
 	field(&o, "PRIORITY=", num, strlen(num));

@@ -1,11 +1,12 @@
 #include "auth_http.h"
 #include "clock.h"
+#include "hex.h"
 #include "lineio.h"
 #include "net.h"
+#include "strbuf.h"
 
 #include <ctype.h>
 #include <netdb.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,51 +14,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+/* Space, '%' and control characters, as nginx (auth_http.h). */
+static const struct hex_escape header_escape = { "%", 0, 0x21, 0xff, "%" };
+
 ssize_t auth_http_escape(const char *in, char *out, size_t size)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-		int esc = *p <= 0x20 || *p == '%';
-
-		if (o + (esc ? 3 : 1) >= size)
-			return -1;
-		if (esc) {
-			out[o++] = '%';
-			out[o++] = hex[*p >> 4];
-			out[o++] = hex[*p & 15];
-		} else {
-			out[o++] = (char)*p;
-		}
-	}
-	out[o] = '\0';
-	return (ssize_t)o;
-}
-
-struct out {
-	char *buf;
-	size_t size, len;
-	int overflow;
-};
-
-static void put(struct out *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->size - o->len)
-		o->overflow = 1;
-	else
-		o->len += (size_t)n;
+	return hex_escape(in, out, size, &header_escape);
 }
 
 static int has_ctl(const char *v)
@@ -72,30 +34,23 @@ static int has_ctl(const char *v)
  * script compares "CN=alice,O=Example"), with what OpenSSL's RFC 2253
  * printing escapes escaped the same way, \XX: control characters, DEL and
  * every byte of a non-ASCII character. No CR or LF reaches the request. */
-static void put_dn(struct out *o, const char *name, const char *v)
+static const struct hex_escape dn_escape = { "\\", 0, 0x20, 0x7e, NULL };
+
+static void put_dn(struct strbuf *o, const char *name, const char *v)
 {
 	char esc[3 * 1024 + 1];
-	size_t n = 0;
 
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-		if (n + 4 >= sizeof esc) {
-			o->overflow = 1;
-			return;
-		}
-		if (*p < 0x20 || *p >= 0x7f)
-			n += (size_t)snprintf(esc + n, sizeof esc - n, "\\%02X", *p);
-		else
-			esc[n++] = (char)*p;
-	}
-	esc[n] = '\0';
-	put(o, "%s: %s\r\n", name, esc);
+	if (hex_escape(v, esc, sizeof esc, &dn_escape) < 0)
+		o->overflow = 1;
+	else
+		strbuf_printf(o, "%s: %s\r\n", name, esc);
 }
 
-static void put_tls(struct out *o, const struct tls_info *t, int pass_cert)
+static void put_tls(struct strbuf *o, const struct tls_info *t, int pass_cert)
 {
-	put(o, "Auth-SSL: on\r\n");
-	put(o, "Auth-SSL-Protocol: %s\r\n", t->protocol);
-	put(o, "Auth-SSL-Cipher: %s\r\n", t->cipher);
+	strbuf_printf(o, "Auth-SSL: on\r\n");
+	strbuf_printf(o, "Auth-SSL-Protocol: %s\r\n", t->protocol);
+	strbuf_printf(o, "Auth-SSL-Cipher: %s\r\n", t->cipher);
 	if (t->verify_asked)
 		put_dn(o, "Auth-SSL-Verify", t->verify);
 	if (!t->has_cert)
@@ -105,8 +60,10 @@ static void put_tls(struct out *o, const struct tls_info *t, int pass_cert)
 		put_dn(o, "Auth-SSL-Subject", t->subject);
 	if (t->issuer[0])
 		put_dn(o, "Auth-SSL-Issuer", t->issuer);
-	put(o, "Auth-SSL-Serial: %s\r\n", t->serial);
-	put(o, "Auth-SSL-Fingerprint: %s\r\n", t->fingerprint);
+	strbuf_printf(o, "Auth-SSL-Serial: %s
+", t->serial);
+	strbuf_printf(o, "Auth-SSL-Fingerprint: %s
+", t->fingerprint);
 	if (pass_cert && t->cert) {
 		size_t n = strlen(t->cert) * 3 + 1;
 		char *esc = malloc(n);
@@ -114,25 +71,25 @@ static void put_tls(struct out *o, const struct tls_info *t, int pass_cert)
 		if (!esc || auth_http_escape(t->cert, esc, n) < 0)
 			o->overflow = 1;
 		else
-			put(o, "Auth-SSL-Cert: %s\r\n", esc);
+			strbuf_printf(o, "Auth-SSL-Cert: %s\r\n", esc);
 		free(esc);
 	}
 }
 
 /* As nginx sends them: addresses bare, IPv6 without brackets. */
-static void put_proxy(struct out *o, const struct addr *src,
+static void put_proxy(struct strbuf *o, const struct addr *src,
                       const struct addr *dst)
 {
 	char ip[ADDR_TEXT_MAX];
 
 	addr_format_ip((const struct sockaddr *)&src->ss, ip, sizeof ip);
-	put(o, "Proxy-Protocol-Addr: %s\r\n", ip);
-	put(o, "Proxy-Protocol-Port: %d\r\n",
-	    addr_port((const struct sockaddr *)&src->ss));
+	strbuf_printf(o, "Proxy-Protocol-Addr: %s\r\n", ip);
+	strbuf_printf(o, "Proxy-Protocol-Port: %d\r\n",
+	              addr_port((const struct sockaddr *)&src->ss));
 	addr_format_ip((const struct sockaddr *)&dst->ss, ip, sizeof ip);
-	put(o, "Proxy-Protocol-Server-Addr: %s\r\n", ip);
-	put(o, "Proxy-Protocol-Server-Port: %d\r\n",
-	    addr_port((const struct sockaddr *)&dst->ss));
+	strbuf_printf(o, "Proxy-Protocol-Server-Addr: %s\r\n", ip);
+	strbuf_printf(o, "Proxy-Protocol-Server-Port: %d\r\n",
+	              addr_port((const struct sockaddr *)&dst->ss));
 }
 
 ssize_t auth_http_build(char *buf, size_t size,
@@ -141,24 +98,25 @@ ssize_t auth_http_build(char *buf, size_t size,
 {
 	static char pass[3 * CRED_MAX + TOKEN_MAX + 1];
 	char user[3 * CRED_MAX + 1];
-	struct out o = { buf, size, 0, 0 };
+	struct strbuf o;
 
+	strbuf_init(&o, buf, size);
 	if (auth_http_escape(req->user, user, sizeof user) < 0 ||
 	    auth_http_escape(req->pass ? req->pass : "", pass, sizeof pass) < 0) {
 		explicit_bzero(pass, sizeof pass);
 		return -1;
 	}
-	put(&o, "GET %s HTTP/1.0\r\nHost: %s\r\n", t->uri, t->host);
-	put(&o, "Auth-Method: %s\r\n", sasl_auth_method(req->mech));
-	put(&o, "Auth-User: %s\r\nAuth-Pass: %s\r\n", user, pass);
+	strbuf_printf(&o, "GET %s HTTP/1.0\r\nHost: %s\r\n", t->uri, t->host);
+	strbuf_printf(&o, "Auth-Method: %s\r\n", sasl_auth_method(req->mech));
+	strbuf_printf(&o, "Auth-User: %s\r\nAuth-Pass: %s\r\n", user, pass);
 	explicit_bzero(pass, sizeof pass);
 	if (req->salt)
-		put(&o, "Auth-Salt: %s\r\n", req->salt);
-	put(&o, "Auth-Protocol: %s\r\n", req->protocol);
-	put(&o, "Auth-Login-Attempt: %u\r\n", req->attempt);
-	put(&o, "Client-IP: %s\r\n", req->client_ip);
+		strbuf_printf(&o, "Auth-Salt: %s\r\n", req->salt);
+	strbuf_printf(&o, "Auth-Protocol: %s\r\n", req->protocol);
+	strbuf_printf(&o, "Auth-Login-Attempt: %u\r\n", req->attempt);
+	strbuf_printf(&o, "Client-IP: %s\r\n", req->client_ip);
 	if (req->client_host)
-		put(&o, "Client-Host: %s\r\n", req->client_host);
+		strbuf_printf(&o, "Client-Host: %s\r\n", req->client_host);
 	if (req->proxy_src && req->proxy_dst)
 		put_proxy(&o, req->proxy_src, req->proxy_dst);
 	/* The SMTP lines go as they came, as nginx sends them: the SMTP parser
@@ -167,13 +125,16 @@ ssize_t auth_http_build(char *buf, size_t size,
 		if (has_ctl(req->smtp_helo) || has_ctl(req->smtp_from) ||
 		    has_ctl(req->smtp_to))
 			return -1;
-		put(&o, "Auth-SMTP-Helo: %s\r\n", req->smtp_helo ? req->smtp_helo : "");
-		put(&o, "Auth-SMTP-From: %s\r\n", req->smtp_from ? req->smtp_from : "");
-		put(&o, "Auth-SMTP-To: %s\r\n", req->smtp_to ? req->smtp_to : "");
+		strbuf_printf(&o, "Auth-SMTP-Helo: %s\r\n",
+		              req->smtp_helo ? req->smtp_helo : "");
+		strbuf_printf(&o, "Auth-SMTP-From: %s\r\n",
+		              req->smtp_from ? req->smtp_from : "");
+		strbuf_printf(&o, "Auth-SMTP-To: %s\r\n",
+		              req->smtp_to ? req->smtp_to : "");
 	}
 	if (req->tls)
 		put_tls(&o, req->tls, req->pass_client_cert);
-	put(&o, "%s\r\n", headers ? headers : "");
+	strbuf_printf(&o, "%s\r\n", headers ? headers : "");
 	if (o.overflow) {
 		explicit_bzero(buf, size);
 		return -1;

@@ -2,6 +2,7 @@
 #include "tls_dn.h"
 #include "tls_names.h"
 #include "clock.h"
+#include "hex.h"
 #include "log.h"
 #include "proto.h"
 
@@ -340,20 +341,6 @@ int tls_setup(struct tls *t, const struct server_conf *c, int fd,
 	return 0;
 }
 
-/* nginx's forms: the serial in upper case, the fingerprint in lower. */
-static void hex(const unsigned char *in, size_t n, char *out, size_t size,
-                int upper)
-{
-	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-	size_t o = 0;
-
-	for (size_t i = 0; i < n && o + 2 < size; i++) {
-		out[o++] = digits[in[i] >> 4];
-		out[o++] = digits[in[i] & 15];
-	}
-	out[o] = '\0';
-}
-
 static void datum_text(gnutls_datum_t *d, char *out, size_t size)
 {
 	snprintf(out, size, "%.*s", (int)d->size, d->data ? (char *)d->data : "");
@@ -397,14 +384,17 @@ static void describe_cert(struct tls *t)
 		t->info.has_cert = 1;
 		name_text(crt, 0, t->info.subject, sizeof t->info.subject);
 		name_text(crt, 1, t->info.issuer, sizeof t->info.issuer);
+		/* nginx's forms: the serial in upper case, the fingerprint in
+		 * lower, each cut to fit. */
 		len = sizeof buf;
 		if (gnutls_x509_crt_get_serial(crt, buf, &len) == 0)
-			hex(buf, len, t->info.serial, sizeof t->info.serial, 1);
+			(void)hex_encode(buf, len, t->info.serial,
+			                 sizeof t->info.serial, 0);
 		len = sizeof buf;
 		if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA1, buf,
 		                                    &len) == 0)
-			hex(buf, len, t->info.fingerprint,
-			    sizeof t->info.fingerprint, 0);
+			(void)hex_encode(buf, len, t->info.fingerprint,
+			                 sizeof t->info.fingerprint, 1);
 		if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d) == 0) {
 			t->cert_pem = strndup((char *)d.data, d.size);
 			gnutls_free(d.data);
