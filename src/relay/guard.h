@@ -5,6 +5,8 @@
 #ifndef POSTERN_GUARD_H
 #define POSTERN_GUARD_H
 
+#include "strbuf.h"
+
 #include <stddef.h>
 
 enum guard_result {
@@ -14,12 +16,6 @@ enum guard_result {
 	GUARD_REFUSED, /* a command was refused (last_refused): log it, and
 	                * feed the rest */
 	GUARD_ERROR,   /* the stream breaks a limit: end the session (why) */
-};
-
-/* An output the caller drains: bytes for the backend or for the client. */
-struct guard_out {
-	char *data;
-	size_t size, len;
 };
 
 /* What a guard may be told, from the section and the auth server:
@@ -38,13 +34,14 @@ struct guard_kind {
 	            const char **why);
 	/* Bytes from the client: *consumed of in were taken; what goes to
 	 * the backend is appended to backend, the guard's own answers to
-	 * client. */
+	 * client. Each output is a strbuf the caller drains, with out_min
+	 * bytes of room at every call. */
 	enum guard_result (*client)(void *state, const char *in, size_t len,
-	                            size_t *consumed, struct guard_out *backend,
-	                            struct guard_out *client);
+	                            size_t *consumed, struct strbuf *backend,
+	                            struct strbuf *client);
 	/* Bytes from the backend; what the client sees goes to client. */
 	enum guard_result (*backend)(void *state, const char *in, size_t len,
-	                             size_t *consumed, struct guard_out *client);
+	                             size_t *consumed, struct strbuf *client);
 	/* For the log: the command last refused, why the last error. */
 	const char *(*last_refused)(const void *state);
 	const char *(*why)(const void *state);

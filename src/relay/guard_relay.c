@@ -76,7 +76,7 @@ struct in {
 };
 
 struct out {
-	struct guard_out o;
+	struct strbuf o;
 	size_t off;       /* written so far */
 	int closed;       /* the half-close went through */
 	uint64_t bytes;
@@ -97,12 +97,12 @@ static size_t out_room(struct out *o)
 {
 	if (o->off == o->o.len) {
 		o->off = o->o.len = 0;
-	} else if (o->off && o->o.size - o->o.len < OUT_MIN_MAX) {
-		memmove(o->o.data, o->o.data + o->off, o->o.len - o->off);
+	} else if (o->off && strbuf_room(&o->o) < OUT_MIN_MAX) {
+		memmove(o->o.buf, o->o.buf + o->off, o->o.len - o->off);
 		o->o.len -= o->off;
 		o->off = 0;
 	}
-	return o->o.size - o->o.len;
+	return strbuf_room(&o->o);
 }
 
 static size_t in_pending(const struct in *i)
@@ -152,7 +152,7 @@ static int drain(struct guarded *r, struct relay_end *e, struct out *o,
 	int moved = 0;
 
 	while (o->off < o->o.len) {
-		ssize_t n = e->ops->send(e, o->o.data + o->off, o->o.len - o->off);
+		ssize_t n = e->ops->send(e, o->o.buf + o->off, o->o.len - o->off);
 
 		if (n == -EAGAIN)
 			return moved;
@@ -179,8 +179,7 @@ static int pass(struct in *from, struct out *to)
 
 	if (n > room)
 		n = room;
-	memcpy(to->o.data + to->o.len, from->buf + from->start, n);
-	to->o.len += n;
+	strbuf_put(&to->o, from->buf + from->start, n);
 	from->start += n;
 	return n > 0;
 }
@@ -334,9 +333,8 @@ const char *guard_relay(const char *guard, const struct guard_settings *set,
 	r.backend = backend;
 	r.from_client.buf = mem;
 	r.from_backend.buf = mem + IN_SIZE;
-	r.to_backend.o = (struct guard_out){ mem + 2 * IN_SIZE, OUT_SIZE, 0 };
-	r.to_client.o = (struct guard_out){ mem + 2 * IN_SIZE + OUT_SIZE,
-	                                    OUT_SIZE, 0 };
+	strbuf_init(&r.to_backend.o, mem + 2 * IN_SIZE, OUT_SIZE);
+	strbuf_init(&r.to_client.o, mem + 2 * IN_SIZE + OUT_SIZE, OUT_SIZE);
 	r.from_client.before = leftover;
 	r.from_client.before_len = leftover_len;
 	why = run(&r, timeout_ms);

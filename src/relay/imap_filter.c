@@ -77,17 +77,6 @@ static int listed(char (*names)[IMAP_FILTER_NAME_MAX], size_t n,
 	return 0;
 }
 
-static size_t room(const struct guard_out *o)
-{
-	return o->size - o->len;
-}
-
-static void put(struct guard_out *o, const char *data, size_t n)
-{
-	memcpy(o->data + o->len, data, n);
-	o->len += n;
-}
-
 /* The backend's stream is between responses: a line of the filter's own
  * may go in. */
 static int at_boundary(const struct imap_filter *f)
@@ -102,7 +91,7 @@ static struct imap_inflight *entry(struct imap_filter *f, size_t k)
 }
 
 /* Refusals whose turn has come: every command before them answered. */
-static void emit_refusals(struct imap_filter *f, struct guard_out *client)
+static void emit_refusals(struct imap_filter *f, struct strbuf *client)
 {
 	while (f->count && at_boundary(f)) {
 		struct imap_inflight *e = entry(f, 0);
@@ -122,9 +111,9 @@ static void emit_refusals(struct imap_filter *f, struct guard_out *client)
 		else
 			n = snprintf(line, sizeof line, "%s NO [NOPERM] %s not "
 			             "allowed\r\n", e->tag, e->name);
-		if (n < 0 || (size_t)n > room(client))
+		if (n < 0 || (size_t)n > strbuf_room(client))
 			return;
-		put(client, line, (size_t)n);
+		strbuf_put(client, line, (size_t)n);
 		f->head_i = (f->head_i + 1) % IMAP_FILTER_INFLIGHT_MAX;
 		f->count--;
 	}
@@ -217,11 +206,12 @@ static void command_done(struct imap_filter *f)
 
 /* The name is read: refuse or forward the command. 0 when decided, 1 when
  * it must wait (the queue is full, or no room for the held bytes). */
-static int decide(struct imap_filter *f, struct guard_out *backend)
+static int decide(struct imap_filter *f, struct strbuf *backend)
 {
 	const char *name = f->head + f->name_at;
 
-	if (f->count == IMAP_FILTER_INFLIGHT_MAX || room(backend) < f->head_len)
+	if (f->count == IMAP_FILTER_INFLIGHT_MAX ||
+	    strbuf_room(backend) < f->head_len)
 		return 1;
 	f->denied = !valid_tag(f->head, f->tag_len) ? R_BAD_TAG :
 	            listed(f->deny, f->ndeny, name, f->name_len) ? R_DENIED :
@@ -235,7 +225,7 @@ static int decide(struct imap_filter *f, struct guard_out *backend)
 		snprintf(f->last_refused, sizeof f->last_refused, "%.*s",
 		         (int)f->name_len, name);
 	} else if (!f->noargs) {
-		put(backend, f->head, f->head_len);
+		strbuf_put(backend, f->head, f->head_len);
 	}
 	f->cstate = C_ARGS;
 	return 0;
@@ -268,10 +258,10 @@ static enum brace marker_next(enum brace b, char c)
 	return c == '{' ? B_OPEN : B_NONE;
 }
 
-static void out(struct guard_out *backend, const char *data, size_t n)
+static void out(struct strbuf *backend, const char *data, size_t n)
 {
 	if (backend)
-		put(backend, data, n);
+		strbuf_put(backend, data, n);
 }
 
 /* Where c leaves a quoted string. Dovecot reads one only where an
@@ -297,7 +287,7 @@ static void quote_byte(struct imap_filter *f, char c)
  * *literal set when the line ended in a literal marker: then "+}" went
  * out as "}". A marker's "+}\r" is held back until that is known. */
 static int args_byte(struct imap_filter *f, char c, int *literal,
-                     struct guard_out *backend)
+                     struct strbuf *backend)
 {
 	enum brace next;
 
@@ -360,8 +350,8 @@ static enum guard_result error(struct imap_filter *f, const char *why)
 
 enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
                                      size_t len, size_t *consumed,
-                                     struct guard_out *backend,
-                                     struct guard_out *client)
+                                     struct strbuf *backend,
+                                     struct strbuf *client)
 {
 	size_t i = 0;
 	unsigned refused_before = f->refused;
@@ -395,17 +385,17 @@ enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
 				break;
 			} else if (c == '\r' || c == '\n') {
 				/* An empty line: no tag to answer. */
-				if (room(backend) < f->head_len + 1)
+				if (strbuf_room(backend) < f->head_len + 1)
 					goto hold;
-				put(backend, f->head, f->head_len);
+				strbuf_put(backend, f->head, f->head_len);
 				f->head_len = f->tag_len = 0;
-				put(backend, &c, 1);
+				strbuf_put(backend, &c, 1);
 				f->cstate = c == '\n' ? C_TAG : C_PASSLINE;
 			} else if (f->tag_len + 1 >= IMAP_FILTER_TAG_MAX) {
-				if (room(backend) < f->head_len + 1)
+				if (strbuf_room(backend) < f->head_len + 1)
 					goto hold;
-				put(backend, f->head, f->head_len);
-				put(backend, &c, 1);
+				strbuf_put(backend, f->head, f->head_len);
+				strbuf_put(backend, &c, 1);
 				f->head_len = f->tag_len = 0;
 				f->cstate = C_LONGTAG;
 			} else {
@@ -441,7 +431,7 @@ enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
 			}
 			break;      /* the same byte, now as an argument */
 		case C_ARGS:
-			if (!f->denied && room(backend) < sizeof f->head + 8)
+			if (!f->denied && strbuf_room(backend) < sizeof f->head + 8)
 				goto hold;
 			if (++f->line_bytes > IMAP_FILTER_LINE_MAX)
 				return error(f, "command line too long");
@@ -456,9 +446,9 @@ enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
 				if (ended) {
 					f->idle_line = strcasecmp(last_pushed(f)->name,
 					                          "IDLE") == 0;
-					put(backend, f->head, f->head_len);
-					put(backend, &"\r\n"[!f->noargs_cr],
-					    1 + (size_t)f->noargs_cr);
+					strbuf_put(backend, f->head, f->head_len);
+					strbuf_put(backend, &"\r\n"[!f->noargs_cr],
+					           1 + (size_t)f->noargs_cr);
 				}
 			} else if (f->noargs) {
 				refuse_late(f, c, &literal);
@@ -515,11 +505,11 @@ enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
 			if (n > f->lit_left)
 				n = (size_t)f->lit_left;
 			if (!f->denied) {
-				if (n > room(backend))
-					n = room(backend);
+				if (n > strbuf_room(backend))
+					n = strbuf_room(backend);
 				if (n == 0)
 					goto hold;
-				put(backend, in + i, n);
+				strbuf_put(backend, in + i, n);
 			}
 			i += n;
 			f->lit_left -= n;
@@ -533,9 +523,9 @@ enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
 		case C_LONGTAG:
 			if (c == ' ' && f->cstate == C_LONGTAG)
 				return error(f, "tag too long");
-			if (room(backend) < 1)
+			if (strbuf_room(backend) < 1)
 				goto hold;
-			put(backend, &c, 1);
+			strbuf_put(backend, &c, 1);
 			i++;
 			if (c == '\n')
 				f->cstate = C_TAG;
@@ -663,7 +653,7 @@ static int carries_data(const char *l, size_t n)
 	return !among(status, l + 2, w < n - 2 ? w : n - 2);
 }
 
-static int segment(struct imap_filter *f, struct guard_out *client)
+static int segment(struct imap_filter *f, struct strbuf *client)
 {
 	int64_t lit;
 	size_t n = f->line_len;
@@ -672,7 +662,7 @@ static int segment(struct imap_filter *f, struct guard_out *client)
 		f->data_resp = carries_data(f->line, n);
 	lit = f->data_resp ? literal_at_end(f->line, n) : -1;
 
-	if (room(client) < n)
+	if (strbuf_room(client) < n)
 		return -1;
 	if (!f->continues && f->line[0] == '+' && f->cont == CONT_WAIT &&
 	    !f->cur_answered && !idle_in_flight(f)) {
@@ -681,7 +671,7 @@ static int segment(struct imap_filter *f, struct guard_out *client)
 		f->cont = CONT_GRANTED;
 		if (f->lit_nonsync)
 			n = 0;
-		put(client, f->line, n);
+		strbuf_put(client, f->line, n);
 	} else if (!f->continues) {
 		if (f->line[0] != '*' && f->line[0] != '+') {
 			size_t t = strcspn(f->line, " \r\n");
@@ -689,10 +679,10 @@ static int segment(struct imap_filter *f, struct guard_out *client)
 			answered(f, f->line, t < n ? t : n);
 		}
 		n = rewrite(f->hide, f->nhide, f->line, f->line_len,
-		            client->data + client->len);
+		            client->buf + client->len);
 		client->len += n;
 	} else {
-		put(client, f->line, n);
+		strbuf_put(client, f->line, n);
 	}
 	f->line_len = 0;
 	f->continues = lit >= 0;
@@ -702,7 +692,7 @@ static int segment(struct imap_filter *f, struct guard_out *client)
 
 enum guard_result imap_filter_backend(struct imap_filter *f, const char *in,
                                       size_t len, size_t *consumed,
-                                      struct guard_out *client)
+                                      struct strbuf *client)
 {
 	size_t i = 0;
 
@@ -712,11 +702,11 @@ enum guard_result imap_filter_backend(struct imap_filter *f, const char *in,
 
 			if (n > f->blit_left)
 				n = (size_t)f->blit_left;
-			if (n > room(client))
-				n = room(client);
+			if (n > strbuf_room(client))
+				n = strbuf_room(client);
 			if (n == 0)
 				break;
-			put(client, in + i, n);
+			strbuf_put(client, in + i, n);
 			i += n;
 			f->blit_left -= n;
 			continue;
@@ -731,7 +721,7 @@ enum guard_result imap_filter_backend(struct imap_filter *f, const char *in,
 				return GUARD_ERROR;
 			}
 			/* A segment needs its room in the output whole. */
-			if (lf && room(client) < f->line_len + n)
+			if (lf && strbuf_room(client) < f->line_len + n)
 				break;
 			memcpy(f->line + f->line_len, in + i, n);
 			f->line_len += n;
@@ -768,14 +758,14 @@ static int kind_init(void *state, const struct guard_settings *set,
 }
 
 static enum guard_result kind_client(void *state, const char *in, size_t len,
-                                     size_t *consumed, struct guard_out *backend,
-                                     struct guard_out *client)
+                                     size_t *consumed, struct strbuf *backend,
+                                     struct strbuf *client)
 {
 	return imap_filter_client(state, in, len, consumed, backend, client);
 }
 
 static enum guard_result kind_backend(void *state, const char *in, size_t len,
-                                      size_t *consumed, struct guard_out *client)
+                                      size_t *consumed, struct strbuf *client)
 {
 	return imap_filter_backend(state, in, len, consumed, client);
 }

@@ -106,10 +106,10 @@ size_t imap_filter_hide(const char *hide, const char *line, size_t n,
 
 enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
                                      size_t len, size_t *consumed,
-                                     struct guard_out *backend,
-                                     struct guard_out *client);
+                                     struct strbuf *backend,
+                                     struct strbuf *client);
 enum guard_result imap_filter_backend(struct imap_filter *f, const char *in,
                                       size_t len, size_t *consumed,
-                                      struct guard_out *client);
+                                      struct strbuf *client);
 
 #endif

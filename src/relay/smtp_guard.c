@@ -74,17 +74,6 @@ void smtp_guard_init(struct smtp_guard *g)
 	g->client_state = CMD;
 }
 
-static size_t room(const struct guard_out *o)
-{
-	return o->size - o->len;
-}
-
-static void put(struct guard_out *o, const char *data, size_t len)
-{
-	memcpy(o->data + o->len, data, len);
-	o->len += len;
-}
-
 static int blank(char c)
 {
 	return c == ' ' || c == '\t';
@@ -145,14 +134,14 @@ static void push(struct smtp_guard *g, enum kind k)
 }
 
 /* The guard's answers are due once nothing before them is in flight. */
-static void answer_due(struct smtp_guard *g, struct guard_out *client)
+static void answer_due(struct smtp_guard *g, struct strbuf *client)
 {
 	while (g->count) {
 		enum kind k = g->inflight[g->head];
 
 		if (k >= sizeof answer / sizeof *answer || !answer[k])
 			return;
-		put(client, answer[k], strlen(answer[k]));
+		strbuf_put(client, answer[k], strlen(answer[k]));
 		g->head = (g->head + 1) % SMTP_GUARD_INFLIGHT_MAX;
 		g->count--;
 	}
@@ -196,8 +185,8 @@ static int64_t chunk_size(const char *l, size_t n)
 }
 
 /* One whole command line from the client; 1 if the guard refused it. */
-static int command(struct smtp_guard *g, struct guard_out *backend,
-                   struct guard_out *client)
+static int command(struct smtp_guard *g, struct strbuf *backend,
+                   struct strbuf *client)
 {
 	const char *l = g->line, *name = NULL;
 	size_t n = g->line_len, t = text_len(l, n);
@@ -221,7 +210,7 @@ static int command(struct smtp_guard *g, struct guard_out *backend,
 		answer_due(g, client);
 		return 1;
 	}
-	put(backend, l, n);
+	strbuf_put(backend, l, n);
 	if (word_is(w, "DATA")) {
 		push(g, K_DATA);
 		g->client_state = WAIT_DATA;
@@ -277,30 +266,32 @@ static size_t content(struct smtp_guard *g, const char *in, size_t len)
 
 enum guard_result smtp_guard_client(struct smtp_guard *g, const char *in,
                                          size_t len, size_t *consumed,
-                                         struct guard_out *backend,
-                                         struct guard_out *client)
+                                         struct strbuf *backend,
+                                         struct strbuf *client)
 {
 	size_t i = 0, n;
 
 	while (i < len) {
-		if (room(backend) < SMTP_GUARD_LINE_MAX ||
-		    room(client) < SMTP_GUARD_STEP_MAX)
+		if (strbuf_room(backend) < SMTP_GUARD_LINE_MAX ||
+		    strbuf_room(client) < SMTP_GUARD_STEP_MAX)
 			break;
 		switch (g->client_state) {
 		case WAIT_DATA:
 			*consumed = i;
 			return GUARD_HOLD;
 		case DATA:
-			n = len - i < room(backend) ? len - i : room(backend);
+			n = len - i < strbuf_room(backend) ? len - i
+			                                   : strbuf_room(backend);
 			n = content(g, in + i, n);
-			put(backend, in + i, n);
+			strbuf_put(backend, in + i, n);
 			i += n;
 			continue;
 		case CHUNK:
-			n = len - i < room(backend) ? len - i : room(backend);
+			n = len - i < strbuf_room(backend) ? len - i
+			                                   : strbuf_room(backend);
 			if (n > g->chunk_left)
 				n = (size_t)g->chunk_left;
-			put(backend, in + i, n);
+			strbuf_put(backend, in + i, n);
 			g->chunk_left -= n;
 			if (g->chunk_left == 0)
 				g->client_state = CMD;
@@ -360,7 +351,7 @@ static int hidden_keyword(const char *l, size_t n)
 
 /* The EHLO reply, without the lines the client may not use; the last
  * line kept says it is the last. */
-static void rewrite_ehlo(struct smtp_guard *g, struct guard_out *client)
+static void rewrite_ehlo(struct smtp_guard *g, struct strbuf *client)
 {
 	size_t start = 0, last = (size_t)-1, from = client->len;
 
@@ -372,19 +363,19 @@ static void rewrite_ehlo(struct smtp_guard *g, struct guard_out *client)
 		if (start == 0 || strncmp(l, "250", 3) != 0 ||
 		    !hidden_keyword(l, n)) {
 			last = client->len;
-			put(client, l, n);
+			strbuf_put(client, l, n);
 			if (l[3] == ' ')
-				client->data[last + 3] = '-';
+				client->buf[last + 3] = '-';
 		}
 		start += n;
 	}
 	if (last != (size_t)-1 && last >= from &&
-	    client->data[last + 3] == '-')
-		client->data[last + 3] = ' ';
+	    client->buf[last + 3] == '-')
+		client->buf[last + 3] = ' ';
 }
 
 static void reply_done(struct smtp_guard *g, int code,
-                       struct guard_out *client)
+                       struct strbuf *client)
 {
 	enum kind k = K_OTHER;
 
@@ -406,7 +397,7 @@ static void reply_done(struct smtp_guard *g, int code,
 enum guard_result smtp_guard_backend(struct smtp_guard *g,
                                           const char *in, size_t len,
                                           size_t *consumed,
-                                          struct guard_out *client)
+                                          struct strbuf *client)
 {
 	size_t i = 0;
 
@@ -417,7 +408,7 @@ enum guard_result smtp_guard_backend(struct smtp_guard *g,
 
 		/* A reply's last line may release the held EHLO reply and
 		 * every refusal queued behind it at once. */
-		if (room(client) < SMTP_GUARD_STEP_MAX)
+		if (strbuf_room(client) < SMTP_GUARD_STEP_MAX)
 			break;
 		if (g->reply_len == sizeof g->reply ||
 		    g->reply_len - g->reply_line == SMTP_GUARD_LINE_MAX) {
@@ -438,7 +429,7 @@ enum guard_result smtp_guard_backend(struct smtp_guard *g,
 		}
 		/* Only an EHLO reply waits whole; others go on line by line. */
 		if (!g->count || g->inflight[g->head] != K_EHLO) {
-			put(client, l, n);
+			strbuf_put(client, l, n);
 			g->reply_len = g->reply_line;
 		} else {
 			g->reply_line = g->reply_len;
@@ -461,14 +452,14 @@ static int kind_init(void *state, const struct guard_settings *set,
 }
 
 static enum guard_result kind_client(void *state, const char *in, size_t len,
-                                     size_t *consumed, struct guard_out *backend,
-                                     struct guard_out *client)
+                                     size_t *consumed, struct strbuf *backend,
+                                     struct strbuf *client)
 {
 	return smtp_guard_client(state, in, len, consumed, backend, client);
 }
 
 static enum guard_result kind_backend(void *state, const char *in, size_t len,
-                                      size_t *consumed, struct guard_out *client)
+                                      size_t *consumed, struct strbuf *client)
 {
 	return smtp_guard_backend(state, in, len, consumed, client);
 }

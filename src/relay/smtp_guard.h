@@ -57,13 +57,13 @@ void smtp_guard_init(struct smtp_guard *g);
  * client (both need SMTP_GUARD_OUT_MIN free). */
 enum guard_result smtp_guard_client(struct smtp_guard *g, const char *in,
                                          size_t len, size_t *consumed,
-                                         struct guard_out *backend,
-                                         struct guard_out *client);
+                                         struct strbuf *backend,
+                                         struct strbuf *client);
 
 /* Bytes from the backend; what the client sees is appended to client. */
 enum guard_result smtp_guard_backend(struct smtp_guard *g,
                                           const char *in, size_t len,
                                           size_t *consumed,
-                                          struct guard_out *client);
+                                          struct strbuf *client);
 
 #endif

@@ -35,8 +35,8 @@ static char out_b[2][1 << 18], out_c[2][1 << 18];
 static int run(int k, const uint8_t *c, size_t clen, const uint8_t *b,
                size_t blen, size_t n, size_t *lb, size_t *lc)
 {
-	struct guard_out ob = { out_b[k], sizeof out_b[k], 0 };
-	struct guard_out oc = { out_c[k], sizeof out_c[k], 0 };
+	struct strbuf ob = { out_b[k], sizeof out_b[k], 0, 0 };
+	struct strbuf oc = { out_c[k], sizeof out_c[k], 0, 0 };
 	const char *why = NULL;
 	size_t ci = 0, bi = 0, used;
 
@@ -55,7 +55,7 @@ static int run(int k, const uint8_t *c, size_t clen, const uint8_t *b,
 		if (r == GUARD_ERROR)
 			return 0;
 		FUZZ_ASSERT(used <= piece);
-		FUZZ_ASSERT(ob.len <= ob.size && oc.len <= oc.size);
+		FUZZ_ASSERT(!ob.overflow && !oc.overflow);
 		if (used == 0 && r != GUARD_REFUSED)
 			return 0;   /* held: waiting for the backend */
 		ci += used;
@@ -68,7 +68,7 @@ static int run(int k, const uint8_t *c, size_t clen, const uint8_t *b,
 		if (imap_filter_backend(&f, (const char *)b + bi, piece, &used,
 		                        &oc) == GUARD_ERROR)
 			return 0;
-		FUZZ_ASSERT(used <= piece && oc.len <= oc.size);
+		FUZZ_ASSERT(used <= piece && !oc.overflow);
 		if (used == 0)
 			return 0;
 		bi += used;
@@ -485,8 +485,8 @@ static void model_init(struct dovecot *m, uint8_t refuse)
 static void model_run(const uint8_t *c, size_t clen, size_t n, int lazy,
                       uint8_t refuse)
 {
-	struct guard_out ob = { model_b, sizeof model_b, 0 };
-	struct guard_out oc = { model_c, sizeof model_c, 0 };
+	struct strbuf ob = { model_b, sizeof model_b, 0, 0 };
+	struct strbuf oc = { model_c, sizeof model_c, 0, 0 };
 	const char *why = NULL;
 	size_t ci = 0, bi = 0;
 
@@ -504,14 +504,14 @@ static void model_run(const uint8_t *c, size_t clen, size_t n, int lazy,
 			if (r == GUARD_ERROR)
 				return;
 			FUZZ_ASSERT(used <= piece);
-			FUZZ_ASSERT(ob.len <= ob.size && oc.len <= oc.size);
+			FUZZ_ASSERT(!ob.overflow && !oc.overflow);
 			ci += used;
 			moved = used > 0 || r == GUARD_REFUSED;
 		}
 		/* Dovecot reads all that was forwarded; the client all it
 		 * was sent. */
 		for (size_t i = 0; i < ob.len; i++)
-			model_byte(&d, ob.data[i]);
+			model_byte(&d, ob.buf[i]);
 		ob.len = 0;
 		oc.len = 0;
 		if (d.full)
@@ -521,7 +521,7 @@ static void model_run(const uint8_t *c, size_t clen, size_t n, int lazy,
 			if (imap_filter_backend(&mf, d.out + bi, piece, &used,
 			                        &oc) == GUARD_ERROR)
 				return;
-			FUZZ_ASSERT(used <= piece && oc.len <= oc.size);
+			FUZZ_ASSERT(used <= piece && !oc.overflow);
 			bi += used;
 			moved |= used > 0;
 			oc.len = 0;

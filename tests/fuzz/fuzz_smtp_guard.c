@@ -194,7 +194,8 @@ static void raw(const uint8_t *data, size_t size)
 {
 	static struct smtp_guard g;
 	static char b[SMTP_GUARD_OUT_MIN + 64], c[SMTP_GUARD_OUT_MIN + 64];
-	struct guard_out backend = { b, sizeof b, 0 }, client = { c, sizeof c, 0 };
+	struct strbuf backend = { b, sizeof b, 0, 0 };
+	struct strbuf client = { c, sizeof c, 0, 0 };
 	size_t off = 0;
 
 	smtp_guard_init(&g);
@@ -216,7 +217,8 @@ static void raw(const uint8_t *data, size_t size)
 			r = smtp_guard_client(&g, piece, n, &used, &backend, &client);
 		free(piece);
 		FUZZ_ASSERT(used <= n);
-		FUZZ_ASSERT(backend.len <= backend.size && client.len <= client.size);
+		/* Within the room promised: nothing the strbuf had to refuse. */
+		FUZZ_ASSERT(!backend.overflow && !client.overflow);
 		FUZZ_ASSERT(g.count <= SMTP_GUARD_INFLIGHT_MAX);
 		if (r == GUARD_ERROR) {
 			FUZZ_ASSERT(g.why != NULL);
@@ -236,7 +238,8 @@ static void against_postfix(const uint8_t *data, size_t size, int refuse_data)
 	static struct postfix p;
 	static char b[SMTP_GUARD_OUT_MIN + 64], c[SMTP_GUARD_OUT_MIN + 64];
 	static char held[1 << 16];
-	struct guard_out backend = { b, sizeof b, 0 }, client = { c, sizeof c, 0 };
+	struct strbuf backend = { b, sizeof b, 0, 0 };
+	struct strbuf client = { c, sizeof c, 0, 0 };
 	size_t off = 0, held_len = 0;
 
 	smtp_guard_init(&g);
@@ -258,11 +261,12 @@ static void against_postfix(const uint8_t *data, size_t size, int refuse_data)
 		}
 		r = smtp_guard_client(&g, held, held_len, &used, &backend, &client);
 		FUZZ_ASSERT(used <= held_len);
+		FUZZ_ASSERT(!backend.overflow && !client.overflow);
 		if (r == GUARD_ERROR)
 			return;
 		memmove(held, held + used, held_len - used);
 		held_len -= used;
-		postfix_read(&p, backend.data, backend.len);
+		postfix_read(&p, backend.buf, backend.len);
 		backend.len = client.len = 0;
 		if (p.out_len) {
 			size_t at = 0;
@@ -271,7 +275,8 @@ static void against_postfix(const uint8_t *data, size_t size, int refuse_data)
 			while (at < p.out_len) {
 				r = smtp_guard_backend(&g, p.out + at, p.out_len - at,
 				                       &used, &client);
-				FUZZ_ASSERT(r != GUARD_ERROR && used > 0);
+				FUZZ_ASSERT(r != GUARD_ERROR && used > 0 &&
+				            !client.overflow);
 				at += used;
 				client.len = 0;
 			}

@@ -11,7 +11,7 @@
 
 static struct imap_filter f;
 static char backend_buf[1 << 20], client_buf[1 << 20];
-static struct guard_out backend, client;
+static struct strbuf backend, client;
 static unsigned refusals;
 static size_t held_len;
 
@@ -20,8 +20,8 @@ static void start(const char *deny, const char *hide)
 	const char *why = NULL;
 
 	ck_assert_int_eq(imap_filter_init(&f, deny, hide, &why), 0);
-	backend = (struct guard_out){ backend_buf, sizeof backend_buf, 0 };
-	client = (struct guard_out){ client_buf, sizeof client_buf, 0 };
+	backend = (struct strbuf){ backend_buf, sizeof backend_buf, 0, 0 };
+	client = (struct strbuf){ client_buf, sizeof client_buf, 0, 0 };
 	refusals = 0;
 	held_len = 0;
 }
@@ -89,13 +89,13 @@ static void from_backend(const char *in)
 static void backend_got(const char *want)
 {
 	ck_assert_uint_eq(backend.len, strlen(want));
-	ck_assert_int_eq(memcmp(backend.data, want, backend.len), 0);
+	ck_assert_int_eq(memcmp(backend.buf, want, backend.len), 0);
 }
 
 static void client_got(const char *want)
 {
-	client.data[client.len] = '\0';
-	ck_assert_str_eq(client.data, want);
+	client.buf[client.len] = '\0';
+	ck_assert_str_eq(client.buf, want);
 }
 
 START_TEST(allowed_commands_pass_byte_exact)
@@ -223,16 +223,16 @@ START_TEST(same_result_whatever_the_pieces)
 	from_backend(b);
 	wb = backend.len;
 	wc = client.len;
-	memcpy(want_b, backend.data, wb);
-	memcpy(want_c, client.data, wc);
+	memcpy(want_b, backend.buf, wb);
+	memcpy(want_c, client.buf, wc);
 	for (size_t n = 1; n < strlen(c); n++) {
 		start("DELETE EXPUNGE", "IDLE");
 		from_client_by(c, strlen(c), n);
 		from_backend_by(b, strlen(b), n);
 		ck_assert_uint_eq(backend.len, wb);
-		ck_assert_int_eq(memcmp(backend.data, want_b, wb), 0);
+		ck_assert_int_eq(memcmp(backend.buf, want_b, wb), 0);
 		ck_assert_uint_eq(client.len, wc);
-		ck_assert_int_eq(memcmp(client.data, want_c, wc), 0);
+		ck_assert_int_eq(memcmp(client.buf, want_c, wc), 0);
 	}
 }
 END_TEST

@@ -11,14 +11,14 @@
 
 static struct smtp_guard g;
 static char backend_buf[SMTP_GUARD_OUT_MIN * 4], client_buf[SMTP_GUARD_OUT_MIN * 4];
-static struct guard_out backend, client;
+static struct strbuf backend, client;
 static unsigned refusals;
 
 static void setup(void)
 {
 	smtp_guard_init(&g);
-	backend = (struct guard_out){ backend_buf, sizeof backend_buf, 0 };
-	client = (struct guard_out){ client_buf, sizeof client_buf, 0 };
+	backend = (struct strbuf){ backend_buf, sizeof backend_buf, 0, 0 };
+	client = (struct strbuf){ client_buf, sizeof client_buf, 0, 0 };
 	refusals = 0;
 }
 
@@ -60,16 +60,16 @@ static void from_backend(const char *in)
 static void backend_got(const char *want)
 {
 	ck_assert_uint_eq(backend.len, strlen(want));
-	ck_assert_msg(memcmp(backend.data, want, backend.len) == 0,
-	              "backend got %.*s", (int)backend.len, backend.data);
+	ck_assert_msg(memcmp(backend.buf, want, backend.len) == 0,
+	              "backend got %.*s", (int)backend.len, backend.buf);
 }
 
 static void client_got(const char *want)
 {
 	ck_assert_msg(client.len == strlen(want) &&
-	              memcmp(client.data, want, client.len) == 0,
+	              memcmp(client.buf, want, client.len) == 0,
 	              "client got [%.*s], want [%s]", (int)client.len,
-	              client.data, want);
+	              client.buf, want);
 }
 
 START_TEST(commands_pass_as_sent)
@@ -306,7 +306,7 @@ START_TEST(ehlo_reply_and_every_refusal_fit_the_minimum_output)
 	char *reply = malloc(SMTP_GUARD_REPLY_MAX);
 	size_t at = 0, used;
 
-	client = (struct guard_out){ small, sizeof small, 0 };
+	client = (struct strbuf){ small, sizeof small, 0, 0 };
 	from_client("EHLO x\r\n");
 	for (int i = 0; i < SMTP_GUARD_INFLIGHT_MAX - 1; i++)
 		from_client("XCLIENT LOGIN=alice\r\n");
@@ -337,12 +337,12 @@ START_TEST(same_result_whatever_the_pieces)
 
 	from_client(in);
 	whole_len = backend.len;
-	memcpy(whole, backend.data, whole_len);
+	memcpy(whole, backend.buf, whole_len);
 	for (size_t n = 1; n < 9; n++) {
 		setup();
 		from_client_by(in, n);
 		ck_assert_uint_eq(backend.len, whole_len);
-		ck_assert(memcmp(backend.data, whole, whole_len) == 0);
+		ck_assert(memcmp(backend.buf, whole, whole_len) == 0);
 		ck_assert_uint_eq(refusals, 1);
 	}
 }
