@@ -3,6 +3,7 @@
 #include "activate.h"
 #include "lookup.h"
 #include "proto.h"
+#include "strbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -96,59 +97,43 @@ uint32_t conf_image_fingerprint_swapped(size_t i, size_t j)
 
 /* ---- writing ---- */
 
-struct out {
-	unsigned char *buf;
-	size_t size, len;
-	int full;
-};
-
-static void put(struct out *o, const void *p, size_t n)
+static void put_u32(struct strbuf *o, uint32_t v)
 {
-	if (o->full || n > o->size - o->len) {
-		o->full = 1;
-		return;
-	}
-	memcpy(o->buf + o->len, p, n);
-	o->len += n;
+	strbuf_put(o, &v, sizeof v);
 }
 
-static void put_u32(struct out *o, uint32_t v)
+static void put_i64(struct strbuf *o, int64_t v)
 {
-	put(o, &v, sizeof v);
+	strbuf_put(o, &v, sizeof v);
 }
 
-static void put_i64(struct out *o, int64_t v)
-{
-	put(o, &v, sizeof v);
-}
-
-static void put_str(struct out *o, const char *s)
+static void put_str(struct strbuf *o, const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 
 	if (n >= NONE) {
-		o->full = 1;
+		o->overflow = 1;
 		return;
 	}
 	put_u32(o, s ? (uint32_t)n : NONE);
 	if (s)
-		put(o, s, n + 1);
+		strbuf_put(o, s, n + 1);
 }
 
-static void put_addr(struct out *o, const struct addr *a)
+static void put_addr(struct strbuf *o, const struct addr *a)
 {
 	put_u32(o, (uint32_t)a->len);
-	put(o, &a->ss, a->len);
+	strbuf_put(o, &a->ss, a->len);
 }
 
-static void put_cidr(struct out *o, const struct cidr *c)
+static void put_cidr(struct strbuf *o, const struct cidr *c)
 {
 	put_u32(o, (uint32_t)c->kind);
-	put(o, c->net, sizeof c->net);
+	strbuf_put(o, c->net, sizeof c->net);
 	put_u32(o, c->bits);
 }
 
-static void put_field(struct out *o, const struct field *f,
+static void put_field(struct strbuf *o, const struct field *f,
                       const struct server_conf *s)
 {
 	const char *base = (const char *)s + f->off;
@@ -207,9 +192,9 @@ static void put_field(struct out *o, const struct field *f,
 	}
 }
 
-static void put_header(struct out *o, size_t nservers)
+static void put_header(struct strbuf *o, size_t nservers)
 {
-	put(o, MAGIC, sizeof MAGIC);
+	strbuf_put(o, MAGIC, sizeof MAGIC);
 	put_u32(o, ORDER);
 	put_u32(o, fingerprint());
 	put_str(o, PACKAGE_VERSION);
@@ -219,15 +204,16 @@ static void put_header(struct out *o, size_t nservers)
 size_t conf_image_encode(const struct conf *c, unsigned char *buf,
                          size_t size)
 {
-	struct out o = { buf, size, 0, 0 };
+	struct strbuf o;
 
+	strbuf_init(&o, buf, size);
 	if (c->nservers > CONF_IMAGE_SERVERS_MAX)
 		return 0;
 	put_header(&o, c->nservers);
 	for (size_t i = 0; i < c->nservers; i++)
 		for (size_t f = 0; f < NFIELDS; f++)
 			put_field(&o, &fields[f], &c->servers[i]);
-	return o.full ? 0 : o.len;
+	return o.overflow ? 0 : o.len;
 }
 
 /* ---- reading ---- */

@@ -4,6 +4,7 @@
 #include "log.h"
 #include "session_state.h"
 #include "session_io.h"
+#include "strbuf.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -25,19 +26,8 @@ enum imap_astring imap_astring_kind(const char *s)
 	return n < 128 ? ASTRING_QUOTED : ASTRING_LITERAL;
 }
 
-struct out {
-	char buf[4 * CRED_MAX + 768];   /* ID, then LOGIN with escapes */
-	size_t len;
-};
-
-static int out_add(struct out *o, const char *data, size_t n)
-{
-	if (o->len + n > sizeof o->buf)
-		return -1;
-	memcpy(o->buf + o->len, data, n);
-	o->len += n;
-	return 0;
-}
+/* ID, then LOGIN with escapes: what goes to the backend in one write. */
+#define OUT_SIZE (4 * CRED_MAX + 768)
 
 /* Our ID's tag: never the client's, whose tag the LOGIN carries. */
 static const char *id_tag(const struct imap_state *is)
@@ -84,44 +74,43 @@ static enum io_result next_line(struct session *s, int64_t deadline,
 	}
 }
 
-static int flush(struct session *s, struct out *o, int64_t deadline)
+static int flush(struct session *s, struct strbuf *o, int64_t deadline)
 {
 	enum io_result r = lineio_write_all(&s->backend, o->buf, o->len, deadline);
 
 	explicit_bzero(o->buf, o->len);
-	o->len = 0;
+	strbuf_reset(o);
 	return r == IO_OK ? 0 : -1;
 }
 
-static int put_astring(struct session *s, struct out *o, const char *v,
+static int put_astring(struct session *s, struct strbuf *o, const char *v,
                        int64_t deadline, char *text, size_t size)
 {
-	char num[32];
 	char *line;
 	size_t len;
 
 	switch (imap_astring_kind(v)) {
 	case ASTRING_ATOM:
-		return out_add(o, v, strlen(v));
+		return strbuf_puts(o, v);
 	case ASTRING_QUOTED:
-		if (out_add(o, "\"", 1) < 0)
+		if (strbuf_puts(o, "\"") < 0)
 			return -1;
 		for (const char *p = v; *p; p++)
-			if ((strchr("\"\\", *p) && out_add(o, "\\", 1) < 0) ||
-			    out_add(o, p, 1) < 0)
+			if ((strchr("\"\\", *p) && strbuf_puts(o, "\\") < 0) ||
+			    strbuf_put(o, p, 1) < 0)
 				return -1;
-		return out_add(o, "\"", 1);
+		return strbuf_puts(o, "\"");
 	case ASTRING_LITERAL:
 		break;
 	}
-	snprintf(num, sizeof num, "{%zu}\r\n", strlen(v));
-	if (out_add(o, num, strlen(num)) < 0 || flush(s, o, deadline) < 0)
+	if (strbuf_printf(o, "{%zu}\r\n", strlen(v)) < 0 ||
+	    flush(s, o, deadline) < 0)
 		return -1;
 	if (next_line(s, deadline, &line, &len) != IO_OK || line[0] != '+') {
 		snprintf(text, size, "backend refused a literal");
 		return -1;
 	}
-	return out_add(o, v, strlen(v));
+	return strbuf_puts(o, v);
 }
 
 static enum auth_result fail(char *text, size_t size, const char *why,
@@ -169,11 +158,10 @@ static enum auth_result greeting(struct session *s, int64_t deadline,
 /* proxy_forward_client: who the client is, as Dovecot's own proxy tells
  * a backend that lists it in login_trusted_networks. Sent with the LOGIN
  * that follows, in one write: no round trip of its own. */
-static int put_id(struct session *s, struct out *o)
+static int put_id(struct session *s, struct strbuf *o)
 {
 	struct imap_state *is = s->proto_state;
-	char line[512], local_ip[ADDR_TEXT_MAX];
-	int n;
+	char local_ip[ADDR_TEXT_MAX];
 
 	if (!s->conf->forward_client || !is->backend_id ||
 	    (s->client_addr.ss.ss_family != AF_INET &&
@@ -181,14 +169,14 @@ static int put_id(struct session *s, struct out *o)
 		return 0;
 	addr_format_ip((const struct sockaddr *)&s->local.ss, local_ip,
 	               sizeof local_ip);
-	n = snprintf(line, sizeof line, "%s ID (\"x-originating-ip\" \"%s\" "
-	             "\"x-originating-port\" \"%d\" \"x-connected-ip\" \"%s\" "
-	             "\"x-connected-port\" \"%d\" \"x-session-id\" \"%s\")\r\n",
-	             id_tag(is), s->client_ip,
-	             addr_port((const struct sockaddr *)&s->client_addr.ss),
-	             local_ip, addr_port((const struct sockaddr *)&s->local.ss),
-	             s->id);
-	if (n < 0 || (size_t)n >= sizeof line || out_add(o, line, (size_t)n) < 0)
+	if (strbuf_printf(o, "%s ID (\"x-originating-ip\" \"%s\" "
+	                  "\"x-originating-port\" \"%d\" \"x-connected-ip\" "
+	                  "\"%s\" \"x-connected-port\" \"%d\" \"x-session-id\" "
+	                  "\"%s\")\r\n", id_tag(is), s->client_ip,
+	                  addr_port((const struct sockaddr *)&s->client_addr.ss),
+	                  local_ip,
+	                  addr_port((const struct sockaddr *)&s->local.ss),
+	                  s->id) < 0)
 		return -1;
 	is->id_pending = 1;
 	return 0;
@@ -222,24 +210,23 @@ enum auth_result imap_backend_starttls(struct session *s, char *text,
 }
 
 /* LOGIN with the user and password, ID before it when it goes. */
-static int send_login(struct session *s, struct out *o, int64_t deadline,
+static int send_login(struct session *s, struct strbuf *o, int64_t deadline,
                       char *text, size_t size)
 {
 	struct imap_state *is = s->proto_state;
 
-	if (out_add(o, is->tag, strlen(is->tag)) < 0 ||
-	    out_add(o, " LOGIN ", 7) < 0 ||
+	if (strbuf_puts(o, is->tag) < 0 || strbuf_puts(o, " LOGIN ") < 0 ||
 	    put_astring(s, o, s->cred.user, deadline, text, size) < 0 ||
-	    out_add(o, " ", 1) < 0 ||
+	    strbuf_puts(o, " ") < 0 ||
 	    put_astring(s, o, s->cred.pass, deadline, text, size) < 0 ||
-	    out_add(o, "\r\n", 2) < 0 || flush(s, o, deadline) < 0)
+	    strbuf_puts(o, "\r\n") < 0 || flush(s, o, deadline) < 0)
 		return -1;
 	return 0;
 }
 
 /* The client's own OAuth mechanism and token, with SASL-IR (RFC 4959),
  * when the auth server gave no password of its own. */
-static int send_oauth(struct session *s, struct out *o, int64_t deadline)
+static int send_oauth(struct session *s, struct strbuf *o, int64_t deadline)
 {
 	static char msg[OAUTH_MESSAGE_MAX + 1];
 	struct imap_state *is = s->proto_state;
@@ -247,9 +234,7 @@ static int send_oauth(struct session *s, struct out *o, int64_t deadline)
 	int rc = -1;
 
 	if (sasl_oauth_message(&s->cred, msg, sizeof msg) >= 0 &&
-	    out_add(o, is->tag, strlen(is->tag)) == 0 &&
-	    out_add(o, " AUTHENTICATE ", 14) == 0 &&
-	    out_add(o, mech, strlen(mech)) == 0 && out_add(o, " ", 1) == 0 &&
+	    strbuf_printf(o, "%s AUTHENTICATE %s ", is->tag, mech) == 0 &&
 	    flush(s, o, deadline) == 0 &&
 	    lineio_write_all(&s->backend, msg, strlen(msg), deadline) == IO_OK &&
 	    lineio_write_all(&s->backend, "\r\n", 2, deadline) == IO_OK)
@@ -265,10 +250,12 @@ enum auth_result imap_backend_login(struct session *s, char *text,
 	int64_t deadline = session_deadline(s);
 	size_t taglen = strlen(is->tag), len;
 	int oauth = (s->cred.mech & SASL_OAUTH) && s->cred.token[0];
-	struct out o = { .len = 0 };
+	char buf[OUT_SIZE];
+	struct strbuf o;
 	enum io_result r;
 	char *line;
 
+	strbuf_init(&o, buf, sizeof buf);
 	if (!s->backend_greeted) {
 		enum auth_result g = greeting(s, deadline, text, size);
 
@@ -279,7 +266,7 @@ enum auth_result imap_backend_login(struct session *s, char *text,
 	if (put_id(s, &o) < 0 ||
 	    (oauth ? send_oauth(s, &o, deadline)
 	           : send_login(s, &o, deadline, text, size)) < 0) {
-		explicit_bzero(o.buf, sizeof o.buf);
+		explicit_bzero(buf, sizeof buf);
 		return AUTH_TEMPFAIL;
 	}
 	r = next_line(s, deadline, &line, &len);
