@@ -1,6 +1,8 @@
 #include "activate.h"
 
+#include "clock.h"
 #include "conf_text.h"
+#include "lineio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,21 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Every byte of buf to fd. */
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
+/* A file never makes a write wait (poll says it is ready); the bound is
+ * there only because every write in postern has one. */
+#define STAGE_WRITE_MS 60000
 
 int activate_stage_bytes(const void *buf, size_t len, const struct stat *like,
                          const char *dest, char *staged, size_t size,
@@ -56,7 +46,8 @@ int activate_stage_bytes(const void *buf, size_t len, const struct stat *like,
 		return -1;
 	}
 	if (fchmod(out, like->st_mode & 07777) < 0 ||
-	    write_all(out, buf, len) < 0 || fsync(out) < 0) {
+	    io_write_all(out, buf, len, clock_ms() + STAGE_WRITE_MS) != IO_OK ||
+	    fsync(out) < 0) {
 		snprintf(why, why_size, "%s: %s", staged, strerror(errno));
 		close(out);
 		unlink(staged);

@@ -70,6 +70,8 @@ void lineio_wipe(struct lineio *io);
 
 /* Wait until fd is ready for events, or the deadline passes. */
 enum io_result io_wait(int fd, short events, int64_t deadline);
+/* Every byte of data to fd: a socket, or a file or pipe (written with
+ * write(2)), retried on EINTR. */
 enum io_result io_write_all(int fd, const void *data, size_t len,
                             int64_t deadline);
 const char *io_result_str(enum io_result r);
