@@ -6,6 +6,7 @@
 #include "proto.h"
 #include "resolver.h"
 #include "sasl.h"
+#include "strbuf.h"
 #include "tls_priority.h"
 #include "quantity.h"
 
@@ -639,18 +640,14 @@ static int join_names(cfg_t *sec, cfg_t *top, const char *name, char *out,
                       size_t size)
 {
 	cfg_t *o = owner(sec, top, name);
-	size_t used = 0;
+	struct strbuf sb;
 
 	out[0] = '\0';
-	for (unsigned i = 0; i < cfg_size(o, name); i++) {
-		int n = snprintf(out + used, size - used, "%s%s", used ? " " : "",
-		                 cfg_getnstr(o, name, i));
-
-		if (n < 0 || (size_t)n >= size - used)
-			return -1;
-		used += (size_t)n;
-	}
-	return 0;
+	strbuf_init(&sb, out, size);
+	for (unsigned i = 0; i < cfg_size(o, name); i++)
+		strbuf_printf(&sb, "%s%s", sb.len ? " " : "",
+		              cfg_getnstr(o, name, i));
+	return sb.overflow ? -1 : 0;
 }
 
 /* allow("...") and deny("..."): one rule each, kept in order. */

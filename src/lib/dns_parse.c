@@ -1,5 +1,7 @@
 #include "dns_parse.h"
 
+#include "strbuf.h"
+
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,27 +24,23 @@ int dns_reverse_name(const struct sockaddr *sa, char *out, size_t size)
 {
 	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
 	const unsigned char *b;
-	size_t used = 0;
-	int n;
+	struct strbuf o;
 
+	strbuf_init(&o, out, size);
 	if (sa->sa_family == AF_INET ||
 	    (sa->sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))) {
 		b = sa->sa_family == AF_INET ?
 		    (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr :
 		    in6->sin6_addr.s6_addr + 12;
-		n = snprintf(out, size, "%u.%u.%u.%u.in-addr.arpa", b[3], b[2],
-		             b[1], b[0]);
-		return n < 0 || (size_t)n >= size ? -1 : 0;
+		return strbuf_printf(&o, "%u.%u.%u.%u.in-addr.arpa", b[3], b[2],
+		                     b[1], b[0]);
 	}
-	if (sa->sa_family != AF_INET6 || size < 73)
+	if (sa->sa_family != AF_INET6)
 		return -1;
 	b = in6->sin6_addr.s6_addr;
-	for (int i = 15; i >= 0; i--) {
-		used += (size_t)snprintf(out + used, size - used, "%x.%x.",
-		                         b[i] & 0x0f, b[i] >> 4);
-	}
-	snprintf(out + used, size - used, "ip6.arpa");
-	return 0;
+	for (int i = 15; i >= 0; i--)
+		strbuf_printf(&o, "%x.%x.", b[i] & 0x0f, b[i] >> 4);
+	return strbuf_printf(&o, "ip6.arpa");
 }
 
 ssize_t dns_build_query(uint16_t id, const char *name, enum dns_type type,

@@ -1,5 +1,6 @@
 #include "sasl.h"
 #include "base64.h"
+#include "strbuf.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -377,23 +378,24 @@ ssize_t sasl_oauth_message(const struct credentials *c, char *out,
                            size_t size)
 {
 	static char msg[TOKEN_MAX + 3 * CRED_MAX + 64];
-	size_t n = 0;
+	struct strbuf o;
 	ssize_t r;
 
+	strbuf_init(&o, msg, sizeof msg);
 	if (c->mech == SASL_XOAUTH2) {
-		n = (size_t)snprintf(msg, sizeof msg, "user=%s\x01", c->user);
+		strbuf_printf(&o, "user=%s\x01", c->user);
 	} else {
 		/* saslname: "," and "=" written =2C and =3D. */
-		n = (size_t)snprintf(msg, sizeof msg, "n,%s", c->user[0] ? "a=" : "");
+		strbuf_printf(&o, "n,%s", c->user[0] ? "a=" : "");
 		for (const char *u = c->user; *u; u++)
-			n += (size_t)snprintf(msg + n, sizeof msg - n, "%s",
-			                      *u == ',' ? "=2C" : *u == '=' ? "=3D" :
-			                      (char[2]){ *u, 0 });
-		n += (size_t)snprintf(msg + n, sizeof msg - n, ",\x01");
+			if (*u == ',' || *u == '=')
+				strbuf_puts(&o, *u == ',' ? "=2C" : "=3D");
+			else
+				strbuf_put(&o, u, 1);
+		strbuf_puts(&o, ",\x01");
 	}
-	n += (size_t)snprintf(msg + n, sizeof msg - n, "auth=Bearer %s\x01\x01",
-	                      c->token);
-	r = n < sizeof msg ? base64_encode(msg, n, out, size) : -1;
+	strbuf_printf(&o, "auth=Bearer %s\x01\x01", c->token);
+	r = o.overflow ? -1 : base64_encode(msg, o.len, out, size);
 	explicit_bzero(msg, sizeof msg);
 	return r;
 }

@@ -8,6 +8,7 @@
 #include "sasl_exchange.h"
 #include "session_state.h"
 #include "session_io.h"
+#include "strbuf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,40 +78,38 @@ static void sasl_list(const struct session *s, char *buf, size_t size,
 	static const unsigned order[] = { SASL_PLAIN, SASL_LOGIN, SASL_CRAM_MD5,
 	                                  SASL_EXTERNAL, SASL_XOAUTH2,
 	                                  SASL_OAUTHBEARER, 0 };
-	size_t used = 0;
+	struct strbuf o;
 
 	buf[0] = '\0';
+	strbuf_init(&o, buf, size);
 	for (int i = 0; order[i]; i++)
 		if (mechs(s) & order[i])
-			used += (size_t)snprintf(buf + used, size - used, "%s%s",
-			                         sasl_mech_name(order[i]), sep);
+			strbuf_printf(&o, "%s%s", sasl_mech_name(order[i]), sep);
 }
 
 static enum step pop3_capa(struct session *s)
 {
 	char out[2048], list[64];
-	size_t used;
+	struct strbuf o;
 
 	/* As nginx: with starttls only and no TLS yet, no USER and no SASL. */
 	int plain_ok = !session_needs_tls(s);
 
-	used = (size_t)snprintf(out, sizeof out, "+OK Capability list follows\r\n");
-	for (size_t i = 0; i < s->conf->ncapabilities && used < sizeof out; i++)
+	strbuf_init(&o, out, sizeof out);
+	strbuf_printf(&o, "+OK Capability list follows\r\n");
+	for (size_t i = 0; i < s->conf->ncapabilities; i++)
 		if (plain_ok || strcasecmp(s->conf->capabilities[i], "USER") != 0)
-			used += (size_t)snprintf(out + used, sizeof out - used,
-			                         "%s\r\n", s->conf->capabilities[i]);
+			strbuf_printf(&o, "%s\r\n", s->conf->capabilities[i]);
 	sasl_list(s, list, sizeof list, " ");
 	if (!plain_ok)
 		list[0] = '\0';
-	if (list[0] && used < sizeof out)
-		used += (size_t)snprintf(out + used, sizeof out - used,
-		                         "SASL %.*s\r\n", (int)strlen(list) - 1, list);
+	if (list[0])
+		strbuf_printf(&o, "SASL %.*s\r\n", (int)strlen(list) - 1, list);
 	/* nginx's order: SASL, then STLS. */
-	if (session_can_starttls(s) && used < sizeof out)
-		used += (size_t)snprintf(out + used, sizeof out - used, "STLS\r\n");
-	if (used < sizeof out)
-		used += (size_t)snprintf(out + used, sizeof out - used, ".\r\n");
-	if (used >= sizeof out || session_write(s, out, used) < 0)
+	if (session_can_starttls(s))
+		strbuf_printf(&o, "STLS\r\n");
+	strbuf_printf(&o, ".\r\n");
+	if (o.overflow || session_write(s, out, o.len) < 0)
 		return session_client_gone(s, IO_ERROR);
 	return STEP_NEXT;
 }

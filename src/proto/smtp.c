@@ -10,6 +10,7 @@
 #include "sasl_exchange.h"
 #include "session_state.h"
 #include "session_io.h"
+#include "strbuf.h"
 
 #include <poll.h>
 #include <stdarg.h>
@@ -83,28 +84,27 @@ static enum step smtp_ehlo_reply(struct session *s)
 {
 	const struct server_conf *c = s->conf;
 	char out[4096], auth[64] = "";
-	size_t used, n = c->ncapabilities;
+	struct strbuf o, a;
+	size_t n = c->ncapabilities;
 	const char *tls = session_can_starttls(s) ? "STARTTLS" : NULL;
 
+	strbuf_init(&a, auth, sizeof auth);
 	for (int i = 0; auth_order[i] && !session_needs_tls(s); i++)
 		if (session_mechs(s) & auth_order[i])
-			snprintf(auth + strlen(auth), sizeof auth - strlen(auth),
-			         " %s", sasl_mech_name(auth_order[i]));
-	used = (size_t)snprintf(out, sizeof out, "250%c%s\r\n",
-	                        n || tls || auth[0] ? '-' : ' ', c->server_name);
-	for (size_t i = 0; i < n && used < sizeof out; i++)
-		used += (size_t)snprintf(out + used, sizeof out - used,
-		                         "250%c%s\r\n",
-		                         i + 1 < n || tls || auth[0] ? '-' : ' ',
-		                         c->capabilities[i]);
+			strbuf_printf(&a, " %s", sasl_mech_name(auth_order[i]));
+	strbuf_init(&o, out, sizeof out);
+	strbuf_printf(&o, "250%c%s\r\n", n || tls || auth[0] ? '-' : ' ',
+	              c->server_name);
+	for (size_t i = 0; i < n; i++)
+		strbuf_printf(&o, "250%c%s\r\n",
+		              i + 1 < n || tls || auth[0] ? '-' : ' ',
+		              c->capabilities[i]);
 	/* nginx's order: AUTH, then STARTTLS. */
-	if (auth[0] && used < sizeof out)
-		used += (size_t)snprintf(out + used, sizeof out - used,
-		                         "250%cAUTH%s\r\n", tls ? '-' : ' ', auth);
-	if (tls && used < sizeof out)
-		used += (size_t)snprintf(out + used, sizeof out - used,
-		                         "250 STARTTLS\r\n");
-	if (used >= sizeof out || session_write(s, out, used) < 0)
+	if (auth[0])
+		strbuf_printf(&o, "250%cAUTH%s\r\n", tls ? '-' : ' ', auth);
+	if (tls)
+		strbuf_printf(&o, "250 STARTTLS\r\n");
+	if (o.overflow || session_write(s, out, o.len) < 0)
 		return session_client_gone(s, IO_ERROR);
 	return STEP_NEXT;
 }
