@@ -12,8 +12,9 @@
 struct strbuf {
 	char *buf;
 	size_t size, len;
-	int overflow;       /* an append did not fit; a writer that finds its
-	                     * own input too long may set it too */
+	int overflow;       /* an append did not fit; a writer that cannot
+	                     * write its input (too long, unprintable) may
+	                     * set it too */
 };
 
 /* Empty, over buf's size bytes. */

@@ -1,5 +1,8 @@
 #include "tls_dn.h"
 
+#include "hex.h"
+#include "strbuf.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -191,51 +194,33 @@ static int oid_text(const unsigned char *p, size_t n, char *out)
 	return 0;
 }
 
-struct text {
-	char *buf;
-	size_t size, used;
-	int full;  /* did not fit, or could not be printed */
-};
-
-static void put(struct text *t, const char *s, size_t n)
+static void put_hex(struct strbuf *t, const unsigned char *p, size_t n)
 {
-	if (t->used + n >= t->size) {
-		t->full = 1;
-		return;
-	}
-	memcpy(t->buf + t->used, s, n);
-	t->used += n;
-	t->buf[t->used] = '\0';
-}
-
-static void put_hex(struct text *t, const unsigned char *p, size_t n)
-{
-	static const char digits[] = "0123456789ABCDEF";
-
 	for (size_t i = 0; i < n; i++) {
-		char h[2] = { digits[p[i] >> 4], digits[p[i] & 15] };
+		char h[3];
 
-		put(t, h, 2);
+		hex_encode(p + i, 1, h, sizeof h, 0);
+		strbuf_put(t, h, 2);
 	}
 }
 
 /* One byte of a value's UTF-8 as OpenSSL's RFC 2253 printing escapes it.
  * first and last: the byte belongs to the value's first or last
  * character (a one-character value counts as last only, as in OpenSSL). */
-static void put_char(struct text *t, unsigned char c, int first, int last)
+static void put_char(struct strbuf *t, unsigned char c, int first, int last)
 {
 	char esc[2] = { '\\', (char)c };
 
 	if (c < 0x20 || c >= 0x7f) {
-		char hex[4];
+		char hex[4] = "\\";
 
-		snprintf(hex, sizeof hex, "\\%02X", c);
-		put(t, hex, 3);
+		hex_encode(&c, 1, hex + 1, sizeof hex - 1, 0);
+		strbuf_put(t, hex, 3);
 	} else if (strchr(",+\"\\<>;", c) || (first && (c == ' ' || c == '#')) ||
 	           (last && c == ' ')) {
-		put(t, esc, 2);
+		strbuf_put(t, esc, 2);
 	} else {
-		put(t, esc + 1, 1);
+		strbuf_put(t, esc + 1, 1);
 	}
 }
 
@@ -288,7 +273,7 @@ static enum width width_of(unsigned char tag)
 	}
 }
 
-static int put_string(struct text *t, const struct der *v, enum width w)
+static int put_string(struct strbuf *t, const struct der *v, enum width w)
 {
 	size_t step = w == AS_IS ? 1 : (size_t)w;
 
@@ -319,7 +304,7 @@ struct ava {
 	unsigned rdn;  /* which RDN: "+" joins values of the same one */
 };
 
-static int put_ava(struct text *t, const struct ava *a)
+static int put_ava(struct strbuf *t, const struct ava *a)
 {
 	char oid[OID_TEXT_MAX];
 	const char *name;
@@ -328,11 +313,11 @@ static int put_ava(struct text *t, const struct ava *a)
 	if (oid_text(a->oid.body, a->oid.len, oid) < 0)
 		return -1;
 	name = short_name(oid);
-	put(t, name ? name : oid, strlen(name ? name : oid));
-	put(t, "=", 1);
+	strbuf_puts(t, name ? name : oid);
+	strbuf_puts(t, "=");
 	if (name && w != DUMP)
 		return put_string(t, &a->value, w);
-	put(t, "#", 1);
+	strbuf_puts(t, "#");
 	put_hex(t, a->value.tlv, a->value.tlv_len);
 	return 0;
 }
@@ -377,21 +362,22 @@ int tls_dn_openssl(const unsigned char *der, size_t len, char *out,
                    size_t size)
 {
 	struct ava avas[TLS_DN_AVAS_MAX];
-	struct text t = { out, size, 0, 0 };
+	struct strbuf t;
 	size_t n;
 
 	if (size == 0)
 		return -1;
 	out[0] = '\0';
+	strbuf_init(&t, out, size - 1);   /* and the NUL */
 	if (read_name(der, len, avas, &n) < 0)
 		return -1;
-	for (size_t i = n; i-- > 0 && !t.full;) {
+	for (size_t i = n; i-- > 0 && !t.overflow;) {
 		if (i + 1 < n)
-			put(&t, avas[i].rdn == avas[i + 1].rdn ? "+" : ",", 1);
+			strbuf_puts(&t, avas[i].rdn == avas[i + 1].rdn ? "+" : ",");
 		if (put_ava(&t, &avas[i]) < 0)
-			t.full = 1;
+			t.overflow = 1;
 	}
-	if (t.full)
-		out[0] = '\0';  /* no half a name */
-	return t.full ? -1 : 0;
+	/* No half a name. */
+	out[t.overflow ? 0 : t.len] = '\0';
+	return t.overflow ? -1 : 0;
 }
