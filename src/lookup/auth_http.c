@@ -60,10 +60,8 @@ static void put_tls(struct strbuf *o, const struct tls_info *t, int pass_cert)
 		put_dn(o, "Auth-SSL-Subject", t->subject);
 	if (t->issuer[0])
 		put_dn(o, "Auth-SSL-Issuer", t->issuer);
-	strbuf_printf(o, "Auth-SSL-Serial: %s
-", t->serial);
-	strbuf_printf(o, "Auth-SSL-Fingerprint: %s
-", t->fingerprint);
+	strbuf_printf(o, "Auth-SSL-Serial: %s\r\n", t->serial);
+	strbuf_printf(o, "Auth-SSL-Fingerprint: %s\r\n", t->fingerprint);
 	if (pass_cert && t->cert) {
 		size_t n = strlen(t->cert) * 3 + 1;
 		char *esc = malloc(n);
