@@ -44,6 +44,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LISTENERS_MAX 16
@@ -438,6 +439,41 @@ static void reap(void)
 			}
 }
 
+/* A client that reconnects the moment its last session said goodbye
+ * (a poller, a health check, a script's next step) finds that session's
+ * process still exiting: the goodbye was written before the exit. Over a
+ * limit, the children get a moment to finish before the new connection is
+ * refused, so that only sessions that are still open count. The moment is
+ * short and rationed (GRACE_MS at most once per GRACE_EVERY_MS), so that a
+ * flood from one address cannot hold up everyone else's accepts. */
+#define GRACE_MS 25
+#define GRACE_EVERY_MS 250
+
+static int over(const struct config *cf, const struct sockaddr_storage *peer)
+{
+	return nchildren >= cf->max || from_source(peer) >= cf->per_source;
+}
+
+static int over_after_grace(const struct config *cf,
+                            const struct sockaddr_storage *peer)
+{
+	static int64_t last;
+	int64_t now = clock_ms(), until = now + GRACE_MS;
+
+	if (!over(cf, peer))
+		return 0;
+	if (now - last < GRACE_EVERY_MS)
+		return 1;
+	last = now;
+	while (over(cf, peer) && clock_ms() < until) {
+		struct timespec step = { 0, 2 * 1000 * 1000 };
+
+		nanosleep(&step, NULL);
+		reap();
+	}
+	return over(cf, peer);
+}
+
 /* The environment of a socket-activated start, and the exec. */
 static void start(int conn, const char *name, char **argv)
 {
@@ -484,7 +520,7 @@ static void serve(const struct config *cf, struct listener *l)
 		return;
 	addr_unmap(&peer, &len);
 	host_of(&peer);
-	if (nchildren >= cf->max || from_source(&peer) >= cf->per_source) {
+	if (over_after_grace(cf, &peer)) {
 		addr_format((struct sockaddr *)&peer, text, sizeof text);
 		say("%s: refused (%s)", text,
 		    nchildren >= cf->max ? "max connections"
