@@ -122,6 +122,8 @@ static int relay(struct session *s)
 	/* Handshakes and login are done: from here on only bytes move. What
 	 * they allocated and freed goes back to the system, so that an idle
 	 * session holds only what it still uses. */
+	tls_handshake_over(&sides(s)->client);
+	tls_handshake_over(&sides(s)->backend);
 	malloc_trim(0);
 	if (sandbox_relay(&why) < 0)
 		logmsg(LOG_WARNING, "event=sandbox_failed reason=\"%s\"", why);

@@ -528,6 +528,19 @@ static int is_ip(const char *name)
 	       inet_pton(AF_INET6, name, buf) == 1;
 }
 
+/* What the backend's certificate is checked against. Without
+ * proxy_ssl_verify nothing is: the system's CAs (all of them parsed, 3.9
+ * MB of heap here, held for the session's life until the handshake's
+ * credentials went back) are not read at all. */
+static int client_trust(struct tls *t, int verify, const char *ca)
+{
+	if (!verify)
+		return 0;
+	return ca ? gnutls_certificate_set_x509_trust_file(t->cred, ca,
+	                                                   GNUTLS_X509_FMT_PEM)
+	          : gnutls_certificate_set_x509_system_trust(t->cred);
+}
+
 int tls_client(struct tls *t, const struct server_conf *c, int fd,
                const char *name, int64_t deadline, char *why, size_t size)
 {
@@ -541,10 +554,7 @@ int tls_client(struct tls *t, const struct server_conf *c, int fd,
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	if ((rc = gnutls_certificate_allocate_credentials(&t->cred)) < 0)
 		return fail(why, size, "credentials", rc);
-	rc = ca ? gnutls_certificate_set_x509_trust_file(t->cred, ca,
-	                                                 GNUTLS_X509_FMT_PEM)
-	        : gnutls_certificate_set_x509_system_trust(t->cred);
-	if (rc < 0)
+	if ((rc = client_trust(t, c->proxy_ssl_verify, ca)) < 0)
 		return fail(why, size, ca ? ca : "system trust", rc);
 	if ((rc = gnutls_init(&t->session, GNUTLS_CLIENT)) < 0)
 		return fail(why, size, "session", rc);
@@ -586,6 +596,18 @@ int tls_check(const struct server_conf *c, char *why, size_t size)
 	rc = gnutls_certificate_set_x509_trust_file(cred, ca, GNUTLS_X509_FMT_PEM);
 	gnutls_certificate_free_credentials(cred);
 	return rc < 0 ? fail(why, size, ca, rc) : 0;
+}
+
+void tls_handshake_over(struct tls *t)
+{
+	if (!t->session || !t->cred)
+		return;
+	/* Unhooked first: GnuTLS does not count references to credentials,
+	 * and a session left pointing at freed ones would use them should
+	 * anything ask (a rehandshake now fails for want of them instead). */
+	gnutls_credentials_clear(t->session);
+	gnutls_certificate_free_credentials(t->cred);
+	t->cred = NULL;
 }
 
 void tls_bye(struct tls *t, int64_t deadline)

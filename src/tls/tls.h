@@ -51,6 +51,12 @@ int tls_client(struct tls *t, const struct server_conf *c, int fd,
  * proxy_ssl_trusted_certificate too. 0, or -1 with why. */
 int tls_check(const struct server_conf *c, char *why, size_t size);
 
+/* Handshake and login are over: the certificate, key and trust that only
+ * a handshake uses go back (the session no longer points at them). A
+ * renegotiation is refused as before; TLS 1.3 key updates do not need
+ * them. */
+void tls_handshake_over(struct tls *t);
+
 /* close_notify, best effort within deadline. */
 void tls_bye(struct tls *t, int64_t deadline);
 void tls_free(struct tls *t);
