@@ -7,7 +7,7 @@
  *
  *   imapload -p PORT [-t] [-c C] [-n N] [-d SECONDS] [-u USER] [-w PASS]
  *   imapload -p PORT [-t] -f MSG [-n TIMES] [-u USER] [-w PASS]
- *   imapload -p PORT [-t] -i K [-u USER] [-w PASS]
+ *   imapload -p PORT [-t] -i K [-I] [-u USER] [-w PASS]   (-I: in IDLE)
  *
  * Prints key=value words on one line. A benchmark tool, not part of
  * postern. */
@@ -30,7 +30,7 @@
 #define LINE_MAX_LEN 65536
 
 struct opts {
-	int port, tls, conc, total, fetch, idle;
+	int port, tls, conc, total, fetch, idle, in_idle;
 	double seconds;
 	const char *user, *pass;
 };
@@ -304,14 +304,30 @@ static int run_fetch(void)
 	return 0;
 }
 
-/* K sessions logged in and left idle until stdin closes. */
+/* SELECT INBOX and IDLE, as a mail client waits all day: 0 at "+". */
+static int enter_idle(struct conn *c)
+{
+	char line[LINE_MAX_LEN];
+
+	if (c_write(c, "b SELECT INBOX\r\n") < 0 || c_tagged(c, "b") < 0 ||
+	    c_write(c, "c IDLE\r\n") < 0)
+		return -1;
+	while (c_line(c, line, sizeof line) == 0)
+		if (line[0] == '+')
+			return 0;
+	return -1;
+}
+
+/* K sessions logged in and left idle until stdin closes; with -I, in
+ * IDLE. */
 static int run_idle(void)
 {
 	struct conn *c = calloc(o.idle, sizeof *c);
 	char x;
 
 	for (int i = 0; c && i < o.idle; i++)
-		if (c_open(&c[i]) < 0 || login(&c[i]) < 0) {
+		if (c_open(&c[i]) < 0 || login(&c[i]) < 0 ||
+		    (o.in_idle && enter_idle(&c[i]) < 0)) {
 			printf("idle=%d failed=1\n", i);
 			return 1;
 		}
@@ -329,7 +345,7 @@ int main(int argc, char **argv)
 	int ch;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt(argc, argv, "p:tc:n:d:u:w:f:i:")) != -1) {
+	while ((ch = getopt(argc, argv, "p:tc:n:d:u:w:f:i:I")) != -1) {
 		switch (ch) {
 		case 'p': o.port = atoi(optarg); break;
 		case 't': o.tls = 1; break;
@@ -340,6 +356,7 @@ int main(int argc, char **argv)
 		case 'w': o.pass = optarg; break;
 		case 'f': o.fetch = atoi(optarg); break;
 		case 'i': o.idle = atoi(optarg); break;
+		case 'I': o.in_idle = 1; break;
 		default: return 2;
 		}
 	}
