@@ -20,7 +20,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: postern-nginx-import [-p DIR] [-o DIR] NGINX_CONF\n"
 	           "Writes postern.conf on standard output, or postern.conf "
-	           "and one\npostern-NAME.socket per section into DIR; lists "
+	           "and one\npostern-NAME.socket per section (Accept=no, for "
+	           "the shipped postern-spawn\nservices) into DIR; lists "
 	           "what is not carried\nover, with why, on standard error. "
 	           "-p: nginx's configuration directory,\nwhich include and "
 	           "relative file names are read from (default /etc/nginx/).\n");
@@ -141,6 +142,43 @@ static int write_all(const char *dir, const struct import_result *r)
 	return 0;
 }
 
+/* Which shipped service serves each section, and the steps that put the
+ * result in place (postern(8), MOVING OFF NGINX). */
+static void say_sections(const struct import_result *r, const char *dir)
+{
+	fprintf(stderr, "postern-nginx-import: %d server section(s)%s; check "
+	        "with postern -t -c FILE\n", r->nunits,
+	        dir ? ", socket units written" : "");
+	for (int i = 0; i < r->nunits; i++) {
+		const struct import_unit *u = &r->units[i];
+
+		fprintf(stderr, "  section %s: port %d%s, served by "
+		        "postern-%s.service%s\n", u->name, u->port,
+		        u->tls ? ", implicit TLS" : "", u->service,
+		        strcmp(u->name, u->service) == 0 ? ""
+		        : " (Service=; its limits count both sockets)");
+	}
+	if (!dir)
+		return;
+	fprintf(stderr, "  Each socket hands its port to a shipped postern-spawn "
+	        "service (SESSIONS_MAX=512,\n  SESSIONS_PER_SOURCE=128 as "
+	        "shipped; postern(8), SIZING). To put it in place:\n"
+	        "    install -m 0640 -g postern %s/postern.conf "
+	        "/etc/postern/postern.conf\n"
+	        "    postern -A -u postern -c /etc/postern/postern.conf -a %s\n"
+	        "    cp %s/postern-*.socket /etc/systemd/system/ && "
+	        "systemctl daemon-reload\n    systemctl enable --now",
+	        dir, ACTIVE_CONFIG, dir);
+	for (int i = 0; i < r->nunits; i++)
+		fprintf(stderr, " postern-%s.socket", r->units[i].name);
+	/* A spawner already running took its sockets when it started. */
+	fprintf(stderr, "\n    systemctl try-restart");
+	for (int i = 0; i < r->nunits; i++)
+		if (strcmp(r->units[i].name, r->units[i].service) == 0)
+			fprintf(stderr, " postern-%s.service", r->units[i].service);
+	fprintf(stderr, "\n");
+}
+
 int main(int argc, char **argv)
 {
 	static struct ngx_conf conf;
@@ -175,16 +213,6 @@ int main(int argc, char **argv)
 	if (r.notes_len)
 		fprintf(stderr, "postern-nginx-import: not carried over, or "
 		        "carried over differently:\n%.*s", (int)r.notes_len, r.notes);
-	fprintf(stderr, "postern-nginx-import: %d server section(s)%s; check "
-	        "with postern -t -c FILE\n", r.nunits,
-	        dir ? ", socket units written" : "");
-	for (int i = 0; i < r.nunits; i++)
-		fprintf(stderr, "  section %s: port %d%s\n", r.units[i].name,
-		        r.units[i].port, r.units[i].tls ? ", implicit TLS" : "");
-	for (int i = 0; dir && i < r.nunits; i++)
-		fprintf(stderr, "  ln -s %s /etc/systemd/system/postern-%s@.service\n",
-		        r.units[i].tls ? "/lib/systemd/system/postern-tls@.service"
-		                       : "/lib/systemd/system/postern@.service",
-		        r.units[i].name);
+	say_sections(&r, dir);
 	return 0;
 }

@@ -3,7 +3,7 @@
  * carry over; a configuration nginx -t refuses, or one postern cannot
  * serve as nginx did, is refused with its file, line and reason. Each
  * server's listens on one port become a server section of their own and
- * a systemd socket unit. Pure: text in, text out, in bounded buffers. */
+ * a systemd socket unit (Accept=no) for a shipped spawner service. Pure: text in, text out, in bounded buffers. */
 #ifndef POSTERN_NGINX_IMPORT_H
 #define POSTERN_NGINX_IMPORT_H
 
@@ -24,8 +24,9 @@ struct import_options {
 
 struct import_unit {
 	char name[64];         /* the section's name: postern-NAME.socket */
+	char service[64];      /* its spawner: the shipped postern-SERVICE.service */
 	char text[4096];
-	int tls;               /* implicit TLS: its service is postern-tls's */
+	int tls;               /* implicit TLS: the service starts postern-tls */
 	int port;              /* the section's listen port */
 	int nkeys;             /* Key=Value lines in text, for the fuzz oracle */
 };

@@ -34,6 +34,7 @@ struct section {
 	const char *protocol;
 	int listens[8], nlistens;
 	char name[64];
+	char base[32];         /* the shipped socket whose service serves it */
 };
 
 struct plan {
@@ -309,7 +310,12 @@ static const char *standard_name(const struct section *s)
 }
 
 /* Sections on their standard port first take its name; the others their
- * protocol's, or with the port added, or a number after that. */
+ * protocol's, or with the port added, or a number after that. A
+ * section's base is the shipped socket of its protocol and TLS (its
+ * standard port's, when it is on it), whose service runs the program the
+ * section needs. A section is named other than its base only when
+ * another section already has that name, and so that base: the shipped
+ * postern-BASE.service then serves both. */
 static void name_sections(struct plan *p)
 {
 	for (int i = 0; i < p->ns; i++) {
@@ -317,16 +323,18 @@ static void name_sections(struct plan *p)
 
 		if (std && !name_taken(p, &p->s[i], std))
 			snprintf(p->s[i].name, sizeof p->s[i].name, "%s", std);
+		if (std)
+			snprintf(p->s[i].base, sizeof p->s[i].base, "%s", std);
+		else
+			snprintf(p->s[i].base, sizeof p->s[i].base, "%s%s",
+			         p->s[i].protocol, p->s[i].ssl ? "s" : "");
 	}
 	for (int i = 0; i < p->ns; i++) {
 		struct section *s = &p->s[i];
-		char base[32];
+		const char *base = s->base;
 
 		if (s->name[0])
 			continue;
-		snprintf(base, sizeof base, "%s%s", s->protocol, s->ssl ? "s" : "");
-		if (standard_name(s))
-			snprintf(base, sizeof base, "%s", standard_name(s));
 		snprintf(s->name, sizeof s->name, "%s", base);
 		for (int k = 1; name_taken(p, s, s->name) && k < 100; k++) {
 			s->name[0] = '\0';
@@ -398,7 +406,7 @@ static void socket_keys(struct importer *im, const struct plan *p,
                         const struct section *s, struct unit_out *u)
 {
 	const struct listen *first = &p->l[s->listens[0]];
-	int v6 = 0, both = 0;
+	int v6 = 0, both = 0, backlog = 0;
 	char v[96];
 
 	if (dual_stack(p, s)) {
@@ -425,6 +433,7 @@ static void socket_keys(struct importer *im, const struct plan *p,
 
 		if (l->backlog[0])
 			key(u, "Backlog", l->backlog);
+		backlog |= l->backlog[0] != '\0';
 		snprintf(v, sizeof v, "%zu", l->rcvbuf);
 		if (l->rcvbuf)
 			key(u, "ReceiveBuffer", v);
@@ -434,17 +443,33 @@ static void socket_keys(struct importer *im, const struct plan *p,
 		if (l->backlog[0] || l->rcvbuf || l->sndbuf)
 			break;
 	}
+	/* The shipped sockets' queue: a burst of logins waits there while
+	 * the spawner starts or restarts. */
+	if (!backlog)
+		key(u, "Backlog", "1024");
 }
 
+/* The shipped units' shape: the socket (Accept=no) hands its listening
+ * socket to a long-lived, hardened postern-spawn service, the shipped
+ * postern-BASE.service, which accepts and starts the section's program
+ * per connection, counting its limits (SESSIONS_MAX, SESSIONS_PER_SOURCE)
+ * over live sessions. A section named as its base replaces that shipped
+ * socket; another names the service with Service=, which then serves both
+ * sockets, each section found by its FileDescriptorName=. No service file
+ * is written: every one needed is shipped. */
 static int unit(struct importer *im, const struct plan *p,
                 const struct section *s)
 {
 	struct import_unit *iu = &im->r->units[im->r->nunits++];
 	struct unit_out u = { { iu->text, 0, sizeof iu->text, 0 }, 0 };
+	int own = strcmp(s->name, s->base) == 0;
+	char service[64];
 
 	snprintf(iu->name, sizeof iu->name, "%s", s->name);
+	snprintf(iu->service, sizeof iu->service, "%s", s->base);
 	iu->tls = s->ssl;
 	iu->port = s->port;
+	snprintf(service, sizeof service, "postern-%s.service", s->base);
 	out_put(&u.o, "# From nginx's listen at");
 	for (int i = 0; i < s->nlistens; i++) {
 		const struct ngx_directive *d = p->l[s->listens[i]].d;
@@ -453,19 +478,28 @@ static int unit(struct importer *im, const struct plan *p,
 		out_comment_text(&u.o, im->c->files[d->file]);
 		out_put(&u.o, ":%d", d->line);
 	}
-	out_put(&u.o, ", by postern-nginx-import.\n# Its service: postern-%s@"
-	        ".service, a link to %s.\n[Unit]\n", s->name,
-	        s->ssl ? "postern-tls@.service" : "postern@.service");
-	out_put(&u.o, "Description=postern %s socket (port %d)\n", s->name,
-	        s->port);
+	out_put(&u.o, ", by postern-nginx-import.\n");
+	if (own)
+		out_put(&u.o, "# In place of the shipped postern-%s.socket: the "
+		        "shipped\n# %s (postern-spawn) accepts here and starts "
+		        "%s\n# per connection.\n", s->name, service,
+		        s->ssl ? "postern-tls" : "postern");
+	else
+		out_put(&u.o, "# Served by the shipped %s (postern-spawn), as\n"
+		        "# postern-%s.socket is: it accepts on both, starts %s "
+		        "per\n# connection, and its limits count the sessions of "
+		        "both. Accept=yes\n# (per-connection.conf) cannot go with "
+		        "Service=.\n", service, s->base,
+		        s->ssl ? "postern-tls" : "postern");
+	out_put(&u.o, "[Unit]\nDescription=postern %s socket (port %d)\n",
+	        s->name, s->port);
 	key(&u, "Documentation", "man:postern(8)");
 	out_put(&u.o, "\n[Socket]\n");
 	socket_keys(im, p, s, &u);
-	key(&u, "Accept", "yes");
+	key(&u, "Accept", "no");
 	key(&u, "FileDescriptorName", s->name);
-	key(&u, "MaxConnections", "512");
-	key(&u, "MaxConnectionsPerSource", "32");
-	key(&u, "TriggerLimitIntervalSec", "0");
+	if (!own)
+		key(&u, "Service", service);
 	key(&u, "KeepAlive", "yes");
 	key(&u, "KeepAliveTimeSec", "300");
 	key(&u, "KeepAliveIntervalSec", "30");
@@ -479,17 +513,19 @@ static int unit(struct importer *im, const struct plan *p,
 	return 0;
 }
 
-/* Two sections on one port: systemd tells them apart by the socket's
- * name, a spawner that picks by port cannot. */
+/* Two sections on one port: the shipped units tell them apart by the
+ * socket's name; postern-spawn -a (the container's), which picks by
+ * port, refuses to start with both. */
 static void shared_ports(struct importer *im, const struct plan *p)
 {
 	for (int i = 0; i < p->ns; i++)
 		for (int j = i + 1; j < p->ns; j++)
 			if (p->s[i].port == p->s[j].port)
 				im_note(im, p->l[p->s[j].listens[0]].d, "sections %s and "
-				        "%s share port %d: systemd's socket units tell "
-				        "them apart by name; a spawner that finds sections "
-				        "by port cannot", p->s[i].name, p->s[j].name,
+				        "%s share port %d: the socket units tell them "
+				        "apart by name; postern-spawn -a (the container's), "
+				        "which finds sections by port, refuses both",
+				        p->s[i].name, p->s[j].name,
 				        p->s[i].port);
 }
 

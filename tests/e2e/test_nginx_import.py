@@ -177,7 +177,10 @@ def test_conversion_and_its_notes(ctx):
     with open(os.path.join(ctx.out, "postern-imap.socket")) as f:
         unit = f.read()
     assert "ListenStream=127.0.0.1:%d\nBacklog=64\n" % ctx.plain in unit
-    assert "Accept=yes\n" in unit and "FileDescriptorName=imap\n" in unit
+    # The shipped units' shape: the socket hands its port to the shipped
+    # spawner service; no unit per connection.
+    assert "Accept=no\n" in unit and "FileDescriptorName=imap\n" in unit
+    assert "MaxConnections" not in unit and "Accept=yes\n" not in unit
     with open(os.path.join(ctx.out, "postern-imaps.socket")) as f:
         assert "ListenStream=127.0.0.1:%d\n" % ctx.tls in f.read()
     r = subprocess.run([lib.POSTERN, "-t", "-c", ctx.postern("check", lib.free_port()).conf],
@@ -418,6 +421,110 @@ def pop3_talk(host, port):
         return replies
 
 
+def spawner_of(path):
+    """The built postern-NAME.service's command line and environment."""
+    k = lib.settings(path)
+    env = dict(kv.split("=", 1) for kv in k.get("Environment", "").split())
+    argv = [env.get(w[2:-1], w) if w.startswith("${") else w
+            for w in k["ExecStart"].split()]
+    return argv, env
+
+
+def test_sockets_hand_off_to_the_shipped_spawner(ctx):
+    """Mailu's internal and public IMAP listeners: two sockets, one shipped
+    postern-imap.service (the second socket names it with Service=), run
+    with its own command line and limits; each connection gets its
+    socket's section, with Dovecot's evidence. systemd-analyze verify
+    takes the sockets beside the built services."""
+    f = Fixture(ctx, "mailu", "spawn", free_ports("mailu"))
+    r = f.imported()
+    assert r.returncode == 0, r.stderr
+    units = f.units()
+    served = {}
+    for name, (port, text) in units.items():
+        k = dict(line.split("=", 1) for line in text.splitlines()
+                 if "=" in line and not line.startswith("#"))
+        assert k["Accept"] == "no" and k["FileDescriptorName"] == name, text
+        for gone in ("MaxConnections", "MaxConnectionsPerSource",
+                     "TriggerLimitIntervalSec"):
+            assert gone not in k, text
+        service = k.get("Service", "postern-%s.service" % name)
+        served.setdefault(service, []).append((name, port))
+        assert "served by %s" % service in r.stderr, r.stderr
+    # Every service is a shipped one, and the socket of its own name is
+    # among the generated ones.
+    for service, socks in served.items():
+        own = service[len("postern-"):-len(".service")]
+        assert own in units, (service, socks)
+        assert os.path.exists(os.path.join(lib.BUILDDIR, "units", service)), service
+    imap = served["postern-imap.service"]
+    assert len(imap) == 2, served
+    if shutil.which("systemd-analyze"):
+        d = ctx.tmp("verify-units")
+        os.makedirs(d)
+        for service in served:
+            shutil.copy(os.path.join(lib.BUILDDIR, "units", service), d)
+        for name in units:
+            shutil.copy(os.path.join(f.out, "postern-%s.socket" % name), d)
+        v = subprocess.run(["systemd-analyze", "verify", "--man=no"]
+                           + sorted(os.path.join(d, n) for n in os.listdir(d)),
+                           capture_output=True, text=True)
+        assert "Unknown key" not in v.stderr and "Invalid" not in v.stderr, v.stderr
+        # A Service= naming no loaded unit, a service without its socket.
+        assert "not loaded" not in v.stderr and "not found" not in v.stderr, v.stderr
+    # The active copy, as postern-config.service makes it.
+    log = ctx.tmp("spawned-sessions.log")
+    conf, active = os.path.join(f.out, "spawned.conf"), os.path.join(f.out, "active.conf")
+    with open(os.path.join(f.out, "postern.conf")) as src, open(conf, "w") as dst:
+        dst.write(src.read() + '\nerror_log = "%s"\nlog_level = "debug"\n'
+                  'relay_program = "%s"\nguard_relay_program = "%s"\n'
+                  'tls_program = "%s"\n' % (log, lib.RELAY, lib.GUARD_RELAY, lib.TLS))
+    a = subprocess.run([lib.POSTERN, "-A", "-c", conf, "-a", active],
+                       capture_output=True, text=True, timeout=60)
+    assert a.returncode == 0, a.stderr
+    argv, env = spawner_of(os.path.join(lib.BUILDDIR, "units", "postern-imap.service"))
+    assert argv[0].endswith("/postern-spawn") and argv[5].endswith("/postern"), argv
+    assert argv[1:5] == ["-m", env["SESSIONS_MAX"], "-p", env["SESSIONS_PER_SOURCE"]], argv
+    # This build's programs and active copy where the unit names the
+    # installed ones.
+    argv = [os.path.join(lib.BUILDDIR, "src", "postern-spawn")] + argv[1:5] + \
+        [lib.POSTERN, "-a", active]
+    cmd = ["systemd-socket-activate", "--fdname=" + ":".join(n for n, _ in imap)]
+    for _, port in imap:
+        cmd += ["-l", "127.0.0.1:%d" % port]
+    for k, v in lib.sanitizer_env().items():
+        cmd += ["-E", "%s=%s" % (k, v)]
+    proc = subprocess.Popen(cmd + argv, stdout=subprocess.DEVNULL,
+                            stderr=open(ctx.tmp("spawned.err"), "w"))
+    try:
+        for _, port in imap:
+            lib.wait_port(port, proc=proc)
+        since = len(ctx.dovecot.read_log())
+        internal = f.ports["IMAP_INTERNAL"]
+        public = f.ports["IMAP"]
+        c = lib.greet(internal)
+        c.send("c CAPABILITY\r\n")
+        caps = c.until_tag("c")
+        assert "STARTTLS" not in caps[0], caps
+        lib.login_logout(c)
+        c = lib.greet(public)
+        c.send("c CAPABILITY\r\n")
+        caps = c.until_tag("c")
+        # starttls only: the public section, not the internal one.
+        assert "STARTTLS" in caps[0] and "LOGINDISABLED" in caps[0], caps
+        c.close()
+        lib.wait_for(lambda: "Login: user=<alice>" in ctx.dovecot.read_log()[since:],
+                     what="the internal login at Dovecot")
+        names = {n for n, p in imap}
+        lib.wait_for(lambda: all("server=%s " % n in open(log).read() for n in names),
+                     what="both sections in the sessions' log")
+        # One spawner for both sockets: systemd-socket-activate execs it.
+        assert open("/proc/%d/comm" % proc.pid).read().strip() == "postern-spawn"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def test_listen_pair_side_by_side(ctx):
     """nginx's two sockets, postern's one: both families get the same
     conversation."""
@@ -451,5 +558,6 @@ if __name__ == "__main__":
              test_converted_sections_serve_logins,
              test_fixtures_refused_by_both_or_neither,
              test_mailu_public_sections_take_the_standard_names,
-             test_mailu_side_by_side, test_cipher_lists_side_by_side,
+             test_mailu_side_by_side, test_sockets_hand_off_to_the_shipped_spawner,
+             test_cipher_lists_side_by_side,
              test_listen_pair_side_by_side], setup=setup)

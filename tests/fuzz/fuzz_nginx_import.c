@@ -4,7 +4,9 @@
  * its own here: postern.conf holds only comments, sections and directive
  * lines whose names postern has and whose strings are closed, exactly as
  * many directives as the importer meant to write; each socket unit holds
- * only section headers, comments and keys it may have, as many as meant.
+ * only section headers, comments and keys it may have, as many as meant:
+ * Accept=no, its own name, and a shipped spawner service named only when
+ * the socket is not the shipped one of that name.
  * So no value can add a directive or a unit line. Text after a line
  * "--" is the file every include reads. */
 #include "fuzz.h"
@@ -54,10 +56,18 @@ static const char *const names[] = {
 static const char *const keys[] = {
 	"Documentation", "ListenStream", "BindIPv6Only", "Backlog",
 	"ReceiveBuffer", "SendBuffer", "Accept", "FileDescriptorName",
-	"MaxConnections", "MaxConnectionsPerSource", "TriggerLimitIntervalSec",
-	"KeepAlive", "KeepAliveTimeSec", "KeepAliveIntervalSec",
+	"Service", "KeepAlive", "KeepAliveTimeSec", "KeepAliveIntervalSec",
 	"KeepAliveProbes", "WantedBy", NULL,
 };
+
+/* The shipped spawner services a socket may hand its port to. */
+static const char *const shipped[] = {
+	"imap", "imaps", "pop3", "pop3s", "smtp", "smtps", "submission", NULL,
+};
+
+/* The unit being read, and what its keys said. */
+static const struct import_unit *unit;
+static int accept_no, fd_named, service_named;
 
 static int listed(const char *const *list, const char *p, size_t n)
 {
@@ -138,6 +148,32 @@ static int conf_line(const char *p, const char *end)
 	return 1;
 }
 
+static int is(const char *p, const char *end, const char *want)
+{
+	return (size_t)(end - p) == strlen(want) &&
+	       strncmp(p, want, strlen(want)) == 0;
+}
+
+/* Accept=no (the spawner accepts), FileDescriptorName= the section, and
+ * Service= a shipped service, only for a socket not named as one. */
+static void value_of(const char *k, size_t n, const char *v, const char *end)
+{
+	char want[96];
+
+	if (n == 6 && strncmp(k, "Accept", 6) == 0) {
+		FUZZ_ASSERT(is(v, end, "no"));
+		accept_no++;
+	} else if (n == 18 && strncmp(k, "FileDescriptorName", 18) == 0) {
+		FUZZ_ASSERT(is(v, end, unit->name));
+		fd_named++;
+	} else if (n == 7 && strncmp(k, "Service", 7) == 0) {
+		snprintf(want, sizeof want, "postern-%s.service", unit->service);
+		FUZZ_ASSERT(is(v, end, want));
+		FUZZ_ASSERT(strcmp(unit->name, unit->service) != 0);
+		service_named++;
+	}
+}
+
 static int unit_line(const char *p, const char *end)
 {
 	size_t n;
@@ -154,6 +190,7 @@ static int unit_line(const char *p, const char *end)
 	}
 	n = span(p, end, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456");
 	FUZZ_ASSERT(listed(keys, p, n) && p[n] == '=');
+	value_of(p, n, p + n + 1, end);
 	return 1;
 }
 
@@ -205,7 +242,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(lines(res.conf, conf_line) == res.ndirectives);
 	FUZZ_ASSERT(res.nunits <= IMPORT_UNITS_MAX);
 	for (int i = 0; i < res.nunits; i++) {
+		unit = &res.units[i];
+		accept_no = fd_named = service_named = 0;
 		FUZZ_ASSERT(lines(res.units[i].text, unit_line) == res.units[i].nkeys);
+		FUZZ_ASSERT(accept_no == 1 && fd_named == 1);
+		FUZZ_ASSERT(service_named ==
+		            (strcmp(unit->name, unit->service) != 0));
+		FUZZ_ASSERT(listed(shipped, unit->service, strlen(unit->service)));
 		FUZZ_ASSERT(res.units[i].port >= 1 && res.units[i].port <= 65535);
 	}
 	return 0;

@@ -167,7 +167,7 @@ START_TEST(the_mail_documentation_example)
 	/* As nginx: "listen 587" is IPv4's wildcard, nothing more. */
 	HAS(res.units[3].text, "ListenStream=0.0.0.0:587\n");
 	HASNT(res.units[3].text, "BindIPv6Only");
-	HAS(res.units[3].text, "FileDescriptorName=submission\n");
+	HAS(res.units[3].text, "Accept=no\nFileDescriptorName=submission\n");
 	HAS(res.notes, "2 directive(s) outside mail {} were left alone");
 	ck_assert_int_eq(res.nnotes, 0);
 }
@@ -477,6 +477,66 @@ START_TEST(what_is_not_carried_over)
 }
 END_TEST
 
+/* The shipped units' shape: each socket is Accept=no and hands its port to
+ * a shipped postern-spawn service, which carries the hardening and the
+ * limits; no service file is written. A section named as the shipped
+ * socket replaces it; another names the shipped service of its protocol
+ * and TLS with Service=. */
+START_TEST(sockets_hand_off_to_the_shipped_spawners)
+{
+	static const char *const gone[] = {
+		"\nAccept=yes", "\nMaxConnections", "\nTriggerLimitIntervalSec",
+		"\n[Service]", "\nExecStart",
+	};
+	const struct import_unit *u;
+
+	import("mail {\n"
+	       "  server { listen 10143; protocol imap; }\n"
+	       "  server { listen 143; listen [::]:143; protocol imap; }\n"
+	       "  server { listen 2465 ssl backlog=64; protocol smtp; }\n"
+	       "  server { listen 10.0.0.1:587; protocol smtp; }\n"
+	       "  server { listen 10.0.0.2:587; protocol smtp; }\n"
+	       "}\n");
+	ck_assert_int_eq(res.nunits, 5);
+	for (int i = 0; i < res.nunits; i++) {
+		char fd_name[96];
+
+		HAS(res.units[i].text, "\n[Socket]\n");
+		HAS(res.units[i].text, "\nAccept=no\n");
+		snprintf(fd_name, sizeof fd_name, "\nFileDescriptorName=%s\n",
+		         res.units[i].name);
+		HAS(res.units[i].text, fd_name);
+		HAS(res.units[i].text, "\nKeepAlive=yes\n");
+		HAS(res.units[i].text, "\n[Install]\nWantedBy=sockets.target\n");
+		for (size_t k = 0; k < sizeof gone / sizeof gone[0]; k++)
+			HASNT(res.units[i].text, gone[k]);
+	}
+	u = unit_named("imap");
+	ck_assert_str_eq(u->service, "imap");
+	HASNT(u->text, "Service=");
+	HAS(u->text, "ListenStream=143\nBindIPv6Only=both\nBacklog=1024\n");
+	HAS(u->text, "In place of the shipped postern-imap.socket");
+	u = unit_named("imap-10143");
+	ck_assert_str_eq(u->service, "imap");
+	HAS(u->text, "FileDescriptorName=imap-10143\n"
+	             "Service=postern-imap.service\n");
+	/* Implicit TLS elsewhere than 465: smtps's service, postern-tls. */
+	u = unit_named("smtps");
+	ck_assert_int_eq(u->tls, 1);
+	ck_assert_str_eq(u->service, "smtps");
+	HAS(u->text, "Backlog=64\n");
+	HASNT(u->text, "Backlog=1024");
+	HAS(u->text, "accepts here and starts postern-tls\n");
+	u = unit_named("submission-587");
+	HAS(u->text, "Service=postern-submission.service\n");
+	ck_assert_str_eq(unit_named("submission")->service, "submission");
+	HAS(res.notes, "sections submission and submission-587 share port 587");
+	/* Every key line counted, for the fuzz target's oracle. */
+	ck_assert_int_eq(unit_named("imap")->nkeys, 11);
+	ck_assert_int_eq(unit_named("imap-10143")->nkeys, 11);
+}
+END_TEST
+
 START_TEST(no_mail_block)
 {
 	ck_assert_int_eq(parse("http { server { listen 80; } }"), 0);
@@ -502,6 +562,7 @@ int main(void)
 	tcase_add_test(t, values_are_checked_and_quoted);
 	tcase_add_test(t, error_log_stderr_and_syslog);
 	tcase_add_test(t, what_is_not_carried_over);
+	tcase_add_test(t, sockets_hand_off_to_the_shipped_spawners);
 	tcase_add_test(t, no_mail_block);
 	suite_add_tcase(s, t);
 	return run_suite(s);
