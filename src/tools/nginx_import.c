@@ -438,11 +438,40 @@ static int error_log(struct importer *im, const struct ngx_directive *d,
 	return 0;
 }
 
+/* resolver off: nginx's default (words after it are ignored, as nginx
+ * ignores them); postern has no word for it in a section under a global
+ * resolver. */
+static int resolver_off(struct importer *im, const struct ngx_directive *d)
+{
+	const struct ngx_directive *above = NULL, *protocol = NULL;
+	int parent = d->parent;
+
+	if (strcmp(im->c->d[parent].name, "server") == 0)
+		above = first_in(im, im->c->d[parent].parent, "resolver");
+	for (int i = 0; i < im->c->n; i++)
+		if (im->c->d[i].parent == parent && im->c->d[i].nargs == 1 &&
+		    strcmp(im->c->d[i].name, "protocol") == 0)
+			protocol = &im->c->d[i];
+	/* IMAP and POP3 sections ask no resolver: off changes nothing. */
+	if (protocol && strcmp(protocol->args[0], "smtp") != 0)
+		above = NULL;
+	if (above && strcmp(above->args[0], "off") != 0)
+		return im_refuse(im, d, "off under the mail block's resolver "
+		                 "(%s:%d): a postern section cannot turn the "
+		                 "global one off; name the resolver in the "
+		                 "servers that use it", im->c->files[above->file],
+		                 above->line);
+	im_note(im, d, "off: nginx's default, and postern's; nothing written");
+	return 0;
+}
+
 static int resolver(struct importer *im, const struct ngx_directive *d,
                     const struct rule *r, const char *indent)
 {
 	int written = 0;
 
+	if (strcmp(d->args[0], "off") == 0)
+		return resolver_off(im, d);
 	for (int a = 0; a < d->nargs; a++) {
 		if (strchr(d->args[a], '=') && printable(d->args[a])) {
 			im_note(im, d, "%s: postern keeps no answers and asks for "
@@ -460,6 +489,13 @@ static int resolver(struct importer *im, const struct ngx_directive *d,
 	if (!written)
 		return im_refuse(im, d, "no address");
 	out_put(&im->conf, "}\n");
+	/* What it will do: nginx's mail modules ask it for SMTP clients
+	 * only, and postern does the same unless told. */
+	im_note(im, d, "asked for the client's name in SMTP sections only, as "
+	        "nginx does (Client-Host, XCLIENT NAME); IMAP and POP3 logins "
+	        "do not wait for it. resolver_imap_pop3 = true would look "
+	        "their clients up too, each login waiting up to "
+	        "resolver_timeout");
 	return 0;
 }
 

@@ -537,6 +537,36 @@ START_TEST(sockets_hand_off_to_the_shipped_spawners)
 }
 END_TEST
 
+/* Item 9: the import says what the resolver will do; resolver off is
+ * nginx's default, and cannot be said in one postern section under a
+ * global resolver where it matters (SMTP). */
+START_TEST(the_resolver_says_what_it_will_do)
+{
+	import("mail {\n  resolver 127.0.0.53;\n"
+	       "  server { listen 143; protocol imap; }\n"
+	       "  server { listen 25; protocol smtp; }\n}\n");
+	HAS(res.conf, "resolver = {\"127.0.0.53\"}\n");
+	HASNT(res.conf, "resolver_imap_pop3");
+	HAS(res.notes, "nginx.conf:2: resolver: asked for the client's name in "
+	               "SMTP sections only, as nginx does");
+	HAS(res.notes, "resolver_imap_pop3 = true would look their clients up "
+	               "too, each login waiting up to resolver_timeout");
+	/* Once, though it serves two sections. */
+	ck_assert_int_eq(res.nnotes, 1);
+
+	import("mail { resolver off; server { listen 25; } }");
+	HASNT(res.conf, "resolver");
+	HAS(res.notes, "nginx.conf:1: resolver: off: nginx's default");
+	import("mail { resolver 127.0.0.53; server { listen 143; protocol imap;"
+	       " resolver off; } }");
+	HAS(res.notes, "resolver: off: nginx's default");
+	HAS(refused("mail { resolver 127.0.0.53;\nserver { listen 25; "
+	            "protocol smtp; resolver off; } }"),
+	    "nginx.conf:2: resolver: off under the mail block's resolver "
+	    "(nginx.conf:1)");
+}
+END_TEST
+
 START_TEST(no_mail_block)
 {
 	ck_assert_int_eq(parse("http { server { listen 80; } }"), 0);
@@ -563,6 +593,7 @@ int main(void)
 	tcase_add_test(t, error_log_stderr_and_syslog);
 	tcase_add_test(t, what_is_not_carried_over);
 	tcase_add_test(t, sockets_hand_off_to_the_shipped_spawners);
+	tcase_add_test(t, the_resolver_says_what_it_will_do);
 	tcase_add_test(t, no_mail_block);
 	suite_add_tcase(s, t);
 	return run_suite(s);
