@@ -525,6 +525,34 @@ def test_sockets_hand_off_to_the_shipped_spawner(ctx):
         proc.wait(10)
 
 
+def test_one_per_source_limit_everywhere(ctx):
+    """Issue 23 item 11: one per-source figure, chosen in postern(8)'s
+    SIZING from what clients hold (an office behind one NAT), in every
+    shipped way of running postern and in what the import says: the
+    spawner services, the per-connection drop-in, the xinetd entries."""
+    r = ctx.convert()
+    assert r.returncode == 0, r.stderr
+    said = dict(re.findall(r"(SESSIONS_MAX|SESSIONS_PER_SOURCE)=(\d+)", r.stderr))
+    assert set(said) == {"SESSIONS_MAX", "SESSIONS_PER_SOURCE"}, r.stderr
+    per_source = {}
+    for name in ("imap", "pop3", "smtp", "submission", "imaps", "pop3s", "smtps"):
+        _, env = spawner_of(os.path.join(lib.BUILDDIR, "units", "postern-%s.service" % name))
+        assert env["SESSIONS_MAX"] == said["SESSIONS_MAX"], (name, env)
+        per_source["postern-%s.service" % name] = env["SESSIONS_PER_SOURCE"]
+        x = lib.settings(os.path.join(lib.BUILDDIR, "units", "postern-%s.xinetd" % name))
+        per_source["postern-%s.xinetd" % name] = x["per_source"]
+        assert x["instances"] == said["SESSIONS_MAX"], (name, x)
+    k = lib.settings(os.path.join(lib.SRCDIR, "units", "per-connection.conf"))
+    per_source["per-connection.conf"] = k["MaxConnectionsPerSource"]
+    assert set(per_source.values()) == {said["SESSIONS_PER_SOURCE"]}, per_source
+    # Room for an office of twenty behind one address, about six IMAP
+    # sessions each (a computer's client and a phone), as SIZING counts.
+    assert int(said["SESSIONS_PER_SOURCE"]) >= 20 * 6
+    with open(os.path.join(lib.SRCDIR, "doc", "postern.8")) as f:
+        assert "To choose\n.B SESSIONS_PER_SOURCE\n(%s as shipped" \
+            % said["SESSIONS_PER_SOURCE"] in f.read()
+
+
 def test_listen_pair_side_by_side(ctx):
     """nginx's two sockets, postern's one: both families get the same
     conversation."""
@@ -559,5 +587,5 @@ if __name__ == "__main__":
              test_fixtures_refused_by_both_or_neither,
              test_mailu_public_sections_take_the_standard_names,
              test_mailu_side_by_side, test_sockets_hand_off_to_the_shipped_spawner,
-             test_cipher_lists_side_by_side,
+             test_one_per_source_limit_everywhere, test_cipher_lists_side_by_side,
              test_listen_pair_side_by_side], setup=setup)
