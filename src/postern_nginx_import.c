@@ -161,14 +161,15 @@ static void say_sections(const struct import_result *r, const char *dir)
 	if (!dir)
 		return;
 	fprintf(stderr, "  Each socket hands its port to a shipped postern-spawn "
-	        "service (SESSIONS_MAX=512,\n  SESSIONS_PER_SOURCE=128 as "
+	        "service (SESSIONS_MAX=%d,\n  SESSIONS_PER_SOURCE=%d as "
 	        "shipped; postern(8), SIZING). To put it in place:\n"
 	        "    install -m 0640 -g postern %s/postern.conf "
 	        "/etc/postern/postern.conf\n"
 	        "    postern -A -u postern -c /etc/postern/postern.conf -a %s\n"
 	        "    cp %s/postern-*.socket /etc/systemd/system/ && "
 	        "systemctl daemon-reload\n    systemctl enable --now",
-	        dir, ACTIVE_CONFIG, dir);
+	        SPAWN_SESSIONS_MAX, SPAWN_SESSIONS_PER_SOURCE, dir,
+	        ACTIVE_CONFIG, dir);
 	for (int i = 0; i < r->nunits; i++)
 		fprintf(stderr, " postern-%s.socket", r->units[i].name);
 	/* A spawner already running took its sockets when it started. */

@@ -678,6 +678,38 @@ int im_server_body(struct importer *im, int server)
 	return priority(im, server, mail);
 }
 
+/* nginx's only limit on mail sessions is its total, outside mail {}:
+ * worker_connections per worker process, two connections per session
+ * (the client's and the backend's). The spawner services count live
+ * sessions, SESSIONS_MAX each; said where nginx took more. */
+static void total_limit(struct importer *im)
+{
+	const struct ngx_directive *events = first_in(im, -1, "events");
+	const struct ngx_directive *wc, *wp = first_in(im, -1, "worker_processes");
+	long sessions, workers = 1;
+	int per_worker = 0;     /* worker_processes auto: per CPU */
+
+	if (!events || !events->block)
+		return;
+	wc = first_in(im, (int)(events - im->c->d), "worker_connections");
+	if (!wc || wc->nargs != 1 || !made_of(wc->args[0], "0123456789") ||
+	    strlen(wc->args[0]) > 7)
+		return;
+	if (wp && wp->nargs == 1 && made_of(wp->args[0], "0123456789") &&
+	    strlen(wp->args[0]) <= 4 && atol(wp->args[0]) > 0)
+		workers = atol(wp->args[0]);
+	else if (wp)
+		per_worker = 1;
+	sessions = atol(wc->args[0]) / 2 * workers;
+	if (sessions <= SPAWN_SESSIONS_MAX)
+		return;
+	im_note(im, wc, "nginx took up to %ld mail sessions%s (two connections "
+	        "each); each shipped postern-NAME.service takes %d live "
+	        "sessions (SESSIONS_MAX): raise it with a drop-in, TasksMax= "
+	        "above it (postern(8), SIZING)", sessions,
+	        per_worker ? " per worker process" : "", SPAWN_SESSIONS_MAX);
+}
+
 int nginx_import(const struct ngx_conf *c, const struct import_options *o,
                  struct import_result *r)
 {
@@ -715,6 +747,7 @@ int nginx_import(const struct ngx_conf *c, const struct import_options *o,
 	}
 	if (im_sections(&im, mail) < 0)
 		return -1;
+	total_limit(&im);
 	if (im.conf.full || im.notes.full) {
 		snprintf(r->why, sizeof r->why, "the result is larger than %d bytes",
 		         IMPORT_OUT_MAX);

@@ -14,6 +14,10 @@
 #define IMPORT_OUT_MAX (256 * 1024)
 #define IMPORT_UNITS_MAX 32
 #define IMPORT_WHY_MAX (NGX_NAME_MAX + 512)
+/* The shipped spawner services' limits (units/postern-spawn.service.in),
+ * which the imported sockets hand their ports to. */
+#define SPAWN_SESSIONS_MAX 512
+#define SPAWN_SESSIONS_PER_SOURCE 128
 
 struct import_options {
 	/* nginx's configuration directory, which it reads relative paths

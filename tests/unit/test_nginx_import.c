@@ -537,6 +537,24 @@ START_TEST(sockets_hand_off_to_the_shipped_spawners)
 }
 END_TEST
 
+/* nginx's one limit, its total, is compared with the spawner's. */
+START_TEST(the_total_limit_is_compared)
+{
+	import("worker_processes 4;\nevents { worker_connections 2048; }\n"
+	       "mail { server { listen 143; } }\n");
+	HAS(res.notes, "nginx.conf:2: worker_connections: nginx took up to "
+	               "4096 mail sessions (two connections each); each shipped "
+	               "postern-NAME.service takes 512 live sessions");
+	import("worker_processes auto;\nevents { worker_connections 4096; }\n"
+	       "mail { server { listen 143; } }\n");
+	HAS(res.notes, "up to 2048 mail sessions per worker process");
+	/* nginx's own defaults (512 connections, one worker) take fewer. */
+	import("events { worker_connections 1024; }\n"
+	       "mail { server { listen 143; } }\n");
+	HASNT(res.notes, "worker_connections");
+}
+END_TEST
+
 /* Item 9: the import says what the resolver will do; resolver off is
  * nginx's default, and cannot be said in one postern section under a
  * global resolver where it matters (SMTP). */
@@ -594,6 +612,7 @@ int main(void)
 	tcase_add_test(t, what_is_not_carried_over);
 	tcase_add_test(t, sockets_hand_off_to_the_shipped_spawners);
 	tcase_add_test(t, the_resolver_says_what_it_will_do);
+	tcase_add_test(t, the_total_limit_is_compared);
 	tcase_add_test(t, no_mail_block);
 	suite_add_tcase(s, t);
 	return run_suite(s);
