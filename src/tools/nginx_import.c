@@ -455,7 +455,7 @@ static int resolver_off(struct importer *im, const struct ngx_directive *d)
 	/* IMAP and POP3 sections ask no resolver: off changes nothing. */
 	if (protocol && strcmp(protocol->args[0], "smtp") != 0)
 		above = NULL;
-	if (above && strcmp(above->args[0], "off") != 0)
+	if (above && above->nargs && strcmp(above->args[0], "off") != 0)
 		return im_refuse(im, d, "off under the mail block's resolver "
 		                 "(%s:%d): a postern section cannot turn the "
 		                 "global one off; name the resolver in the "

@@ -3,7 +3,8 @@
  * carry over; a configuration nginx -t refuses, or one postern cannot
  * serve as nginx did, is refused with its file, line and reason. Each
  * server's listens on one port become a server section of their own and
- * a systemd socket unit (Accept=no) for a shipped spawner service. Pure: text in, text out, in bounded buffers. */
+ * a systemd socket unit (Accept=no) for a shipped spawner service. Pure:
+ * text in, text out, in bounded buffers. */
 #ifndef POSTERN_NGINX_IMPORT_H
 #define POSTERN_NGINX_IMPORT_H
 
