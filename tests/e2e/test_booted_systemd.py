@@ -303,6 +303,18 @@ class Ctx(lib.Harness):
         shutil.copy(deb, self.box.path("/root/postern.deb"))
         self.box.run("dpkg", "-i", "/root/postern.deb", timeout=120)
 
+    def upgrade(self, deb):
+        """dpkg -i in its two steps. Between them the previous version's
+        sockets (Accept=yes) still name each connection's unit after its
+        units, postern@ and postern-tls@, and systemd starts the ones it
+        queued when the postinst reloads it: those names must still load."""
+        shutil.copy(deb, self.box.path("/root/postern.deb"))
+        self.box.run("dpkg", "--unpack", "/root/postern.deb", timeout=120)
+        self.unpacked = self.box.systemctl(
+            "show", "-p", "Id,LoadState", "postern@0-upgrade.service",
+            "postern-tls@0-upgrade.service").stdout
+        self.box.run("dpkg", "--configure", "postern", timeout=120)
+
     def configure(self, extra=None):
         box = self.box
         d, pf = self.dovecot, self.postfix
@@ -358,7 +370,7 @@ class Ctx(lib.Harness):
         try:
             lib.wait_for(lambda: results.count("ok") >= 4, 30, "logins before the upgrade")
             before = len(results)
-            self.install(self.deb)
+            self.upgrade(self.deb)
             lib.wait_for(lambda: len(results) >= before + 10, 60,
                          "logins after the upgrade")
         finally:
@@ -412,6 +424,7 @@ def test_an_upgrade_keeps_every_socket_listening(ctx):
                        "and a previous changelog entry)")
     bad = [r for r in ctx.upgrade_log if r != "ok"]
     assert not bad, (len(ctx.upgrade_log), bad[:5])
+    assert ctx.unpacked.count("LoadState=loaded") == 2, ctx.unpacked
     version = ctx.box.run("dpkg-query", "-W", "-f", "${Version}", "postern").stdout
     with open(os.path.join(lib.SRCDIR, "debian", "changelog")) as f:
         assert f.readline().startswith("postern (%s)" % version), version
