@@ -241,8 +241,12 @@ log_level = "info"
 """
 
 
-def section(name, ctx, extra=""):
-    tls = name in ("imaps", "pop3s", "smtps")
+KEY = "/etc/postern/tls/key.pem"
+TLS_NAMES = ("imaps", "pop3s", "smtps")
+
+
+def section(name, ctx, extra="", key=KEY):
+    tls = name in TLS_NAMES
     body = ['listen = "%d%s"' % (PORTS[name], " ssl" if tls else ""),
             'protocol = "%s"' % {"imap": "imap", "imaps": "imap", "pop3": "pop3",
                                  "pop3s": "pop3"}.get(name, "smtp"),
@@ -253,7 +257,7 @@ def section(name, ctx, extra=""):
         body.append("proxy_smtp_auth = true")
     if tls:
         body += ['ssl_certificate = {"/etc/postern/tls/cert.pem"}',
-                 'ssl_certificate_key = {"/etc/postern/tls/key.pem"}']
+                 'ssl_certificate_key = {"%s"}' % key]
     return "server %s {\n    %s\n%s}\n" % (name, "\n    ".join(body), extra)
 
 
@@ -337,8 +341,8 @@ class Ctx(lib.Harness):
         self.box.run("chown", "root:postern", "/etc/postern/tls/key.pem")
         self.box.run("chmod", "0640", "/etc/postern/tls/key.pem")
 
-    def write_conf(self, extra):
-        sections = "".join(section(n, self, extra.get(n, "")) for n in NAMES)
+    def write_conf(self, extra, key=KEY):
+        sections = "".join(section(n, self, extra.get(n, ""), key) for n in NAMES)
         self.box.write("/etc/postern/postern.conf", CONF.format(sections=sections))
 
     def enable(self):
@@ -652,6 +656,137 @@ def test_a_unit_per_connection_is_named_for_its_socket(ctx):
     assert c.line().startswith("* OK")
     lib.login_logout(c)
 
+CREDENTIAL = "${CREDENTIALS_DIRECTORY}/tls.key"
+
+
+def imap_logins(ctx):
+    return len(re.findall(r"imap-login: (?:Info: )?Login: user=<alice>",
+                          ctx.dovecot.read_log()))
+
+
+def imaps_login(ctx):
+    before = imap_logins(ctx)
+    c = lib.tls_client(993, ctx.certs.ca)
+    assert c.line().startswith("* OK")
+    lib.login_logout(c)
+    lib.wait_for(lambda: imap_logins(ctx) > before, 10, "Dovecot's IMAPS login")
+
+
+def gate_failures(ctx):
+    return ctx.box.journal("-u", "postern-config.service", "-o", "cat").count(
+        "Failed with result")
+
+
+def test_a_root_only_key_is_handed_over_by_load_credential(ctx):
+    """The recipe the units document: the key root-only, a drop-in
+    LoadCredential=tls.key:... for each TLS service, and the file named
+    "${CREDENTIALS_DIRECTORY}/tls.key". The gate passes it; each connection
+    reads the key from its service's credentials directory."""
+    box = ctx.box
+    box.run("chown", "root:root", KEY)
+    box.run("chmod", "0600", KEY)
+    dropins = ["/etc/systemd/system/postern-%s.service.d/key.conf" % n for n in TLS_NAMES]
+    try:
+        for d in dropins:
+            box.write(d, "[Service]\nLoadCredential=tls.key:%s\n" % KEY)
+        box.systemctl("daemon-reload")
+        box.systemctl("restart", *["postern-%s.service" % n for n in TLS_NAMES])
+        ctx.write_conf({}, key=CREDENTIAL)
+        wait_active(ctx, CREDENTIAL)
+        assert "Result=success" in box.systemctl("show", "-p", "Result",
+                                                 "postern-config.service").stdout
+        imaps_login(ctx)
+        p = poplib.POP3_SSL("127.0.0.1", 995, context=ssl_context(ctx), timeout=10)
+        p.user("alice")
+        p.pass_("wonderland")
+        p.quit()
+        # The same key named directly: the gate reads it as the sessions'
+        # user would and refuses, saying why; the active copy stays.
+        failed = gate_failures(ctx)
+        ctx.write_conf({"imaps": "    # named directly\n"})
+        lib.wait_for(lambda: gate_failures(ctx) > failed, 20, "the gate's refusal")
+        said = box.journal("-u", "postern-config.service", "-o", "cat", "-n", "30")
+        print("# the gate: " + " | ".join(l for l in said.splitlines() if KEY in l))
+        assert "server imaps" in said and KEY in said, said[-2000:]
+        assert CREDENTIAL in open(box.path("/var/lib/postern/postern.conf")).read()
+        imaps_login(ctx)
+    finally:
+        for d in dropins:
+            if os.path.exists(box.path(d)):
+                os.unlink(box.path(d))
+        ctx.protect_key()
+        box.systemctl("daemon-reload")
+        ctx.write_conf({})
+        lib.wait_for(lambda: CREDENTIAL not in
+                     open(box.path("/var/lib/postern/postern.conf")).read(), 20,
+                     "the key named directly again")
+        box.systemctl("restart", *["postern-%s.service" % n for n in TLS_NAMES])
+    imaps_login(ctx)
+
+
+def established(port):
+    """ss's lines for this host's end of the connections to port."""
+    r = subprocess.run(["ss", "-tnieo", "state", "established",
+                        "( sport = :%d )" % port], capture_output=True, text=True)
+    return r.stdout
+
+
+def test_accepted_sockets_have_the_socket_units_keepalive(ctx):
+    """The connection the spawner accepted probes a silent client after 5
+    minutes, not the kernel's 2 hours: the socket units' KeepAlive= and
+    KeepAliveTimeSec=300 on the listening socket, which Linux copies to
+    each accepted one, and postern's own setting on the client socket."""
+    if not shutil.which("ss"):
+        raise lib.Skip("ss is not installed (package iproute2)")
+    held = []
+    try:
+        for port in (143, 993):
+            c = lib.tls_client(port, ctx.certs.ca) if port == 993 else lib.Client(port)
+            assert c.line().startswith("* OK")
+            held.append(c)
+        for port in (143, 993):
+            out = established(port)
+            timers = re.findall(r"timer:\(keepalive,(?:(\d+)min)?(\d+)(?:\.\d+)?sec", out)
+            assert timers, (port, out)
+            for minutes, seconds in timers:
+                left = int(minutes or 0) * 60 + int(seconds)
+                # KeepAliveTimeSec=300: the first probe after 5 minutes'
+                # silence (the kernel's default is 2 hours).
+                assert 200 < left <= 300, (port, out)
+    finally:
+        for c in held:
+            c.close()
+
+
+# The most exposure each unit may show in systemd-analyze security (0 is
+# the least, 10 the most; systemd calls under 2 "OK", under 4.5 "MEDIUM").
+# The figures as measured are in postern(8), SANDBOX.
+EXPOSURE = {"spawner": 1.5, "connection": 1.5, "gate": 2.5}
+
+
+def kind(unit):
+    return "gate" if unit == "postern-config.service" else \
+        "connection" if "@" in unit else "spawner"
+
+
+def exposure(ctx, unit):
+    out = ctx.box.run("systemd-analyze", "security", "--no-pager", unit).stdout
+    m = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", out)
+    assert m, out[-2000:]
+    return float(m.group(1))
+
+
+def test_every_unit_is_within_its_exposure_level(ctx):
+    seen = {}
+    units = ["postern-%s.service" % n for n in NAMES] + \
+        ["postern-%s@probe.service" % n for n in NAMES] + ["postern-config.service"]
+    for unit in units:
+        seen[unit] = exposure(ctx, unit)
+    print("# systemd-analyze security: " + ", ".join(
+        "%s %.1f" % (u, e) for u, e in sorted(seen.items())))
+    for unit, level in seen.items():
+        assert level <= EXPOSURE[kind(unit)], (unit, level, seen)
+
 
 def test_cgroup_limits_are_in_place(ctx):
     """MemoryMax= and TasksMax= of a spawner: systemd enforces them only
@@ -693,5 +828,8 @@ if __name__ == "__main__":
              test_a_burst_of_saves_is_activated,
              test_the_gate_resolves_a_name_only_dns_knows,
              test_a_unit_per_connection_is_named_for_its_socket,
+             test_a_root_only_key_is_handed_over_by_load_credential,
+             test_accepted_sockets_have_the_socket_units_keepalive,
+             test_every_unit_is_within_its_exposure_level,
              test_cgroup_limits_are_in_place],
             setup=setup)
