@@ -72,6 +72,15 @@ def test_the_package_holds_what_an_operator_needs(ctx):
     with open(os.path.join(ctx.root, "lib/systemd/system/postern-imap@.service")) as f:
         assert "ExecStart=/usr/sbin/postern -a /var/lib/postern/postern.conf -s imap\n" \
             in f.read()
+    # The units 0.1's sockets named each connection after, until the
+    # postinst's reload: present, as what their connections start, and
+    # never enabled (debian/upgrade-from-0.1@.service).
+    for unit, program in (("postern@.service", "/usr/sbin/postern"),
+                          ("postern-tls@.service", "/usr/libexec/postern-tls")):
+        with open(os.path.join(ctx.root, "lib/systemd/system", unit)) as f:
+            text = f.read()
+        assert "ExecStart=%s -a /var/lib/postern/postern.conf\n" % program in text, unit
+        assert "[Install]" not in text and "@program@" not in text, unit
     with open(os.path.join(ctx.root, "lib/systemd/system/postern-imaps.service")) as f:
         assert "/usr/libexec/postern-spawn -m ${SESSIONS_MAX} -p ${SESSIONS_PER_SOURCE} " \
             "/usr/libexec/postern-tls -a /var/lib/postern/postern.conf\n" in f.read()
