@@ -297,10 +297,23 @@ static void prom_counts(const char *metric, const char *label,
 	}
 }
 
-static void prometheus(const struct stats *s)
+/* A Prometheus summary of times: its quantiles, when there are any, and
+ * its count. */
+static void summary(const char *name, const char *help,
+                    const struct stats_times *t)
 {
 	static const unsigned quantiles[] = { 50, 90, 99 };
 
+	printf("# HELP %s %s\n# TYPE %s summary\n", name, help, name);
+	if (t->count)
+		for (size_t i = 0; i < sizeof quantiles / sizeof quantiles[0]; i++)
+			printf("%s{quantile=\"0.%02u\"} %d\n", name, quantiles[i],
+			       stats_percentile(t, quantiles[i]));
+	printf("%s_count %llu\n", name, (unsigned long long)t->count);
+}
+
+static void prometheus(const struct stats *s)
+{
 	printf("# HELP postern_connections_total Connections in the window.\n"
 	       "# TYPE postern_connections_total counter\n"
 	       "postern_connections_total %llu\n",
@@ -324,30 +337,16 @@ static void prometheus(const struct stats *s)
 	       "postern_bytes_total{direction=\"to_clients\"} %llu\n",
 	       (unsigned long long)s->bytes_in,
 	       (unsigned long long)s->bytes_out);
-	printf("# HELP postern_auth_lookup_milliseconds The lookup's answer "
-	       "time.\n# TYPE postern_auth_lookup_milliseconds summary\n");
-	if (s->lookup.count)
-		for (size_t i = 0; i < sizeof quantiles / sizeof quantiles[0]; i++)
-			printf("postern_auth_lookup_milliseconds{quantile=\"0.%02u\"}"
-			       " %d\n", quantiles[i],
-			       stats_percentile(&s->lookup, quantiles[i]));
-	printf("postern_auth_lookup_milliseconds_count %llu\n",
-	       (unsigned long long)s->lookup.count);
+	summary("postern_auth_lookup_milliseconds", "The lookup's answer time.",
+	        &s->lookup);
 	printf("# HELP postern_resolver_lookups_total Client names looked up, "
 	       "by result.\n# TYPE postern_resolver_lookups_total counter\n"
 	       "postern_resolver_lookups_total{result=\"ok\"} %llu\n"
 	       "postern_resolver_lookups_total{result=\"failed\"} %llu\n",
 	       (unsigned long long)(s->resolves - s->resolve_failures),
 	       (unsigned long long)s->resolve_failures);
-	printf("# HELP postern_resolver_milliseconds The client name's lookup "
-	       "time.\n# TYPE postern_resolver_milliseconds summary\n");
-	if (s->resolve.count)
-		for (size_t i = 0; i < sizeof quantiles / sizeof quantiles[0]; i++)
-			printf("postern_resolver_milliseconds{quantile=\"0.%02u\"}"
-			       " %d\n", quantiles[i],
-			       stats_percentile(&s->resolve, quantiles[i]));
-	printf("postern_resolver_milliseconds_count %llu\n",
-	       (unsigned long long)s->resolve.count);
+	summary("postern_resolver_milliseconds", "The client name's lookup "
+	        "time.", &s->resolve);
 }
 
 int main(int argc, char **argv)
