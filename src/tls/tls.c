@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* GnuTLS decrypts each record into a buffer of its own and frees it
  * without wiping; a LOGIN or AUTH line would stay in freed memory for the
@@ -178,6 +179,28 @@ out:
 	return rc;
 }
 
+/* GnuTLS says "Error while reading file." whatever stopped it; a file
+ * this user may not open (a root-only key under an unprivileged service
+ * user) is said as the system says it, path first. 1 when one of them
+ * cannot be opened, with why. */
+static int unreadable(const char *const *paths, size_t n, char *why,
+                      size_t size)
+{
+	for (size_t i = 0; i < n; i++) {
+		int fd;
+
+		if (!paths[i] || gnutls_url_is_supported(paths[i]))
+			continue;
+		fd = open(paths[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			snprintf(why, size, "%s: %s", paths[i], strerror(errno));
+			return 1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 /* nginx's ssl_password_file: one passphrase per line, tried in turn. */
 static int load_key_pair(struct tls *t, const char *cert, const char *key,
                          const char *password_file, int check, char *why,
@@ -194,10 +217,12 @@ static int load_key_pair(struct tls *t, const char *cert, const char *key,
 	    (rc = load_quick(t, cert, key, why, size)) != 0)
 		return rc < 0 ? -1 : 0;
 	if (!password_file) {
+		const char *files[] = { cert, key };
+
 		rc = gnutls_certificate_set_x509_key_file2(t->cred, cert, key,
 		                                           GNUTLS_X509_FMT_PEM,
 		                                           NULL, 0);
-		if (rc < 0)
+		if (rc < 0 && !unreadable(files, 2, why, size))
 			snprintf(why, size, "%s and %s: %s", cert, key,
 			         gnutls_strerror(rc));
 		return rc < 0 ? -1 : 0;
