@@ -96,11 +96,18 @@ def quiet_mark(p):
 
 def quiet_log_since(p, mark, sessions):
     """p's lines after mark, once that many sessions have begun to log
-    and every one is over."""
-    def begun():
-        return len(set(re.findall(r"session=(\w+)", p.read_log()[mark:])))
-    lib.wait_for(lambda: begun() >= sessions, 15,
-                 "%d sessions on port %d" % (sessions, p.port))
+    and every one has logged its end (its close line, or a health check's
+    debug line). The spawner's list of children is not enough to know
+    that: the kernel's /proc/PID/task/TID/children can miss a child that
+    is running."""
+    def ids(pattern):
+        return set(re.findall(pattern, p.read_log()[mark:]))
+
+    def over():
+        begun = ids(r"session=(\w+)")
+        ended = ids(r"session=(\w+) event=(?:close|health_check)")
+        return len(begun) >= sessions and begun <= ended
+    lib.wait_for(over, 15, "%d sessions on port %d to end" % (sessions, p.port))
     return p.read_log()[mark:quiet_mark(p)].splitlines()
 
 
