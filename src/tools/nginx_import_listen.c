@@ -331,10 +331,12 @@ static void name_sections(struct plan *p)
 	}
 	for (int i = 0; i < p->ns; i++) {
 		struct section *s = &p->s[i];
-		const char *base = s->base;
+		char base[sizeof s->base];
 
 		if (s->name[0])
 			continue;
+		/* A copy: the compiler cannot tell the two fields apart. */
+		memcpy(base, s->base, sizeof base);
 		snprintf(s->name, sizeof s->name, "%s", base);
 		for (int k = 1; name_taken(p, s, s->name) && k < 100; k++) {
 			s->name[0] = '\0';
