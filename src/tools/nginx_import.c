@@ -111,51 +111,34 @@ static int single(enum kind k)
 	       k != K_LISTEN && k != K_SKIP && k != K_RESOLVER && k != K_TLS;
 }
 
-void out_put(struct out *o, const char *fmt, ...)
+void out_quoted(struct strbuf *o, const char *w)
 {
-	va_list ap;
-	int n;
-
-	if (o->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->size - o->len) {
-		o->full = 1;
-		return;
-	}
-	o->len += (size_t)n;
+	strbuf_printf(o, "\"");
+	for (; *w; w++)
+		strbuf_printf(o, *w == '"' || *w == '\\' ? "\\%c" : "%c", *w);
+	strbuf_printf(o, "\"");
 }
 
-void out_quoted(struct out *o, const char *w)
-{
-	out_put(o, "\"");
-	for (; *w; w++)
-		out_put(o, *w == '"' || *w == '\\' ? "\\%c" : "%c", *w);
-	out_put(o, "\"");
-}
-
-void out_comment_text(struct out *o, const char *w)
+void out_comment_text(struct strbuf *o, const char *w)
 {
 	for (; *w; w++)
-		out_put(o, "%c", (unsigned char)*w < 0x20 || *w == 0x7f ? '?' : *w);
+		strbuf_printf(o, "%c", (unsigned char)*w < 0x20 || *w == 0x7f ? '?' : *w);
 }
 
 static void where(struct importer *im, const struct ngx_directive *d,
-                  struct out *o)
+                  struct strbuf *o)
 {
 	if (!d)
 		return;
 	out_comment_text(o, im->c->files[d->file]);
-	out_put(o, ":%d: %s: ", d->line, d->name);
+	strbuf_printf(o, ":%d: %s: ", d->line, d->name);
 }
 
 void im_note(struct importer *im, const struct ngx_directive *d,
              const char *fmt, ...)
 {
 	char text[IMPORT_WHY_MAX + 1024], line[sizeof text + 16];
-	struct out o = { text, 0, sizeof text, 0 };
+	struct strbuf o = { .buf = text, .size = sizeof text };
 	va_list ap;
 
 	where(im, d, &o);
@@ -168,14 +151,14 @@ void im_note(struct importer *im, const struct ngx_directive *d,
 	im->notes.buf[im->notes.len] = '\0';
 	if (strstr(im->notes.buf, line))
 		return;
-	out_put(&im->notes, "%s", line);
+	strbuf_printf(&im->notes, "%s", line);
 	im->r->nnotes++;
 }
 
 int im_refuse(struct importer *im, const struct ngx_directive *d,
               const char *fmt, ...)
 {
-	struct out o = { im->r->why, 0, sizeof im->r->why, 0 };
+	struct strbuf o = { .buf = im->r->why, .size = sizeof im->r->why };
 	va_list ap;
 
 	if (im->refused)
@@ -191,7 +174,7 @@ int im_refuse(struct importer *im, const struct ngx_directive *d,
 
 void im_directive(struct importer *im, const char *indent, const char *name)
 {
-	out_put(&im->conf, "%s%s = ", indent, name);
+	strbuf_printf(&im->conf, "%s%s = ", indent, name);
 	im->r->ndirectives++;
 }
 
@@ -337,7 +320,7 @@ static int put_list(struct importer *im, const struct ngx_directive *first,
 	int written = 0;
 
 	im_directive(im, indent, first->name);
-	out_put(&im->conf, "{");
+	strbuf_printf(&im->conf, "{");
 	for (int i = (int)(first - im->c->d); i < im->c->n; i++) {
 		const struct ngx_directive *d = &im->c->d[i];
 
@@ -360,11 +343,11 @@ static int put_list(struct importer *im, const struct ngx_directive *first,
 				v = h;
 				a = d->nargs;
 			}
-			out_put(&im->conf, "%s", written++ ? ", " : "");
+			strbuf_printf(&im->conf, "%s", written++ ? ", " : "");
 			out_quoted(&im->conf, v);
 		}
 	}
-	out_put(&im->conf, "}\n");
+	strbuf_printf(&im->conf, "}\n");
 	return 0;
 }
 
@@ -410,13 +393,13 @@ static int error_log(struct importer *im, const struct ngx_directive *d,
 		return im_refuse(im, d, "\"%s\" is not a level", level);
 	if (strcmp(f, "stderr") == 0 || strcmp(f, "/dev/stderr") == 0) {
 		im_directive(im, indent, "error_log");
-		out_put(&im->conf, "\"stderr\"\n");
+		strbuf_printf(&im->conf, "\"stderr\"\n");
 		im_note(im, d, "written as stderr: the journal under systemd; "
 		        "under inetd or xinetd fd 2 is the client's socket and "
 		        "postern writes nothing there (auto takes syslog)");
 	} else if (strncmp(f, "syslog:", 7) == 0) {
 		im_directive(im, indent, "error_log");
-		out_put(&im->conf, "\"syslog\"\n");
+		strbuf_printf(&im->conf, "\"syslog\"\n");
 		im_note(im, d, "written as syslog, the local one: server=, "
 		        "facility= and tag= are not carried over");
 	} else if (f[0] != '/') {
@@ -429,11 +412,11 @@ static int error_log(struct importer *im, const struct ngx_directive *d,
 	} else {
 		im_directive(im, indent, "error_log");
 		out_quoted(&im->conf, f);
-		out_put(&im->conf, "\n");
+		strbuf_printf(&im->conf, "\n");
 	}
 	if (level) {
 		im_directive(im, indent, "log_level");
-		out_put(&im->conf, "\"%s\"\n", level_of(level));
+		strbuf_printf(&im->conf, "\"%s\"\n", level_of(level));
 	}
 	return 0;
 }
@@ -483,12 +466,12 @@ static int resolver(struct importer *im, const struct ngx_directive *d,
 			                 invalid(r, d->args[a]));
 		if (!written)
 			im_directive(im, indent, "resolver");
-		out_put(&im->conf, "%s", written++ ? ", " : "{");
+		strbuf_printf(&im->conf, "%s", written++ ? ", " : "{");
 		out_quoted(&im->conf, d->args[a]);
 	}
 	if (!written)
 		return im_refuse(im, d, "no address");
-	out_put(&im->conf, "}\n");
+	strbuf_printf(&im->conf, "}\n");
 	/* What it will do: nginx's mail modules ask it for SMTP clients
 	 * only, and postern does the same unless told. */
 	im_note(im, d, "asked for the client's name in SMTP sections only, as "
@@ -544,11 +527,11 @@ static int scalar(struct importer *im, const struct ngx_directive *d,
 	switch (r->kind) {
 	case K_BOOL:
 	case K_SSL:
-		out_put(&im->conf, "%s\n", strcmp(v, "on") == 0 ? "true" : "false");
+		strbuf_printf(&im->conf, "%s\n", strcmp(v, "on") == 0 ? "true" : "false");
 		return 0;
 	case K_INT:
 	case K_PROTOCOL:
-		out_put(&im->conf, "%s\n", v);
+		strbuf_printf(&im->conf, "%s\n", v);
 		return 0;
 	case K_PATH:
 		v = path_of(im, d, v, path, sizeof path);
@@ -557,7 +540,7 @@ static int scalar(struct importer *im, const struct ngx_directive *d,
 		break;
 	}
 	out_quoted(&im->conf, v);
-	out_put(&im->conf, "\n");
+	strbuf_printf(&im->conf, "\n");
 	return 0;
 }
 
@@ -589,10 +572,10 @@ static int directive(struct importer *im, int index, const char *indent)
 		if (d->nargs != 1 || invalid(r, d->args[0]))
 			return im_refuse(im, d, "want one address, network, all or "
 			                 "unix:");
-		out_put(&im->conf, "%s%s(", indent, d->name);
+		strbuf_printf(&im->conf, "%s%s(", indent, d->name);
 		im->r->ndirectives++;
 		out_quoted(&im->conf, d->args[0]);
-		out_put(&im->conf, ")\n");
+		strbuf_printf(&im->conf, ")\n");
 		return 0;
 	case K_ERROR_LOG:
 		return error_log(im, d, indent);
@@ -664,7 +647,7 @@ static int priority(struct importer *im, int server, int mail)
 		return -1;
 	im_directive(im, "    ", "ssl_priority");
 	out_quoted(&im->conf, p);
-	out_put(&im->conf, "\n");
+	strbuf_printf(&im->conf, "\n");
 	return 0;
 }
 
@@ -713,8 +696,8 @@ static void total_limit(struct importer *im)
 int nginx_import(const struct ngx_conf *c, const struct import_options *o,
                  struct import_result *r)
 {
-	struct importer im = { c, o, r, { r->conf, 0, sizeof r->conf, 0 },
-	                       { r->notes, 0, sizeof r->notes, 0 }, 0 };
+	struct importer im = { c, o, r, { .buf = r->conf, .size = sizeof r->conf },
+	                       { .buf = r->notes, .size = sizeof r->notes }, 0 };
 	int mail = -1, outside = 0;
 
 	r->conf[0] = r->notes[0] = r->why[0] = '\0';
@@ -732,10 +715,10 @@ int nginx_import(const struct ngx_conf *c, const struct import_options *o,
 		snprintf(r->why, sizeof r->why, "no mail {} block");
 		return -1;
 	}
-	out_put(&im.conf, "# Imported from nginx's mail {} block by "
+	strbuf_printf(&im.conf, "# Imported from nginx's mail {} block by "
 	                  "postern-nginx-import; see postern.conf(5).\n");
 	if (outside)
-		out_put(&im.notes, "%d directive(s) outside mail {} were left "
+		strbuf_printf(&im.notes, "%d directive(s) outside mail {} were left "
 		        "alone\n", outside);
 	for (int i = 0; i < c->n; i++) {
 		if (c->d[i].parent != mail)
@@ -748,7 +731,7 @@ int nginx_import(const struct ngx_conf *c, const struct import_options *o,
 	if (im_sections(&im, mail) < 0)
 		return -1;
 	total_limit(&im);
-	if (im.conf.full || im.notes.full) {
+	if (im.conf.overflow || im.notes.overflow) {
 		snprintf(r->why, sizeof r->why, "the result is larger than %d bytes",
 		         IMPORT_OUT_MAX);
 		return -1;

@@ -1,30 +1,23 @@
-/* What the importer's files share: the bounded writer, notes and
+/* What the importer's files share: the writers over strbuf, notes and
  * refusals with their file and line. Not for use outside src/tools/. */
 #ifndef POSTERN_NGINX_IMPORT_INT_H
 #define POSTERN_NGINX_IMPORT_INT_H
 
 #include "nginx_import.h"
+#include "strbuf.h"
 
-struct out {
-	char *buf;
-	size_t len, size;
-	int full;
-};
-
-void out_put(struct out *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 /* A word inside "...", as libconfuse reads it back: \" and \\. The
  * caller has refused control characters. */
-void out_quoted(struct out *o, const char *w);
+void out_quoted(struct strbuf *o, const char *w);
 /* Text from the input (a file name) in a comment: control characters
  * become '?', so that no line can be added. */
-void out_comment_text(struct out *o, const char *w);
+void out_comment_text(struct strbuf *o, const char *w);
 
 struct importer {
 	const struct ngx_conf *c;
 	const struct import_options *opt;
 	struct import_result *r;
-	struct out conf, notes;
+	struct strbuf conf, notes;
 	int refused;
 };
 

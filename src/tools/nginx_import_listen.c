@@ -394,13 +394,13 @@ static void listen_value(const struct plan *p, const struct section *s,
 }
 
 struct unit_out {
-	struct out o;
+	struct strbuf o;
 	int keys;
 };
 
 static void key(struct unit_out *u, const char *k, const char *v)
 {
-	out_put(&u->o, "%s=%s\n", k, v);
+	strbuf_printf(&u->o, "%s=%s\n", k, v);
 	u->keys++;
 }
 
@@ -463,7 +463,7 @@ static int unit(struct importer *im, const struct plan *p,
                 const struct section *s)
 {
 	struct import_unit *iu = &im->r->units[im->r->nunits++];
-	struct unit_out u = { { iu->text, 0, sizeof iu->text, 0 }, 0 };
+	struct unit_out u = { { .buf = iu->text, .size = sizeof iu->text }, 0 };
 	int own = strcmp(s->name, s->base) == 0;
 	char service[64];
 
@@ -472,31 +472,31 @@ static int unit(struct importer *im, const struct plan *p,
 	iu->tls = s->ssl;
 	iu->port = s->port;
 	snprintf(service, sizeof service, "postern-%s.service", s->base);
-	out_put(&u.o, "# From nginx's listen at");
+	strbuf_printf(&u.o, "# From nginx's listen at");
 	for (int i = 0; i < s->nlistens; i++) {
 		const struct ngx_directive *d = p->l[s->listens[i]].d;
 
-		out_put(&u.o, " ");
+		strbuf_printf(&u.o, " ");
 		out_comment_text(&u.o, im->c->files[d->file]);
-		out_put(&u.o, ":%d", d->line);
+		strbuf_printf(&u.o, ":%d", d->line);
 	}
-	out_put(&u.o, ", by postern-nginx-import.\n");
+	strbuf_printf(&u.o, ", by postern-nginx-import.\n");
 	if (own)
-		out_put(&u.o, "# In place of the shipped postern-%s.socket: the "
+		strbuf_printf(&u.o, "# In place of the shipped postern-%s.socket: the "
 		        "shipped\n# %s (postern-spawn) accepts here and starts "
 		        "%s\n# per connection.\n", s->name, service,
 		        s->ssl ? "postern-tls" : "postern");
 	else
-		out_put(&u.o, "# Served by the shipped %s (postern-spawn), as\n"
+		strbuf_printf(&u.o, "# Served by the shipped %s (postern-spawn), as\n"
 		        "# postern-%s.socket is: it accepts on both, starts %s "
 		        "per\n# connection, and its limits count the sessions of "
 		        "both. Accept=yes\n# (per-connection.conf) cannot go with "
 		        "Service=.\n", service, s->base,
 		        s->ssl ? "postern-tls" : "postern");
-	out_put(&u.o, "[Unit]\nDescription=postern %s socket (port %d)\n",
+	strbuf_printf(&u.o, "[Unit]\nDescription=postern %s socket (port %d)\n",
 	        s->name, s->port);
 	key(&u, "Documentation", "man:postern(8)");
-	out_put(&u.o, "\n[Socket]\n");
+	strbuf_printf(&u.o, "\n[Socket]\n");
 	socket_keys(im, p, s, &u);
 	key(&u, "Accept", "no");
 	key(&u, "FileDescriptorName", s->name);
@@ -506,10 +506,10 @@ static int unit(struct importer *im, const struct plan *p,
 	key(&u, "KeepAliveTimeSec", "300");
 	key(&u, "KeepAliveIntervalSec", "30");
 	key(&u, "KeepAliveProbes", "4");
-	out_put(&u.o, "\n[Install]\n");
+	strbuf_printf(&u.o, "\n[Install]\n");
 	key(&u, "WantedBy", "sockets.target");
 	iu->nkeys = u.keys;
-	if (u.o.full)
+	if (u.o.overflow)
 		return im_refuse(im, p->l[s->listens[0]].d, "the socket unit is "
 		                 "longer than %zu bytes", sizeof iu->text);
 	return 0;
@@ -537,20 +537,20 @@ static int section(struct importer *im, const struct plan *p,
 	const struct listen *first = &p->l[s->listens[0]];
 	char v[128];
 
-	out_put(&im->conf, "\n# nginx ");
+	strbuf_printf(&im->conf, "\n# nginx ");
 	out_comment_text(&im->conf, im->c->files[first->d->file]);
-	out_put(&im->conf, ":%d, port %d\nserver %s {\n", first->d->line,
+	strbuf_printf(&im->conf, ":%d, port %d\nserver %s {\n", first->d->line,
 	        s->port, s->name);
 	im->r->ndirectives++;
 	listen_value(p, s, v, sizeof v);
 	im_directive(im, "    ", "listen");
 	out_quoted(&im->conf, v);
-	out_put(&im->conf, "\n");
+	strbuf_printf(&im->conf, "\n");
 	im_directive(im, "    ", "protocol");
-	out_put(&im->conf, "%s\n", s->protocol);
+	strbuf_printf(&im->conf, "%s\n", s->protocol);
 	if (im_server_body(im, s->server) < 0)
 		return -1;
-	out_put(&im->conf, "}\n");
+	strbuf_printf(&im->conf, "}\n");
 	return unit(im, p, s);
 }
 
