@@ -122,7 +122,6 @@ struct conf {
 	size_t nservers;
 	void *owner;                     /* keeps the strings alive */
 	void (*release)(struct conf *);  /* how its reader frees it */
-	const char *source;              /* "text" or "image", for the log */
 };
 
 /* Its readers: the text (conf_load.h), or its image (conf_image.h). */

@@ -553,7 +553,6 @@ int conf_image_load(const char *path, struct conf *c, char *err, size_t size)
 	}
 	c->owner = buf;
 	c->release = release;
-	c->source = "image";
 	return 0;
 }
 

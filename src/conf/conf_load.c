@@ -960,7 +960,6 @@ int conf_load(const char *path, struct conf *conf, char *err, size_t size)
 	}
 	conf->owner = cfg;
 	conf->release = release;
-	conf->source = "text";
 	conf->nservers = cfg_size(cfg, "server");
 	if (conf->nservers == 0) {
 		snprintf(err, size, "%s: no server section", path);
