@@ -30,6 +30,7 @@
 #include "conf.h"
 #include "conf_image.h"
 #include "listen_fds.h"
+#include "sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -398,8 +399,7 @@ static int leave_root(const struct config *cf)
 {
 	if (!cf->drop || geteuid() != 0)
 		return 0;
-	if (setgroups(0, NULL) < 0 || setgid(cf->gid) < 0 ||
-	    setuid(cf->uid) < 0 || (cf->uid != 0 && setuid(0) == 0)) {
+	if (sandbox_become(cf->uid, cf->gid) < 0) {
 		say("cannot run as %lu:%lu: %s", (unsigned long)cf->uid,
 		    (unsigned long)cf->gid, strerror(errno));
 		return -1;

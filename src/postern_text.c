@@ -12,6 +12,7 @@
 #include "front_run.h"
 #include "lookup.h"
 #include "proto.h"
+#include "sandbox.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -133,10 +134,7 @@ static int become(const char *user)
 		errno = EINVAL;
 		return -1;
 	}
-	if (setgroups(0, NULL) < 0 || setgid((gid_t)id) < 0 ||
-	    setuid((uid_t)id) < 0)
-		return -1;
-	return 0;
+	return sandbox_become((uid_t)id, (gid_t)id);
 }
 
 /* Each section's map, line by line, as a login would read it. */

@@ -9,12 +9,18 @@
 #ifndef POSTERN_SANDBOX_H
 #define POSTERN_SANDBOX_H
 
+#include <sys/types.h>
+
 /* First thing in every program that holds a session: a non-dumpable
  * process's /proc entries belong to root, so another process of the same
  * user (a sibling session under xinetd or in a container) can neither read
  * its memory, environment or descriptors nor ptrace it or take a socket
  * with pidfd_getfd. An exec of a program resets it: each sets its own. */
 void sandbox_undumpable(void);
+
+/* This process becomes uid:gid for good: no supplementary groups, and no
+ * way back to root (checked). 0, or -1 with errno. */
+int sandbox_become(uid_t uid, gid_t gid);
 
 /* 0, or -1 with *why (the kernel has no seccomp, the architecture is not
  * one the filter knows): the caller logs it and goes on unboxed. */
