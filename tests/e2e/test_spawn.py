@@ -209,10 +209,20 @@ def test_port_without_one_section_stops_the_start(ctx):
         proc = activate_sockets(ctx, ports, "imap", "-a", active, lib.POSTERN, "-a", active)
         try:
             # The first connection makes systemd-socket-activate exec it.
-            s = socket.socket()
-            s.settimeout(10)
-            lib.wait_for(lambda: s.connect_ex(("127.0.0.1", ports[0])) == 0,
-                         what="the socket listening")
+            # A fresh socket per try: on Linux a socket whose connect was
+            # refused fails every later connect with ECONNABORTED.
+            held = []
+
+            def connected():
+                c = socket.socket()
+                c.settimeout(10)
+                if c.connect_ex(("127.0.0.1", ports[0])) == 0:
+                    held.append(c)
+                    return True
+                c.close()
+                return False
+            lib.wait_for(connected, what="the socket listening")
+            s = held[0]
             assert proc.wait(10) == 100
             try:
                 assert s.recv(100) == b"", "a socket served"
