@@ -545,17 +545,22 @@ static void serve(const struct config *cf, struct listener *l)
 
 /* ---- start ------------------------------------------------------------ */
 
+/* The shipped services' figures (postern(8) SIZING), so that a spawner
+ * started without them (the container's, by hand) limits as they do. */
+enum { DEFAULT_MAX = 512, DEFAULT_PER_SOURCE = 128 };
+
 static int usage(void)
 {
 	fprintf(stderr,
-	        "usage: postern-spawn [-m MAX] [-p PER_SOURCE] "
+	        "usage: postern-spawn [-m MAX (%d)] [-p PER_SOURCE (%d)] "
 	        "[-t NAME=PROGRAM]...\n"
 	        "                     [-a ACTIVE [-A CONFIG] [-l] [-u UID:GID]]"
 	        " PROGRAM [ARG...]\n"
 	        "Accepts on the listening sockets passed in (LISTEN_FDS), or "
 	        "with -l on\nevery section's port, and starts PROGRAM per "
 	        "connection as systemd's\nAccept=yes would; with -a the "
-	        "section is the one listening on the port.\n");
+	        "section is the one listening on the port.\n",
+	        DEFAULT_MAX, DEFAULT_PER_SOURCE);
 	return SPAWN_USAGE;
 }
 
@@ -659,7 +664,8 @@ static int prepare(struct config *cf)
 
 int main(int argc, char **argv)
 {
-	struct config cf = { .max = 512, .per_source = 32 };
+	struct config cf = { .max = DEFAULT_MAX,
+	                     .per_source = DEFAULT_PER_SOURCE };
 	struct sigaction child = { .sa_handler = on_child };
 	struct sigaction stop = { .sa_handler = on_stop };
 	int rc;

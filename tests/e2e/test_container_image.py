@@ -37,7 +37,7 @@ ULIMITS = ["--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"]
 BUILD = os.path.join(lib.SRCDIR, "container", "build-image")
 IMAGE_MAX = 15 * 1000 * 1000
 USER = 65532
-SESSIONS = 30      # the image's per-source limit is 32
+SESSIONS = 30      # under the image's per-source limit (128)
 
 
 def podman(*args, timeout=120, check=True):

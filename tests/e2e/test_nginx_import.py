@@ -544,6 +544,13 @@ def test_one_per_source_limit_everywhere(ctx):
         assert x["instances"] == said["SESSIONS_MAX"], (name, x)
     k = lib.settings(os.path.join(lib.SRCDIR, "units", "per-connection.conf"))
     per_source["per-connection.conf"] = k["MaxConnectionsPerSource"]
+    # postern-spawn's own default (a spawner started by hand), and the
+    # container's entry point.
+    usage = subprocess.run([os.path.join(lib.BUILDDIR, "src", "postern-spawn"), "-h"],
+                           capture_output=True, text=True).stderr
+    per_source["postern-spawn -p"] = re.search(r"-p PER_SOURCE \((\d+)\)", usage).group(1)
+    with open(os.path.join(lib.SRCDIR, "container", "Containerfile")) as f:
+        per_source["Containerfile"] = re.search(r'"-p", "(\d+)"', f.read()).group(1)
     assert set(per_source.values()) == {said["SESSIONS_PER_SOURCE"]}, per_source
     # Room for an office of twenty behind one address, about six IMAP
     # sessions each (a computer's client and a phone), as SIZING counts.
