@@ -115,8 +115,6 @@ static int backend_handshake(struct session *s, int mode, const char *name,
  * after all (Auth-Backend-TLS: off): splice them in postern-relay. */
 static int relay(struct session *s)
 {
-	const char *why = NULL;
-
 	if (!s->tls && !s->backend.t)
 		return handoff_relay(s);
 	/* Handshakes and login are done: from here on only bytes move. What
@@ -125,11 +123,10 @@ static int relay(struct session *s)
 	tls_handshake_over(&sides(s)->client);
 	tls_handshake_over(&sides(s)->backend);
 	malloc_trim(0);
-	if (sandbox_relay(&why) < 0)
-		logmsg(LOG_WARNING, "event=sandbox_failed reason=\"%s\"", why);
-	tls_relay(s, s->tls ? &sides(s)->client : NULL,
-	          s->backend.t ? &sides(s)->backend : NULL);
-	return EXIT_DONE;
+	/* Hands the records to postern-tls-relay, or relays here (and then
+	 * sandboxes itself first). */
+	return tls_relay(s, s->tls ? &sides(s)->client : NULL,
+	                 s->backend.t ? &sides(s)->backend : NULL);
 }
 
 /* A plaintext client (proxy_ssl sections) may still ask for STARTTLS. */

@@ -26,6 +26,7 @@ MAY_INCLUDE = {
 ONLY_IN = {
     "gnutls/": ("tls/", "postern_tls.c"),
     "confuse.h": ("conf/conf_load.c",),
+    "nettle/": ("relay/tls_record.", "relay/nettle_musl.c"),
 }
 LOCAL = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 SYSTEM = re.compile(r'^\s*#\s*include\s+<([^>]+)>', re.M)

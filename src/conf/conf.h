@@ -84,6 +84,7 @@ struct auth_http_target {
 	S(I64, int64_t, ssl_session_timeout_ms, 0, INT64_MAX)                \
 	S(INT, int, auth_http_pass_client_cert, 0, 1)                        \
 	S(STR, const char *, tls_program, 0, 0)                              \
+	S(INT, int, ssl_handoff, 0, 1)            /* records to tls_relay_program */ \
 	S(INT, int, proxy_ssl, PROXY_SSL_OFF, PROXY_SSL_STARTTLS) /* to backends */ \
 	S(INT, int, proxy_ssl_verify, 0, 1)                                  \
 	S(STR, const char *, proxy_ssl_trusted_certificate, 0, 0)            \
@@ -104,6 +105,7 @@ struct auth_http_target {
 	B(imap_hide, 1024)                        /* imap_hide_capabilities */ \
 	S(STR, const char *, relay_program, 0, 0)                            \
 	S(STR, const char *, guard_relay_program, 0, 0) /* SMTP, after login */ \
+	S(STR, const char *, tls_relay_program, 0, 0) /* TLS, after login */ \
 	S(STR, const char *, error_log, 0, 0)                                \
 	S(INT, int, log_level, 0, 7)
 

@@ -63,6 +63,7 @@
 	X(TIME, ssl_session_timeout, "5m")                              \
 	X(BOOL, auth_http_pass_client_cert, cfg_false)                  \
 	X(STR, tls_program, LIBEXECDIR "/postern-tls")                  \
+	X(BOOL, ssl_handoff, cfg_true)                                  \
 	X(STR, proxy_ssl, "off")                                        \
 	X(BOOL, proxy_ssl_verify, cfg_false)                            \
 	X(STR, proxy_ssl_trusted_certificate, NULL)                     \
@@ -71,6 +72,7 @@
 	X(INT, max_errors, 5)                                           \
 	X(STR, relay_program, LIBEXECDIR "/postern-relay")              \
 	X(STR, guard_relay_program, LIBEXECDIR "/postern-guard-relay")  \
+	X(STR, tls_relay_program, LIBEXECDIR "/postern-tls-relay")      \
 	X(LIST, imap_deny_commands, NULL)                               \
 	X(LIST, imap_hide_capabilities, NULL)                           \
 	X(LIST, set_real_ip_from, NULL)                                 \
@@ -601,6 +603,8 @@ static int resolve_tls(cfg_t *sec, cfg_t *top, struct server_conf *s,
 		owner(sec, top, "auth_http_pass_client_cert"),
 		"auth_http_pass_client_cert");
 	s->tls_program = str_of(sec, top, "tls_program");
+	s->ssl_handoff = cfg_getbool(owner(sec, top, "ssl_handoff"),
+	                             "ssl_handoff");
 	s->proxy_ssl = word_index(proxy_ssl_modes, str_of(sec, top, "proxy_ssl"));
 	s->proxy_ssl_verify = cfg_getbool(owner(sec, top, "proxy_ssl_verify"),
 	                                  "proxy_ssl_verify");
@@ -781,6 +785,7 @@ static int resolve(cfg_t *sec, cfg_t *top, struct server_conf *s, char *err,
 	}
 	s->relay_program = str_of(sec, top, "relay_program");
 	s->guard_relay_program = str_of(sec, top, "guard_relay_program");
+	s->tls_relay_program = str_of(sec, top, "tls_relay_program");
 	s->error_log = str_of(sec, top, "error_log");
 	s->log_level = log_level_parse(str_of(sec, top, "log_level"));
 	return 0;

@@ -90,10 +90,11 @@ void contract_read(struct crossing *x)
 	}
 }
 
-/* Out of the way first (fds 3-5 may be any of them now), then home. */
+/* Out of the way first (fds 3-6 may be any of them now), then home. */
+#define NPLACED 4
 static int place(const int *from, const int *to, int n, const char **why)
 {
-	int tmp[3];
+	int tmp[NPLACED];
 
 	for (int i = 0; i < n; i++) {
 		tmp[i] = from[i] >= 0 ? fcntl(from[i], F_DUPFD_CLOEXEC, 10) : -1;
@@ -114,18 +115,18 @@ static int place(const int *from, const int *to, int n, const char **why)
 	return 0;
 }
 
-int contract_place_fds(int client, int backend, int leftover, int inetd,
-                       const char **why)
+int contract_place_fds_keys(int client, int backend, int leftover, int keys,
+                            int inetd, const char **why)
 {
-	const int from[] = { client, backend, leftover };
-	const int to[] = { CONTRACT_CLIENT_FD, CONTRACT_BACKEND_FD,
-		           CONTRACT_LEFTOVER_FD };
+	const int from[NPLACED] = { client, backend, leftover, keys };
+	const int to[NPLACED] = { CONTRACT_CLIENT_FD, CONTRACT_BACKEND_FD,
+		                  CONTRACT_LEFTOVER_FD, CONTRACT_KEYS_FD };
 	int last = CONTRACT_CLIENT_FD;
 
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < NPLACED; i++)
 		if (from[i] >= 0)
 			last = to[i];
-	if (place(from, to, 3, why) < 0)
+	if (place(from, to, NPLACED, why) < 0)
 		return -1;
 	if (inetd) {
 		int null = open("/dev/null", O_RDWR);
@@ -140,12 +141,19 @@ int contract_place_fds(int client, int backend, int leftover, int inetd,
 		if (null > 2)
 			close(null);
 	}
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < NPLACED; i++)
 		if (from[i] < 0 && to[i] < last)
 			close(to[i]);
 	/* The system call, not glibc's wrapper: musl (the relays) has none. */
 	syscall(SYS_close_range, (unsigned)last + 1, ~0U, 0);
 	return 0;
+}
+
+int contract_place_fds(int client, int backend, int leftover, int inetd,
+                       const char **why)
+{
+	return contract_place_fds_keys(client, backend, leftover, -1, inetd,
+	                               why);
 }
 
 /* The environment, packed into one fixed block: a config path is the

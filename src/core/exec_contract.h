@@ -13,12 +13,14 @@
 
 /* After the exec: the client on 3, the backend (relays only) on 4, and
  * for a guarded relay on 5 a pipe with the client's bytes read before it,
- * which the guard must read first. Under inetd 0-2 are /dev/null, since
- * there they were the client socket. Nothing else stays open, the log
- * file included. */
+ * which the guard must read first; for postern-tls-relay on 6 a pipe with
+ * the TLS record keys (tls_keys.h), the only way keys cross. Under inetd
+ * 0-2 are /dev/null, since there they were the client socket. Nothing
+ * else stays open, the log file included. */
 #define CONTRACT_CLIENT_FD 3
 #define CONTRACT_BACKEND_FD 4
 #define CONTRACT_LEFTOVER_FD 5
+#define CONTRACT_KEYS_FD 6
 
 /* Exit codes, as skalibs uses them. */
 enum contract_exit {
@@ -63,6 +65,9 @@ void contract_read(struct crossing *x);
  * with *why. */
 int contract_place_fds(int client, int backend, int leftover, int inetd,
                        const char **why);
+/* The same, and keys (unless < 0) at CONTRACT_KEYS_FD. */
+int contract_place_fds_keys(int client, int backend, int leftover, int keys,
+                            int inetd, const char **why);
 
 /* Exec program with x as its whole environment, plus systemd's
  * CREDENTIALS_DIRECTORY and JOURNAL_STREAM when we have them. The fds

@@ -98,37 +98,41 @@ int handoff_tls(struct session *s, const char *mode, const char *config,
 	return contract_exec(s->conf->tls_program, &x, why);
 }
 
-/* The client's leftovers for a guarded relay, on a pipe it reads first:
- * they fit in a pipe's buffer (the client buffer is at most 1 MiB, and
- * the pipe is grown to hold it), so writing never waits. */
+int handoff_pipe(const void *buf, size_t len, const char **why)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		*why = strerror(errno);
+		return -1;
+	}
+	if ((len > 65536 && fcntl(p[1], F_SETPIPE_SZ, (int)len) < 0) ||
+	    (len && write(p[1], buf, len) != (ssize_t)len)) {
+		*why = strerror(errno);
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	close(p[1]);
+	return p[0];
+}
+
+/* The client's leftovers for a guarded relay, on a pipe it reads first. */
 static int leftover_pipe(struct session *s, const char **why)
 {
 	char *keep = malloc(s->conf->client_buffer + 1);
 	size_t kept = 0;
-	int p[2] = { -1, -1 }, rc = -1;
+	int rc = -1;
 
 	if (!keep) {
 		*why = "out of memory";
 		return -1;
 	}
 	if (handoff_leftovers(s, keep, s->conf->client_buffer + 1, &kept,
-	                      why) < 0)
-		goto out;
-	if (pipe2(p, O_CLOEXEC) < 0 ||
-	    (kept > 65536 && fcntl(p[1], F_SETPIPE_SZ, (int)kept) < 0) ||
-	    (kept && write(p[1], keep, kept) != (ssize_t)kept)) {
-		*why = strerror(errno);
-		goto out;
-	}
-	rc = p[0];
-	p[0] = -1;
-out:
+	                      why) == 0)
+		rc = handoff_pipe(keep, kept, why);
 	explicit_bzero(keep, s->conf->client_buffer + 1);
 	free(keep);
-	if (p[0] >= 0)
-		close(p[0]);
-	if (p[1] >= 0)
-		close(p[1]);
 	return rc;
 }
 

@@ -16,6 +16,11 @@ struct session;
 int handoff_leftovers(struct session *s, char *keep, size_t keep_size,
                       size_t *kept, const char **why);
 
+/* A pipe holding len bytes of buf, its writing end closed: the read end,
+ * or -1 with *why. They fit in a pipe's buffer (grown for more than 64
+ * KiB; the client buffer is at most 1 MiB), so writing never waits. */
+int handoff_pipe(const void *buf, size_t len, const char **why);
+
 /* Exec the relay with the client and the backend: relay_program, or for
  * a protocol with a guard (SMTP) guard_relay_program, with the client's
  * leftovers on a pipe. The client already saw its login succeed; on

@@ -26,6 +26,7 @@ POSTERN = os.path.join(BUILDDIR, "src", "postern")
 RELAY = os.path.join(BUILDDIR, "src", "postern-relay")
 GUARD_RELAY = os.path.join(BUILDDIR, "src", "postern-guard-relay")
 TLS = os.path.join(BUILDDIR, "src", "postern-tls")
+TLS_RELAY = os.path.join(BUILDDIR, "src", "postern-tls-relay")
 
 USERS = {
     "alice": "wonderland",
@@ -486,8 +487,9 @@ class Postern(Server):
             raw_conf = (
                 'error_log = "%s"\nlog_level = "debug"\nrelay_program = "%s"\n'
                 'guard_relay_program = "%s"\ntls_program = "%s"\n'
+                'tls_relay_program = "%s"\n'
                 'auth_map = "%s"\nserver_name = "postern.test"\n'
-                % (self.log, RELAY, GUARD_RELAY, TLS, self.map)
+                % (self.log, RELAY, GUARD_RELAY, TLS, TLS_RELAY, self.map)
                 + global_conf
                 + DEFAULT_SERVER.format(port=self.port, extra=server_conf,
                                         flags=listen_flags,

@@ -366,6 +366,7 @@ static const char RICH[] =
 	"proxy_protocol = v1\n"
 	"imap_deny_commands = {\"ENABLE\"}\nimap_hide_capabilities = {\"ID\"}\n"
 	"relay_program = \"/r\"\nguard_relay_program = \"/g\"\n"
+	"tls_relay_program = \"/tr\"\n"
 	"tls_program = \"/t\"\nerror_log = \"/l\"\nlog_level = debug\n"
 	"max_errors = 3\n"
 	"server a {\n protocol = imap\n listen = \"1143 ssl proxy_protocol\"\n"
@@ -398,7 +399,8 @@ static size_t image_of(const struct conf *c, unsigned char *buf, size_t size)
 	X(auth_map) X(ssl_password_file) X(ssl_dhparam) \
 	X(ssl_client_certificate) X(ssl_trusted_certificate) X(ssl_crl) \
 	X(tls_program) X(proxy_ssl_trusted_certificate) X(proxy_ssl_name) \
-	X(relay_program) X(guard_relay_program) X(error_log)
+	X(relay_program) X(guard_relay_program) X(tls_relay_program) \
+	X(error_log)
 #define VECTORS(X) X(capabilities, CAPS_MAX) X(ssl_certificate, CERTS_MAX) \
 	X(ssl_certificate_key, CERTS_MAX) X(ssl_session_ticket_key, CERTS_MAX)
 
