@@ -1,0 +1,75 @@
+/* A GnuTLS IMAP client that logs in over implicit TLS 1.3, then updates
+ * its keys (KeyUpdate) and sends a NOOP: what postern-tls-relay must answer
+ * by ending the session. Built by test_tls_handoff.py. Prints "closed"
+ * when the server ended the session, "answered" if the NOOP got a reply.
+ * Usage: tls_key_update PORT */
+#include <arpa/inet.h>
+#include <gnutls/gnutls.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+static gnutls_session_t s;
+
+/* One line (or what came), or NULL at the end. */
+static const char *get(char *buf, size_t size)
+{
+	ssize_t n;
+
+	do
+		n = gnutls_record_recv(s, buf, size - 1);
+	while (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED);
+	if (n <= 0) {
+		fprintf(stderr, "recv: %s\n", gnutls_strerror((int)n));
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static void put(const char *text)
+{
+	gnutls_record_send(s, text, strlen(text));
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct timeval tv = { 10, 0 };
+	gnutls_certificate_credentials_t cred;
+	char buf[4096];
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (argc != 2)
+		return 2;
+	a.sin_port = htons((unsigned short)atoi(argv[1]));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
+		return 3;
+	gnutls_certificate_allocate_credentials(&cred);
+	gnutls_init(&s, GNUTLS_CLIENT);
+	gnutls_priority_set_direct(s, "NORMAL:-VERS-ALL:+VERS-TLS1.3", NULL);
+	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
+	gnutls_transport_set_int(s, fd);
+	if (gnutls_handshake(s) < 0)
+		return 4;
+	if (!get(buf, sizeof buf))
+		return 5;
+	put("a LOGIN alice wonderland\r\n");
+	if (!get(buf, sizeof buf) || !strstr(buf, "a OK"))
+		return 6;
+	put("b NOOP\r\n");
+	if (!get(buf, sizeof buf) || !strstr(buf, "b OK"))
+		return 7;
+	/* Our keys change, and the server is asked to change its own. */
+	if (gnutls_session_key_update(s, GNUTLS_KU_PEER) < 0)
+		return 8;
+	put("c NOOP\r\n");
+	puts(get(buf, sizeof buf) && strstr(buf, "c OK") ? "answered" : "closed");
+	return 0;
+}
