@@ -1,6 +1,7 @@
 #include "conf_image.h"
 
 #include "activate.h"
+#include "clock.h"
 #include "lookup.h"
 #include "proto.h"
 #include "strbuf.h"
@@ -8,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,9 @@
  * wrote it: native byte order, checked by ORDER. Each section is its
  * fields in the order of the table below, each written by its kind. */
 static const char MAGIC[8] = "postern\x01";
+/* Said by conf_image_decode for an image of another build; told apart by
+ * its address (conf_image_load's CONF_IMAGE_OTHER_BUILD). */
+static const char OTHER_BUILD[] = "made by another version of postern";
 #define ORDER 0x01020304u
 #define NONE 0xffffffffu   /* a NULL string */
 
@@ -449,7 +454,7 @@ static int take_header(struct in *in, size_t *nservers)
 	 * it. */
 	if (order != ORDER || print != fingerprint() ||
 	    strcmp(version, PACKAGE_VERSION) != 0)
-		return fail(in, "made by another version of postern");
+		return fail(in, OTHER_BUILD);
 	*nservers = take_count(in, CONF_IMAGE_SERVERS_MAX);
 	if (in->why)
 		return -1;
@@ -549,11 +554,24 @@ int conf_image_load(const char *path, struct conf *c, char *err, size_t size)
 	if (conf_image_decode(buf, len, c, &why) < 0) {
 		free(buf);
 		snprintf(err, size, "%s: %s; run postern -A", path, why);
-		return -1;
+		return why == OTHER_BUILD ? CONF_IMAGE_OTHER_BUILD : -1;
 	}
 	c->owner = buf;
 	c->release = release;
 	return 0;
+}
+
+int conf_image_load_waiting(const char *path, struct conf *c, char *err,
+                            size_t size, int64_t wait_ms)
+{
+	int64_t deadline = clock_ms() + wait_ms;
+	int rc;
+
+	while ((rc = conf_image_load(path, c, err, size)) ==
+	       CONF_IMAGE_OTHER_BUILD && clock_left(deadline) > 0)
+		poll(NULL, 0, clock_left(deadline) < 100 ? clock_left(deadline)
+		                                         : 100);
+	return rc;
 }
 
 int conf_image_write(const struct conf *c, const char *path,

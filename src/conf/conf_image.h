@@ -35,8 +35,19 @@ int conf_image_decode(unsigned char *buf, size_t len, struct conf *c,
                       const char **why);
 
 /* The image at path. 0 with c loaded (conf_free it), or -1 with a reason
- * in err, which says what to run when postern -A would mend it. */
+ * in err, which says what to run when postern -A would mend it;
+ * CONF_IMAGE_OTHER_BUILD (also negative) when another build made it. */
+#define CONF_IMAGE_OTHER_BUILD (-2)
 int conf_image_load(const char *path, struct conf *c, char *err, size_t size);
+
+/* The same for a connection. An image of another build is what a package
+ * upgrade leaves between unpacking the new programs and making the image
+ * again (its postinst runs postern -A): the connection waits for the new
+ * image, up to wait_ms, rather than failing in that window. Any other
+ * failure is at once. */
+#define CONF_IMAGE_UPGRADE_WAIT_MS 20000
+int conf_image_load_waiting(const char *path, struct conf *c, char *err,
+                            size_t size, int64_t wait_ms);
 
 /* Writes c's image to path by one rename, with like's owner, group and
  * mode, as the reload gate writes the active copy (activate.h): whoever

@@ -190,7 +190,8 @@ static int front_start(const char *ident, const char *image,
 	}
 	log_open(ident, "auto", LOG_INFO, cs->inetd);
 	net_client_options(cs->fd);
-	if (conf_image_load(image, c, err, sizeof err) < 0) {
+	if (conf_image_load_waiting(image, c, err, sizeof err,
+	                            CONF_IMAGE_UPGRADE_WAIT_MS) < 0) {
 		front_early_error(ident, cs, "configuration", err);
 		if (speak)
 			front_unavailable(cs);
@@ -287,7 +288,8 @@ int front_resume(const struct front_program *p, const struct crossing *x,
 		return EXIT_USAGE;
 	}
 	/* The image the front read: the same configuration. */
-	if (conf_image_load(x->config, c, err, sizeof err) < 0) {
+	if (conf_image_load_waiting(x->config, c, err, sizeof err,
+	                            CONF_IMAGE_UPGRADE_WAIT_MS) < 0) {
 		logmsg(LOG_ERR, "event=startup_error what=configuration "
 		       "reason=\"%s\"", LOGV(err));
 		return EXIT_USAGE;

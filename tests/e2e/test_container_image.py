@@ -233,7 +233,7 @@ def test_image_holds_only_what_runs(ctx):
     programs = {os.path.basename(f) for f, m in files.items()
                 if m.isfile() and m.mode & 0o111 and ".so" not in f}
     assert programs == {"postern", "postern-relay", "postern-guard-relay", "postern-spawn",
-                        "postern-tls", "postern-text"}, programs
+                        "postern-tls", "postern-tls-relay", "postern-text"}, programs
     with tarfile.open(tar) as t:
         passwd = t.extractfile("etc/passwd").read().decode()
     assert "postern:x:%d:%d:" % (USER, USER) in passwd

@@ -18,6 +18,7 @@
 #include <syslog.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int smtp_check(const struct server_conf *c, char *err, size_t size)
@@ -495,6 +496,62 @@ START_TEST(a_swapped_field_image_is_refused)
 }
 END_TEST
 
+/* Between an upgrade's unpacking and its postern -A, a connection meets
+ * the old build's image: it waits for the new one (written here by a
+ * child while the parent waits), and gives up at the deadline with the
+ * reason when none comes. Any other failure does not wait. */
+START_TEST(a_connection_waits_out_an_upgrade)
+{
+	static unsigned char good[1 << 16], old[1 << 16];
+	char image[96];
+	struct conf back;
+	unsigned char *version;
+	size_t n;
+	pid_t child;
+	int status;
+	FILE *f;
+
+	ck_assert_msg(load(RICH) == 0, "%s", err);
+	n = image_of(&conf, good, sizeof good);
+	memcpy(old, good, n);
+	version = memmem(old, n, PACKAGE_VERSION, strlen(PACKAGE_VERSION));
+	ck_assert_ptr_nonnull(version);
+	version[0] ^= 1;
+	ck_assert_int_eq(conf_image_path(path, image, sizeof image), 0);
+	f = fopen(image, "w");
+	fwrite(old, 1, n, f);
+	fclose(f);
+	ck_assert_int_eq(conf_image_load(image, &back, err, sizeof err),
+	                 CONF_IMAGE_OTHER_BUILD);
+	ck_assert_int_eq(conf_image_load_waiting(image, &back, err, sizeof err,
+	                                         150), CONF_IMAGE_OTHER_BUILD);
+	ck_assert_msg(strstr(err, "made by another version of postern; run "
+	                     "postern -A"), "%s", err);
+	child = fork();
+	ck_assert_int_ne(child, -1);
+	if (child == 0) {
+		char staged[112];
+
+		usleep(300 * 1000);
+		snprintf(staged, sizeof staged, "%s.new", image);
+		f = fopen(staged, "w");
+		fwrite(good, 1, n, f);
+		fclose(f);
+		_exit(rename(staged, image) == 0 ? 0 : 1);
+	}
+	ck_assert_msg(conf_image_load_waiting(image, &back, err, sizeof err,
+	                                      10000) == 0, "%s", err);
+	ck_assert_str_eq(back.servers[0].server_name, "mx.example");
+	conf_free(&back);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	unlink(image);
+	ck_assert_int_eq(conf_image_load_waiting(image, &back, err, sizeof err,
+	                                         10000), -1);
+	unlink(image);
+}
+END_TEST
+
 /* Every cut and every flipped byte: refused or read whole, never read
  * past the end (the sanitizer build runs this too). */
 START_TEST(a_damaged_image_is_refused)
@@ -624,6 +681,7 @@ int main(void)
 	tcase_add_test(tc, a_swapped_field_image_is_refused);
 	tcase_add_test(tc, a_damaged_image_is_refused);
 	tcase_add_test(tc, the_image_file_is_read_as_written);
+	tcase_add_test(tc, a_connection_waits_out_an_upgrade);
 	tcase_add_test(tc, the_active_copy_has_the_texts_owner_group_and_mode);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
