@@ -263,6 +263,16 @@ static short wants(struct relay_end *e, const struct in *i,
 	return e->ops->events(e, ev);
 }
 
+/* Bytes wait inside the end (a TLS record opened or whole) where poll
+ * cannot see them, and the relay has room to take them. With its input
+ * full (the other side not reading), they wait like the socket's do:
+ * going round again would only spin. */
+static int waiting(struct relay_end *e, const struct in *i)
+{
+	return !i->eof && (i->end < IN_SIZE || i->start == i->end) &&
+	       e->ops->pending(e);
+}
+
 static const char *run(struct guarded *r, int64_t timeout_ms)
 {
 	struct pollfd pfd[2] = { { .fd = r->client->fd },
@@ -278,8 +288,8 @@ static const char *run(struct guarded *r, int64_t timeout_ms)
 			return "both sides closed";
 		if (hangup && !moved)
 			return "connection lost";
-		if (moved || r->client->ops->pending(r->client) ||
-		    r->backend->ops->pending(r->backend))
+		if (moved || waiting(r->client, &r->from_client) ||
+		    waiting(r->backend, &r->from_backend))
 			continue;
 		pfd[0].events = wants(r->client, &r->from_client,
 		                      &r->to_client);
