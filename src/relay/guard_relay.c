@@ -1,4 +1,5 @@
 #include "guard_relay.h"
+#include "clock.h"
 #include "imap_filter.h"
 #include "log.h"
 #include "smtp_guard.h"
@@ -273,17 +274,31 @@ static int waiting(struct relay_end *e, const struct in *i)
 	       e->ops->pending(e);
 }
 
+/* proxy_timeout counts from the last byte relayed, not from the last
+ * wake-up: a peer that trickles pieces of a TLS record (or empty records)
+ * wakes poll without moving a byte, and must not keep the session. */
+static int quiet_left(int64_t since, int64_t timeout_ms)
+{
+	if (timeout_ms < 0)
+		return -1;
+	return clock_left(since + (timeout_ms < INT32_MAX ? timeout_ms
+	                                                  : INT32_MAX));
+}
+
 static const char *run(struct guarded *r, int64_t timeout_ms)
 {
 	struct pollfd pfd[2] = { { .fd = r->client->fd },
 	                         { .fd = r->backend->fd } };
+	int64_t since = clock_ms();
 	int hangup = 0;
 
 	for (;;) {
-		int moved = round_trip(r), n;
+		int moved = round_trip(r), n, left;
 
 		if (moved < 0)
 			return r->end;
+		if (moved)
+			since = clock_ms();
 		if (r->to_backend.closed && r->to_client.closed)
 			return "both sides closed";
 		if (hangup && !moved)
@@ -295,8 +310,10 @@ static const char *run(struct guarded *r, int64_t timeout_ms)
 		                      &r->to_client);
 		pfd[1].events = wants(r->backend, &r->from_backend,
 		                      &r->to_backend);
-		n = poll(pfd, 2, timeout_ms >= 0 && timeout_ms < INT32_MAX ?
-		                 (int)timeout_ms : -1);
+		left = quiet_left(since, timeout_ms);
+		if (left == 0)
+			return "idle timeout";
+		n = poll(pfd, 2, left);
 		if (n == 0)
 			return "idle timeout";
 		if (n < 0 && errno != EINTR)

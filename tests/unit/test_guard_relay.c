@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Rounds the relay may go without waiting before the test calls it a
@@ -113,12 +115,71 @@ START_TEST(bytes_held_in_an_end_do_not_spin_a_full_relay)
 }
 END_TEST
 
+/* A peer that trickles pieces of records: each wakes poll, none is a
+ * byte to relay (a TLS end reads them and says -EAGAIN until the record
+ * is whole). */
+static unsigned trickled;
+
+static ssize_t swallow_recv(struct relay_end *e, char *buf, size_t len)
+{
+	char piece[16];
+
+	(void)buf, (void)len;
+	if (read(e->fd, piece, sizeof piece) > 0)
+		trickled++;
+	return -EAGAIN;
+}
+
+static const struct relay_end_ops trickling_client = {
+	swallow_recv, unused_send, done_close, same_events, none_pending,
+};
+static const struct relay_end_ops quiet_backend = {
+	nothing_recv, unused_send, done_close, same_events, none_pending,
+};
+
+START_TEST(a_trickle_that_relays_nothing_does_not_hold_off_the_timeout)
+{
+	int a[2], b[2];
+	struct relay_counts counts;
+	const char *why;
+	pid_t child;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
+	/* A byte every 50 ms for 3 s, against a 300 ms proxy_timeout. */
+	child = fork();
+	ck_assert_int_ne(child, -1);
+	if (child == 0) {
+		for (int i = 0; i < 60; i++) {
+			if (write(a[1], "x", 1) != 1)
+				break;
+			usleep(50 * 1000);
+		}
+		_exit(0);
+	}
+	struct relay_end client = { a[0], NULL, &trickling_client };
+	struct relay_end backend = { b[0], NULL, &quiet_backend };
+
+	trickled = 0;
+	why = guard_relay(NULL, &(struct guard_settings){ NULL, NULL },
+	                  &client, &backend, NULL, 0, 300, &counts);
+	ck_assert_str_eq(why, "idle timeout");
+	/* It ended while the trickle went on, and after it had begun. */
+	ck_assert_uint_gt(trickled, 0);
+	ck_assert_uint_lt(trickled, 60);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	close(a[0]), close(a[1]), close(b[0]), close(b[1]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("guard_relay");
 	TCase *tc = tcase_create("loop");
 
 	tcase_add_test(tc, bytes_held_in_an_end_do_not_spin_a_full_relay);
+	tcase_add_test(tc, a_trickle_that_relays_nothing_does_not_hold_off_the_timeout);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
