@@ -93,7 +93,7 @@ static int side_ok(const struct tls_side_keys *s)
 		return 1;
 	return s->rx.version == s->tx.version && s->rx.cipher == s->tx.cipher &&
 	       tls_keys_iv_len(s->rx.version, s->rx.cipher) != 0 &&
-	       s->max_send >= 64 && s->max_send <= 16384;
+	       s->max_send >= TLS_KEYS_SEND_MIN && s->max_send <= 16384;
 }
 
 int tls_keys_unpack(struct tls_side_keys sides[2], const uint8_t *in,

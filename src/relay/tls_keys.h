@@ -36,12 +36,16 @@ struct tls_rec_keys {
 	uint64_t seq;                 /* the next record's */
 };
 
+/* The least a peer may ask records to hold: RFC 8449's least
+ * record_size_limit (64), less TLS 1.3's inner content type. */
+#define TLS_KEYS_SEND_MIN 63
+
 /* One side of the session: its TLS (on: 0 for a plain side), the largest
  * record plaintext its peer takes (record_size_limit, max_fragment_length;
  * at most 2^14), and the two directions. */
 struct tls_side_keys {
 	int on;
-	uint16_t max_send;
+	uint16_t max_send;     /* TLS_KEYS_SEND_MIN..16384 */
 	struct tls_rec_keys rx, tx;
 };
 

@@ -163,6 +163,10 @@ static int side_keys(struct tls *t, struct tls_side_keys *k, const char **why)
 	/* A record_size_limit counts TLS 1.3's inner content type. */
 	if (max < 16384 && version == TLS_VERSION_13)
 		max--;
+	if (max < TLS_KEYS_SEND_MIN) {
+		*why = "records smaller than the record layer sends";
+		return -1;
+	}
 	k->max_send = (uint16_t)(max < 16384 ? max : 16384);
 	k->on = 1;
 	return 0;

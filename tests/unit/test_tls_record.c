@@ -458,6 +458,16 @@ START_TEST(keys_cross_in_their_layout)
 	tls_keys_pack(in, blob);
 	ck_assert_int_eq(tls_keys_unpack(out, blob, sizeof blob, &why), -1);
 	in[0].tx = in[0].rx;
+	/* TLS 1.3 under the least record_size_limit (64): 63 bytes a
+	 * record, taken; fewer, refused. */
+	in[0].max_send = TLS_KEYS_SEND_MIN;
+	tls_keys_pack(in, blob);
+	ck_assert_int_eq(tls_keys_unpack(out, blob, sizeof blob, &why), 0);
+	ck_assert_uint_eq(out[0].max_send, 63);
+	in[0].max_send = TLS_KEYS_SEND_MIN - 1;
+	tls_keys_pack(in, blob);
+	ck_assert_int_eq(tls_keys_unpack(out, blob, sizeof blob, &why), -1);
+	in[0].max_send = 16384;
 	in[0].tx.version = TLS_VERSION_12;
 	tls_keys_pack(in, blob);
 	ck_assert_int_eq(tls_keys_unpack(out, blob, sizeof blob, &why), -1);
