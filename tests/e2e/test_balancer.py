@@ -44,6 +44,9 @@ defaults
     timeout connect 5s
     timeout client 60s
     timeout server 60s
+    # Without it a check must be done within inter (250ms): on a loaded
+    # machine a greeting took longer and counted as a failed check.
+    timeout check 5s
 
 # Implicit TLS passes through: postern's nodes hold the certificate.
 # Their health check is HAProxy's layer-4 one: connect, the PROXY header
