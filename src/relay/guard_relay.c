@@ -71,6 +71,7 @@ static const struct guard_kind *const kinds[] = { &guard_smtp, &guard_imap,
 struct in {
 	char *buf;
 	size_t start, end;
+	size_t high;          /* the most of buf ever filled: what to wipe */
 	int eof;
 	const char *before;   /* read before the relay began, not yet taken */
 	size_t before_len;
@@ -130,6 +131,8 @@ static int fill(struct guarded *r, struct relay_end *e, struct in *i,
 
 		memcpy(i->buf + i->end, i->before, k);
 		i->end += k;
+		if (i->end > i->high)
+			i->high = i->end;
 		i->before += k;
 		i->before_len -= k;
 		return 1;
@@ -144,6 +147,8 @@ static int fill(struct guarded *r, struct relay_end *e, struct in *i,
 	if (n == 0)
 		i->eof = 1;
 	i->end += (size_t)n;
+	if (i->end > i->high)
+		i->high = i->end;
 	return 1;
 }
 
@@ -368,7 +373,10 @@ const char *guard_relay(const char *guard, const struct guard_settings *set,
 	counts->up = r.to_backend.bytes;
 	counts->down = r.to_client.bytes;
 	counts->refused = kind ? kind->refused(r.state) : 0;
-	explicit_bzero(mem, 2 * IN_SIZE);
+	/* Only what was filled: wiping all 512 KiB would fault in pages a
+	 * short session never touched, only to zero them. */
+	explicit_bzero(r.from_client.buf, r.from_client.high);
+	explicit_bzero(r.from_backend.buf, r.from_backend.high);
 	free(mem);
 	return why;
 }
