@@ -9,36 +9,11 @@
 #include "sandbox.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* What the front read past the login: at most its client buffer (1 MiB). */
 #define LEFTOVER_MAX (1024 * 1024)
-
-static ssize_t read_leftover(char *buf, size_t size)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	struct stat st;
-
-	/* Only a pipe is the front's: anything else there is not ours. */
-	if (fstat(CONTRACT_LEFTOVER_FD, &st) < 0 || !S_ISFIFO(st.st_mode))
-		return 0;
-	while (len < size &&
-	       (n = read(CONTRACT_LEFTOVER_FD, buf + len, size - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		len += (size_t)n;
-	}
-	close(CONTRACT_LEFTOVER_FD);
-	return (ssize_t)len;
-}
 
 int main(void)
 {
@@ -59,7 +34,8 @@ int main(void)
 		                "guard\"");
 		return EXIT_USAGE;
 	}
-	n = read_leftover(leftover, sizeof leftover);
+	n = contract_read_pipe(CONTRACT_LEFTOVER_FD, leftover,
+	                       sizeof leftover);
 	if (n < 0) {
 		logmsg(LOG_ERR, "event=relay_error reason=\"leftover: %s\"",
 		       strerror(errno));

@@ -14,41 +14,16 @@
 #include "tls_keys.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* What the front read past the login: at most its client buffer (1 MiB). */
 #define LEFTOVER_MAX (1024 * 1024)
-
-/* Only a pipe is postern-tls's: anything else on fd is not ours. Reads
- * until its end, at most size bytes; -1 on a read error. */
-static ssize_t read_pipe(int fd, void *buf, size_t size)
-{
-	size_t len = 0;
-	ssize_t n;
-	struct stat st;
-
-	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
-		return 0;
-	while (len < size &&
-	       (n = read(fd, (char *)buf + len, size - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		len += (size_t)n;
-	}
-	close(fd);
-	return (ssize_t)len;
-}
 
 /* The two sides from the key pipe, the pipe's bytes wiped. */
 static int take_keys(struct tls_side_keys sides[2], const char **why)
 {
 	uint8_t blob[TLS_KEYS_LEN + 1];
-	ssize_t n = read_pipe(CONTRACT_KEYS_FD, blob, sizeof blob);
+	ssize_t n = contract_read_pipe(CONTRACT_KEYS_FD, blob, sizeof blob);
 	int rc;
 
 	if (n < 0) {
@@ -107,7 +82,8 @@ int main(void)
 		return EXIT_USAGE;
 	}
 	if (*x.guard)
-		n = read_pipe(CONTRACT_LEFTOVER_FD, leftover, sizeof leftover);
+		n = contract_read_pipe(CONTRACT_LEFTOVER_FD, leftover,
+		                       sizeof leftover);
 	if (n < 0) {
 		logmsg(LOG_ERR, "event=relay_error reason=\"leftover: %s\"",
 		       strerror(errno));

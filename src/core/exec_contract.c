@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -281,4 +282,24 @@ int contract_relay_start(const char *ident, struct crossing *x)
 	fcntl(CONTRACT_BACKEND_FD, F_SETFL,
 	      fcntl(CONTRACT_BACKEND_FD, F_GETFL) | O_NONBLOCK);
 	return 0;
+}
+
+ssize_t contract_read_pipe(int fd, void *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+		return 0;
+	while (len < size &&
+	       (n = read(fd, (char *)buf + len, size - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		len += (size_t)n;
+	}
+	close(fd);
+	return (ssize_t)len;
 }

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* After the exec: the client on 3, the backend (relays only) on 4, and
  * for a guarded relay on 5 a pipe with the client's bytes read before it,
@@ -84,6 +85,12 @@ void contract_log_close(const struct crossing *x, const char *result,
  * the front had it, fds 3 and 4 checked and made non-blocking, SIGPIPE
  * ignored. 0, or -1 after logging why (exit with EXIT_USAGE). */
 int contract_relay_start(const char *ident, struct crossing *x);
+
+/* What the program before the exec left on a pipe at fd (the leftovers,
+ * the keys): read to its end, at most size bytes, and fd closed. 0 when
+ * fd is not a pipe (anything else there is not ours), -1 on a read error
+ * (errno says which). */
+ssize_t contract_read_pipe(int fd, void *buf, size_t size);
 
 /* Wall-clock microseconds, the clock of started_us. */
 int64_t contract_now_us(void);
