@@ -19,7 +19,6 @@
 #include "tls_relay.h"
 
 #include <fcntl.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,14 +116,8 @@ static int relay(struct session *s)
 {
 	if (!s->tls && !s->backend.t)
 		return handoff_relay(s);
-	/* Handshakes and login are done: from here on only bytes move. What
-	 * they allocated and freed goes back to the system, so that an idle
-	 * session holds only what it still uses. */
-	tls_handshake_over(&sides(s)->client);
-	tls_handshake_over(&sides(s)->backend);
-	malloc_trim(0);
 	/* Hands the records to postern-tls-relay, or relays here (and then
-	 * sandboxes itself first). */
+	 * gives back what the handshakes needed and sandboxes itself). */
 	return tls_relay(s, s->tls ? &sides(s)->client : NULL,
 	                 s->backend.t ? &sides(s)->backend : NULL);
 }

@@ -9,6 +9,7 @@
 #include "tls_keys.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
@@ -279,6 +280,14 @@ int tls_relay(struct session *s, struct tls *client, struct tls *backend)
 		explicit_bzero(keep, kept);
 		return EXIT_TEMPORARY;
 	}
+	/* Relaying here: what the handshakes and login allocated goes back
+	 * to the system, so that an idle session holds only what it still
+	 * uses (a hand-off's exec gives back all of it). */
+	if (client)
+		tls_handshake_over(client);
+	if (backend)
+		tls_handshake_over(backend);
+	malloc_trim(0);
 	if (sandbox_relay(&why) < 0)
 		logmsg(LOG_WARNING, "event=sandbox_failed reason=\"%s\"", why);
 	session_guard_settings(s, &set);
