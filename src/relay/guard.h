@@ -25,9 +25,18 @@ struct guard_settings {
 	const char *hide;      /* capabilities hidden (IMAP) */
 };
 
+/* What the relay logs of a guard's work; each guard's state holds one,
+ * at its kind's report_at, so the skeleton reads it without asking. */
+struct guard_report {
+	unsigned refused;          /* commands the guard answered itself */
+	const char *last_refused;  /* the command last refused */
+	const char *why;           /* with GUARD_ERROR, why */
+};
+
 struct guard_kind {
 	const char *name;      /* POSTERN_GUARD's value */
 	size_t state_size;
+	size_t report_at;      /* offsetof the state's struct guard_report */
 	size_t out_min;        /* free room each output needs at every call */
 	/* 0, or -1 with *why when the settings cannot be taken. */
 	int (*init)(void *state, const struct guard_settings *set,
@@ -42,11 +51,14 @@ struct guard_kind {
 	/* Bytes from the backend; what the client sees goes to client. */
 	enum guard_result (*backend)(void *state, const char *in, size_t len,
 	                             size_t *consumed, struct strbuf *client);
-	/* For the log: the command last refused, why the last error. */
-	const char *(*last_refused)(const void *state);
-	const char *(*why)(const void *state);
-	unsigned (*refused)(const void *state);
 };
+
+static inline const struct guard_report *
+guard_report(const struct guard_kind *kind, const void *state)
+{
+	return (const struct guard_report *)((const char *)state +
+	                                     kind->report_at);
+}
 
 extern const struct guard_kind guard_smtp, guard_imap;
 

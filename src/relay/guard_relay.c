@@ -192,7 +192,7 @@ static int pass(struct in *from, struct out *to)
 
 static int guard_error(struct guarded *r)
 {
-	r->end = r->kind->why(r->state);
+	r->end = guard_report(r->kind, r->state)->why;
 	logmsg(LOG_NOTICE, "event=relay_error reason=\"%s\"", LOGV(r->end));
 	return -1;
 }
@@ -218,7 +218,7 @@ static int guard(struct guarded *r)
 		moved |= used > 0;
 		if (g == GUARD_REFUSED)
 			logmsg(LOG_NOTICE, "event=command_refused command=%s",
-			       LOGV(r->kind->last_refused(r->state)));
+			       LOGV(guard_report(r->kind, r->state)->last_refused));
 		if (g == GUARD_ERROR)
 			return guard_error(r);
 	}
@@ -372,7 +372,7 @@ const char *guard_relay(const char *guard, const struct guard_settings *set,
 	why = run(&r, timeout_ms);
 	counts->up = r.to_backend.bytes;
 	counts->down = r.to_client.bytes;
-	counts->refused = kind ? kind->refused(r.state) : 0;
+	counts->refused = kind ? guard_report(kind, r.state)->refused : 0;
 	/* Only what was filled: wiping all 512 KiB would fault in pages a
 	 * short session never touched, only to zero them. */
 	explicit_bzero(r.from_client.buf, r.from_client.high);

@@ -57,9 +57,7 @@ int imap_filter_init(struct imap_filter *f, const char *deny, const char *hide,
 	f->line_len = 0;
 	f->blit_left = 0;
 	f->continues = 0;
-	f->refused = 0;
-	f->last_refused[0] = '\0';
-	f->why = NULL;
+	f->report = (struct guard_report){ 0 };
 	if (take_names(f->deny, &f->ndeny, deny, always_denied) < 0 ||
 	    take_names(f->hide, &f->nhide, hide, always_hidden) < 0) {
 		*why = "too many or too long names to deny or hide";
@@ -221,9 +219,10 @@ static int decide(struct imap_filter *f, struct strbuf *backend)
 	f->cur_serial = push(f)->serial;
 	f->cur_answered = 0;
 	if (f->denied) {
-		f->refused++;
-		snprintf(f->last_refused, sizeof f->last_refused, "%.*s",
+		f->report.refused++;
+		snprintf(f->refused_name, sizeof f->refused_name, "%.*s",
 		         (int)f->name_len, name);
+		f->report.last_refused = f->refused_name;
 	} else if (!f->noargs) {
 		strbuf_put(backend, f->head, f->head_len);
 	}
@@ -337,14 +336,15 @@ static void refuse_late(struct imap_filter *f, char c, int *literal)
 	f->denied = R_NO_ARGS;
 	e->refused = 1;
 	e->why = R_NO_ARGS;
-	f->refused++;
-	snprintf(f->last_refused, sizeof f->last_refused, "%s", e->name);
+	f->report.refused++;
+	snprintf(f->refused_name, sizeof f->refused_name, "%s", e->name);
+	f->report.last_refused = f->refused_name;
 	args_byte(f, c, literal, NULL);
 }
 
 static enum guard_result error(struct imap_filter *f, const char *why)
 {
-	f->why = why;
+	f->report.why = why;
 	return GUARD_ERROR;
 }
 
@@ -354,7 +354,7 @@ enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
                                      struct strbuf *client)
 {
 	size_t i = 0;
-	unsigned refused_before = f->refused;
+	unsigned refused_before = f->report.refused;
 
 	while (i < len) {
 		char c = in[i];
@@ -533,10 +533,10 @@ enum guard_result imap_filter_client(struct imap_filter *f, const char *in,
 		}
 	}
 	*consumed = i;
-	return f->refused != refused_before ? GUARD_REFUSED : GUARD_OK;
+	return f->report.refused != refused_before ? GUARD_REFUSED : GUARD_OK;
 hold:
 	*consumed = i;
-	return f->refused != refused_before ? GUARD_REFUSED : GUARD_HOLD;
+	return f->report.refused != refused_before ? GUARD_REFUSED : GUARD_HOLD;
 }
 
 /* The tagged reply to a forwarded command: its entry goes. */
@@ -716,7 +716,7 @@ enum guard_result imap_filter_backend(struct imap_filter *f, const char *in,
 			size_t n = lf ? (size_t)(lf - (in + i)) + 1 : len - i;
 
 			if (f->line_len + n >= sizeof f->line) {
-				f->why = "response line too long";
+				f->report.why = "response line too long";
 				*consumed = i;
 				return GUARD_ERROR;
 			}
@@ -770,29 +770,13 @@ static enum guard_result kind_backend(void *state, const char *in, size_t len,
 	return imap_filter_backend(state, in, len, consumed, client);
 }
 
-static const char *kind_last_refused(const void *state)
-{
-	return ((const struct imap_filter *)state)->last_refused;
-}
-
-static const char *kind_why(const void *state)
-{
-	return ((const struct imap_filter *)state)->why;
-}
-
-static unsigned kind_refused(const void *state)
-{
-	return ((const struct imap_filter *)state)->refused;
-}
 
 const struct guard_kind guard_imap = {
 	.name = "imap",
 	.state_size = sizeof(struct imap_filter),
+	.report_at = offsetof(struct imap_filter, report),
 	.out_min = IMAP_FILTER_OUT_MIN,
 	.init = kind_init,
 	.client = kind_client,
 	.backend = kind_backend,
-	.last_refused = kind_last_refused,
-	.why = kind_why,
-	.refused = kind_refused,
 };

@@ -89,9 +89,8 @@ struct imap_filter {
 	int continues;               /* the response goes on after a literal */
 	int data_resp;               /* it is one that can carry literals */
 
-	unsigned refused;
-	char last_refused[IMAP_FILTER_NAME_MAX];
-	const char *why;
+	struct guard_report report;
+	char refused_name[IMAP_FILTER_NAME_MAX];   /* report.last_refused's */
 };
 
 /* deny and hide: space-separated names, NULL or "" for none. 0, or -1

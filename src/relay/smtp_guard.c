@@ -204,8 +204,8 @@ static int command(struct smtp_guard *g, struct strbuf *backend,
 	    (size = chunk_size(l, t)) < 0)
 		fault = K_BAD_BDAT;
 	if (fault != K_OTHER) {
-		g->refused++;
-		g->last_refused = name ? name : refusal_name[fault];
+		g->report.refused++;
+		g->report.last_refused = name ? name : refusal_name[fault];
 		push(g, fault);
 		answer_due(g, client);
 		return 1;
@@ -301,7 +301,7 @@ enum guard_result smtp_guard_client(struct smtp_guard *g, const char *in,
 		if (g->line_len == 0 && g->count == SMTP_GUARD_INFLIGHT_MAX)
 			break; /* pipelined too far ahead: wait for replies */
 		if (g->line_len == sizeof g->line) {
-			g->why = "command line too long";
+			g->report.why = "command line too long";
 			*consumed = i;
 			return GUARD_ERROR;
 		}
@@ -412,7 +412,7 @@ enum guard_result smtp_guard_backend(struct smtp_guard *g,
 			break;
 		if (g->reply_len == sizeof g->reply ||
 		    g->reply_len - g->reply_line == SMTP_GUARD_LINE_MAX) {
-			g->why = "backend reply too long";
+			g->report.why = "backend reply too long";
 			*consumed = i;
 			return GUARD_ERROR;
 		}
@@ -423,7 +423,7 @@ enum guard_result smtp_guard_backend(struct smtp_guard *g,
 		n = g->reply_len - g->reply_line;
 		end = line_ends_reply(l, n);
 		if (end < 0) {
-			g->why = "backend sent a line that is no SMTP reply";
+			g->report.why = "backend sent a line that is no SMTP reply";
 			*consumed = i;
 			return GUARD_ERROR;
 		}
@@ -464,29 +464,13 @@ static enum guard_result kind_backend(void *state, const char *in, size_t len,
 	return smtp_guard_backend(state, in, len, consumed, client);
 }
 
-static const char *kind_last_refused(const void *state)
-{
-	return ((const struct smtp_guard *)state)->last_refused;
-}
-
-static const char *kind_why(const void *state)
-{
-	return ((const struct smtp_guard *)state)->why;
-}
-
-static unsigned kind_refused(const void *state)
-{
-	return ((const struct smtp_guard *)state)->refused;
-}
 
 const struct guard_kind guard_smtp = {
 	.name = "smtp",
 	.state_size = sizeof(struct smtp_guard),
+	.report_at = offsetof(struct smtp_guard, report),
 	.out_min = SMTP_GUARD_OUT_MIN,
 	.init = kind_init,
 	.client = kind_client,
 	.backend = kind_backend,
-	.last_refused = kind_last_refused,
-	.why = kind_why,
-	.refused = kind_refused,
 };

@@ -45,9 +45,7 @@ struct smtp_guard {
 	char reply[SMTP_GUARD_REPLY_MAX];   /* the backend's reply being read */
 	size_t reply_len;
 	size_t reply_line;           /* where its current line starts */
-	unsigned refused;            /* commands the guard answered itself */
-	const char *last_refused;    /* the verb, for the log */
-	const char *why;             /* with GUARD_ERROR */
+	struct guard_report report;  /* last_refused: the verb */
 };
 
 void smtp_guard_init(struct smtp_guard *g);

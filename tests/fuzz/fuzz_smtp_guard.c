@@ -221,7 +221,7 @@ static void raw(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(!backend.overflow && !client.overflow);
 		FUZZ_ASSERT(g.count <= SMTP_GUARD_INFLIGHT_MAX);
 		if (r == GUARD_ERROR) {
-			FUZZ_ASSERT(g.why != NULL);
+			FUZZ_ASSERT(g.report.why != NULL);
 			return;
 		}
 		/* The relay drains its outputs between calls. */

@@ -460,7 +460,7 @@ START_TEST(limits_end_the_session)
 	memcpy(line, "a SEARCH ", 9);
 	ck_assert_int_eq(imap_filter_client(&f, line, sizeof line, &used,
 	                                    &backend, &client), GUARD_ERROR);
-	ck_assert_ptr_nonnull(f.why);
+	ck_assert_ptr_nonnull(f.report.why);
 	start("", "");
 	ck_assert_int_eq(imap_filter_backend(&f, line, sizeof line, &used,
 	                                     &client), GUARD_ERROR);

@@ -94,7 +94,7 @@ START_TEST(xclient_xforward_starttls_answered_in_turn)
 	           "550 5.7.0 Command not permitted\r\n"
 	           "454 4.7.0 TLS not available after login\r\n");
 	from_backend("250 2.1.5 Ok\r\n");
-	ck_assert_str_eq(g.last_refused, "STARTTLS");
+	ck_assert_str_eq(g.report.last_refused, "STARTTLS");
 }
 END_TEST
 
@@ -135,7 +135,7 @@ START_TEST(auth_after_login_is_answered_by_the_guard)
 	backend_got("");
 	client_got("503 5.5.1 Error: authentication not available here\r\n"
 	           "503 5.5.1 Error: authentication not available here\r\n");
-	ck_assert_str_eq(g.last_refused, "AUTH");
+	ck_assert_str_eq(g.report.last_refused, "AUTH");
 }
 END_TEST
 
@@ -209,7 +209,7 @@ START_TEST(control_bytes_are_refused_not_forwarded)
 		backend_got("");
 		ck_assert_uint_eq(refusals, 1);
 		client_got("500 5.5.2 Error: control character in command\r\n");
-		ck_assert_str_eq(g.last_refused, "control-character");
+		ck_assert_str_eq(g.report.last_refused, "control-character");
 	}
 	/* A NUL ends Postfix's string: "XCLIENT\0" would be XCLIENT alone. */
 	setup();
@@ -227,7 +227,7 @@ START_TEST(control_bytes_are_refused_not_forwarded)
 	from_client("NOOP\r\r\r\nRSET\tx\r\n\tXCLIENT LOGIN=a\r\r\n");
 	backend_got("NOOP\r\r\r\nRSET\tx\r\n");
 	ck_assert_uint_eq(refusals, 1);
-	ck_assert_str_eq(g.last_refused, "XCLIENT");
+	ck_assert_str_eq(g.report.last_refused, "XCLIENT");
 }
 END_TEST
 
@@ -357,7 +357,7 @@ START_TEST(limits_end_the_session)
 	line[SMTP_GUARD_LINE_MAX + 9] = '\0';
 	ck_assert_int_eq(smtp_guard_client(&g, line, strlen(line), &used,
 	                                   &backend, &client), GUARD_ERROR);
-	ck_assert_str_eq(g.why, "command line too long");
+	ck_assert_str_eq(g.report.why, "command line too long");
 	free(line);
 	setup();
 	from_client("NOOP\r\n");
