@@ -67,6 +67,11 @@ def test_the_package_holds_what_an_operator_needs(ctx):
                  "./usr/share/man/man8/postern.8.gz",
                  "./usr/share/postern/xinetd/postern-smtps.xinetd"):
         assert path in listing, path
+    # The relay that reads a session's keys is execute-only, so that it is
+    # undumpable from its exec on (Makefile.am's install-exec-hook).
+    relay, = [l for l in listing.splitlines()
+              if l.endswith(" ./usr/libexec/postern-tls-relay")]
+    assert relay.startswith("-rwx--x--x root/root"), relay
     # Nothing is enabled by the package itself.
     assert "./etc/systemd/system" not in listing
     with open(os.path.join(ctx.root, "lib/systemd/system/postern-imap@.service")) as f:

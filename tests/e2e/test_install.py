@@ -7,6 +7,7 @@ import glob
 import os
 import re
 import shutil
+import stat
 import socket
 import ssl
 import subprocess
@@ -78,6 +79,9 @@ def test_units_name_installed_paths(ctx):
         with open(os.path.join(unitdir, "postern-%s.service" % name)) as f:
             assert "ExecStart=%s " % spawn in f.read(), name
     assert os.access(ctx.under(spawn), os.X_OK)
+    # Execute-only: undumpable from its exec on (Makefile.am says why).
+    relay = os.stat(ctx.under(ctx.paths["libexecdir"] + "/postern-tls-relay"))
+    assert stat.S_IMODE(relay.st_mode) == 0o711, oct(relay.st_mode)
     if not shutil.which("systemd-analyze"):
         raise lib.Skip("no systemd-analyze")
     units = [os.path.join(unitdir, "postern-%s%s" % (n, s))
