@@ -207,19 +207,28 @@ def test_what_keeps_the_relay_in_postern_tls(ctx):
     assert re.search(r"postern-tls\[\d+\]: .*event=close .*result=relayed", log)
 
 
-def test_a_key_update_ends_the_session(ctx):
+def key_update_client(ctx):
+    """The GnuTLS client of tls_key_update.c, built once."""
+    exe = ctx.tmp("tls_key_update")
+    if os.path.exists(exe):
+        return exe
     cc = shutil.which("gcc") or shutil.which("cc")
     if not cc:
         raise lib.Skip("no C compiler for the GnuTLS KeyUpdate client")
-    exe = ctx.tmp("tls_key_update")
     src = os.path.join(lib.SRCDIR, "tests", "e2e", "tls_key_update.c")
     flags = subprocess.run(["pkg-config", "--cflags", "--libs", "gnutls"],
                            capture_output=True, text=True).stdout.split()
     r = subprocess.run([cc, "-o", exe, src] + flags, capture_output=True, text=True)
     if r.returncode != 0:
         raise lib.Skip("the KeyUpdate client does not build: " + r.stderr[-300:])
+    return exe
+
+
+def test_a_key_update_ends_the_session(ctx):
+    exe = key_update_client(ctx)
     p = ctx.proxy(ctx.dovecot.imap_port, ctx.certs.conf(ssl="true"))
-    r = subprocess.run([exe, str(p.port)], capture_output=True, text=True, timeout=30)
+    r = subprocess.run([exe, str(p.port), "key-update"], capture_output=True, text=True,
+                       timeout=30)
     assert r.returncode == 0 and r.stdout.strip() == "closed", (r.returncode, r.stdout)
     log = p.wait_log("result=relayed")
     assert 'event=tls_record_error side=client reason="the peer updated its keys ' \
@@ -227,6 +236,21 @@ def test_a_key_update_ends_the_session(ctx):
     assert 'reason="client read error"' in log
     assert re.search(r"postern-tls-relay\[\d+\]: .*event=close", log)
 
+
+def test_a_renegotiation_ends_the_session(ctx):
+    """TLS 1.2: a client's second ClientHello after the hand-off is a
+    handshake the relay cannot take part in; it ends the session with a
+    reason, and the client's handshake fails rather than hangs."""
+    exe = key_update_client(ctx)
+    p = ctx.proxy(ctx.dovecot.imap_port, ctx.certs.conf(ssl="true"))
+    r = subprocess.run([exe, str(p.port), "renegotiate"], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0 and r.stdout.strip() == "closed", (r.returncode, r.stdout)
+    log = p.wait_log("result=relayed")
+    assert "event=tls_handoff result=ok" in log, log[-2000:]
+    assert 'event=tls_record_error side=client reason="a handshake message after ' \
+        'the hand-off (renegotiation)"' in log, log[-2000:]
+    assert re.search(r"postern-tls-relay\[\d+\]: .*event=close", log)
 
 if __name__ == "__main__":
     lib.run([test_every_version_and_cipher,
@@ -236,4 +260,5 @@ if __name__ == "__main__":
              test_close_notify_and_a_bare_close,
              test_smtp_through_the_guard_after_the_handoff,
              test_what_keeps_the_relay_in_postern_tls,
-             test_a_key_update_ends_the_session], setup=setup)
+             test_a_key_update_ends_the_session,
+             test_a_renegotiation_ends_the_session], setup=setup)

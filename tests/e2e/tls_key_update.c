@@ -1,8 +1,10 @@
-/* A GnuTLS IMAP client that logs in over implicit TLS 1.3, then updates
- * its keys (KeyUpdate) and sends a NOOP: what postern-tls-relay must answer
- * by ending the session. Built by test_tls_handoff.py. Prints "closed"
- * when the server ended the session, "answered" if the NOOP got a reply.
- * Usage: tls_key_update PORT */
+/* A GnuTLS IMAP client that logs in over implicit TLS, then asks for new
+ * keys and sends a NOOP: what postern-tls-relay must answer by ending the
+ * session. "key-update": TLS 1.3, a KeyUpdate; "renegotiate": TLS 1.2, a
+ * new ClientHello (a renegotiation the client starts). Built by
+ * test_tls_handoff.py. Prints "closed" when the server ended the session,
+ * "answered" if the NOOP got a reply.
+ * Usage: tls_key_update PORT key-update|renegotiate */
 #include <arpa/inet.h>
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
@@ -44,7 +46,9 @@ int main(int argc, char **argv)
 	char buf[4096];
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-	if (argc != 2)
+	int renegotiate = argc == 3 && strcmp(argv[2], "renegotiate") == 0;
+
+	if (argc != 3 || (!renegotiate && strcmp(argv[2], "key-update") != 0))
 		return 2;
 	a.sin_port = htons((unsigned short)atoi(argv[1]));
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -53,7 +57,8 @@ int main(int argc, char **argv)
 		return 3;
 	gnutls_certificate_allocate_credentials(&cred);
 	gnutls_init(&s, GNUTLS_CLIENT);
-	gnutls_priority_set_direct(s, "NORMAL:-VERS-ALL:+VERS-TLS1.3", NULL);
+	gnutls_priority_set_direct(s, renegotiate ? "NORMAL:-VERS-ALL:+VERS-TLS1.2" :
+	                           "NORMAL:-VERS-ALL:+VERS-TLS1.3", NULL);
 	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
 	gnutls_transport_set_int(s, fd);
 	if (gnutls_handshake(s) < 0)
@@ -66,6 +71,16 @@ int main(int argc, char **argv)
 	put("b NOOP\r\n");
 	if (!get(buf, sizeof buf) || !strstr(buf, "b OK"))
 		return 7;
+	if (renegotiate) {
+		/* A second handshake on the session: the server that ends the
+		 * session makes it fail, one that took it would finish it. */
+		if (gnutls_handshake(s) == 0) {
+			puts("renegotiated");
+			return 0;
+		}
+		puts("closed");
+		return 0;
+	}
 	/* Our keys change, and the server is asked to change its own. */
 	if (gnutls_session_key_update(s, GNUTLS_KU_PEER) < 0)
 		return 8;
