@@ -1,10 +1,10 @@
 #include "exec_contract.h"
 #include "log.h"
+#include "strbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,31 +158,26 @@ int contract_place_fds(int client, int backend, int leftover, int inetd,
 }
 
 /* The environment, packed into one fixed block: a config path is the
- * longest value, and PATH_MAX bounds it. */
+ * longest value, and PATH_MAX bounds it. Each variable is a string of
+ * the block, its NUL kept. */
 struct env {
 	char block[8192];
-	size_t used;
+	struct strbuf text;
 	char *envp[NVARS + NPASSED + 1];
 	size_t n;
 };
 
-static int put(struct env *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int put(struct env *e, const char *fmt, ...)
+static int put(struct env *e, const char *name, const char *value)
 {
-	size_t room = sizeof e->block - e->used;
-	va_list ap;
-	int n;
+	char *start = e->block + e->text.len;
 
-	va_start(ap, fmt);
-	n = vsnprintf(e->block + e->used, room, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= room)
+	strbuf_puts(&e->text, name);
+	strbuf_put(&e->text, "=", 1);
+	strbuf_puts(&e->text, value);
+	if (strbuf_put(&e->text, "", 1) < 0)
 		return -1;
-	e->envp[e->n++] = e->block + e->used;
+	e->envp[e->n++] = start;
 	e->envp[e->n] = NULL;
-	e->used += (size_t)n + 1;
 	return 0;
 }
 
@@ -190,23 +185,30 @@ static int put_var(struct env *e, const struct crossing *x,
                    const struct var *v)
 {
 	const void *f = field(x, v);
+	char num[24];
 
 	switch (v->kind) {
 	case STR:
 		if (!*(const char *const *)f || !**(const char *const *)f)
 			return 0; /* unset reads as "" anyway */
-		return put(e, "%s=%s", v->name, *(const char *const *)f);
+		return put(e, v->name, *(const char *const *)f);
 	case I64:
-		return put(e, "%s=%lld", v->name, (long long)*(const int64_t *)f);
+		snprintf(num, sizeof num, "%lld", (long long)*(const int64_t *)f);
+		break;
 	case U64:
-		return put(e, "%s=%llu", v->name,
-		           (unsigned long long)*(const uint64_t *)f);
+		snprintf(num, sizeof num, "%llu",
+		         (unsigned long long)*(const uint64_t *)f);
+		break;
 	case UINT:
-		return put(e, "%s=%u", v->name, *(const unsigned *)f);
+		snprintf(num, sizeof num, "%u", *(const unsigned *)f);
+		break;
 	case INT:
-		return put(e, "%s=%d", v->name, *(const int *)f);
+		snprintf(num, sizeof num, "%d", *(const int *)f);
+		break;
+	default:
+		return -1;
 	}
-	return -1;
+	return put(e, v->name, num);
 }
 
 int contract_exec(const char *program, const struct crossing *x,
@@ -217,6 +219,7 @@ int contract_exec(const char *program, const struct crossing *x,
 	char *argv[] = { (char *)(slash ? slash + 1 : program), NULL };
 
 	memset(&e, 0, sizeof e);
+	strbuf_init(&e.text, e.block, sizeof e.block);
 	for (size_t i = 0; i < NVARS; i++)
 		if (put_var(&e, x, &vars[i]) < 0) {
 			*why = "environment too large";
@@ -224,7 +227,7 @@ int contract_exec(const char *program, const struct crossing *x,
 		}
 	for (size_t i = 0; i < NPASSED; i++)
 		if (getenv(passed_on[i]) &&
-		    put(&e, "%s=%s", passed_on[i], getenv(passed_on[i])) < 0) {
+		    put(&e, passed_on[i], getenv(passed_on[i])) < 0) {
 			*why = "environment too large";
 			return -1;
 		}
