@@ -24,7 +24,8 @@ static void usage(FILE *f)
 	           "the shipped postern-spawn\nservices) into DIR; lists "
 	           "what is not carried\nover, with why, on standard error. "
 	           "-p: nginx's configuration directory,\nwhich include and "
-	           "relative file names are read from (default /etc/nginx/).\n");
+	           "relative file names are read from (default: NGINX_CONF's\n"
+	           "directory, as nginx reads them from its -c file's).\n");
 }
 
 /* A whole file, up to 1 MiB, in a buffer the caller frees; NULL with
@@ -180,11 +181,29 @@ static void say_sections(const struct import_result *r, const char *dir)
 	fprintf(stderr, "\n");
 }
 
+/* nginx reads include and relative file names against the directory of
+ * its configuration file (its conf_prefix), whatever its -p: the
+ * directory of the file named, made absolute. */
+static int conf_dir(const char *file, char *dir, size_t size)
+{
+	const char *slash = strrchr(file, '/');
+	char cwd[4096];
+	int n = slash ? (int)(slash - file + 1) : 0;
+
+	if (file[0] == '/')
+		return snprintf(dir, size, "%.*s", n, file) < (int)size ? 0 : -1;
+	if (!getcwd(cwd, sizeof cwd))
+		return -1;
+	return snprintf(dir, size, "%s/%.*s", strcmp(cwd, "/") ? cwd : "", n,
+	                file) < (int)size ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
 	static struct ngx_conf conf;
 	static struct import_result r;
-	struct import_options o = { "/etc/nginx/" };
+	static char file_dir[4096];
+	struct import_options o = { NULL };
 	const char *dir = NULL;
 	int c;
 
@@ -196,9 +215,17 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc - 1 || !o.prefix[0]) {
+	if (optind != argc - 1 || (o.prefix && !o.prefix[0])) {
 		usage(stderr);
 		return 2;
+	}
+	if (!o.prefix) {
+		if (conf_dir(argv[optind], file_dir, sizeof file_dir) < 0) {
+			fprintf(stderr, "postern-nginx-import: %s: the directory is "
+			        "too long or unknown\n", argv[optind]);
+			return 1;
+		}
+		o.prefix = file_dir;
 	}
 	ngx_conf_init(&conf, include, (void *)o.prefix);
 	if (parse_path(&conf, argv[optind], -1, NULL) < 0) {

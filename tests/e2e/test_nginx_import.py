@@ -271,6 +271,34 @@ def test_mailu_public_sections_take_the_standard_names(ctx):
     assert "%s/nginx.conf:11: ssl_session_cache:" % f.prefix in r.stderr
 
 
+def test_relative_names_follow_the_configuration_file(ctx):
+    """nginx reads include and relative certificate names against its -c
+    file's directory, whatever its -p prefix; the import, told no -p,
+    reads them where nginx does (it read them under /etc/nginx/)."""
+    f = Fixture(ctx, "mailu", "conf-dir", {k: FIELD_PORTS[k] for k in free_ports("mailu")})
+    elsewhere = ctx.tmp("another-prefix")
+    os.makedirs(elsewhere)
+    n = subprocess.run(["nginx", "-t", "-p", elsewhere + "/", "-c", f.conf, "-e", f.log],
+                       capture_output=True, text=True)
+    assert n.returncode == 0, n.stderr
+    # The file named relative to the importer's working directory.
+    r = subprocess.run([IMPORT, "-o", f.out,
+                        os.path.join(os.path.basename(f.prefix), "nginx.conf")],
+                       capture_output=True, text=True, timeout=30,
+                       cwd=os.path.dirname(f.prefix))
+    assert r.returncode == 0, r.stderr
+    with open(os.path.join(f.out, "postern.conf")) as conf:
+        text = conf.read()
+    assert 'ssl_certificate = {"%s/ssl/server.pem"}' % f.prefix in text, text
+    assert "proxy_pass_error_message = true" in text      # conf.d/*.conf
+    checked = os.path.join(f.out, "checked.conf")
+    with open(checked, "w") as dst:
+        dst.write(text + '\nrelay_program = "%s"\nguard_relay_program = "%s"\n'
+                  'tls_program = "%s"\n' % (lib.RELAY, lib.GUARD_RELAY, lib.TLS))
+    t = subprocess.run([lib.POSTERN, "-t", "-c", checked], capture_output=True, text=True)
+    assert t.returncode == 0, t.stderr
+
+
 # What each section of a fixture is asked, and in which way: (port key,
 # protocol, kind as in test_nginx_diff, lines).
 MAILU = [
@@ -593,6 +621,7 @@ if __name__ == "__main__":
              test_converted_sections_serve_logins,
              test_fixtures_refused_by_both_or_neither,
              test_mailu_public_sections_take_the_standard_names,
+             test_relative_names_follow_the_configuration_file,
              test_mailu_side_by_side, test_sockets_hand_off_to_the_shipped_spawner,
              test_one_per_source_limit_everywhere, test_cipher_lists_side_by_side,
              test_listen_pair_side_by_side], setup=setup)
