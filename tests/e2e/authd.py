@@ -8,7 +8,8 @@ APOP and CRAM-MD5 digests are checked against the salt and answered with
 the cleartext Auth-Pass; smtp_auth none (Auth-Method none) is let through
 unless the recipient starts with "reject", which gets Auth-Error-Code;
 EXTERNAL is let in when the certificate verified and its CN names a known
-user (Auth-User, if given, must be that user);
+user (Auth-User, if given, must be that user); --subject USER=DN lets USER
+in only with a verified certificate of that Auth-SSL-Subject;
 a user listed in --aliases is sent on as another user with the password
 given there (Auth-User/Auth-Pass); anything else is refused with Auth-Wait
 --wait. --mode slow|malformed|huge|wait-once|no-status|quoting|no-pass misbehaves;
@@ -47,6 +48,10 @@ def parse_args():
     ap.add_argument("--backend-tls", help="Auth-Backend-TLS for every OK")
     ap.add_argument("--imap-deny", action="append", default=[],
                     help="USER=NAMES: Auth-IMAP-Deny for that user's OK")
+    ap.add_argument("--subject", action="append", default=[],
+                    help="USER=DN: USER is let in only with a verified client "
+                         "certificate whose Auth-SSL-Subject is DN, as the "
+                         "scripts that match the subject do")
     return ap.parse_args()
 
 
@@ -159,6 +164,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             # the password: nginx would let the client in.
             reply.pop("Auth-Status", None)
             reply.update({"Auth-Server": host, "Auth-Port": port})
+        for spec in ARGS.subject:
+            who, dn = spec.split("=", 1)
+            subject = urllib.parse.unquote(headers.get("Auth-SSL-Subject", ""))
+            if who == user and reply.get("Auth-Status") == "OK" and (
+                    headers.get("Auth-SSL-Verify") != "SUCCESS" or subject != dn):
+                reply = {"Auth-Status": "Certificate not accepted"}
         for spec in ARGS.imap_deny:
             who, names = spec.split("=", 1)
             if who == user and reply.get("Auth-Status") == "OK":

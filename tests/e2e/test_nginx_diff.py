@@ -227,7 +227,7 @@ KINDS["names"] = (VERIFY_P.replace("%(ca)s", "%(names_ca)s") +
                   " auth_http_pass_client_cert on;")
 CLIENT_CERT = {"verify": "client", "verify-1.2": "client", "verify-rogue": "rogue",
                "optional-rogue": "rogue", "names-rich": "rich",
-               "names-strings": "strings"}
+               "names-strings": "strings", "starttls-rich": "rich"}
 TLS_KINDS = ("tls", "verify", "optional", "names")
 
 

@@ -19,6 +19,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import urllib.parse
 
 import lib
 import test_nginx_diff as diff
@@ -28,15 +29,16 @@ FIXTURES = os.path.join(lib.SRCDIR, "tests", "fixtures", "nginx")
 # The ports the fixtures' listens stand for, in the field.
 FIELD_PORTS = {"IMAP": 143, "SMTP": 25, "IMAP_INTERNAL": 10143,
                "SMTP_INTERNAL": 10025, "POP3": 110, "STRONG": 993,
-               "DEFAULT": 1993, "WIDENED": 2993}
+               "DEFAULT": 1993, "WIDENED": 2993, "IMAPS": 993, "SUBMISSION": 587}
 
 
 class Fixture:
     """One fixture, filled in, in a prefix of its own with the test
     certificates in ssl/; imported into out/."""
 
-    def __init__(self, ctx, name, tag, ports):
+    def __init__(self, ctx, name, tag, ports, auth=None):
         self.ctx, self.name, self.ports = ctx, name, ports
+        auth = auth or ctx.auth
         self.prefix = ctx.tmp("%s-%s" % (name, tag))
         self.out = os.path.join(self.prefix, "out")
         shutil.copytree(os.path.join(FIXTURES, name), self.prefix)
@@ -46,12 +48,14 @@ class Fixture:
         for src, dst in ((c.server, "server.pem"), (c.server_key, "server.key"),
                          (c.rsa, "server-rsa.pem"), (c.rsa_key, "server-rsa.key")):
             shutil.copy(src, os.path.join(self.prefix, "ssl", dst))
+        # The CAs of test_nginx_diff's client certificates with rich names.
+        shutil.copy(ctx.clients_ca, os.path.join(self.prefix, "ssl", "clients.pem"))
         user = "" if os.geteuid() else "user nobody nogroup; "
         # One line, so that the fixture's line numbers hold.
         fill = {"HEAD": "load_module %s; %sdaemon off; pid %s/nginx.pid; "
                         "error_log %s/error.log info;"
                         % (lib.Nginx.MODULE, user, self.prefix, self.prefix),
-                "AUTH": "127.0.0.1:%d/auth" % ctx.auth.port}
+                "AUTH": "127.0.0.1:%d/auth" % auth.port}
         fill.update({"PORT_" + k: str(v) for k, v in ports.items()})
         for folder, _, names in os.walk(self.prefix):
             for n in names:
@@ -101,6 +105,14 @@ class NginxRun(lib.Server):
         return self
 
 
+def openssl_name(cert, which):
+    """The certificate's subject or issuer as nginx's OpenSSL prints it
+    for Auth-SSL-Subject and -Issuer (X509_NAME_print_ex, RFC 2253)."""
+    r = subprocess.run(["openssl", "x509", "-noout", which, "-nameopt", "RFC2253",
+                        "-in", cert], capture_output=True, text=True, check=True)
+    return r.stdout.strip().split("=", 1)[1]
+
+
 class Ctx(lib.Harness):
     def __init__(self):
         super().__init__(certs=True)
@@ -108,6 +120,23 @@ class Ctx(lib.Harness):
         self.auth = self.track(lib.AuthServer(
             self.tmp, self.dovecot.imap_port,
             backends={"pop3": self.dovecot.pop3_port, "smtp": self.postfix.port}))
+        # Client certificates whose names hold the attributes auth
+        # scripts match (emailAddress, SN, GN, x500UniqueIdentifier, ...),
+        # made as test_nginx_diff makes them; an auth server that lets
+        # alice in only with the rich one's subject, as OpenSSL prints it.
+        self.named = {n: diff.make_named(self.tmp, n, *v) for n, v in diff.NAMED.items()}
+        self.clients_ca = self.tmp("clients-ca.pem")
+        with open(self.clients_ca, "w") as out:
+            for ca, _, _ in self.named.values():
+                with open(ca) as f:
+                    out.write(f.read())
+        self.subject = openssl_name(self.named["rich"][1], "-subject")
+        self.issuer = openssl_name(self.named["rich"][1], "-issuer")
+        self.cert_auth = lib.AuthServer(
+            self.tmp, self.dovecot.imap_port,
+            backends={"pop3": self.dovecot.pop3_port, "smtp": self.postfix.port})
+        self.cert_auth.cmd += ["--subject", "alice=" + self.subject]
+        self.track(self.cert_auth)
         self.plain, self.tls = lib.free_port(), lib.free_port()
         self.out = self.tmp("imported")
         os.makedirs(self.out)
@@ -327,10 +356,13 @@ def same_backend_text(reply):
             for x in reply or []]
 
 
-def side_by_side(ctx, name, asks):
+def side_by_side(ctx, name, asks, auth=None, replies=None):
     """nginx on the fixture, postern on its import (each on its own ports);
-    the differences of every conversation, as test_nginx_diff counts them."""
-    fn, fp = (Fixture(ctx, name, tag, free_ports(name)) for tag in ("nginx", "postern"))
+    the differences of every conversation, as test_nginx_diff counts them.
+    replies, if a list, gets postern's replies to each conversation."""
+    auth = auth or ctx.auth
+    fn, fp = (Fixture(ctx, name, tag, free_ports(name), auth)
+              for tag in ("nginx", "postern"))
     r = fp.imported()
     assert r.returncode == 0, r.stderr
     ctx.track(NginxRun(fn))
@@ -341,11 +373,13 @@ def side_by_side(ctx, name, asks):
         port = fp.ports[key]
         if port not in started:
             started[port] = ctx.postern(by_port[port], port, out=fp.out)
-        before = len(ctx.auth.requests())
+        before = len(auth.requests())
         got_n = diff.Conversation(ctx, fn.ports[key], proto, kind).run(lines)
-        middle = len(ctx.auth.requests())
+        middle = len(auth.requests())
         got_p = diff.Conversation(ctx, port, proto, kind).run(lines)
-        reqs = ctx.auth.requests()
+        if replies is not None:
+            replies.append(got_p)
+        reqs = auth.requests()
         strip = ("Auth-Salt",)
         rn = [[(k, v) for k, v in q.items() if k not in strip] for q in reqs[before:middle]]
         rp = [[(k, v) for k, v in q.items() if k not in strip] for q in reqs[middle:]]
@@ -370,6 +404,57 @@ def test_mailu_side_by_side(ctx):
     # after STARTTLS.
     lib.wait_for(lambda: ctx.dovecot.read_log()[since:].count("Login: user=<alice>") >= 6,
                  what="six logins at Dovecot")
+
+
+# A blog's client-certificate setup: the rich names' certificate is the
+# one the auth script knows for alice; the other verifies but is not hers;
+# none at all where one is required, or optional.
+STARTTLS_AUTH = ["EHLO client.example", "STARTTLS", "<starttls>", "EHLO client.example",
+                 "AUTH PLAIN " + diff.B64_PLAIN]
+CLIENT_CERTS = [
+    ("IMAPS", "imap", "names-rich", ["a LOGIN alice wonderland", "b LOGOUT"]),
+    ("IMAPS", "imap", "names-strings", ["a LOGIN alice wonderland", "<close>"]),
+    ("IMAPS", "imap", "verify-nocert", ["<close>"]),
+    ("SUBMISSION", "smtp", "starttls-rich", STARTTLS_AUTH + ["QUIT"]),
+    ("SUBMISSION", "smtp", "starttls", STARTTLS_AUTH + ["<close>"]),
+]
+
+
+def test_client_certificates_side_by_side(ctx):
+    """The client-certificate shape: verify on and optional, the CA's
+    file relative, auth_http_pass_client_cert; Auth-SSL-Subject and
+    -Issuer of a certificate with emailAddress, SN, GN,
+    x500UniqueIdentifier and more, as nginx sends them, are what the auth
+    script matches: alice gets in with hers over IMAPS and after STARTTLS,
+    with the other certificate or none she does not."""
+    since = len(ctx.dovecot.read_log())
+    before = len(ctx.cert_auth.requests())
+    replies = []
+    fp, r, differences = side_by_side(ctx, "client-cert", CLIENT_CERTS, ctx.cert_auth,
+                                      replies)
+    assert not differences, "\n".join(differences)
+    with open(os.path.join(fp.out, "postern.conf")) as f:
+        text = f.read()
+    assert "auth_http_pass_client_cert = true" in text, text
+    assert 'ssl_client_certificate = "%s/ssl/clients.pem"' % fp.prefix in text, text
+    # Both sent the subject and issuer OpenSSL prints, once per login
+    # with the certificate (IMAPS and after STARTTLS, nginx and postern).
+    sent = [(urllib.parse.unquote(q.get("Auth-SSL-Subject", "")),
+             urllib.parse.unquote(q.get("Auth-SSL-Issuer", "")), q.get("Auth-SSL-Verify"))
+            for q in ctx.cert_auth.requests()[before:]]
+    assert sent.count((ctx.subject, ctx.issuer, "SUCCESS")) == 4, (ctx.subject, sent)
+    for want in ("emailAddress=alice@example.org", "SN=Liddell", "GN=Alice",
+                 "x500UniqueIdentifier=demo"):
+        assert want in ctx.subject, ctx.subject
+    # alice got in with hers, and only with hers.
+    def replied(conversation, start):
+        return any(isinstance(line, bytes) and line.startswith(start)
+                   for reply in replies[conversation] for line in reply)
+
+    assert replied(0, b"a OK") and not replied(1, b"a OK"), replies[:2]
+    assert replied(3, b"235 ") and not replied(4, b"235 "), replies[3:]
+    lib.wait_for(lambda: ctx.dovecot.read_log()[since:].count("Login: user=<alice>") >= 2,
+                 what="alice's two IMAPS logins at Dovecot")
 
 
 def tls_probe(port, version, cipher=None):
@@ -622,6 +707,7 @@ if __name__ == "__main__":
              test_fixtures_refused_by_both_or_neither,
              test_mailu_public_sections_take_the_standard_names,
              test_relative_names_follow_the_configuration_file,
-             test_mailu_side_by_side, test_sockets_hand_off_to_the_shipped_spawner,
+             test_mailu_side_by_side, test_client_certificates_side_by_side,
+             test_sockets_hand_off_to_the_shipped_spawner,
              test_one_per_source_limit_everywhere, test_cipher_lists_side_by_side,
              test_listen_pair_side_by_side], setup=setup)
