@@ -356,6 +356,13 @@ def same_backend_text(reply):
             for x in reply or []]
 
 
+def salted(requests):
+    """Auth requests to compare: a salt is random, and so the digest of a
+    salted mechanism (APOP, CRAM-MD5) that is its Auth-Pass."""
+    return [[(k, "<digest>" if k == "Auth-Pass" and "Auth-Salt" in q else v)
+             for k, v in q.items() if k != "Auth-Salt"] for q in requests]
+
+
 def side_by_side(ctx, name, asks, auth=None, replies=None):
     """nginx on the fixture, postern on its import (each on its own ports);
     the differences of every conversation, as test_nginx_diff counts them.
@@ -380,9 +387,7 @@ def side_by_side(ctx, name, asks, auth=None, replies=None):
         if replies is not None:
             replies.append(got_p)
         reqs = auth.requests()
-        strip = ("Auth-Salt",)
-        rn = [[(k, v) for k, v in q.items() if k not in strip] for q in reqs[before:middle]]
-        rp = [[(k, v) for k, v in q.items() if k not in strip] for q in reqs[middle:]]
+        rn, rp = (salted(reqs[before:middle]), salted(reqs[middle:]))
         for step in range(max(len(got_n), len(got_p))):
             a = same_backend_text(got_n[step] if step < len(got_n) else None)
             b = same_backend_text(got_p[step] if step < len(got_p) else None)
@@ -455,6 +460,54 @@ def test_client_certificates_side_by_side(ctx):
     assert replied(3, b"235 ") and not replied(4, b"235 "), replies[3:]
     lib.wait_for(lambda: ctx.dovecot.read_log()[since:].count("Login: user=<alice>") >= 2,
                  what="alice's two IMAPS logins at Dovecot")
+
+
+# The example of nginx's own documentation: every protocol, the salted
+# mechanisms, capabilities, xclient off.
+NGINX_DOCS = [
+    ("IMAP", "imap", "plain", ["a CAPABILITY", "b LOGIN alice wonderland", "c LOGOUT"]),
+    ("POP3", "pop3", "plain", ["CAPA", "USER alice", "PASS wonderland", "STAT", "QUIT"]),
+    ("POP3", "pop3", "plain", [diff.apop("alice", "wonderland"), "STAT", "QUIT"]),
+    ("POP3", "pop3", "plain", ["USER stale", "PASS wonderland", "<close>"]),
+    ("SMTP", "smtp", "plain", ["EHLO client.example", "AUTH PLAIN " + diff.B64_PLAIN,
+                               "MAIL FROM:<alice@example.org>", "RSET", "QUIT"]),
+    ("SUBMISSION", "smtp", "plain", ["EHLO client.example", "AUTH CRAM-MD5",
+                                     diff.cram("alice", "wonderland"), "QUIT"]),
+]
+
+
+def test_nginx_docs_example_side_by_side(ctx):
+    since = len(ctx.dovecot.read_log())
+    replies = []
+    _, _, differences = side_by_side(ctx, "nginx-docs", NGINX_DOCS, replies=replies)
+    assert not differences, "\n".join(differences)
+    assert replies[0][0][0].startswith(b"* OK"), replies[0]
+    assert b"LITERAL+ QUOTA" in replies[0][1][0], replies[0]
+    assert replies[4][2] == [b"235 2.0.0 OK\r\n"], replies[4]
+    assert replies[5][3] == [b"235 2.0.0 OK\r\n"], replies[5]
+    # IMAP once, POP3 twice (USER/PASS and APOP), per side.
+    lib.wait_for(lambda: ctx.dovecot.read_log()[since:].count("Login: user=<alice>") >= 6,
+                 what="six logins at Dovecot")
+
+
+AUTH_SERVER = [
+    ("IMAP", "imap", "plain", ["a LOGIN alice wonderland", "b LOGOUT"]),
+    ("IMAP", "imap", "pass", ["a LOGIN stale wonderland", "<close>"]),
+    ("SMTP", "smtp", "plain", ["EHLO client.example", "AUTH LOGIN", diff.b64("alice"),
+                               diff.b64("wonderland"), "QUIT"]),
+]
+
+
+def test_auth_server_example_side_by_side(ctx):
+    """The shared secret reaches the auth server as nginx sends it, its
+    dollar sign and braces as they are (postern.conf expanded ${HOME})."""
+    before = len(ctx.auth.requests())
+    _, _, differences = side_by_side(ctx, "auth-server", AUTH_SERVER)
+    assert not differences, "\n".join(differences)
+    sent = ctx.auth.requests()[before:]
+    assert len(sent) == 6, sent
+    assert all(q.get("X-Auth-Key") == "k3y-${HOME}" and q.get("X-Frontend") == "mail proxy"
+               for q in sent), sent
 
 
 def tls_probe(port, version, cipher=None):
@@ -708,6 +761,7 @@ if __name__ == "__main__":
              test_mailu_public_sections_take_the_standard_names,
              test_relative_names_follow_the_configuration_file,
              test_mailu_side_by_side, test_client_certificates_side_by_side,
+             test_nginx_docs_example_side_by_side, test_auth_server_example_side_by_side,
              test_sockets_hand_off_to_the_shipped_spawner,
              test_one_per_source_limit_everywhere, test_cipher_lists_side_by_side,
              test_listen_pair_side_by_side], setup=setup)
