@@ -11,7 +11,7 @@ const char *const stats_refusal_events[STATS_REFUSALS] = {
 	"line_too_long", "command_refused", "invalid_command",
 	"client_cert_refused", "early_talker", "starttls_injection",
 	"proxy_protocol_untrusted", "backend_down", "auth_error",
-	"rejected",
+	"rejected", "tls_handshake_failed",
 };
 
 void stats_init(struct stats *s)
@@ -154,6 +154,13 @@ void stats_add(struct stats *s, const char *msg, size_t len)
 		if (stats_field(msg, len, "bytes_out", v, sizeof v))
 			s->bytes_out += number(v);
 	}
+	/* A client that could not or would not finish the TLS handshake (a
+	 * certificate it does not trust, a protocol it does not speak):
+	 * event=tls_handshake result=fail, counted apart from the close. */
+	if (strcmp(event, "tls_handshake") == 0 &&
+	    stats_field(msg, len, "result", v, sizeof v) &&
+	    strcmp(v, "fail") == 0)
+		strcpy(event, "tls_handshake_failed");
 	for (size_t i = 0; i < STATS_REFUSALS; i++)
 		if (strcmp(event, stats_refusal_events[i]) == 0)
 			s->refusals[i]++;

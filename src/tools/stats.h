@@ -31,7 +31,7 @@ struct stats_client {
 
 /* The events counted as refusals, by kind. */
 extern const char *const stats_refusal_events[];
-#define STATS_REFUSALS 14
+#define STATS_REFUSALS 15
 
 struct stats {
 	uint64_t lines, events, connects, sessions_closed;

@@ -5,10 +5,13 @@ read a PROXY header and apply access rules, refuse without a word on a
 TLS port when the config is unusable; and then serve as before: implicit
 TLS for IMAP and POP3, and STARTTLS in-process for a plaintext section."""
 import imaplib
+import json
+import os
 import re
 import poplib
 import socket
 import ssl
+import subprocess
 
 import lib
 
@@ -116,6 +119,12 @@ def test_a_failed_handshake_has_its_close_line(ctx):
         assert len(new) == 3, new
         assert all('result=error reason="TLS handshake failed: ' in l
                    for l in new), new
+        # postern-stats counts each one (issue 23 item 11).
+        out = subprocess.run([os.path.join(lib.BUILDDIR, "src", "postern-stats"), "--json",
+                              p.log], capture_output=True, text=True, timeout=30).stdout
+        failed = p.read_log().count("event=tls_handshake result=fail")
+        assert failed >= 3 and \
+            json.loads(out)["refusals"]["tls_handshake_failed"] == failed, out
 
 
 def test_pop3s_login(ctx):

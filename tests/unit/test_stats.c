@@ -86,6 +86,8 @@ START_TEST(counters)
 	add("session=4 event=connect client=[2001:db8::1]:7 protocol=smtp");
 	add("session=4 event=access_denied client=[2001:db8::1]:7");
 	add("session=5 event=login_timeout state=auth");
+	add("session=6 event=tls_handshake result=ok mode=implicit");
+	add("session=7 event=tls_handshake result=fail reason=\"unknown CA\"");
 	add("garbage without an event");
 	ck_assert_int_eq(st.connects, 4);
 	ck_assert_int_eq(st.logins_ok, 1);
@@ -100,6 +102,7 @@ START_TEST(counters)
 	ck_assert_int_eq(st.bytes_out, 20);
 	ck_assert_int_eq(st.refusals[0], 1);     /* access_denied */
 	ck_assert_int_eq(st.refusals[2], 1);     /* login_timeout */
+	ck_assert_int_eq(st.refusals[14], 1);    /* tls_handshake_failed */
 	ck_assert_int_eq(st.lookup.count, 3);
 	ck_assert_int_eq(stats_percentile(&st.lookup, 0), 2);
 	ck_assert_int_eq(stats_percentile(&st.lookup, 50), 40);
