@@ -726,6 +726,26 @@ def test_one_per_source_limit_everywhere(ctx):
             % said["SESSIONS_PER_SOURCE"] in f.read()
 
 
+def test_one_idle_figure_everywhere(ctx):
+    """Issue 23 item 11: postern(8) said an idle session takes 100 kB and
+    container/README.md 21 KiB. One measured figure for an idle plaintext
+    session (postern-relay) and one for a TLS one (postern-tls-relay), the
+    same in both."""
+    with open(os.path.join(lib.SRCDIR, "doc", "postern.8")) as f:
+        man = f.read()
+    with open(os.path.join(lib.SRCDIR, "container", "README.md")) as f:
+        readme = " ".join(f.read().split())
+    plain = re.search(r"\.B postern-relay\nof about (\d+) KiB private memory", man)
+    tls = re.search(r"\.B postern-tls-relay\nof about (\d+) KiB", man)
+    assert plain and tls, "postern(8) states no idle figure"
+    assert "`postern-relay` of uid 65532: about **%s KiB** of private memory, the " \
+           "figure postern(8) states" % plain.group(1) in readme, readme
+    assert "`postern-tls-relay` of about **%s KiB** private, as postern(8) states" \
+        % tls.group(1) in readme, readme
+    # No other figure for an idle session's memory in either.
+    assert not re.search(r"idle[^.]*\b100 kB", man), "postern(8) still says 100 kB"
+
+
 def test_listen_pair_side_by_side(ctx):
     """nginx's two sockets, postern's one: both families get the same
     conversation."""
@@ -763,5 +783,6 @@ if __name__ == "__main__":
              test_mailu_side_by_side, test_client_certificates_side_by_side,
              test_nginx_docs_example_side_by_side, test_auth_server_example_side_by_side,
              test_sockets_hand_off_to_the_shipped_spawner,
-             test_one_per_source_limit_everywhere, test_cipher_lists_side_by_side,
+             test_one_per_source_limit_everywhere, test_one_idle_figure_everywhere,
+             test_cipher_lists_side_by_side,
              test_listen_pair_side_by_side], setup=setup)
