@@ -500,14 +500,16 @@ AUTH_SERVER = [
 
 def test_auth_server_example_side_by_side(ctx):
     """The shared secret reaches the auth server as nginx sends it, its
-    dollar sign and braces as they are (postern.conf expanded ${HOME})."""
+    dollar sign and braces as they are (postern.conf expanded ${HOME}),
+    and so does a value with the characters that end a word, a
+    directive, a block or a line in either syntax."""
     before = len(ctx.auth.requests())
     _, _, differences = side_by_side(ctx, "auth-server", AUTH_SERVER)
     assert not differences, "\n".join(differences)
     sent = ctx.auth.requests()[before:]
     assert len(sent) == 6, sent
     assert all(q.get("X-Auth-Key") == "k3y-${HOME}" and q.get("X-Frontend") == "mail proxy"
-               for q in sent), sent
+               and q.get("X-Odd") == 'a"b\\c}d;e#f {g}' for q in sent), sent
 
 
 def tls_probe(port, version, cipher=None):
