@@ -693,6 +693,20 @@ static void total_limit(struct importer *im)
 	        per_worker ? " per worker process" : "", SPAWN_SESSIONS_MAX);
 }
 
+/* nginx's mail sessions log to the top-level error_log when mail {} names
+ * none; the import writes only what mail {} and its servers say. */
+static void top_error_log(struct importer *im, int mail)
+{
+	const struct ngx_directive *top = first_in(im, -1, "error_log");
+
+	if (top && !first_in(im, mail, "error_log"))
+		im_note(im, top, "nginx's mail sessions logged here (mail {} "
+		        "names no error_log of its own): not carried over, "
+		        "postern logs to its default, auto (the journal under "
+		        "systemd, syslog otherwise); write error_log in "
+		        "postern.conf to keep a file");
+}
+
 int nginx_import(const struct ngx_conf *c, const struct import_options *o,
                  struct import_result *r)
 {
@@ -730,6 +744,7 @@ int nginx_import(const struct ngx_conf *c, const struct import_options *o,
 	}
 	if (im_sections(&im, mail) < 0)
 		return -1;
+	top_error_log(&im, mail);
 	total_limit(&im);
 	if (im.conf.overflow || im.notes.overflow) {
 		snprintf(r->why, sizeof r->why, "the result is larger than %d bytes",

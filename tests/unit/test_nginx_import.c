@@ -458,6 +458,16 @@ START_TEST(error_log_stderr_and_syslog)
 	             "server { listen 143; } }");
 	HAS(out, "error_log = \"/var/log/mail.log\"\n");
 	HAS(res.notes, "the first error_log is carried over");
+	/* nginx's documentation example logs its mail sessions to the
+	 * top-level error_log: said, as it is not carried over. */
+	out = import("error_log /var/log/nginx/error.log info;\n"
+	             "mail { server { listen 143; } }");
+	HASNT(out, "error_log");
+	HAS(res.notes, "nginx.conf:1: error_log: nginx's mail sessions logged "
+	    "here");
+	import("error_log /var/log/nginx/error.log;\n"
+	       "mail { error_log stderr; server { listen 143; } }");
+	HASNT(res.notes, "mail sessions logged here");
 }
 END_TEST
 
