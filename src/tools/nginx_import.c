@@ -4,7 +4,6 @@
 #include "quantity.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,73 +108,6 @@ static int single(enum kind k)
 	return k != K_PATHS && k != K_LIST && k != K_MECHS && k != K_CIDRS &&
 	       k != K_HEADER && k != K_ACCESS && k != K_ERROR_LOG &&
 	       k != K_LISTEN && k != K_SKIP && k != K_RESOLVER && k != K_TLS;
-}
-
-void out_quoted(struct strbuf *o, const char *w)
-{
-	strbuf_printf(o, "\"");
-	for (; *w; w++)
-		strbuf_printf(o, *w == '"' || *w == '\\' ? "\\%c" : "%c", *w);
-	strbuf_printf(o, "\"");
-}
-
-void out_comment_text(struct strbuf *o, const char *w)
-{
-	for (; *w; w++)
-		strbuf_printf(o, "%c", (unsigned char)*w < 0x20 || *w == 0x7f ? '?' : *w);
-}
-
-static void where(struct importer *im, const struct ngx_directive *d,
-                  struct strbuf *o)
-{
-	if (!d)
-		return;
-	out_comment_text(o, im->c->files[d->file]);
-	strbuf_printf(o, ":%d: %s: ", d->line, d->name);
-}
-
-void im_note(struct importer *im, const struct ngx_directive *d,
-             const char *fmt, ...)
-{
-	char text[IMPORT_WHY_MAX + 1024], line[sizeof text + 16];
-	struct strbuf o = { .buf = text, .size = sizeof text };
-	va_list ap;
-
-	where(im, d, &o);
-	va_start(ap, fmt);
-	if (o.len < o.size)
-		vsnprintf(text + o.len, o.size - o.len, fmt, ap);
-	va_end(ap);
-	/* A scope's settings serve every section under it: one note each. */
-	snprintf(line, sizeof line, "%s\n", text);
-	im->notes.buf[im->notes.len] = '\0';
-	if (strstr(im->notes.buf, line))
-		return;
-	strbuf_printf(&im->notes, "%s", line);
-	im->r->nnotes++;
-}
-
-int im_refuse(struct importer *im, const struct ngx_directive *d,
-              const char *fmt, ...)
-{
-	struct strbuf o = { .buf = im->r->why, .size = sizeof im->r->why };
-	va_list ap;
-
-	if (im->refused)
-		return -1;
-	im->refused = 1;
-	where(im, d, &o);
-	va_start(ap, fmt);
-	if (o.len < o.size)
-		vsnprintf(o.buf + o.len, o.size - o.len, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-void im_directive(struct importer *im, const char *indent, const char *name)
-{
-	strbuf_printf(&im->conf, "%s%s = ", indent, name);
-	im->r->ndirectives++;
 }
 
 static const struct rule *rule_of(const char *name)
@@ -651,7 +583,7 @@ static int priority(struct importer *im, int server, int mail)
 	return 0;
 }
 
-int im_server_body(struct importer *im, int server)
+static int server_body(struct importer *im, int server)
 {
 	int mail = im->c->d[server].parent;
 
@@ -711,7 +643,8 @@ int nginx_import(const struct ngx_conf *c, const struct import_options *o,
                  struct import_result *r)
 {
 	struct importer im = { c, o, r, { .buf = r->conf, .size = sizeof r->conf },
-	                       { .buf = r->notes, .size = sizeof r->notes }, 0 };
+	                       { .buf = r->notes, .size = sizeof r->notes }, 0,
+	                       server_body };
 	int mail = -1, outside = 0;
 
 	r->conf[0] = r->notes[0] = r->why[0] = '\0';

@@ -1,5 +1,7 @@
 /* What the importer's files share: the writers over strbuf, notes and
- * refusals with their file and line. Not for use outside src/tools/. */
+ * refusals with their file and line (nginx_import_out.c), the sections
+ * (nginx_import_listen.c) and the TLS priority (nginx_import_tls.c), all
+ * called from nginx_import.c. Not for use outside src/tools/. */
 #ifndef POSTERN_NGINX_IMPORT_INT_H
 #define POSTERN_NGINX_IMPORT_INT_H
 
@@ -19,6 +21,10 @@ struct importer {
 	struct import_result *r;
 	struct strbuf conf, notes;
 	int refused;
+	/* A server block's own directives, into the section being written:
+	 * nginx_import.c's, for im_sections to call, so that the files below
+	 * it never call back up into it by name. 0 or -1. */
+	int (*server_body)(struct importer *im, int server);
 };
 
 /* A note: what is not carried over, or how, and why; once per text. */
@@ -31,10 +37,8 @@ int im_refuse(struct importer *im, const struct ngx_directive *d,
 void im_directive(struct importer *im, const char *indent, const char *name);
 
 /* The server sections and their units (nginx_import_listen.c); calls
- * im_server_body for each. 0 or -1. */
+ * im->server_body for each. 0 or -1. */
 int im_sections(struct importer *im, int mail);
-/* A server block's own directives, into the section being written. */
-int im_server_body(struct importer *im, int server);
 
 /* ssl_protocols, ssl_ciphers and ssl_prefer_server_ciphers of one scope
  * (each NULL when nginx's default holds), as one GnuTLS priority

@@ -548,7 +548,7 @@ static int section(struct importer *im, const struct plan *p,
 	strbuf_printf(&im->conf, "\n");
 	im_directive(im, "    ", "protocol");
 	strbuf_printf(&im->conf, "%s\n", s->protocol);
-	if (im_server_body(im, s->server) < 0)
+	if (im->server_body(im, s->server) < 0)
 		return -1;
 	strbuf_printf(&im->conf, "}\n");
 	return unit(im, p, s);
