@@ -224,8 +224,8 @@ static void put_char(struct strbuf *t, unsigned char c, int first, int last)
 	}
 }
 
-/* A code point as UTF-8, as OpenSSL's UTF8_putc: 0 bytes for a surrogate
- * or past U+10FFFF, which OpenSSL then leaves out. */
+/* A code point as UTF-8. 0 bytes for a surrogate or past U+10FFFF: no
+ * character, and a name that holds one is refused whole (put_string). */
 static size_t utf8(uint32_t c, unsigned char *out)
 {
 	if (c < 0x80) {
@@ -290,8 +290,10 @@ static int put_string(struct strbuf *t, const struct der *v, enum width w)
 		if (w == AS_IS) {
 			b[0] = (unsigned char)c;
 			n = 1;
-		} else {
-			n = utf8(c, b);
+		} else if ((n = utf8(c, b)) == 0) {
+			/* Leaving it out would print another name ("adm" U+D800
+			 * "in" as "admin"); OpenSSL refuses such a certificate. */
+			return -1;
 		}
 		for (size_t k = 0; k < n; k++)
 			put_char(t, b[k], first, last);

@@ -22,9 +22,9 @@
 
 /* der: a Name (SEQUENCE OF RDN), as gnutls_x509_crt_get_raw_dn gives it.
  * 0 with the text in out; -1 when der is not a Name OpenSSL would print
- * (bad DER, a malformed OID, a BMPString of odd length), has more than
- * TLS_DN_AVAS_MAX attributes, or its text does not fit in size; out is
- * then empty. */
+ * (bad DER, a malformed OID, a BMPString of odd length, a surrogate or a
+ * code point past U+10FFFF), has more than TLS_DN_AVAS_MAX attributes,
+ * or its text does not fit in size; out is then empty. */
 #define TLS_DN_AVAS_MAX 64
 int tls_dn_openssl(const unsigned char *der, size_t len, char *out,
                    size_t size);

@@ -124,6 +124,27 @@ START_TEST(refused)
 }
 END_TEST
 
+/* A BMPString with a lone surrogate or a UniversalString past U+10FFFF
+ * is no name OpenSSL reads (it refuses such a certificate, so nginx never
+ * sees one): refused, not printed with the character left out, which
+ * made "adm<U+D800>in" the "CN=admin" an auth script trusts. */
+START_TEST(invalid_code_points)
+{
+	/* BMPString a d m U+D800 i n */
+	ck_assert_ptr_null(dn("30173115301306035504031e0c00610064006d"
+	                      "d8000069006e"));
+	/* BMPString a U+DFFF d */
+	ck_assert_ptr_null(dn("3011310f300d06035504031e060061dfff0064"));
+	/* UniversalString a U+110000 b */
+	ck_assert_ptr_null(dn("30173115301306035504031c0c0000006100110000"
+	                      "00000062"));
+	/* The last code point there is and the last before the
+	 * surrogates still print. */
+	ck_assert_str_eq(dn("30133111300f06035504031c080010ffff0000d7ff"),
+	                 "CN=\\F4\\8F\\BF\\BF\\ED\\9F\\BF");
+}
+END_TEST
+
 /* A name of n empty CNs. */
 static size_t cns(unsigned char *buf, int n)
 {
@@ -164,6 +185,7 @@ int main(void)
 	tcase_add_test(tc, non_ascii);
 	tcase_add_test(tc, empty);
 	tcase_add_test(tc, refused);
+	tcase_add_test(tc, invalid_code_points);
 	tcase_add_test(tc, too_many);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
