@@ -366,31 +366,29 @@ int tls_setup(struct tls *t, const struct server_conf *c, int fd,
 	return 0;
 }
 
-static void datum_text(gnutls_datum_t *d, char *out, size_t size)
-{
-	snprintf(out, size, "%.*s", (int)d->size, d->data ? (char *)d->data : "");
-	gnutls_free(d->data);
-}
-
-/* The subject (or the issuer) as nginx prints it (tls_dn.h); GnuTLS's
- * RFC 4514 text only for a name OpenSSL could not print, which nginx
- * would not have accepted. */
+/* The subject (or the issuer) as nginx prints it (tls_dn.h). A name
+ * OpenSSL could not read (nginx never lets such a certificate in) or
+ * whose text does not fit stays empty, and its header is left out:
+ * GnuTLS's own text of it, cut to fit, was another name than the
+ * certificate's (the start of a long one; "O=A" for a BMPString of
+ * three bytes), and an auth script would have trusted it. */
 static void name_text(gnutls_x509_crt_t crt, int issuer, char *out,
                       size_t size)
 {
 	gnutls_datum_t d;
 	int ok;
 
+	out[0] = '\0';
 	if ((issuer ? gnutls_x509_crt_get_raw_issuer_dn(crt, &d)
 	            : gnutls_x509_crt_get_raw_dn(crt, &d)) < 0)
 		return;
 	ok = tls_dn_openssl(d.data, d.size, out, size) == 0;
 	gnutls_free(d.data);
-	if (ok)
-		return;
-	if ((issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &d, 0)
-	            : gnutls_x509_crt_get_dn3(crt, &d, 0)) == 0)
-		datum_text(&d, out, size);
+	if (!ok)
+		logmsg(LOG_NOTICE, "event=client_cert_name name=%s "
+		       "reason=\"not a name OpenSSL prints, more than %d "
+		       "attributes or longer than %zu bytes as text: left out\"",
+		       issuer ? "issuer" : "subject", TLS_DN_AVAS_MAX, size - 1);
 }
 
 /* Subject, issuer, serial, fingerprint and PEM of the client's cert. */

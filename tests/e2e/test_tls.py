@@ -349,6 +349,28 @@ def test_certificate_subject_cannot_forge_log_lines(ctx):
                 if "session=0 " in l and "client_cert_refused" not in l]
 
 
+def test_a_name_too_long_to_print_is_left_out_not_cut(ctx):
+    """A subject whose text does not fit reached the auth server cut, in
+    GnuTLS's words: another name than the certificate's. It is left out
+    (as nginx leaves out an empty one), and the log says why."""
+    key, cert = ctx.tmp("long.key"), ctx.tmp("long.pem")
+    subject = "".join("/OU=%02d%s" % (i, "x" * 58) for i in range(10)) + "/CN=alice"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+                    "-keyout", key, "-out", cert, "-subj", subject],
+                   check=True, capture_output=True)
+    p = ctx.proxy(auth=True, ssl_verify_client="optional_no_ca")
+    m = imaplib.IMAP4_SSL("127.0.0.1", p.port,
+                          ssl_context=ctx.context(cert=(cert, key)))
+    m.login("alice", "wonderland")
+    m.logout()
+    req = ctx.auth.requests()[-1]
+    assert req["Auth-SSL-Verify"].startswith("FAILED:"), req
+    assert "Auth-SSL-Subject" not in req and "Auth-SSL-Issuer" not in req, req
+    assert req["Auth-SSL-Fingerprint"], req
+    p.wait_log("event=client_cert_name name=subject")
+
+
 def test_no_password_left_in_the_relaying_process(ctx):
     """Issue 9, hole 7: postern-tls relays in its own process, so every copy
     of the password (line buffer, parser, SASL, GnuTLS's records) must be
@@ -896,5 +918,6 @@ if __name__ == "__main__":
              test_plaintext_front_does_not_load_gnutls,
              test_no_password_in_logs,
              test_certificate_subject_cannot_forge_log_lines,
+             test_a_name_too_long_to_print_is_left_out_not_cut,
              test_no_password_left_in_the_relaying_process],
             setup_ctx)
