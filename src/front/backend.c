@@ -45,24 +45,31 @@ static void drop(struct session *s)
  * and each connection would start another postern that does the same,
  * until the per-source limit. Only the exact address is known cheaply; a
  * loop through another of postern's addresses stops one step in, where
- * the inner postern meets its own. */
+ * the inner postern meets its own. The unspecified address (0.0.0.0, ::)
+ * on postern's port counts as its own: a connect to it reaches this host,
+ * and no postern would ever meet it as the address it came in on. */
 static int is_own_address(const struct session *s, const struct addr *a)
 {
 	struct addr b = *a;
 	const struct sockaddr *l = (const struct sockaddr *)&s->local.ss;
 	const struct sockaddr *r = (const struct sockaddr *)&b.ss;
+	const struct sockaddr_in6 *r6 = (const struct sockaddr_in6 *)r;
 
 	addr_unmap(&b.ss, &b.len);
-	if (s->local.len == 0 || l->sa_family != r->sa_family ||
-	    addr_port(l) != addr_port(r))
+	if (s->local.len == 0 || addr_port(l) != addr_port(r))
+		return 0;
+	if ((r->sa_family == AF_INET &&
+	     ((const struct sockaddr_in *)r)->sin_addr.s_addr == INADDR_ANY) ||
+	    (r->sa_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&r6->sin6_addr)))
+		return 1;
+	if (l->sa_family != r->sa_family)
 		return 0;
 	if (r->sa_family == AF_INET)
 		return ((const struct sockaddr_in *)l)->sin_addr.s_addr ==
 		       ((const struct sockaddr_in *)r)->sin_addr.s_addr;
 	return r->sa_family == AF_INET6 &&
 	       memcmp(&((const struct sockaddr_in6 *)l)->sin6_addr,
-	              &((const struct sockaddr_in6 *)r)->sin6_addr,
-	              sizeof(struct in6_addr)) == 0;
+	              &r6->sin6_addr, sizeof(struct in6_addr)) == 0;
 }
 
 static int connect_to(struct session *s, const struct addr *a,

@@ -142,11 +142,26 @@ def test_backend_is_postern_itself(ctx):
     assert log.count("from=lookup to=backend") == 1, log
 
 
+
+def test_backend_is_postern_through_the_any_address(ctx):
+    """An answer of 0.0.0.0 and postern's port: a connect to the
+    unspecified address reaches this host, so each postern's backend was
+    the next postern, none of them ever meeting its own address (each
+    came in on 127.0.0.1); 200 processes in a 5 s login. Refused at once,
+    as the address the client came in on is."""
+    port = lib.free_port()
+    p = ctx.track(lib.Postern(ctx.tmp, port=port, global_conf='timeout = "2s"\n',
+                              map_lines=["* 0.0.0.0:%d" % port]))
+    login_fails(ctx, p, "postern's own address")
+    log = p.read_log()
+    assert log.count("from=lookup to=backend") == 1, log
+
 if __name__ == "__main__":
     lib.run([test_backend_resets_during_login,
              test_backend_greets_with_garbage,
              test_backend_greets_with_a_flood,
              test_backend_says_nothing,
              test_auth_server_answers_too_much,
-             test_backend_is_postern_itself],
+             test_backend_is_postern_itself,
+             test_backend_is_postern_through_the_any_address],
             Ctx)
