@@ -148,6 +148,16 @@ static void copy_value(char *dst, size_t size, const char *v, size_t len)
 	dst[len] = '\0';
 }
 
+/* An address or a port whole, or "?" that no address is: cut to fit,
+ * "00000143" was port 14. */
+static void copy_whole(char *dst, size_t size, const char *v, size_t len)
+{
+	if (len >= size)
+		copy_value(dst, size, "?", 1);
+	else
+		copy_value(dst, size, v, len);
+}
+
 static int header_is(const char *name, size_t len, const char *want)
 {
 	return strlen(want) == len && strncasecmp(name, want, len) == 0;
@@ -167,9 +177,9 @@ static void take_header(struct auth_reply *rep, const char *name, size_t nlen,
 			copy_value(rep->error, sizeof rep->error, v, vlen);
 		}
 	} else if (header_is(name, nlen, "Auth-Server")) {
-		copy_value(rep->server, sizeof rep->server, v, vlen);
+		copy_whole(rep->server, sizeof rep->server, v, vlen);
 	} else if (header_is(name, nlen, "Auth-Port")) {
-		copy_value(rep->port, sizeof rep->port, v, vlen);
+		copy_whole(rep->port, sizeof rep->port, v, vlen);
 	} else if (header_is(name, nlen, "Auth-User")) {
 		copy_value(rep->user, sizeof rep->user, v, vlen);
 		rep->has_user = 1;

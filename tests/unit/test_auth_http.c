@@ -201,6 +201,13 @@ START_TEST(response_malformed)
 		"HTTP/1.0 200 OK\r\nAuth-Server: 192.0.2.1\r\n"
 		"Auth-Port: 143\r\n\r\n",
 		"HTTP/1.0 200 OK\r\n\r\n",
+		/* Too long for the field: not cut to port 14 or to another
+		 * address. */
+		"HTTP/1.0 200 OK\r\nAuth-Status: OK\r\nAuth-Server: 1.2.3.4\r\n"
+		"Auth-Port: 00000143\r\n\r\n",
+		"HTTP/1.0 200 OK\r\nAuth-Status: OK\r\nAuth-Server: "
+		"[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]5\r\n"
+		"Auth-Port: 143\r\n\r\n",
 		NULL,
 	};
 	struct auth_reply r;
