@@ -70,6 +70,7 @@ struct auth_reply {
 	int has_status, has_user, has_pass;
 	int wait;                 /* Auth-Wait seconds; 0 when absent */
 	int backend_tls;          /* Auth-Backend-TLS: enum proxy_ssl, or -1 */
+	const char *too_long;     /* a header whose value did not fit, or NULL */
 	char why[160];
 };
 

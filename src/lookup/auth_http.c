@@ -148,14 +148,18 @@ static void copy_value(char *dst, size_t size, const char *v, size_t len)
 	dst[len] = '\0';
 }
 
-/* An address or a port whole, or "?" that no address is: cut to fit,
- * "00000143" was port 14. */
-static void copy_whole(char *dst, size_t size, const char *v, size_t len)
+/* A value that must arrive whole or not at all: cut to fit, "00000143"
+ * was port 14 and a deny list ending in "GETACL" denied "GET". One too
+ * long is named in too_long, and an OK answer is then invalid. */
+static void copy_whole(struct auth_reply *rep, const char *header, char *dst,
+                       size_t size, const char *v, size_t len)
 {
-	if (len >= size)
-		copy_value(dst, size, "?", 1);
-	else
-		copy_value(dst, size, v, len);
+	if (len >= size) {
+		rep->too_long = header;
+		dst[0] = '\0';
+		return;
+	}
+	copy_value(dst, size, v, len);
 }
 
 static int header_is(const char *name, size_t len, const char *want)
@@ -177,9 +181,10 @@ static void take_header(struct auth_reply *rep, const char *name, size_t nlen,
 			copy_value(rep->error, sizeof rep->error, v, vlen);
 		}
 	} else if (header_is(name, nlen, "Auth-Server")) {
-		copy_whole(rep->server, sizeof rep->server, v, vlen);
+		copy_whole(rep, "Auth-Server", rep->server, sizeof rep->server, v,
+		           vlen);
 	} else if (header_is(name, nlen, "Auth-Port")) {
-		copy_whole(rep->port, sizeof rep->port, v, vlen);
+		copy_whole(rep, "Auth-Port", rep->port, sizeof rep->port, v, vlen);
 	} else if (header_is(name, nlen, "Auth-User")) {
 		copy_value(rep->user, sizeof rep->user, v, vlen);
 		rep->has_user = 1;
@@ -193,7 +198,8 @@ static void take_header(struct auth_reply *rep, const char *name, size_t nlen,
 		if (vlen > 0 && vlen < 10 && strspn(num, "0123456789") == vlen)
 			rep->wait = atoi(num);
 	} else if (header_is(name, nlen, "Auth-IMAP-Deny")) {
-		copy_value(rep->deny, sizeof rep->deny, v, vlen);
+		copy_whole(rep, "Auth-IMAP-Deny", rep->deny, sizeof rep->deny, v,
+		           vlen);
 	} else if (header_is(name, nlen, "Auth-Error-SASL")) {
 		copy_value(rep->error_sasl, sizeof rep->error_sasl, v, vlen);
 	} else if (header_is(name, nlen, "Auth-Error-Code")) {
@@ -227,6 +233,12 @@ static int finish(struct auth_reply *rep, int need_password)
 		return malformed(rep, "sent no Auth-Status");
 	if (rep->status != AUTH_STATUS_OK)
 		return 1;
+	if (rep->too_long) {
+		snprintf(rep->why, sizeof rep->why, "auth server: sent an %s "
+		         "longer than postern keeps", rep->too_long);
+		rep->status = AUTH_STATUS_TEMPFAIL;
+		return -1;
+	}
 	if (!rep->server[0] || !rep->port[0])
 		return malformed(rep, "did not send server or port");
 	if (need_password && !rep->has_pass)

@@ -220,6 +220,30 @@ START_TEST(response_malformed)
 }
 END_TEST
 
+/* Auth-IMAP-Deny longer than postern keeps: refused, not cut (a list
+ * ending in "GETACL" cut to "GET" let GETACL through). */
+START_TEST(response_deny_too_long)
+{
+	char text[1024], names[600];
+	struct auth_reply r;
+
+	memset(names, 'A', sizeof names - 1);
+	names[sizeof names - 1] = '\0';
+	snprintf(text, sizeof text, "HTTP/1.0 200 OK\r\nAuth-Status: OK\r\n"
+	         "Auth-Server: 1.2.3.4\r\nAuth-Port: 143\r\n"
+	         "Auth-IMAP-Deny: %s\r\n\r\n", names);
+	ck_assert_int_eq(parse(text, 0, &r), -1);
+	ck_assert_int_eq(r.status, AUTH_STATUS_TEMPFAIL);
+	ck_assert_ptr_nonnull(strstr(r.why, "Auth-IMAP-Deny"));
+	names[sizeof r.deny - 1] = '\0';
+	snprintf(text, sizeof text, "HTTP/1.0 200 OK\r\nAuth-Status: OK\r\n"
+	         "Auth-Server: 1.2.3.4\r\nAuth-Port: 143\r\n"
+	         "Auth-IMAP-Deny: %s\r\n\r\n", names);
+	ck_assert_int_eq(parse(text, 0, &r), 1);
+	ck_assert_str_eq(r.deny, names);
+}
+END_TEST
+
 START_TEST(response_needs_password_after_salted_method)
 {
 	struct auth_reply r;
@@ -247,6 +271,7 @@ int main(void)
 	tcase_add_test(tc, response_incomplete);
 	tcase_add_test(tc, response_malformed);
 	tcase_add_test(tc, response_needs_password_after_salted_method);
+	tcase_add_test(tc, response_deny_too_long);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
