@@ -149,8 +149,9 @@ static void copy_value(char *dst, size_t size, const char *v, size_t len)
 }
 
 /* A value that must arrive whole or not at all: cut to fit, "00000143"
- * was port 14 and a deny list ending in "GETACL" denied "GET". One too
- * long is named in too_long, and an OK answer is then invalid. */
+ * was port 14, a deny list ending in "GETACL" denied "GET", and a user
+ * name its prefix. One too long is named in too_long, and an OK answer
+ * is then invalid. */
 static void copy_whole(struct auth_reply *rep, const char *header, char *dst,
                        size_t size, const char *v, size_t len)
 {
@@ -186,10 +187,10 @@ static void take_header(struct auth_reply *rep, const char *name, size_t nlen,
 	} else if (header_is(name, nlen, "Auth-Port")) {
 		copy_whole(rep, "Auth-Port", rep->port, sizeof rep->port, v, vlen);
 	} else if (header_is(name, nlen, "Auth-User")) {
-		copy_value(rep->user, sizeof rep->user, v, vlen);
+		copy_whole(rep, "Auth-User", rep->user, sizeof rep->user, v, vlen);
 		rep->has_user = 1;
 	} else if (header_is(name, nlen, "Auth-Pass")) {
-		copy_value(rep->pass, sizeof rep->pass, v, vlen);
+		copy_whole(rep, "Auth-Pass", rep->pass, sizeof rep->pass, v, vlen);
 		rep->has_pass = 1;
 	} else if (header_is(name, nlen, "Auth-Wait")) {
 		char num[16];

@@ -244,6 +244,26 @@ START_TEST(response_deny_too_long)
 }
 END_TEST
 
+/* An Auth-User or Auth-Pass longer than a credential: refused, not cut
+ * to a prefix that logs in as someone else at the backend. */
+START_TEST(response_credentials_too_long)
+{
+	static const char *const names[] = { "Auth-User", "Auth-Pass" };
+	char text[1024], v[CRED_MAX + 1];
+	struct auth_reply r;
+
+	memset(v, 'a', sizeof v - 1);
+	v[sizeof v - 1] = '\0';
+	for (int i = 0; i < 2; i++) {
+		snprintf(text, sizeof text, "HTTP/1.0 200 OK\r\nAuth-Status: OK\r\n"
+		         "Auth-Server: 1.2.3.4\r\nAuth-Port: 143\r\n"
+		         "Auth-Pass: x\r\n%s: %s\r\n\r\n", names[i], v);
+		ck_assert_int_eq(parse(text, 0, &r), -1);
+		ck_assert_ptr_nonnull(strstr(r.why, names[i]));
+	}
+}
+END_TEST
+
 START_TEST(response_needs_password_after_salted_method)
 {
 	struct auth_reply r;
@@ -272,6 +292,7 @@ int main(void)
 	tcase_add_test(tc, response_malformed);
 	tcase_add_test(tc, response_needs_password_after_salted_method);
 	tcase_add_test(tc, response_deny_too_long);
+	tcase_add_test(tc, response_credentials_too_long);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
