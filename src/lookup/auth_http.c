@@ -331,10 +331,17 @@ static int exchange(const struct server_conf *c, int64_t limit,
 			return -1;
 		}
 		resp[in.end] = '\0';
-		if (strstr(resp, "\r\n\r\n") || strstr(resp, "\n\n"))
+		/* By length: a NUL in the answer must not hide its end. */
+		if (memmem(resp, in.end, "\r\n\r\n", 4) ||
+		    memmem(resp, in.end, "\n\n", 2))
 			break;
 	}
 	close(fd);
+	if (memchr(resp, '\0', in.end)) {
+		/* Every header is text: a NUL would cut the value it is in. */
+		*why = "invalid answer: a NUL byte";
+		return -1;
+	}
 	*rlen = in.end;
 	return 0;
 }

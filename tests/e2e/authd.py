@@ -12,7 +12,7 @@ user (Auth-User, if given, must be that user); --subject USER=DN lets USER
 in only with a verified certificate of that Auth-SSL-Subject;
 a user listed in --aliases is sent on as another user with the password
 given there (Auth-User/Auth-Pass); anything else is refused with Auth-Wait
---wait. --mode slow|malformed|huge|wait-once|no-status|quoting|no-pass misbehaves;
+--wait. --mode slow|malformed|nul-held|huge|wait-once|no-status|quoting|no-pass misbehaves;
 --mode oauth-pass answers an OAuth login with the user's password.
 
 OAuth: the bearer token "tok-USER" is valid for USER, any other is not.
@@ -109,6 +109,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if ARGS.mode == "malformed":
             self.wfile.write(b"this is not http\r\n\r\n")
+            return
+        if ARGS.mode == "nul-held":
+            # A whole answer with a NUL in it, the connection kept open.
+            self.wfile.write(b"HTTP/1.0 200 OK\r\nAuth-Status: O\x00K\r\n\r\n")
+            self.wfile.flush()
+            time.sleep(10)
             return
         user = urllib.parse.unquote(headers.get("Auth-User", ""))
         password = urllib.parse.unquote(headers.get("Auth-Pass", ""))

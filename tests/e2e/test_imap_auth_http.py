@@ -167,6 +167,21 @@ def test_auth_server_malformed(ctx):
     assert "invalid status line" in p.wait_log("event=auth_error")
 
 
+def test_an_answer_with_a_nul_ends_at_its_blank_line(ctx):
+    """A NUL in the answer hid the blank line after it, and a server that
+    kept the connection open held the login until auth_http_timeout: the
+    answer ends at its blank line, and is refused at once as invalid (the
+    NUL would have cut the Auth-Status it stood in to "O")."""
+    a = ctx.auth(mode="nul-held")
+    p = ctx.proxy(a.url, extra='auth_http_timeout = "8s"\n')
+    c = greet(p)
+    c.send("z1 LOGIN alice wonderland\r\n")
+    assert c.line() == "* BAD internal server error"   # nginx's words
+    log = p.wait_log("event=auth_error")
+    assert 'invalid answer: a NUL byte"' in log, log[-1500:]
+    assert "timeout" not in log
+
+
 def test_answer_without_auth_status_fails_closed(ctx):
     """Issue 9, hole 5: nginx takes no Auth-Status as OK; a wrong password
     would reach the backend's door. postern refuses it as a temporary
@@ -246,6 +261,7 @@ if __name__ == "__main__":
              test_auth_server_down,
              test_auth_server_slow,
              test_auth_server_malformed,
+             test_an_answer_with_a_nul_ends_at_its_blank_line,
              test_answer_without_auth_status_fails_closed,
              test_login_timeout_cuts_auth_wait,
              test_auth_status_text_stays_in_its_field,
