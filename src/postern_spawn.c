@@ -670,6 +670,12 @@ int main(int argc, char **argv)
 	struct sigaction stop = { .sa_handler = on_stop };
 	int rc;
 
+	/* Its sessions run as its user (the service's dynamic user, the
+	 * container's 65532), and a process of one's own user that is
+	 * dumpable lets /proc/PID/mem be opened and written: one session
+	 * could then take over the listening sockets and everyone's next
+	 * connection. Each session makes itself undumpable; so does this. */
+	sandbox_undumpable();
 	sigaction(SIGTERM, &stop, NULL);
 	sigaction(SIGINT, &stop, NULL);
 	if (parse(argc, argv, &cf) < 0)

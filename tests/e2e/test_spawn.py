@@ -9,6 +9,7 @@ listening on its port, whatever the socket is named (issue 23: a Mailu
 shape, internal and public listeners, served the internal section on the
 public port), and a port with no section or two stops the start."""
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -242,7 +243,61 @@ def test_without_sockets_it_says_so(ctx):
     assert r.returncode == 100 and "no listening sockets passed" in r.stderr
 
 
+def as_a_user():
+    """The prefix that runs a command as a user of its own, as the
+    services' dynamic user and the container's 65532 are: root's
+    CAP_SYS_PTRACE would open any process's memory."""
+    if os.getuid() != 0:
+        return []
+    if not shutil.which("setpriv"):
+        raise lib.Skip("setpriv (util-linux) is not installed")
+    return ["setpriv", "--reuid", "60321", "--regid", "60321", "--clear-groups"]
+
+
+def served_by_shell(ctx, script, *spawn_args):
+    """A spawner on a socket passed in whose PROGRAM is /bin/sh -c SCRIPT,
+    started as a session would be; what SCRIPT writes to fd 3 is the
+    client's."""
+    port = lib.free_port()
+    cmd = as_a_user() + ["systemd-socket-activate", "-l", "127.0.0.1:%d" % port,
+                         "--fdname=imap"]
+    for k, v in lib.sanitizer_env().items():
+        cmd += ["-E", "%s=%s" % (k, v)]
+    proc = subprocess.Popen(cmd + [SPAWN, *spawn_args, "/bin/sh", "-c", script],
+                            stdout=subprocess.DEVNULL, stderr=open(ctx.err, "w"))
+    lib.wait_port(port, proc=proc)
+    return proc, port
+
+
+def read_all(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                return data.decode()
+            data += chunk
+
+
+def test_a_session_cannot_reach_into_the_spawner(ctx):
+    # A session runs as the spawner's user. The front's filter kills on
+    # ptrace, but /proc/PID/mem of a dumpable process of one's own user
+    # opens with plain open(2); the spawner holds every listening socket,
+    # so one session that wrote into it would see everyone's connections.
+    proc, port = served_by_shell(
+        ctx, 'if true 2>/dev/null </proc/$PPID/mem; then echo opened >&3; '
+             'else echo refused >&3; fi; '
+             'if true 2>/dev/null </proc/$$/mem; then echo own >&3; fi')
+    try:
+        # Its own memory it may open: the check itself works.
+        got = read_all(port)
+        assert got == "refused\nown\n", got
+    finally:
+        stop(proc)
+
+
 if __name__ == "__main__":
     lib.run([test_plain_and_tls_logins, test_limits_close_what_is_over_them,
              test_sections_by_port_not_by_name, test_port_without_one_section_stops_the_start,
-             test_without_sockets_it_says_so], setup=setup)
+             test_without_sockets_it_says_so,
+             test_a_session_cannot_reach_into_the_spawner], setup=setup)
