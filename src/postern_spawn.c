@@ -44,6 +44,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -474,21 +475,25 @@ static int over_after_grace(const struct config *cf,
 	return over(cf, peer);
 }
 
-/* The environment of a socket-activated start, and the exec. */
+/* The start systemd gives a service: fds 0-2 and the connection at 3,
+ * whatever else this process was left by what started it (a container
+ * runtime's descriptor, an ignored SIGHUP); every signal at its default,
+ * none blocked (main unblocked them). The environment of a
+ * socket-activated start, and the exec. */
 static void start(int conn, const char *name, char **argv)
 {
 	char pid[32];
 
 	if (dup2(conn, LISTEN_FDS_START) < 0)
 		_exit(SPAWN_TEMPORARY);
-	if (conn != LISTEN_FDS_START)
-		close(conn);
+	/* The system call, not glibc's wrapper: musl has none. */
+	syscall(SYS_close_range, LISTEN_FDS_START + 1, ~0U, 0);
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
 	snprintf(pid, sizeof pid, "%ld", (long)getpid());
 	setenv("LISTEN_PID", pid, 1);
 	setenv("LISTEN_FDS", "1", 1);
 	setenv("LISTEN_FDNAMES", name, 1);
-	signal(SIGCHLD, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
 	execv(argv[0], argv);
 	say("%s: %s", argv[0], strerror(errno));
 	_exit(SPAWN_TEMPORARY);
@@ -668,6 +673,7 @@ int main(int argc, char **argv)
 	                     .per_source = DEFAULT_PER_SOURCE };
 	struct sigaction child = { .sa_handler = on_child };
 	struct sigaction stop = { .sa_handler = on_stop };
+	sigset_t none;
 	int rc;
 
 	/* Its sessions run as its user (the service's dynamic user, the
@@ -676,6 +682,10 @@ int main(int argc, char **argv)
 	 * could then take over the listening sockets and everyone's next
 	 * connection. Each session makes itself undumpable; so does this. */
 	sandbox_undumpable();
+	/* A mask left by what started it would hold SIGTERM and SIGCHLD
+	 * here, and in every session. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	sigaction(SIGTERM, &stop, NULL);
 	sigaction(SIGINT, &stop, NULL);
 	if (parse(argc, argv, &cf) < 0)

@@ -10,6 +10,7 @@ shape, internal and public listeners, served the internal section on the
 public port), and a port with no section or two stops the start."""
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -296,8 +297,46 @@ def test_a_session_cannot_reach_into_the_spawner(ctx):
         stop(proc)
 
 
+def test_a_session_gets_its_socket_and_nothing_else(ctx):
+    # As the container's PID 1 (-l), started by a runtime that left a
+    # descriptor open, SIGHUP ignored and SIGUSR1 blocked: a session must
+    # start as systemd starts one, with fds 0-2 and its connection at 3,
+    # every signal at its default and none blocked.
+    internal, public, tls = lib.free_port(), lib.free_port(), lib.free_port()
+    active = mailu_conf(ctx, internal, public, tls)
+    stray = os.open(ctx.conf, os.O_RDONLY)
+    os.dup2(stray, 5)
+    os.close(stray)
+
+    def runtime():
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+    try:
+        proc = subprocess.Popen(
+            [SPAWN, "-a", active, "-l", "/bin/sh", "-c",
+             # dash clears its own mask: the spawner's is the one a
+             # session inherits.
+             'ls /proc/$$/fd >&3; grep ^SigIgn /proc/$$/status >&3; '
+             'grep ^SigBlk /proc/$PPID/status >&3'],
+            pass_fds=[5], preexec_fn=runtime, env={**os.environ, **lib.sanitizer_env()},
+            stdout=subprocess.DEVNULL, stderr=open(ctx.err, "w"))
+    finally:
+        os.close(5)
+    try:
+        lib.wait_port(internal, proc=proc)
+        lines = read_all(internal).split()
+        # dash keeps a descriptor of its own at 10 and above.
+        assert [fd for fd in lines[:lines.index("SigIgn:")] if int(fd) < 10] == \
+            ["0", "1", "2", "3"], lines
+        assert lines[lines.index("SigBlk:") + 1] == "0" * 16, lines
+        assert lines[lines.index("SigIgn:") + 1] == "0" * 16, lines
+    finally:
+        stop(proc)
+
+
 if __name__ == "__main__":
     lib.run([test_plain_and_tls_logins, test_limits_close_what_is_over_them,
              test_sections_by_port_not_by_name, test_port_without_one_section_stops_the_start,
              test_without_sockets_it_says_so,
-             test_a_session_cannot_reach_into_the_spawner], setup=setup)
+             test_a_session_cannot_reach_into_the_spawner,
+             test_a_session_gets_its_socket_and_nothing_else], setup=setup)
