@@ -440,6 +440,61 @@ static void reap(void)
 			}
 }
 
+/* A refusal costs a client one connect, and one address at its limit can
+ * be refused thousands of times a second. A line each would fill the
+ * journal, and past journald's rate limit for the unit the sessions' own
+ * lines (the failed logins a ban tool reads) would be dropped with them.
+ * So one line a second at most: the first refusal of a second is told
+ * with its address, the others are counted by kind and told as counts. */
+enum refusal { OVER_MAX, OVER_PER_SOURCE, NO_START, NREFUSALS };
+static const char *const refusal_text[NREFUSALS] = {
+	"max connections", "max connections per source",
+	"cannot start a session",
+};
+#define REFUSALS_EVERY_MS 1000
+static int64_t refusals_told = -REFUSALS_EVERY_MS;
+static unsigned long untold[NREFUSALS];
+
+static void tell_untold(void)
+{
+	for (int k = 0; k < NREFUSALS; k++)
+		if (untold[k]) {
+			say("%lu more refused (%s)", untold[k], refusal_text[k]);
+			untold[k] = 0;
+		}
+}
+
+static void refused(enum refusal k, const struct sockaddr_storage *peer,
+                    const char *detail)
+{
+	int64_t now = clock_ms();
+	char ip[ADDR_TEXT_MAX];
+
+	if (now - refusals_told < REFUSALS_EVERY_MS) {
+		untold[k]++;
+		return;
+	}
+	tell_untold();
+	addr_format_ip((const struct sockaddr *)peer, ip, sizeof ip);
+	say("%s: refused (%s%s%s)", ip, refusal_text[k], detail ? ": " : "",
+	    detail ? detail : "");
+	refusals_told = now;
+}
+
+/* From the loop: the counts of a flood that stopped, a second on. */
+static void tell_refusals(void)
+{
+	int64_t now = clock_ms();
+	unsigned long any = 0;
+
+	for (int k = 0; k < NREFUSALS; k++)
+		any |= untold[k];
+	if (any && now - refusals_told >= REFUSALS_EVERY_MS) {
+		tell_untold();
+		refusals_told = now;
+	}
+}
+
 /* A client that reconnects the moment its last session said goodbye
  * (a poller, a health check, a script's next step) finds that session's
  * process still exiting: the goodbye was written before the exit. Over a
@@ -517,8 +572,9 @@ static void serve(const struct config *cf, struct listener *l)
 	 * are compared whole. */
 	struct sockaddr_storage peer = { 0 };
 	socklen_t len = sizeof peer;
-	char text[ADDR_TEXT_MAX], *argv[ARGS_MAX];
+	char *argv[ARGS_MAX];
 	int conn = accept4(l->fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
+	int err;
 	pid_t pid;
 
 	if (conn < 0)
@@ -526,11 +582,9 @@ static void serve(const struct config *cf, struct listener *l)
 	addr_unmap(&peer, &len);
 	host_of(&peer);
 	if (over_after_grace(cf, &peer)) {
-		addr_format((struct sockaddr *)&peer, text, sizeof text);
-		say("%s: refused (%s)", text,
-		    nchildren >= cf->max ? "max connections"
-		                         : "max connections per source");
 		close(conn);
+		refused(nchildren >= cf->max ? OVER_MAX : OVER_PER_SOURCE,
+		        &peer, NULL);
 		return;
 	}
 	if (cf->active)
@@ -540,12 +594,16 @@ static void serve(const struct config *cf, struct listener *l)
 	pid = fork();
 	if (pid == 0)
 		start(conn, l->name, argv);
+	err = errno;
 	close(conn);
-	if (pid > 0) {
-		children[nchildren].pid = pid;
-		children[nchildren].peer = peer;
-		nchildren++;
+	if (pid < 0) {
+		/* Past the service's TasksMax, its user's RLIMIT_NPROC. */
+		refused(NO_START, &peer, strerror(err));
+		return;
 	}
+	children[nchildren].pid = pid;
+	children[nchildren].peer = peer;
+	nchildren++;
 }
 
 /* ---- start ------------------------------------------------------------ */
@@ -704,6 +762,7 @@ int main(int argc, char **argv)
 		if (poll(p, (nfds_t)nls, 1000) < 0 && errno != EINTR)
 			return SPAWN_TEMPORARY;
 		reap();
+		tell_refusals();
 		for (size_t i = 0; i < nls; i++)
 			if (p[i].revents & POLLIN)
 				serve(&cf, &ls[i]);

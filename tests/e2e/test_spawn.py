@@ -9,6 +9,7 @@ listening on its port, whatever the socket is named (issue 23: a Mailu
 shape, internal and public listeners, served the internal section on the
 public port), and a port with no section or two stops the start."""
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -255,7 +256,7 @@ def as_a_user():
     return ["setpriv", "--reuid", "60321", "--regid", "60321", "--clear-groups"]
 
 
-def served_by_shell(ctx, script, *spawn_args):
+def served_by_shell(ctx, script, *spawn_args, preexec_fn=None):
     """A spawner on a socket passed in whose PROGRAM is /bin/sh -c SCRIPT,
     started as a session would be; what SCRIPT writes to fd 3 is the
     client's."""
@@ -265,7 +266,8 @@ def served_by_shell(ctx, script, *spawn_args):
     for k, v in lib.sanitizer_env().items():
         cmd += ["-E", "%s=%s" % (k, v)]
     proc = subprocess.Popen(cmd + [SPAWN, *spawn_args, "/bin/sh", "-c", script],
-                            stdout=subprocess.DEVNULL, stderr=open(ctx.err, "w"))
+                            stdout=subprocess.DEVNULL, stderr=open(ctx.err, "w"),
+                            preexec_fn=preexec_fn)
     lib.wait_port(port, proc=proc)
     return proc, port
 
@@ -334,9 +336,74 @@ def test_a_session_gets_its_socket_and_nothing_else(ctx):
         stop(proc)
 
 
+def refusals(err):
+    """How many refusals the spawner told of: a line each, or a count."""
+    n = 0
+    for line in err.splitlines():
+        words = line.split()
+        if line.startswith("postern-spawn: ") and ": refused (" in line:
+            n += 1
+        elif line.startswith("postern-spawn: ") and words[2:4] == ["more", "refused"]:
+            n += int(words[1])
+    return n
+
+
+def test_a_flood_of_refusals_is_counted_not_told_line_by_line(ctx):
+    # One address at its limit can be refused thousands of times a second
+    # (a connect each). A line each would fill the journal, and past
+    # journald's rate limit for the unit, the sessions' own lines (the
+    # failed logins a ban tool reads) would be dropped with them.
+    proc = ctx.start("-m", "8", "-p", "1")
+    held = lib.greet(ctx.plain)
+    flood = 300
+    try:
+        for _ in range(flood):
+            s = socket.create_connection(("127.0.0.1", ctx.plain), timeout=5)
+            try:
+                assert s.recv(100) == b"", "a connection over the limit served"
+            except ConnectionResetError:
+                pass
+            s.close()
+        lib.wait_for(lambda: refusals(open(ctx.err).read()) == flood,
+                     what="every refusal told or counted")
+        err = open(ctx.err).read()
+        lines = [l for l in err.splitlines() if "refused" in l]
+        assert len(lines) <= flood // 10, err
+        # The address, not a port: the limit counts hosts.
+        assert "postern-spawn: 127.0.0.1: refused (max connections per source)" in err, err
+        assert "more refused (max connections per source)" in err, err
+    finally:
+        held.close()
+        stop(proc)
+
+
+def test_a_session_it_cannot_start_is_told(ctx):
+    # Past the service's TasksMax (or its user's RLIMIT_NPROC) fork
+    # fails: the client is closed, and the operator must learn why.
+    if os.getuid() != 0:
+        raise lib.Skip("needs root to give the spawner a user of its own")
+    # The spawner and one session: the user's process limit.
+    proc, port = served_by_shell(
+        ctx, "echo served >&3; exec sleep 5",
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NPROC, (2, 2)))
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        try:
+            assert s.recv(100) == b"", "a session started past the limit"
+        except ConnectionResetError:
+            pass
+        s.close()
+        lib.wait_for(lambda: "refused (cannot start a session: " in open(ctx.err).read(),
+                     what="the failed start told")
+    finally:
+        stop(proc)
+
+
 if __name__ == "__main__":
     lib.run([test_plain_and_tls_logins, test_limits_close_what_is_over_them,
              test_sections_by_port_not_by_name, test_port_without_one_section_stops_the_start,
              test_without_sockets_it_says_so,
              test_a_session_cannot_reach_into_the_spawner,
-             test_a_session_gets_its_socket_and_nothing_else], setup=setup)
+             test_a_session_gets_its_socket_and_nothing_else,
+             test_a_flood_of_refusals_is_counted_not_told_line_by_line,
+             test_a_session_it_cannot_start_is_told], setup=setup)
