@@ -303,8 +303,24 @@ static int listen_on(int port, char *why, size_t size)
 	return fd;
 }
 
-/* The sockets passed in, each named as LISTEN_FDNAMES says. */
-static int take_passed(int n)
+/* A passed descriptor accept cannot take a connection from (a socket
+ * unit's ListenDatagram= or ListenFIFO=, one that LISTEN_FDS counts but
+ * that is not open) is ready to poll for ever and fails every accept: a
+ * loop at full CPU, serving no one. */
+static int accepts(int fd)
+{
+	int on = 0, type = 0;
+	socklen_t on_len = sizeof on, type_len = sizeof type;
+
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &on_len) == 0 &&
+	       on &&
+	       getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) == 0 &&
+	       type == SOCK_STREAM;
+}
+
+/* The sockets passed in, each named as LISTEN_FDNAMES says: -1 with the
+ * reason if one is not a listening stream socket. */
+static int take_passed(int n, char *why, size_t size)
 {
 	char names[1024] = "", *save = NULL, *tok;
 	const char *env = getenv("LISTEN_FDNAMES");
@@ -325,6 +341,11 @@ static int take_passed(int n)
 		snprintf(ls[i].name, sizeof ls[i].name, "%s", tok ? tok : "");
 		ls[i].program[0] = '\0';
 		tok = tok ? strtok_r(NULL, ":", &save) : NULL;
+		if (!accepts(ls[i].fd)) {
+			snprintf(why, size, "fd %d (%s): not a listening stream "
+			         "socket", ls[i].fd, ls[i].name);
+			return -1;
+		}
 	}
 	nls = (size_t)n;
 	return 0;
@@ -695,7 +716,10 @@ static int prepare(struct config *cf)
 	}
 	/* Taken first: the gate must not find them, nor their variables. */
 	if (n > 0) {
-		take_passed(n);
+		if (take_passed(n, why, sizeof why) < 0) {
+			say("%s; not starting", why);
+			return SPAWN_USAGE;
+		}
 		make_ready();
 	}
 	if (cf->gate && run_gate(cf) < 0)

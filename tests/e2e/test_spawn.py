@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 import lib
@@ -307,23 +308,21 @@ def test_a_session_gets_its_socket_and_nothing_else(ctx):
     internal, public, tls = lib.free_port(), lib.free_port(), lib.free_port()
     active = mailu_conf(ctx, internal, public, tls)
     stray = os.open(ctx.conf, os.O_RDONLY)
-    os.dup2(stray, 5)
-    os.close(stray)
 
     def runtime():
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
     try:
         proc = subprocess.Popen(
-            [SPAWN, "-a", active, "-l", "/bin/sh", "-c",
+            placing(stray, 5) + [SPAWN, "-a", active, "-l", "/bin/sh", "-c",
              # dash clears its own mask: the spawner's is the one a
              # session inherits.
              'ls /proc/$$/fd >&3; grep ^SigIgn /proc/$$/status >&3; '
              'grep ^SigBlk /proc/$PPID/status >&3'],
-            pass_fds=[5], preexec_fn=runtime, env={**os.environ, **lib.sanitizer_env()},
+            pass_fds=[stray], preexec_fn=runtime, env={**os.environ, **lib.sanitizer_env()},
             stdout=subprocess.DEVNULL, stderr=open(ctx.err, "w"))
     finally:
-        os.close(5)
+        os.close(stray)
     try:
         lib.wait_port(internal, proc=proc)
         lines = read_all(internal).split()
@@ -334,6 +333,17 @@ def test_a_session_gets_its_socket_and_nothing_else(ctx):
         assert lines[lines.index("SigIgn:") + 1] == "0" * 16, lines
     finally:
         stop(proc)
+
+
+def placing(fd, at, listen_pid=False):
+    """The prefix of a command that starts it with fd moved to at (the
+    test's own descriptors stay as they are) and, as systemd would set it,
+    LISTEN_PID its own pid."""
+    code = ("import os, sys\n" +
+            ("os.dup2(%d, %d)\nos.close(%d)\n" % (fd, at, fd) if fd != at else "") +
+            ("os.environ['LISTEN_PID'] = str(os.getpid())\n" if listen_pid else "") +
+            "os.execv(sys.argv[1], sys.argv[1:])\n")
+    return [sys.executable, "-c", code]
 
 
 def refusals(err):
@@ -399,6 +409,28 @@ def test_a_session_it_cannot_start_is_told(ctx):
         stop(proc)
 
 
+def test_a_socket_it_cannot_accept_on_stops_the_start(ctx):
+    # A socket unit's ListenDatagram= (or a FIFO, or a LISTEN_FDS that
+    # counts one too many) is passed like a listening socket: poll finds
+    # it ready for ever and accept fails each time, a loop at full CPU.
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    env = {**os.environ, **lib.sanitizer_env(), "LISTEN_FDS": "1",
+           "LISTEN_FDNAMES": "imap"}
+    with udp:
+        proc = subprocess.Popen(placing(udp.fileno(), 3, listen_pid=True) +
+                                [SPAWN, "/bin/true"], pass_fds=[udp.fileno()], env=env,
+                                stderr=subprocess.PIPE, text=True)
+    try:
+        err = proc.communicate(timeout=10)[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 100, err
+    assert "fd 3 (imap): not a listening stream socket; not starting" in err, err
+
+
 if __name__ == "__main__":
     lib.run([test_plain_and_tls_logins, test_limits_close_what_is_over_them,
              test_sections_by_port_not_by_name, test_port_without_one_section_stops_the_start,
@@ -406,4 +438,5 @@ if __name__ == "__main__":
              test_a_session_cannot_reach_into_the_spawner,
              test_a_session_gets_its_socket_and_nothing_else,
              test_a_flood_of_refusals_is_counted_not_told_line_by_line,
-             test_a_session_it_cannot_start_is_told], setup=setup)
+             test_a_session_it_cannot_start_is_told,
+             test_a_socket_it_cannot_accept_on_stops_the_start], setup=setup)
