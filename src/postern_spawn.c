@@ -648,6 +648,21 @@ static int usage(void)
 	return SPAWN_USAGE;
 }
 
+/* A limit: digits and nothing else, as a drop-in's SESSIONS_MAX may be
+ * written "2k" or "-1", which atol read as 2 and as no limit. Anything
+ * else, and a number past unsigned long, is 0, which parse refuses. */
+static size_t parse_limit(const char *s)
+{
+	char *end;
+	unsigned long n;
+
+	if (*s < '0' || *s > '9')
+		return 0;
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	return *end || errno ? 0 : (size_t)n;
+}
+
 static int parse_user(const char *s, struct config *cf)
 {
 	char *end;
@@ -673,8 +688,8 @@ static int parse(int argc, char **argv, struct config *cf)
 		char *eq = c == 't' ? strchr(optarg, '=') : NULL;
 
 		switch (c) {
-		case 'm': cf->max = (size_t)atol(optarg); break;
-		case 'p': cf->per_source = (size_t)atol(optarg); break;
+		case 'm': cf->max = parse_limit(optarg); break;
+		case 'p': cf->per_source = parse_limit(optarg); break;
 		case 'a': cf->active = optarg; break;
 		case 'A': cf->gate = optarg; break;
 		case 'l': cf->listen = 1; break;

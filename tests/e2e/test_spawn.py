@@ -431,6 +431,17 @@ def test_a_socket_it_cannot_accept_on_stops_the_start(ctx):
     assert "fd 3 (imap): not a listening stream socket; not starting" in err, err
 
 
+def test_a_limit_that_is_not_a_number_is_refused(ctx):
+    # SESSIONS_MAX and SESSIONS_PER_SOURCE come from a drop-in an operator
+    # writes: "2k" was read as 2 and "-1" as no limit, silently.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LISTEN_")}
+    for args in (["-m", "2k"], ["-p", "-1"], ["-m", "1,000"], ["-p", ""],
+                 ["-m", "99999999999999999999"]):
+        r = subprocess.run([SPAWN, *args, "/bin/true"], capture_output=True,
+                           text=True, env=env)
+        assert r.returncode == 100 and r.stderr.startswith("usage:"), (args, r.stderr)
+
+
 if __name__ == "__main__":
     lib.run([test_plain_and_tls_logins, test_limits_close_what_is_over_them,
              test_sections_by_port_not_by_name, test_port_without_one_section_stops_the_start,
@@ -439,4 +450,5 @@ if __name__ == "__main__":
              test_a_session_gets_its_socket_and_nothing_else,
              test_a_flood_of_refusals_is_counted_not_told_line_by_line,
              test_a_session_it_cannot_start_is_told,
-             test_a_socket_it_cannot_accept_on_stops_the_start], setup=setup)
+             test_a_socket_it_cannot_accept_on_stops_the_start,
+             test_a_limit_that_is_not_a_number_is_refused], setup=setup)
