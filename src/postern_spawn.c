@@ -553,8 +553,9 @@ static int over_after_grace(const struct config *cf,
 
 /* The start systemd gives a service: fds 0-2 and the connection at 3,
  * whatever else this process was left by what started it (a container
- * runtime's descriptor, an ignored SIGHUP); every signal at its default,
- * none blocked (main unblocked them). The environment of a
+ * runtime's descriptor, an ignored SIGHUP); every signal at its default
+ * (but the C library's own two, which it lets no program set), none
+ * blocked (main unblocked them). The environment of a
  * socket-activated start, and the exec. */
 static void start(int conn, const char *name, char **argv)
 {

@@ -330,7 +330,10 @@ def test_a_session_gets_its_socket_and_nothing_else(ctx):
         assert [fd for fd in lines[:lines.index("SigIgn:")] if int(fd) < 10] == \
             ["0", "1", "2", "3"], lines
         assert lines[lines.index("SigBlk:") + 1] == "0" * 16, lines
-        assert lines[lines.index("SigIgn:") + 1] == "0" * 16, lines
+        # Signals 32 and 33 are the C library's own, which it lets no
+        # program set (make check leaves them ignored).
+        ignored = int(lines[lines.index("SigIgn:") + 1], 16)
+        assert ignored & ~(0b11 << 31) == 0, lines
     finally:
         stop(proc)
 
