@@ -62,7 +62,8 @@ static const int denied[] = {
 	SYS_open_by_handle_at, SYS_name_to_handle_at, SYS_fanotify_init,
 	SYS_vhangup, SYS_setuid, SYS_setgid, SYS_setreuid, SYS_setregid,
 	SYS_setresuid, SYS_setresgid, SYS_setfsuid, SYS_setfsgid,
-	SYS_setgroups, SYS_capset, SYS_mknodat,
+	SYS_setgroups, SYS_capset, SYS_mknodat, SYS_rt_sigqueueinfo,
+	SYS_rt_tgsigqueueinfo, SYS_pidfd_send_signal,
 #ifdef SYS_process_madvise
 	SYS_process_madvise,
 #endif
@@ -142,6 +143,24 @@ static void front_rules(struct filter *p)
 	stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 }
 
+/* Signals go to this process only. Every session of a service runs as one
+ * user, and so does its spawner: kill(2) would let one session stop the
+ * spawner (and with it every new connection) or kill its siblings. A
+ * signal to itself (abort's, a sanitizer's) still goes. The kernel reads
+ * the pid as 32 bits, so the low word of the first argument decides. */
+static void own_signals(struct filter *p, pid_t self)
+{
+	static const int to_pid[] = { SYS_kill, SYS_tkill, SYS_tgkill };
+
+	for (size_t i = 0; i < sizeof to_pid / sizeof to_pid[0]; i++) {
+		jump(p, BPF_JMP | BPF_JEQ | BPF_K, (unsigned)to_pid[i], 0, 4);
+		stmt(p, BPF_LD | BPF_W | BPF_ABS, ARG0_LOW);
+		jump(p, BPF_JMP | BPF_JEQ | BPF_K, (unsigned)self, 0, 1);
+		stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+		stmt(p, BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	}
+}
+
 /* Each listed call (the number loaded) gets the listed action; any other
  * call gets the other one. */
 static void list(struct filter *p, const int *calls, size_t n,
@@ -183,6 +202,7 @@ int sandbox_front(const char **why)
 
 	prologue(&p);
 	front_rules(&p);
+	own_signals(&p, getpid());
 	list(&p, denied, NDENIED, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_ALLOW);
 	return install(&p, why);
 #else

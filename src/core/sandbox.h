@@ -29,8 +29,9 @@ int sandbox_relay(const char **why);
 /* The front, before it reads a byte from the client: login needs files
  * (the map), connections (auth server, backend) and execs (postern-tls, the
  * relays), so the front keeps those and loses what no mail proxy needs
- * (tracing or reading other processes, pidfds, mounts old and new, kernel
- * modules and keys, BPF, new namespaces by clone, unshare or setns, clone3
+ * (tracing, reading or signalling other processes: a signal goes only to
+ * the process that was boxed; pidfds, mounts old and new, kernel modules
+ * and keys, BPF, new namespaces by clone, unshare or setns, clone3
  * (ENOSYS), io_uring, the clock, changing users, ...), and never gains
  * privileges by an exec. Inherited by every program it execs; the relays
  * add theirs. Every filter kills a call from another architecture and

@@ -102,6 +102,14 @@ static void *a_thread(void *arg)
 }
 
 /* The front keeps what login needs. */
+static volatile sig_atomic_t got;
+
+static void note_signal(int sig)
+{
+	(void)sig;
+	got++;
+}
+
 static void front_work(void)
 {
 	const char *why = NULL;
@@ -133,6 +141,10 @@ static void front_work(void)
 	if (pthread_create(&t, NULL, a_thread, &status) != 0 ||
 	    pthread_join(t, &out) != 0 || out != &status)
 		_exit(6);
+	/* A signal to itself still goes: raise (tgkill) and kill. */
+	signal(SIGUSR1, note_signal);
+	if (raise(SIGUSR1) != 0 || kill(getpid(), SIGUSR1) != 0 || got != 2)
+		_exit(7);
 	_exit(0);
 }
 
@@ -292,6 +304,40 @@ static void do_setfsgid(void)
 	call(SYS_setfsgid, getgid(), 0, 0, 0, 0);
 }
 
+/* Signals to another process of the same user: the parent (the test, as
+ * the spawner is a session's) with 0, which only asks whether it may. */
+static void kill_parent(void)
+{
+	call(SYS_kill, getppid(), 0, 0, 0, 0);
+}
+
+static void kill_group(void)
+{
+	call(SYS_kill, 0, 0, 0, 0, 0);
+}
+
+static void kill_everyone(void)
+{
+	call(SYS_kill, -1, 0, 0, 0, 0);
+}
+
+static void tgkill_parent(void)
+{
+	call(SYS_tgkill, getppid(), getppid(), 0, 0, 0);
+}
+
+static void tkill_parent(void)
+{
+	call(SYS_tkill, getppid(), 0, 0, 0, 0);
+}
+
+static void sigqueue_parent(void)
+{
+	siginfo_t si = { .si_code = SI_QUEUE };
+
+	call(SYS_rt_sigqueueinfo, getppid(), 0, (long)&si, 0, 0);
+}
+
 #ifdef __x86_64__
 /* getpid by x32's number: this kernel may have no x32, others do. */
 static void x32_getpid(void)
@@ -345,6 +391,12 @@ static const struct attempt front_kills[] = {
 	{ "ptrace", do_ptrace },
 	{ "setfsuid", do_setfsuid },
 	{ "setfsgid", do_setfsgid },
+	{ "kill(parent)", kill_parent },
+	{ "kill(0)", kill_group },
+	{ "kill(-1)", kill_everyone },
+	{ "tgkill(parent)", tgkill_parent },
+	{ "tkill(parent)", tkill_parent },
+	{ "rt_sigqueueinfo(parent)", sigqueue_parent },
 #ifdef __x86_64__
 	{ "x32 getpid", x32_getpid },
 	{ "i386 getpid", i386_getpid },
