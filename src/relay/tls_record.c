@@ -1,6 +1,6 @@
 /* The TLS record layer (tls_record.h): the nonce and additional data each
- * version asks for, the AEAD by nettle, and the content that may follow a
- * hand-off. */
+ * version asks for, the AEAD (aes_gcm.c or nettle), and the content that
+ * may follow a hand-off. */
 #include "tls_record.h"
 
 #include <nettle/memops.h>
@@ -12,6 +12,13 @@
 #define NST_MAX (132 * 1024)
 #define HS_NEW_SESSION_TICKET 4
 #define HS_KEY_UPDATE 24
+
+static int nettle_gcm_only;
+
+void tls_rec_nettle_gcm(int on)
+{
+	nettle_gcm_only = on;
+}
 
 static int tls13(const struct tls_rec *r)
 {
@@ -44,6 +51,12 @@ int tls_rec_init(struct tls_rec *r, const struct tls_rec_keys *k,
 	memcpy(r->iv, k->iv, sizeof r->iv);
 	r->seal_left = tls13(r) && r->cipher != TLS_REC_CHACHA20_POLY1305 ?
 	               TLS_REC_AES13_SEAL_MAX : UINT64_MAX;
+	r->own_gcm = r->cipher != TLS_REC_CHACHA20_POLY1305 &&
+	             !nettle_gcm_only && aes_gcm_supported();
+	if (r->own_gcm) {
+		aes_gcm_set_key(&r->c.gcm, k->key, tls_keys_key_len(r->cipher));
+		return 0;
+	}
 	switch (r->cipher) {
 	case TLS_REC_AES_128_GCM:
 		gcm_aes128_set_key(&r->c.aes128, k->key);
@@ -84,6 +97,11 @@ static void nonce_of(const struct tls_rec *r, const uint8_t *explicit_part,
 static void aead_start(struct tls_rec *r, const uint8_t nonce[TLS_IV_MAX],
                        const uint8_t *aad, size_t aad_len)
 {
+	if (r->own_gcm) {
+		aes_gcm_set_iv(&r->c.gcm, nonce);
+		aes_gcm_update(&r->c.gcm, aad, aad_len);
+		return;
+	}
 	switch (r->cipher) {
 	case TLS_REC_AES_128_GCM:
 		gcm_aes128_set_iv(&r->c.aes128, TLS_IV_MAX, nonce);
@@ -100,10 +118,18 @@ static void aead_start(struct tls_rec *r, const uint8_t nonce[TLS_IV_MAX],
 	}
 }
 
-/* In place (dst == src) is allowed by nettle. */
+/* In place (dst == src) or apart; every call but a message's last a
+ * multiple of 64 bytes (ChaCha's block; GCM's is 16). */
 static void aead_crypt(struct tls_rec *r, int seal, size_t len, uint8_t *dst,
                        const uint8_t *src)
 {
+	if (len == 0)
+		return;
+	if (r->own_gcm) {
+		(seal ? aes_gcm_encrypt : aes_gcm_decrypt)(&r->c.gcm, dst, src,
+		                                           len);
+		return;
+	}
 	switch (r->cipher) {
 	case TLS_REC_AES_128_GCM:
 		(seal ? gcm_aes128_encrypt : gcm_aes128_decrypt)(&r->c.aes128,
@@ -122,6 +148,10 @@ static void aead_crypt(struct tls_rec *r, int seal, size_t len, uint8_t *dst,
 
 static void aead_tag(struct tls_rec *r, uint8_t tag[TLS_REC_TAG])
 {
+	if (r->own_gcm) {
+		aes_gcm_digest(&r->c.gcm, tag);
+		return;
+	}
 	switch (r->cipher) {
 	case TLS_REC_AES_128_GCM:
 		gcm_aes128_digest(&r->c.aes128, TLS_REC_TAG, tag);
@@ -162,6 +192,19 @@ static void header(uint8_t *out, uint8_t type, size_t len)
 	be(out + 3, len, 2);
 }
 
+/* in to body, encrypted on the way: the plaintext is never copied first.
+ * Its last bytes (fewer than 64) and TLS 1.3's content type after them
+ * are put in place and encrypted there. */
+static void seal_body(struct tls_rec *r, const uint8_t *in, size_t len,
+                      uint8_t *body, size_t body_len)
+{
+	size_t head = len & ~(size_t)63;
+
+	aead_crypt(r, 1, head, body, in);
+	memcpy(body + head, in + head, len - head);
+	aead_crypt(r, 1, body_len - head, body + head, body + head);
+}
+
 size_t tls_rec_seal(struct tls_rec *r, uint8_t type, const uint8_t *in,
                     size_t len, uint8_t *out)
 {
@@ -172,7 +215,6 @@ size_t tls_rec_seal(struct tls_rec *r, uint8_t type, const uint8_t *in,
 		return 0;
 	if (tls13(r)) {
 		/* The inner plaintext: content, its real type, no padding. */
-		memmove(body, in, len);
 		body[len] = type;
 		body_len = len + 1;
 		header(out, TLS_CT_APPLICATION_DATA, body_len + TLS_REC_TAG);
@@ -184,7 +226,6 @@ size_t tls_rec_seal(struct tls_rec *r, uint8_t type, const uint8_t *in,
 			be(body, r->seq, TLS_REC_EXPLICIT_NONCE);
 			body += TLS_REC_EXPLICIT_NONCE;
 		}
-		memmove(body, in, len);
 		body_len = len;
 		header(out, type, (size_t)(body - out - TLS_REC_HEADER) + len +
 		       TLS_REC_TAG);
@@ -192,7 +233,7 @@ size_t tls_rec_seal(struct tls_rec *r, uint8_t type, const uint8_t *in,
 	}
 	nonce_of(r, out + TLS_REC_HEADER, nonce);
 	aead_start(r, nonce, aad, aad_len);
-	aead_crypt(r, 1, body_len, body, body);
+	seal_body(r, in, len, body, body_len);
 	aead_tag(r, body + body_len);
 	advance(r);
 	r->seal_left--;

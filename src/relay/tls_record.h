@@ -2,7 +2,9 @@
  * direction's records sealed or opened with the keys GnuTLS negotiated
  * (tls_keys.h), and what a peer may still send besides application data.
  * AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305, TLS 1.2 (RFC 5288, RFC
- * 7905) and TLS 1.3 (RFC 8446 5.2-5.3); nettle does the cryptography.
+ * 7905) and TLS 1.3 (RFC 8446 5.2-5.3). AES-GCM is aes_gcm.c's where
+ * the CPU has AES-NI and PCLMULQDQ, else nettle's; ChaCha20-Poly1305 is
+ * nettle's.
  *
  * Pure: bytes in, bytes out, no I/O, no allocation, every limit explicit.
  * A record over the protocol's length, a tag that does not verify, a
@@ -12,6 +14,7 @@
 #ifndef POSTERN_TLS_RECORD_H
 #define POSTERN_TLS_RECORD_H
 
+#include "aes_gcm.h"
 #include "tls_keys.h"
 
 #include <nettle/chacha-poly1305.h>
@@ -49,7 +52,9 @@ struct tls_rec {
 	uint64_t seq;           /* the next record's */
 	uint64_t seal_left;     /* records this key may still seal */
 	int spent;              /* the last sequence number is used */
+	int own_gcm;            /* AES-GCM by aes_gcm.c, not nettle */
 	union {
+		struct aes_gcm gcm;
 		struct gcm_aes128_ctx aes128;
 		struct gcm_aes256_ctx aes256;
 		struct chacha_poly1305_ctx chacha;
@@ -62,8 +67,13 @@ int tls_rec_init(struct tls_rec *r, const struct tls_rec_keys *k,
                  const char **why);
 void tls_rec_wipe(struct tls_rec *r);
 
+/* For tests and measurements: on, the directions set up after it take
+ * nettle's AES-GCM even where aes_gcm.c could run. */
+void tls_rec_nettle_gcm(int on);
+
 /* len bytes (at most TLS_REC_PLAIN_MAX) of content type as one record in
- * out (TLS_REC_OUT_MAX bytes of room). Returns the record's length, or 0
+ * out (TLS_REC_OUT_MAX bytes of room), encrypted from in to out without a
+ * copy first: in must not overlap out. Returns the record's length, or 0
  * when the direction is spent. */
 size_t tls_rec_seal(struct tls_rec *r, uint8_t type, const uint8_t *in,
                     size_t len, uint8_t *out);
