@@ -32,8 +32,10 @@
  * registers and the rounds of eight interleave. */
 #define INLINE inline __attribute__((always_inline))
 #define UNROLL _Pragma("GCC unroll 8")
-#define GROUP AES_GCM_POWERS
+#define GROUP 8
 #define GROUP_BYTES (GROUP * 16)
+/* H^e's index: the powers are kept highest first. */
+#define POW(e) (AES_GCM_POWERS - (e))
 
 typedef __m128i v128;
 
@@ -46,6 +48,34 @@ int aes_gcm_supported(void)
 		known = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_AES) &&
 		        (c & bit_PCLMUL) && (c & bit_SSSE3);
 	return known;
+}
+
+/* The wide path's instructions, and the system saving the YMM registers
+ * (XCR0's SSE and AVX bits) across a switch. */
+int aes_gcm_wide_supported(void)
+{
+	static int known = -1;
+	unsigned a, b, c, d, xcr0, xcr0_high;
+
+	if (known >= 0)
+		return known;
+	known = 0;
+	if (!aes_gcm_supported() || !__get_cpuid(1, &a, &b, &c, &d) ||
+	    !(c & bit_OSXSAVE) || !(c & bit_AVX))
+		return known;
+	__asm__ volatile("xgetbv" : "=a"(xcr0), "=d"(xcr0_high) : "c"(0));
+	(void)xcr0_high;
+	if ((xcr0 & 6) != 6 || !__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return known;
+	known = (b & bit_AVX2) && (c & bit_VAES) && (c & bit_VPCLMULQDQ);
+	return known;
+}
+
+static int narrow;
+
+void aes_gcm_narrow_only(int on)
+{
+	narrow = on;
 }
 
 static FAST INLINE v128 load(const void *p)
@@ -190,7 +220,7 @@ static FAST INLINE v128 ghash_blocks(const struct aes_gcm *g, v128 x,
 	UNROLL
 	for (int i = 0; i < n; i++) {
 		v128 a = reverse(load(p + 16 * i));
-		v128 h = load(g->h[n - 1 - i]), hk = load(g->hk[n - 1 - i]);
+		v128 h = load(g->h[POW(n - i)]), hk = load(g->hk[POW(n - i)]);
 
 		if (i == 0)
 			a = _mm_xor_si128(a, x);
@@ -247,16 +277,17 @@ void FAST aes_gcm_set_key(struct aes_gcm *g, const uint8_t *key,
 	aes_blocks(g, &h, 1);
 	p = reverse(h);
 	h = times_x_inverse(p);
-	store(g->h[0], h);
-	store(g->hk[0], halves_xored(h));
-	for (int i = 1; i < AES_GCM_POWERS; i++) {
+	store(g->h[POW(1)], h);
+	store(g->hk[POW(1)], halves_xored(h));
+	for (int e = 2; e <= AES_GCM_POWERS; e++) {
 		v128 k;
 
 		p = mul(p, h, halves_xored(h));
 		k = times_x_inverse(p);
-		store(g->h[i], k);
-		store(g->hk[i], halves_xored(k));
+		store(g->h[POW(e)], k);
+		store(g->hk[POW(e)], halves_xored(k));
 	}
+	g->wide = !narrow && aes_gcm_wide_supported();
 	explicit_bzero(rk, sizeof rk);
 }
 
@@ -376,8 +407,8 @@ static FAST INLINE v128 group(const struct aes_gcm *g, v128 base,
 
 			if (r == 1)
 				a = _mm_xor_si128(a, x);
-			add_product(&s, a, load(g->h[GROUP - r]),
-			            load(g->hk[GROUP - r]));
+			add_product(&s, a, load(g->h[POW(GROUP + 1 - r)]),
+			            load(g->hk[POW(GROUP + 1 - r)]));
 		}
 	}
 	for (; r < g->rounds; r++) {
@@ -398,23 +429,156 @@ static FAST INLINE v128 group(const struct aes_gcm *g, v128 base,
 	              _mm_xor_si128(s.hi, _mm_srli_si128(s.mid, 8)));
 }
 
+/* ------------------------------------------- two blocks a register -- */
+
+#define WIDE __attribute__((target("avx2,vaes,vpclmulqdq,aes,pclmul")))
+#define WIDE_BLOCKS 16
+#define WIDE_BYTES (WIDE_BLOCKS * 16)
+
+typedef __m256i v256;
+
+static WIDE INLINE v256 load2(const void *p)
+{
+	return _mm256_loadu_si256((const v256 *)p);
+}
+
+/* A round key in both halves. */
+static WIDE INLINE v256 both(const void *p)
+{
+	return _mm256_broadcastsi128_si256(_mm_loadu_si128((const v128 *)p));
+}
+
+static WIDE INLINE v256 reverse2(v256 v)
+{
+	return _mm256_shuffle_epi8(v, _mm256_set_epi8(
+		0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+		0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+}
+
+/* Counter blocks i and i + 1 (base2: the base, and the base plus one). */
+static WIDE INLINE v256 counter_pair(v256 base2, uint32_t i)
+{
+	v256 c = _mm256_add_epi32(base2, _mm256_set_epi32((int)i, 0, 0, 0,
+	                                                  (int)i, 0, 0, 0));
+
+	return _mm256_shuffle_epi8(c, _mm256_set_epi8(
+		12, 13, 14, 15, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0,
+		12, 13, 14, 15, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0));
+}
+
+static WIDE INLINE v128 fold_lanes(v256 v)
+{
+	return _mm_xor_si128(_mm256_castsi256_si128(v),
+	                     _mm256_extracti128_si256(v, 1));
+}
+
+/* group() with sixteen blocks, two a register: the pair j of the blocks
+ * hashed takes H^(16-2j) and H^(15-2j), which lie side by side. */
+static WIDE INLINE v128 wide_group(const struct aes_gcm *g, v256 base2,
+                                   uint32_t ctr, uint8_t *dst,
+                                   const uint8_t *src, const uint8_t *hashed,
+                                   v128 x)
+{
+	v256 b[WIDE_BLOCKS / 2], k = both(g->rk[0]);
+	v256 lo = _mm256_setzero_si256(), hi = lo, mid = lo;
+	unsigned r;
+
+	UNROLL
+	for (int i = 0; i < WIDE_BLOCKS / 2; i++)
+		b[i] = _mm256_xor_si256(counter_pair(base2, ctr + 2 * (uint32_t)i),
+		                        k);
+	UNROLL
+	for (r = 1; r <= WIDE_BLOCKS / 2; r++) {
+		k = both(g->rk[r]);
+		UNROLL
+		for (int i = 0; i < WIDE_BLOCKS / 2; i++)
+			b[i] = _mm256_aesenc_epi128(b[i], k);
+		if (hashed) {
+			v256 a = reverse2(load2(hashed + 32 * (r - 1)));
+			v256 h = load2(g->h[2 * (r - 1)]);
+			v256 hk = load2(g->hk[2 * (r - 1)]);
+
+			if (r == 1)
+				a = _mm256_xor_si256(a, _mm256_zextsi128_si256(x));
+			lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(a, h, 0x00));
+			hi = _mm256_xor_si256(hi, _mm256_clmulepi64_epi128(a, h, 0x11));
+			mid = _mm256_xor_si256(mid, _mm256_clmulepi64_epi128(
+				_mm256_xor_si256(a, _mm256_shuffle_epi32(a, 0x4e)),
+				hk, 0x00));
+		}
+	}
+	for (; r < g->rounds; r++) {
+		k = both(g->rk[r]);
+		UNROLL
+		for (int i = 0; i < WIDE_BLOCKS / 2; i++)
+			b[i] = _mm256_aesenc_epi128(b[i], k);
+	}
+	k = both(g->rk[r]);
+	UNROLL
+	for (int i = 0; i < WIDE_BLOCKS / 2; i++)
+		_mm256_storeu_si256((v256 *)(dst + 32 * i), _mm256_xor_si256(
+			_mm256_aesenclast_epi128(b[i], k), load2(src + 32 * i)));
+	if (!hashed)
+		return x;
+	{
+		v128 l = fold_lanes(lo), h = fold_lanes(hi), m = fold_lanes(mid);
+
+		m = _mm_xor_si128(m, _mm_xor_si128(l, h));
+		return reduce(_mm_xor_si128(l, _mm_slli_si128(m, 8)),
+		              _mm_xor_si128(h, _mm_srli_si128(m, 8)));
+	}
+}
+
+/* As many whole groups of sixteen as there are; *done and *ctr say how far
+ * it went. */
+static WIDE v128 wide_crypt(const struct aes_gcm *g, int encrypt,
+                            uint8_t *dst, const uint8_t *src, size_t whole,
+                            size_t *done, uint32_t *ctr, v128 x)
+{
+	v256 base2 = _mm256_add_epi32(
+		_mm256_broadcastsi128_si256(counter_base(g)),
+		_mm256_set_epi32(1, 0, 0, 0, 0, 0, 0, 0));
+	size_t n = 0;
+	uint32_t c = 0;
+
+	for (; whole - n >= WIDE_BYTES; n += WIDE_BYTES) {
+		const uint8_t *hashed = !encrypt ? src + n :
+		                        n ? dst + n - WIDE_BYTES : NULL;
+
+		x = wide_group(g, base2, c, dst + n, src + n, hashed, x);
+		c += WIDE_BLOCKS;
+	}
+	if (encrypt && n) {
+		x = ghash_blocks(g, x, dst + n - WIDE_BYTES, GROUP);
+		x = ghash_blocks(g, x, dst + n - GROUP_BYTES, GROUP);
+	}
+	*done = n;
+	*ctr = c;
+	return x;
+}
+
+/* --------------------------------------------------------- the text -- */
+
 static FAST void crypt(struct aes_gcm *g, int encrypt, uint8_t *dst,
                        const uint8_t *src, size_t len)
 {
 	v128 x = load(g->x), base = counter_base(g);
 	uint32_t ctr = 0;
-	size_t done = 0, whole = len & ~(size_t)15;
+	size_t done = 0, start, whole = len & ~(size_t)15;
 
 	g->len += len;
+	if (g->wide)
+		x = wide_crypt(g, encrypt, dst, src, whole, &done, &ctr, x);
 	/* Encryption hashes the group before while it encrypts this one. */
-	for (; whole - done >= GROUP_BYTES; done += GROUP_BYTES) {
+	for (start = done; whole - done >= GROUP_BYTES; done += GROUP_BYTES) {
 		const uint8_t *hashed = !encrypt ? src + done :
-		                        done ? dst + done - GROUP_BYTES : NULL;
+		                        done > start ? dst + done - GROUP_BYTES :
+		                        NULL;
 
 		x = group(g, base, ctr, dst + done, src + done, hashed, x);
 		ctr += GROUP;
 	}
-	if (encrypt && done)
+	if (encrypt && done > start)
 		x = ghash_blocks(g, x, dst + done - GROUP_BYTES, GROUP);
 	for (; done < whole; done += 16, ctr++) {
 		if (!encrypt)
@@ -448,8 +612,8 @@ void FAST aes_gcm_digest(struct aes_gcm *g, uint8_t tag[AES_GCM_TAG])
 {
 	v128 lens = _mm_set_epi64x((long long)(g->aad_len * 8),
 	                           (long long)(g->len * 8));
-	v128 x = mul(_mm_xor_si128(load(g->x), lens), load(g->h[0]),
-	             load(g->hk[0]));
+	v128 x = mul(_mm_xor_si128(load(g->x), lens), load(g->h[POW(1)]),
+	             load(g->hk[POW(1)]));
 	v128 e = load(g->j0);
 
 	aes_blocks(g, &e, 1);
@@ -463,6 +627,16 @@ void FAST aes_gcm_digest(struct aes_gcm *g, uint8_t tag[AES_GCM_TAG])
 int aes_gcm_supported(void)
 {
 	return 0;
+}
+
+int aes_gcm_wide_supported(void)
+{
+	return 0;
+}
+
+void aes_gcm_narrow_only(int on)
+{
+	(void)on;
 }
 
 void aes_gcm_set_key(struct aes_gcm *g, const uint8_t *key, size_t key_len)

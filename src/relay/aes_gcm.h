@@ -10,7 +10,9 @@
  * the tag. Additional data and text may each come in several calls, all
  * but the last a multiple of 16 bytes. dst and src are the same buffer or
  * do not overlap. aes_gcm_supported() says whether this CPU has the
- * instructions; without them the record layer keeps nettle's gcm.
+ * instructions; without them the record layer keeps nettle's gcm. Where
+ * the CPU has VAES and VPCLMULQDQ (with AVX2), sixteen blocks go at a
+ * time, two an instruction.
  *
  * Constant time: AES-NI and PCLMULQDQ have no tables; nothing here
  * branches on or indexes by a key or a text. libc and the compiler's
@@ -26,14 +28,17 @@
 #define AES_GCM_NONCE 12
 #define AES_GCM_TAG 16
 #define AES_GCM_ROUND_KEYS 15     /* AES-256's; AES-128 uses 11 */
-#define AES_GCM_POWERS 8          /* blocks per GHASH reduction */
+#define AES_GCM_POWERS 16         /* blocks per GHASH reduction, at most */
 
 struct aes_gcm {
-	/* The key's: the round keys, and H^1..H^8 in the form the multiply
-	 * takes them (byte-reversed, times x^-1), each with its two halves
-	 * xored for Karatsuba's middle product. */
+	/* The key's: the round keys, and H^16..H^1 (highest first, as a
+	 * group's blocks take them) in the form the multiply takes them
+	 * (byte-reversed, times x^-1), each with its two halves xored for
+	 * Karatsuba's middle product. wide: VAES and VPCLMULQDQ do two
+	 * blocks an instruction. */
 	uint8_t rk[AES_GCM_ROUND_KEYS][16];
 	unsigned rounds;
+	int wide;
 	uint8_t h[AES_GCM_POWERS][16];
 	uint8_t hk[AES_GCM_POWERS][16];
 	/* The message's: the first counter block (for the tag), the next
@@ -46,6 +51,12 @@ struct aes_gcm {
 
 /* 1 when the CPU has AES-NI, PCLMULQDQ and SSSE3 (asked once, cpuid). */
 int aes_gcm_supported(void);
+/* 1 when it also has AVX2, VAES and VPCLMULQDQ, and the system saves the
+ * YMM registers: keys set then take the wide path. */
+int aes_gcm_wide_supported(void);
+/* For tests: on, keys set after it take the 128-bit path even where the
+ * wide one could run. */
+void aes_gcm_narrow_only(int on);
 
 /* key_len 16 or 32. Only when aes_gcm_supported(). */
 void aes_gcm_set_key(struct aes_gcm *g, const uint8_t *key, size_t key_len);

@@ -3,7 +3,7 @@
  *
  * The input: a control byte (bit 0 AES-256, bits 1-2 seal and open in
  * place, bits 3-4 the number of pieces a message goes in, bit 5 stretch
- * the text), two bytes of length for a stretched text (up to 17000, the
+ * the text, bit 6 the 128-bit path where the wide one could run), two bytes of length for a stretched text (up to 17000, the
  * input's text repeated, each copy xored with its number), the key (32
  * bytes, the first 16 for AES-128), the nonce (12), the additional data's
  * length (1 byte) and bytes, then the text. What the input lacks is zeros.
@@ -22,7 +22,7 @@
 #define HEAD (1 + 2 + 32 + 12 + 1)
 
 struct message {
-	int aes256, seal_in_place, open_in_place, pieces;
+	int aes256, seal_in_place, open_in_place, pieces, narrow;
 	uint8_t key[32], iv[12], aad[255];
 	size_t aad_len, len;
 };
@@ -53,6 +53,7 @@ static void parse(struct message *m, const uint8_t *data, size_t size)
 	m->seal_in_place = head[0] >> 1 & 1;
 	m->open_in_place = head[0] >> 2 & 1;
 	m->pieces = 1 + (head[0] >> 3 & 3);
+	m->narrow = head[0] >> 6 & 1;
 	take(m->key, sizeof m->key, &p, end);
 	take(m->iv, sizeof m->iv, &p, end);
 	take(&n, 1, &p, end);
@@ -100,6 +101,7 @@ static void own_gcm(const struct message *m, int seal, uint8_t *dst,
 	size_t done = 0;
 	int k = 0;
 
+	aes_gcm_narrow_only(m->narrow);
 	aes_gcm_set_key(&g, m->key, m->aes256 ? 32 : 16);
 	aes_gcm_set_iv(&g, m->iv);
 	for (int i = 1; i < m->pieces && m->aad_len - done >= 16; i++) {

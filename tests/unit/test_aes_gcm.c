@@ -1,5 +1,7 @@
-/* aes_gcm.c: the GCM specification's test cases (McGrew and Viega, the
- * 96-bit IV ones for AES-128 and AES-256) sealed and opened; then against
+/* aes_gcm.c, each test on both its paths (the 128-bit one, and the wide
+ * one where the CPU has VAES): the GCM specification's test cases (McGrew
+ * and Viega, the 96-bit IV ones for AES-128 and AES-256) sealed and
+ * opened; then against
  * nettle's gcm_aes128/256 on pseudo-random keys, nonces, additional data
  * and every text length from 0 to 1100 and from 16100 to 17000 (every
  * length mod 16 and mod 128, one and several groups of eight blocks),
@@ -66,7 +68,7 @@ static uint8_t text[TEXT_MAX], mine[TEXT_MAX], theirs[TEXT_MAX],
 
 START_TEST(specification_vectors)
 {
-	const struct vector *v = &vectors[_i];
+	const struct vector *v = &vectors[_i / 2];
 	uint8_t key[32], iv[12], aad[20], want_tag[16], tag[16];
 	size_t key_len = unhex(v->key, key), aad_len = unhex(v->aad, aad);
 	size_t len = unhex(v->plain, text);
@@ -74,6 +76,7 @@ START_TEST(specification_vectors)
 
 	if (!aes_gcm_supported())
 		return;     /* no AES-NI here: nettle's gcm is used */
+	aes_gcm_narrow_only(_i % 2);
 	unhex(v->iv, iv);
 	unhex(v->cipher, theirs);
 	unhex(v->tag, want_tag);
@@ -184,6 +187,7 @@ static void against_nettle(size_t len)
 	random_bytes(iv, sizeof iv);
 	random_bytes(aad, aad_len);
 	random_bytes(text, len);
+	aes_gcm_narrow_only((int)(next() & 1));
 	nettle_seal(key, key_len, iv, aad, aad_len, text, len, theirs, want);
 
 	aes_gcm_set_key(&g, key, key_len);
@@ -296,10 +300,14 @@ START_TEST(records_same_with_nettle)
 	struct tls_rec_keys k;
 	const char *why = NULL;
 
-	record_keys(&k, gcm_kinds[_i].version, gcm_kinds[_i].cipher);
+	record_keys(&k, gcm_kinds[_i / 2].version, gcm_kinds[_i / 2].cipher);
+	aes_gcm_narrow_only(_i % 2);
 	ck_assert_int_eq(tls_rec_init(&own_tx, &k, &why), 0);
 	ck_assert_int_eq(tls_rec_init(&own_rx, &k, &why), 0);
 	ck_assert_int_eq(own_tx.own_gcm, aes_gcm_supported());
+	ck_assert_int_eq(own_tx.c.gcm.wide,
+	                 aes_gcm_supported() && !(_i % 2) &&
+	                 aes_gcm_wide_supported());
 	tls_rec_nettle_gcm(1);
 	ck_assert_int_eq(tls_rec_init(&nettle_tx, &k, &why), 0);
 	ck_assert_int_eq(tls_rec_init(&nettle_rx, &k, &why), 0);
@@ -343,11 +351,11 @@ static Suite *suite(void)
 
 	tcase_set_timeout(t, 120);
 	tcase_add_loop_test(t, specification_vectors, 0,
-	                    (int)(sizeof vectors / sizeof vectors[0]));
+	                    2 * (int)(sizeof vectors / sizeof vectors[0]));
 	tcase_add_test(t, short_lengths_against_nettle);
 	tcase_add_test(t, record_lengths_against_nettle);
 	tcase_add_loop_test(t, records_same_with_nettle, 0,
-	                    (int)(sizeof gcm_kinds / sizeof gcm_kinds[0]));
+	                    2 * (int)(sizeof gcm_kinds / sizeof gcm_kinds[0]));
 	suite_add_tcase(s, t);
 	return s;
 }
