@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -80,6 +81,8 @@ static int read_more(struct tls_end *t, int fd)
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? -EAGAIN : -EIO;
 	t->rend += (size_t)n;
+	if (t->rend > t->rhigh)
+		t->rhigh = t->rend;
 	return 1;
 }
 
@@ -133,32 +136,44 @@ static int flush(struct tls_end *t, int fd)
 	return 0;
 }
 
-/* One record per call. After -EAGAIN the relay offers the same bytes
- * again (its output keeps them), and the record already sealed from them
- * goes on; its count is returned once the whole record is out. */
+/* Up to TLS_END_SEND_RECORDS records from what the caller offers, out
+ * with one send(). After -EAGAIN the relay offers the same bytes again
+ * (its output keeps them), and the records already sealed from them go
+ * on; their count is returned once the last of them is out. */
 static ssize_t end_send(struct relay_end *e, const char *buf, size_t len)
 {
 	struct tls_end *t = tls_of(e);
-	size_t n;
 	int r;
 
 	if (t->failed)
 		return -EIO;
 	if (t->wlen == 0) {
-		n = len < t->max_send ? len : t->max_send;
-		t->wlen = tls_rec_seal(&t->tx, TLS_CT_APPLICATION_DATA,
-		                       (const uint8_t *)buf, n, t->wbuf);
+		t->woff = 0;
+		t->wtaken = 0;
+		do {
+			size_t n = len - t->wtaken < t->max_send ?
+			           len - t->wtaken : t->max_send;
+			size_t w = tls_rec_seal(&t->tx, TLS_CT_APPLICATION_DATA,
+			                        (const uint8_t *)buf + t->wtaken,
+			                        n, t->wbuf + t->wlen);
+
+			if (w == 0)
+				break;
+			t->wlen += w;
+			t->wtaken += n;
+		} while (t->wtaken < len &&
+		         t->wlen + TLS_REC_OUT_MAX <= sizeof t->wbuf);
+		if (t->wlen > t->whigh)
+			t->whigh = t->wlen;
 		if (t->wlen == 0)
 			return fail(t, "this key may seal no more records"), -EIO;
-		t->woff = 0;
-		t->wtaken = n;
 	}
 	r = flush(t, e->fd);
 	if (r < 0)
 		return r;
-	n = t->wtaken;
+	len = t->wtaken;
 	t->wtaken = 0;
-	return (ssize_t)n;
+	return (ssize_t)len;
 }
 
 /* close_notify: this side has all it will get. 1 when done (or when it
@@ -173,6 +188,8 @@ static int end_close_write(struct relay_end *e)
 	if (t->wlen == 0) {
 		t->wlen = tls_rec_seal(&t->tx, TLS_CT_ALERT, close_notify,
 		                       sizeof close_notify, t->wbuf);
+		if (t->wlen > t->whigh)
+			t->whigh = t->wlen;
 		t->woff = 0;
 		t->wtaken = 0;
 		if (t->wlen == 0)
@@ -219,7 +236,7 @@ int tls_end_init(struct tls_end *t, const char *side,
                  const struct tls_side_keys *k, int tickets_ok,
                  const char **why)
 {
-	memset(t, 0, sizeof *t);
+	memset(t, 0, offsetof(struct tls_end, rbuf));
 	t->side = side;
 	t->max_send = k->max_send < TLS_REC_PLAIN_MAX ? k->max_send
 	                                              : TLS_REC_PLAIN_MAX;
@@ -234,5 +251,7 @@ int tls_end_init(struct tls_end *t, const char *side,
 
 void tls_end_wipe(struct tls_end *t)
 {
-	explicit_bzero(t, sizeof *t);
+	explicit_bzero(t->rbuf, t->rhigh);
+	explicit_bzero(t->wbuf, t->whigh);
+	explicit_bzero(t, offsetof(struct tls_end, rbuf));
 }
