@@ -1,6 +1,6 @@
 /* The TLS record layer (tls_record.h): the nonce and additional data each
- * version asks for, the AEAD (aes_gcm.c or nettle), and the content that
- * may follow a hand-off. */
+ * version asks for, the AEAD (aes_gcm.c, chacha_poly.c or nettle), and
+ * the content that may follow a hand-off. */
 #include "tls_record.h"
 
 #include <nettle/memops.h>
@@ -13,11 +13,11 @@
 #define HS_NEW_SESSION_TICKET 4
 #define HS_KEY_UPDATE 24
 
-static int nettle_gcm_only;
+static int nettle_only;
 
-void tls_rec_nettle_gcm(int on)
+void tls_rec_nettle_aead(int on)
 {
-	nettle_gcm_only = on;
+	nettle_only = on;
 }
 
 static int tls13(const struct tls_rec *r)
@@ -52,9 +52,15 @@ int tls_rec_init(struct tls_rec *r, const struct tls_rec_keys *k,
 	r->seal_left = tls13(r) && r->cipher != TLS_REC_CHACHA20_POLY1305 ?
 	               TLS_REC_AES13_SEAL_MAX : UINT64_MAX;
 	r->own_gcm = r->cipher != TLS_REC_CHACHA20_POLY1305 &&
-	             !nettle_gcm_only && aes_gcm_supported();
+	             !nettle_only && aes_gcm_supported();
+	r->own_chacha = r->cipher == TLS_REC_CHACHA20_POLY1305 &&
+	                !nettle_only && chacha_poly_supported();
 	if (r->own_gcm) {
 		aes_gcm_set_key(&r->c.gcm, k->key, tls_keys_key_len(r->cipher));
+		return 0;
+	}
+	if (r->own_chacha) {
+		chacha_poly_set_key(&r->c.own_chacha, k->key);
 		return 0;
 	}
 	switch (r->cipher) {
@@ -102,6 +108,11 @@ static void aead_start(struct tls_rec *r, const uint8_t nonce[TLS_IV_MAX],
 		aes_gcm_update(&r->c.gcm, aad, aad_len);
 		return;
 	}
+	if (r->own_chacha) {
+		chacha_poly_set_nonce(&r->c.own_chacha, nonce);
+		chacha_poly_update(&r->c.own_chacha, aad, aad_len);
+		return;
+	}
 	switch (r->cipher) {
 	case TLS_REC_AES_128_GCM:
 		gcm_aes128_set_iv(&r->c.aes128, TLS_IV_MAX, nonce);
@@ -130,6 +141,11 @@ static void aead_crypt(struct tls_rec *r, int seal, size_t len, uint8_t *dst,
 		                                           len);
 		return;
 	}
+	if (r->own_chacha) {
+		(seal ? chacha_poly_encrypt : chacha_poly_decrypt)(
+			&r->c.own_chacha, dst, src, len);
+		return;
+	}
 	switch (r->cipher) {
 	case TLS_REC_AES_128_GCM:
 		(seal ? gcm_aes128_encrypt : gcm_aes128_decrypt)(&r->c.aes128,
@@ -150,6 +166,10 @@ static void aead_tag(struct tls_rec *r, uint8_t tag[TLS_REC_TAG])
 {
 	if (r->own_gcm) {
 		aes_gcm_digest(&r->c.gcm, tag);
+		return;
+	}
+	if (r->own_chacha) {
+		chacha_poly_digest(&r->c.own_chacha, tag);
 		return;
 	}
 	switch (r->cipher) {

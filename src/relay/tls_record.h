@@ -3,8 +3,8 @@
  * (tls_keys.h), and what a peer may still send besides application data.
  * AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305, TLS 1.2 (RFC 5288, RFC
  * 7905) and TLS 1.3 (RFC 8446 5.2-5.3). AES-GCM is aes_gcm.c's where
- * the CPU has AES-NI and PCLMULQDQ, else nettle's; ChaCha20-Poly1305 is
- * nettle's.
+ * the CPU has AES-NI and PCLMULQDQ, ChaCha20-Poly1305 chacha_poly.c's
+ * where it has AVX2; else each is nettle's.
  *
  * Pure: bytes in, bytes out, no I/O, no allocation, every limit explicit.
  * A record over the protocol's length, a tag that does not verify, a
@@ -15,6 +15,7 @@
 #define POSTERN_TLS_RECORD_H
 
 #include "aes_gcm.h"
+#include "chacha_poly.h"
 #include "tls_keys.h"
 
 #include <nettle/chacha-poly1305.h>
@@ -53,8 +54,10 @@ struct tls_rec {
 	uint64_t seal_left;     /* records this key may still seal */
 	int spent;              /* the last sequence number is used */
 	int own_gcm;            /* AES-GCM by aes_gcm.c, not nettle */
+	int own_chacha;         /* ChaCha20-Poly1305 by chacha_poly.c */
 	union {
 		struct aes_gcm gcm;
+		struct chacha_poly own_chacha;
 		struct gcm_aes128_ctx aes128;
 		struct gcm_aes256_ctx aes256;
 		struct chacha_poly1305_ctx chacha;
@@ -68,8 +71,8 @@ int tls_rec_init(struct tls_rec *r, const struct tls_rec_keys *k,
 void tls_rec_wipe(struct tls_rec *r);
 
 /* For tests and measurements: on, the directions set up after it take
- * nettle's AES-GCM even where aes_gcm.c could run. */
-void tls_rec_nettle_gcm(int on);
+ * nettle's AEADs even where aes_gcm.c or chacha_poly.c could run. */
+void tls_rec_nettle_aead(int on);
 
 /* len bytes (at most TLS_REC_PLAIN_MAX) of content type as one record in
  * out (TLS_REC_OUT_MAX bytes of room), encrypted from in to out without a

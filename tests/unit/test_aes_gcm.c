@@ -308,10 +308,10 @@ START_TEST(records_same_with_nettle)
 	ck_assert_int_eq(own_tx.c.gcm.wide,
 	                 aes_gcm_supported() && !(_i % 2) &&
 	                 aes_gcm_wide_supported());
-	tls_rec_nettle_gcm(1);
+	tls_rec_nettle_aead(1);
 	ck_assert_int_eq(tls_rec_init(&nettle_tx, &k, &why), 0);
 	ck_assert_int_eq(tls_rec_init(&nettle_rx, &k, &why), 0);
-	tls_rec_nettle_gcm(0);
+	tls_rec_nettle_aead(0);
 	ck_assert(!nettle_tx.own_gcm);
 	for (int i = 0; i < 200; i++) {
 		size_t len = i < 100 ? (size_t)i * 163 % (TLS_REC_PLAIN_MAX + 1)
