@@ -559,8 +559,8 @@ static WIDE v128 wide_crypt(const struct aes_gcm *g, int encrypt,
 
 /* --------------------------------------------------------- the text -- */
 
-static FAST void crypt(struct aes_gcm *g, int encrypt, uint8_t *dst,
-                       const uint8_t *src, size_t len)
+static FAST void crypt_text(struct aes_gcm *g, int encrypt, uint8_t *dst,
+                            const uint8_t *src, size_t len)
 {
 	v128 x = load(g->x), base = counter_base(g);
 	uint32_t ctr = 0;
@@ -597,13 +597,13 @@ static FAST void crypt(struct aes_gcm *g, int encrypt, uint8_t *dst,
 void aes_gcm_encrypt(struct aes_gcm *g, uint8_t *dst, const uint8_t *src,
                      size_t len)
 {
-	crypt(g, 1, dst, src, len);
+	crypt_text(g, 1, dst, src, len);
 }
 
 void aes_gcm_decrypt(struct aes_gcm *g, uint8_t *dst, const uint8_t *src,
                      size_t len)
 {
-	crypt(g, 0, dst, src, len);
+	crypt_text(g, 0, dst, src, len);
 }
 
 /* GHASH of the lengths in bits, then xored with the first counter

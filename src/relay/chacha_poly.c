@@ -222,8 +222,8 @@ void chacha_poly_update(struct chacha_poly *c, const uint8_t *aad,
 	c->aad_len += len;
 }
 
-static void crypt(struct chacha_poly *c, int encrypt, uint8_t *dst,
-                  const uint8_t *src, size_t len)
+static void crypt_text(struct chacha_poly *c, int encrypt,
+                       uint8_t *dst, const uint8_t *src, size_t len)
 {
 	c->len += len;
 	while (len > 0) {
@@ -244,13 +244,13 @@ static void crypt(struct chacha_poly *c, int encrypt, uint8_t *dst,
 void chacha_poly_encrypt(struct chacha_poly *c, uint8_t *dst,
                          const uint8_t *src, size_t len)
 {
-	crypt(c, 1, dst, src, len);
+	crypt_text(c, 1, dst, src, len);
 }
 
 void chacha_poly_decrypt(struct chacha_poly *c, uint8_t *dst,
                          const uint8_t *src, size_t len)
 {
-	crypt(c, 0, dst, src, len);
+	crypt_text(c, 0, dst, src, len);
 }
 
 /* h reduced below p = 2^130 - 5 (h - p chosen by a mask when it does not

@@ -5,10 +5,12 @@
  * The input: a control byte (bit 0 AES-256, bits 1-2 seal and open in
  * place, bits 3-4 the number of pieces a message goes in, bit 5 stretch
  * the text, bit 6 AES-GCM's 128-bit path where the wide one could run,
- * bit 7 ChaCha20-Poly1305 in place of AES-GCM), two bytes of length for a stretched text (up to 17000, the
- * input's text repeated, each copy xored with its number), the key (32
- * bytes, the first 16 for AES-128), the nonce (12), the additional data's
- * length (1 byte) and bytes, then the text. What the input lacks is zeros.
+ * bit 7 ChaCha20-Poly1305 in place of AES-GCM), two bytes of length for
+ * a stretched text (up to 17000, the input's text repeated, each copy
+ * xored with its number), the key (32 bytes, the first 16 for AES-128),
+ * the nonce (12), the additional data's length (1 byte) and bytes, then
+ * the text. What the input lacks is zeros. A piece but the last is a
+ * multiple of the AEAD's block: 16 bytes for GCM, 64 for ChaCha20.
  *
  * For each: sealed by both, the same ciphertext and tag; ours opens
  * nettle's to the text and the tag; the text taken as a ciphertext opens
