@@ -60,7 +60,7 @@ int tls_rec_init(struct tls_rec *r, const struct tls_rec_keys *k,
 		return 0;
 	}
 	if (r->own_chacha) {
-		chacha_poly_set_key(&r->c.own_chacha, k->key);
+		chacha_poly_set_key(&r->c.chacha_poly, k->key);
 		return 0;
 	}
 	switch (r->cipher) {
@@ -109,8 +109,8 @@ static void aead_start(struct tls_rec *r, const uint8_t nonce[TLS_IV_MAX],
 		return;
 	}
 	if (r->own_chacha) {
-		chacha_poly_set_nonce(&r->c.own_chacha, nonce);
-		chacha_poly_update(&r->c.own_chacha, aad, aad_len);
+		chacha_poly_set_nonce(&r->c.chacha_poly, nonce);
+		chacha_poly_update(&r->c.chacha_poly, aad, aad_len);
 		return;
 	}
 	switch (r->cipher) {
@@ -143,7 +143,7 @@ static void aead_crypt(struct tls_rec *r, int seal, size_t len, uint8_t *dst,
 	}
 	if (r->own_chacha) {
 		(seal ? chacha_poly_encrypt : chacha_poly_decrypt)(
-			&r->c.own_chacha, dst, src, len);
+			&r->c.chacha_poly, dst, src, len);
 		return;
 	}
 	switch (r->cipher) {
@@ -169,7 +169,7 @@ static void aead_tag(struct tls_rec *r, uint8_t tag[TLS_REC_TAG])
 		return;
 	}
 	if (r->own_chacha) {
-		chacha_poly_digest(&r->c.own_chacha, tag);
+		chacha_poly_digest(&r->c.chacha_poly, tag);
 		return;
 	}
 	switch (r->cipher) {

@@ -57,7 +57,7 @@ struct tls_rec {
 	int own_chacha;         /* ChaCha20-Poly1305 by chacha_poly.c */
 	union {
 		struct aes_gcm gcm;
-		struct chacha_poly own_chacha;
+		struct chacha_poly chacha_poly;
 		struct gcm_aes128_ctx aes128;
 		struct gcm_aes256_ctx aes256;
 		struct chacha_poly1305_ctx chacha;
