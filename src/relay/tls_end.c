@@ -23,10 +23,36 @@ static int fail(struct tls_end *t, const char *why)
 	return -1;
 }
 
+/* The fatal alert the peer's last record earned (RFC 8446 6.2), sealed
+ * and offered to the socket once; only when no record of ours is partly
+ * out, since it would break that record's framing. The peer may be gone:
+ * what the socket does not take is left. */
+static void send_alert(struct tls_end *t, int fd, uint8_t alert)
+{
+	const uint8_t body[2] = { 2, alert };   /* fatal */
+	size_t n;
+
+	if (alert == TLS_ALERT_NONE || t->wlen != 0)
+		return;
+	n = tls_rec_seal(&t->tx, TLS_CT_ALERT, body, sizeof body, t->wbuf);
+	if (n > t->whigh)
+		t->whigh = n;
+	if (n > 0)
+		send(fd, t->wbuf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* What the peer sent ends the session: its alert, then the end. */
+static int refuse(struct tls_end *t, int fd, const char *why, uint8_t alert)
+{
+	if (!t->failed)
+		send_alert(t, fd, alert);
+	return fail(t, why);
+}
+
 /* The next whole record, opened and judged. 1 when something was taken
  * (data, a ticket, close_notify), 0 when more bytes are needed, -1 when
  * the session must end. */
-static int open_next(struct tls_end *t)
+static int open_next(struct tls_end *t, int fd)
 {
 	uint8_t type, *plain;
 	size_t used, len;
@@ -37,7 +63,7 @@ static int open_next(struct tls_end *t)
 	case TLS_REC_MORE:
 		return 0;
 	case TLS_REC_BAD:
-		return fail(t, why);
+		return refuse(t, fd, why, t->rx.alert);
 	case TLS_REC_OK:
 		break;
 	}
@@ -55,7 +81,7 @@ static int open_next(struct tls_end *t)
 	case TLS_IN_BAD:
 		break;
 	}
-	return fail(t, why);
+	return refuse(t, fd, why, t->in.alert);
 }
 
 /* Read behind what is buffered; the part of a record kept moves to the
@@ -109,7 +135,7 @@ static ssize_t end_recv(struct relay_end *e, char *buf, size_t len)
 			return give(t, buf, len);
 		if (t->eof)
 			return 0;
-		r = open_next(t);
+		r = open_next(t, e->fd);
 		if (r < 0)
 			return -EIO;
 		if (r > 0)

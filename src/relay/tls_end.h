@@ -4,8 +4,9 @@
  * seals at most TLS_END_SEND_RECORDS records per call, written with one
  * send(), and, like GnuTLS, wants the same bytes again after -EAGAIN;
  * close_write sends close_notify. A record or message that must end the
- * session is logged with the side's name and read as an error. The
- * buffers are fixed: one record in, TLS_END_SEND_RECORDS out. */
+ * session is logged with the side's name, earns its sender the fatal
+ * alert for it, and is read as an error. The buffers are fixed: one
+ * record in, TLS_END_SEND_RECORDS out. */
 #ifndef POSTERN_TLS_END_H
 #define POSTERN_TLS_END_H
 

@@ -260,9 +260,18 @@ size_t tls_rec_seal(struct tls_rec *r, uint8_t type, const uint8_t *in,
 	return (size_t)(body + body_len + TLS_REC_TAG - out);
 }
 
+/* The session ends on this record: why, and the alert its sender gets. */
+static enum tls_rec_result refuse(struct tls_rec *r, const char **why,
+                                  const char *text, uint8_t alert)
+{
+	*why = text;
+	r->alert = alert;
+	return TLS_REC_BAD;
+}
+
 /* Header checks that need no key: the length against the protocol's limit
  * and the least a record of this cipher can be. */
-static enum tls_rec_result check_header(const struct tls_rec *r,
+static enum tls_rec_result check_header(struct tls_rec *r,
                                         const uint8_t *in, size_t *clen,
                                         const char **why)
 {
@@ -271,36 +280,36 @@ static enum tls_rec_result check_header(const struct tls_rec *r,
 
 	*clen = (size_t)in[3] << 8 | in[4];
 	if (*clen > (tls13(r) ? TLS_REC_CIPHER_MAX_13 : TLS_REC_CIPHER_MAX_12)) {
-		*why = "a record longer than the protocol allows";
-		return TLS_REC_BAD;
+		return refuse(r, why, "a record longer than the protocol allows",
+		              TLS_ALERT_RECORD_OVERFLOW);
 	}
 	if (tls13(r) && in[0] != TLS_CT_APPLICATION_DATA) {
-		*why = "a record in clear after the handshake";
-		return TLS_REC_BAD;
+		return refuse(r, why, "a record in clear after the handshake",
+		              TLS_ALERT_UNEXPECTED_MESSAGE);
 	}
 	if (!tls13(r) && (in[1] != 3 || in[2] != 3)) {
-		*why = "a record of another TLS version";
-		return TLS_REC_BAD;
+		return refuse(r, why, "a record of another TLS version",
+		              TLS_ALERT_PROTOCOL_VERSION);
 	}
 	if (*clen < least) {
-		*why = "a record shorter than its cipher's overhead";
-		return TLS_REC_BAD;
+		/* It cannot be opened: as a tag that does not verify. */
+		return refuse(r, why, "a record shorter than its cipher's overhead",
+		              TLS_ALERT_BAD_RECORD_MAC);
 	}
 	return TLS_REC_OK;
 }
 
 /* TLS 1.3's inner plaintext: content, type, zeros. */
-static enum tls_rec_result unpad(uint8_t *plain, size_t *len, uint8_t *type,
-                                 const char **why)
+static enum tls_rec_result unpad(struct tls_rec *r, uint8_t *plain,
+                                 size_t *len, uint8_t *type, const char **why)
 {
 	size_t n = *len;
 
 	while (n > 0 && plain[n - 1] == 0)
 		n--;
-	if (n == 0) {
-		*why = "a record with no content type (all padding)";
-		return TLS_REC_BAD;
-	}
+	if (n == 0)
+		return refuse(r, why, "a record with no content type (all padding)",
+		              TLS_ALERT_UNEXPECTED_MESSAGE);
 	*type = plain[n - 1];
 	*len = n - 1;
 	return TLS_REC_OK;
@@ -321,8 +330,8 @@ enum tls_rec_result tls_rec_open(struct tls_rec *r, uint8_t *in, size_t len,
 	if (len < TLS_REC_HEADER + clen)
 		return TLS_REC_MORE;
 	if (r->spent) {
-		*why = "the sequence numbers are used up";
-		return TLS_REC_BAD;
+		return refuse(r, why, "the sequence numbers are used up",
+		              TLS_ALERT_INTERNAL_ERROR);
 	}
 	body = in + TLS_REC_HEADER;
 	body_len = clen - TLS_REC_TAG;
@@ -333,8 +342,8 @@ enum tls_rec_result tls_rec_open(struct tls_rec *r, uint8_t *in, size_t len,
 	}
 	/* 2^14 of content, and in 1.3 its type: RFC 8446 5.4's limit. */
 	if (body_len > TLS_REC_PLAIN_MAX + (tls13(r) ? 1 : 0)) {
-		*why = "a record whose plaintext is over 2^14 bytes";
-		return TLS_REC_BAD;
+		return refuse(r, why, "a record whose plaintext is over 2^14 bytes",
+		              TLS_ALERT_RECORD_OVERFLOW);
 	}
 	if (tls13(r)) {
 		aad_len = TLS_REC_HEADER;
@@ -348,14 +357,14 @@ enum tls_rec_result tls_rec_open(struct tls_rec *r, uint8_t *in, size_t len,
 	aead_tag(r, tag);
 	if (!memeql_sec(tag, body + body_len, TLS_REC_TAG)) {
 		explicit_bzero(body, body_len);
-		*why = "a record whose tag does not verify";
-		return TLS_REC_BAD;
+		return refuse(r, why, "a record whose tag does not verify",
+		              TLS_ALERT_BAD_RECORD_MAC);
 	}
 	advance(r);
 	*used = TLS_REC_HEADER + clen;
 	*plain = body;
 	*plain_len = body_len;
-	return tls13(r) ? unpad(body, plain_len, type, why) : TLS_REC_OK;
+	return tls13(r) ? unpad(r, body, plain_len, type, why) : TLS_REC_OK;
 }
 
 void tls_in_init(struct tls_inbound *s, uint16_t version, int tickets_ok)
@@ -370,18 +379,21 @@ static int in_handshake_message(const struct tls_inbound *s)
 	return s->hs_have > 0 || s->hs_left > 0;
 }
 
-static enum tls_in_result bad(const char **why, const char *text)
+/* The session ends: why, and the alert the peer gets for it. */
+static enum tls_in_result bad(struct tls_inbound *s, const char **why,
+                              const char *text, uint8_t alert)
 {
 	*why = text;
+	s->alert = alert;
 	return TLS_IN_BAD;
 }
 
 /* A reason with a number in it, kept in s. */
 static enum tls_in_result bad_n(struct tls_inbound *s, const char **why,
-                                const char *what, unsigned n)
+                                const char *what, unsigned n, uint8_t alert)
 {
 	snprintf(s->why, sizeof s->why, "%s %u", what, n);
-	return bad(why, s->why);
+	return bad(s, why, s->why, alert);
 }
 
 /* One handshake message's header is whole: what may follow. */
@@ -393,11 +405,15 @@ static enum tls_in_result message(struct tls_inbound *s, const char **why)
 
 	s->hs_have = 0;
 	if (t == HS_KEY_UPDATE)
-		return bad(why, "the peer updated its keys (KeyUpdate)");
+		/* A valid message this relay cannot follow: its failing. */
+		return bad(s, why, "the peer updated its keys (KeyUpdate)",
+		           TLS_ALERT_INTERNAL_ERROR);
 	if (t != HS_NEW_SESSION_TICKET || !s->tickets_ok)
-		return bad_n(s, why, "after the hand-off, handshake message", t);
+		return bad_n(s, why, "after the hand-off, handshake message", t,
+		             TLS_ALERT_UNEXPECTED_MESSAGE);
 	if (len > NST_MAX)
-		return bad_n(s, why, "a NewSessionTicket over 132 KiB:", len);
+		return bad_n(s, why, "a NewSessionTicket over 132 KiB:", len,
+		             TLS_ALERT_DECODE_ERROR);
 	s->hs_left = len;
 	return TLS_IN_NONE;
 }
@@ -408,10 +424,11 @@ static enum tls_in_result handshake(struct tls_inbound *s, const uint8_t *p,
                                     size_t n, const char **why)
 {
 	if (n == 0)
-		return bad(why, "an empty handshake record");
+		return bad(s, why, "an empty handshake record",
+		           TLS_ALERT_UNEXPECTED_MESSAGE);
 	if (s->version != TLS_VERSION_13)
-		return bad(why, "a handshake message after the hand-off "
-		           "(renegotiation)");
+		return bad(s, why, "a handshake message after the hand-off "
+		           "(renegotiation)", TLS_ALERT_UNEXPECTED_MESSAGE);
 	while (n > 0) {
 		if (s->hs_left > 0) {
 			size_t k = n < s->hs_left ? n : s->hs_left;
@@ -434,10 +451,11 @@ static enum tls_in_result alert(struct tls_inbound *s, const uint8_t *p,
                                 size_t n, const char **why)
 {
 	if (n != 2)
-		return bad_n(s, why, "an alert record of length", (unsigned)n);
+		return bad_n(s, why, "an alert record of length", (unsigned)n,
+		             TLS_ALERT_DECODE_ERROR);
 	if (p[1] == 0)
 		return TLS_IN_EOF;
-	return bad_n(s, why, "alert from the peer:", p[1]);
+	return bad_n(s, why, "alert from the peer:", p[1], TLS_ALERT_NONE);
 }
 
 enum tls_in_result tls_in_content(struct tls_inbound *s, uint8_t type,
@@ -447,7 +465,7 @@ enum tls_in_result tls_in_content(struct tls_inbound *s, uint8_t type,
 	/* RFC 8446 5.1: a message split over records has nothing between. */
 	if (type != TLS_CT_HANDSHAKE && in_handshake_message(s))
 		return bad_n(s, why, "inside a handshake message, record type",
-		             type);
+		             type, TLS_ALERT_UNEXPECTED_MESSAGE);
 	switch (type) {
 	case TLS_CT_APPLICATION_DATA:
 		return TLS_IN_DATA;
@@ -456,5 +474,6 @@ enum tls_in_result tls_in_content(struct tls_inbound *s, uint8_t type,
 	case TLS_CT_HANDSHAKE:
 		return handshake(s, p, n, why);
 	}
-	return bad_n(s, why, "after the hand-off, record type", type);
+	return bad_n(s, why, "after the hand-off, record type", type,
+	             TLS_ALERT_UNEXPECTED_MESSAGE);
 }

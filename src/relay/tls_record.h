@@ -28,6 +28,16 @@
 #define TLS_CT_HANDSHAKE 22
 #define TLS_CT_APPLICATION_DATA 23
 
+/* The fatal alert a peer is sent when what it sent ends the session
+ * (RFC 8446 6.2, RFC 5246 7.2.2); none when it sent an alert itself. */
+#define TLS_ALERT_UNEXPECTED_MESSAGE 10
+#define TLS_ALERT_BAD_RECORD_MAC 20
+#define TLS_ALERT_RECORD_OVERFLOW 22
+#define TLS_ALERT_DECODE_ERROR 50
+#define TLS_ALERT_PROTOCOL_VERSION 70
+#define TLS_ALERT_INTERNAL_ERROR 80
+#define TLS_ALERT_NONE 255
+
 #define TLS_REC_HEADER 5
 #define TLS_REC_PLAIN_MAX 16384
 #define TLS_REC_TAG 16
@@ -55,6 +65,7 @@ struct tls_rec {
 	int spent;              /* the last sequence number is used */
 	int own_gcm;            /* AES-GCM by aes_gcm.c, not nettle */
 	int own_chacha;         /* ChaCha20-Poly1305 by chacha_poly.c */
+	uint8_t alert;          /* after TLS_REC_BAD: the peer's TLS_ALERT_* */
 	union {
 		struct aes_gcm gcm;
 		struct chacha_poly chacha_poly;
@@ -84,7 +95,7 @@ size_t tls_rec_seal(struct tls_rec *r, uint8_t type, const uint8_t *in,
 enum tls_rec_result {
 	TLS_REC_MORE,   /* the record at in is not whole yet */
 	TLS_REC_OK,     /* opened */
-	TLS_REC_BAD,    /* the session must end: *why */
+	TLS_REC_BAD,    /* the session must end: *why, and r->alert */
 };
 
 /* The record at the start of in (len bytes there), opened in place: its
@@ -109,13 +120,14 @@ struct tls_inbound {
 	uint8_t hs_header[4];
 	uint32_t hs_left;          /* the message body still to skip */
 	char why[64];              /* a reason with a number in it */
+	uint8_t alert;             /* after TLS_IN_BAD: the peer's TLS_ALERT_* */
 };
 
 enum tls_in_result {
 	TLS_IN_DATA,     /* application data: deliver it */
 	TLS_IN_NONE,     /* taken, nothing to deliver */
 	TLS_IN_EOF,      /* close_notify */
-	TLS_IN_BAD,      /* end the session: *why */
+	TLS_IN_BAD,      /* end the session: *why, and s->alert */
 };
 
 void tls_in_init(struct tls_inbound *s, uint16_t version, int tickets_ok);

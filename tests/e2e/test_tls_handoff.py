@@ -229,7 +229,9 @@ def test_a_key_update_ends_the_session(ctx):
     p = ctx.proxy(ctx.dovecot.imap_port, ctx.certs.conf(ssl="true"))
     r = subprocess.run([exe, str(p.port), "key-update"], capture_output=True, text=True,
                        timeout=30)
-    assert r.returncode == 0 and r.stdout.strip() == "closed", (r.returncode, r.stdout)
+    # A valid message it cannot follow: the relay's failing, and said so.
+    assert r.returncode == 0 and r.stdout.strip() == "closed: alert Internal error", \
+        (r.returncode, r.stdout)
     log = p.wait_log("result=relayed")
     assert 'event=tls_record_error side=client reason="the peer updated its keys ' \
         '(KeyUpdate)"' in log, log[-2000:]
@@ -245,12 +247,30 @@ def test_a_renegotiation_ends_the_session(ctx):
     p = ctx.proxy(ctx.dovecot.imap_port, ctx.certs.conf(ssl="true"))
     r = subprocess.run([exe, str(p.port), "renegotiate"], capture_output=True, text=True,
                        timeout=30)
-    assert r.returncode == 0 and r.stdout.strip() == "closed", (r.returncode, r.stdout)
+    assert r.returncode == 0 and r.stdout.strip() == "closed: alert Unexpected message", \
+        (r.returncode, r.stdout)
     log = p.wait_log("result=relayed")
     assert "event=tls_handoff result=ok" in log, log[-2000:]
     assert 'event=tls_record_error side=client reason="a handshake message after ' \
         'the hand-off (renegotiation)"' in log, log[-2000:]
     assert re.search(r"postern-tls-relay\[\d+\]: .*event=close", log)
+
+
+def test_a_record_that_does_not_verify_gets_bad_record_mac(ctx):
+    """RFC 8446 5.2: a record that fails to open ends the session with a
+    bad_record_mac alert, sealed with the session's keys, before the
+    close."""
+    exe = key_update_client(ctx)
+    p = ctx.proxy(ctx.dovecot.imap_port, ctx.certs.conf(ssl="true"))
+    r = subprocess.run([exe, str(p.port), "bad-record"], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0 and r.stdout.strip() == "closed: alert Bad record MAC", \
+        (r.returncode, r.stdout, r.stderr)
+    log = p.wait_log("result=relayed")
+    assert "event=tls_handoff result=ok" in log, log[-2000:]
+    assert 'event=tls_record_error side=client reason="a record whose tag does not ' \
+        'verify"' in log, log[-2000:]
+
 
 if __name__ == "__main__":
     lib.run([test_every_version_and_cipher,
@@ -261,4 +281,5 @@ if __name__ == "__main__":
              test_smtp_through_the_guard_after_the_handoff,
              test_what_keeps_the_relay_in_postern_tls,
              test_a_key_update_ends_the_session,
-             test_a_renegotiation_ends_the_session], setup=setup)
+             test_a_renegotiation_ends_the_session,
+             test_a_record_that_does_not_verify_gets_bad_record_mac], setup=setup)

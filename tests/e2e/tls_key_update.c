@@ -1,10 +1,11 @@
-/* A GnuTLS IMAP client that logs in over implicit TLS, then asks for new
- * keys and sends a NOOP: what postern-tls-relay must answer by ending the
- * session. "key-update": TLS 1.3, a KeyUpdate; "renegotiate": TLS 1.2, a
- * new ClientHello (a renegotiation the client starts). Built by
- * test_tls_handoff.py. Prints "closed" when the server ended the session,
- * "answered" if the NOOP got a reply.
- * Usage: tls_key_update PORT key-update|renegotiate */
+/* A GnuTLS IMAP client that logs in over implicit TLS, then does what
+ * postern-tls-relay must answer by ending the session. "key-update": TLS
+ * 1.3, a KeyUpdate, then a NOOP; "renegotiate": TLS 1.2, a new ClientHello
+ * (a renegotiation the client starts); "bad-record": a record whose tag
+ * cannot verify, written past GnuTLS. Built by test_tls_handoff.py.
+ * Prints "closed" when the server ended the session, with ": alert NAME"
+ * when it sent a fatal alert first, "answered" if the NOOP got a reply.
+ * Usage: tls_key_update PORT key-update|renegotiate|bad-record */
 #include <arpa/inet.h>
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 static gnutls_session_t s;
+static int last;     /* the last receive's error */
 
 /* One line (or what came), or NULL at the end. */
 static const char *get(char *buf, size_t size)
@@ -26,6 +28,7 @@ static const char *get(char *buf, size_t size)
 		n = gnutls_record_recv(s, buf, size - 1);
 	while (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED);
 	if (n <= 0) {
+		last = (int)n;
 		fprintf(stderr, "recv: %s\n", gnutls_strerror((int)n));
 		return NULL;
 	}
@@ -38,6 +41,15 @@ static void put(const char *text)
 	gnutls_record_send(s, text, strlen(text));
 }
 
+/* How the server ended the session. */
+static void closed(int err)
+{
+	if (err == GNUTLS_E_FATAL_ALERT_RECEIVED)
+		printf("closed: alert %s\n", gnutls_alert_get_name(gnutls_alert_get(s)));
+	else
+		puts("closed");
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
@@ -46,9 +58,11 @@ int main(int argc, char **argv)
 	char buf[4096];
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-	int renegotiate = argc == 3 && strcmp(argv[2], "renegotiate") == 0;
+	const char *mode = argc == 3 ? argv[2] : "";
+	int renegotiate = strcmp(mode, "renegotiate") == 0;
 
-	if (argc != 3 || (!renegotiate && strcmp(argv[2], "key-update") != 0))
+	if (!renegotiate && strcmp(mode, "key-update") != 0 &&
+	    strcmp(mode, "bad-record") != 0)
 		return 2;
 	a.sin_port = htons((unsigned short)atoi(argv[1]));
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -74,17 +88,33 @@ int main(int argc, char **argv)
 	if (renegotiate) {
 		/* A second handshake on the session: the server that ends the
 		 * session makes it fail, one that took it would finish it. */
-		if (gnutls_handshake(s) == 0) {
+		int r = gnutls_handshake(s);
+
+		if (r == 0)
 			puts("renegotiated");
-			return 0;
-		}
-		puts("closed");
+		else
+			closed(r);
+		return 0;
+	}
+	if (strcmp(mode, "bad-record") == 0) {
+		/* Application data of 32 bytes none of which is a tag. */
+		static const unsigned char junk[5 + 32] = { 23, 3, 3, 0, 32 };
+
+		if (write(fd, junk, sizeof junk) != (ssize_t)sizeof junk)
+			return 9;
+		if (get(buf, sizeof buf))
+			puts("answered");
+		else
+			closed(last);
 		return 0;
 	}
 	/* Our keys change, and the server is asked to change its own. */
 	if (gnutls_session_key_update(s, GNUTLS_KU_PEER) < 0)
 		return 8;
 	put("c NOOP\r\n");
-	puts(get(buf, sizeof buf) && strstr(buf, "c OK") ? "answered" : "closed");
+	if (get(buf, sizeof buf) && strstr(buf, "c OK"))
+		puts("answered");
+	else
+		closed(last);
 	return 0;
 }

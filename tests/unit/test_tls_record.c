@@ -248,6 +248,7 @@ START_TEST(a_wrong_sequence_number_fails)
 	p.rx.seq++;
 	ck_assert_int_eq(open_it(&p, rec, n, &len, &why), TLS_REC_BAD);
 	ck_assert_str_eq(why, "a record whose tag does not verify");
+	ck_assert_uint_eq(p.rx.alert, TLS_ALERT_BAD_RECORD_MAC);
 }
 END_TEST
 
@@ -280,11 +281,13 @@ START_TEST(a_length_over_the_limit_fails_from_the_header)
 	hdr[4] = (uint8_t)over;
 	ck_assert_int_eq(open_it(&p, hdr, sizeof hdr, &len, &why), TLS_REC_BAD);
 	ck_assert_str_eq(why, "a record longer than the protocol allows");
+	ck_assert_uint_eq(p.rx.alert, TLS_ALERT_RECORD_OVERFLOW);
 	/* And shorter than the tag. */
 	hdr[3] = 0;
 	hdr[4] = 15;
 	ck_assert_int_eq(open_it(&p, hdr, sizeof hdr, &len, &why), TLS_REC_BAD);
 	ck_assert_str_eq(why, "a record shorter than its cipher's overhead");
+	ck_assert_uint_eq(p.rx.alert, TLS_ALERT_BAD_RECORD_MAC);
 }
 END_TEST
 
@@ -409,27 +412,35 @@ START_TEST(what_ends_the_session)
 	ck_assert_int_eq(feed(&s, TLS_CT_HANDSHAKE, "1800000100", &why),
 	                 TLS_IN_BAD);
 	ck_assert_str_eq(why, "the peer updated its keys (KeyUpdate)");
+	ck_assert_uint_eq(s.alert, TLS_ALERT_INTERNAL_ERROR);
 	/* A client sends no tickets. */
 	tls_in_init(&s, TLS_VERSION_13, 0);
 	ck_assert_int_eq(feed(&s, TLS_CT_HANDSHAKE, "04000001ff", &why),
 	                 TLS_IN_BAD);
 	ck_assert_str_eq(why, "after the hand-off, handshake message 4");
+	ck_assert_uint_eq(s.alert, TLS_ALERT_UNEXPECTED_MESSAGE);
 	/* A ticket over the limit. */
 	tls_in_init(&s, TLS_VERSION_13, 1);
 	ck_assert_int_eq(feed(&s, TLS_CT_HANDSHAKE, "04ffffff", &why),
 	                 TLS_IN_BAD);
+	ck_assert_uint_eq(s.alert, TLS_ALERT_DECODE_ERROR);
 	/* TLS 1.2: any handshake message is a renegotiation. */
 	tls_in_init(&s, TLS_VERSION_12, 1);
 	ck_assert_int_eq(feed(&s, TLS_CT_HANDSHAKE, "00000000", &why),
 	                 TLS_IN_BAD);
+	ck_assert_uint_eq(s.alert, TLS_ALERT_UNEXPECTED_MESSAGE);
 	ck_assert_int_eq(feed(&s, TLS_CT_HANDSHAKE, "", &why), TLS_IN_BAD);
 	ck_assert_int_eq(feed(&s, TLS_CT_ALERT, "0100", &why), TLS_IN_EOF);
 	ck_assert_int_eq(feed(&s, TLS_CT_ALERT, "0164", &why), TLS_IN_BAD);
 	ck_assert_str_eq(why, "alert from the peer: 100");
+	/* An alert is not answered with one. */
+	ck_assert_uint_eq(s.alert, TLS_ALERT_NONE);
 	ck_assert_int_eq(feed(&s, TLS_CT_ALERT, "010000", &why), TLS_IN_BAD);
+	ck_assert_uint_eq(s.alert, TLS_ALERT_DECODE_ERROR);
 	ck_assert_int_eq(feed(&s, TLS_CT_CHANGE_CIPHER_SPEC, "01", &why),
 	                 TLS_IN_BAD);
 	ck_assert_int_eq(feed(&s, 24, "01", &why), TLS_IN_BAD);
+	ck_assert_uint_eq(s.alert, TLS_ALERT_UNEXPECTED_MESSAGE);
 	ck_assert_int_eq(feed(&s, TLS_CT_APPLICATION_DATA, "", &why),
 	                 TLS_IN_DATA);
 }
