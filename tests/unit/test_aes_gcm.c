@@ -6,7 +6,8 @@
  * and every text length from 0 to 1100 and from 16100 to 17000 (every
  * length mod 16 and mod 128, one and several groups of eight blocks),
  * with some between: in place and apart, in one call and in pieces, sealed
- * and opened, and a changed byte anywhere always changing the tag. Last,
+ * and opened, and a changed byte anywhere always changing the tag; the
+ * counter wrapping in its 32 bits (inc32), set by hand. Last,
  * tls_record.c's records with aes_gcm.c and with nettle (the fallback)
  * byte for byte the same, each opening the other's. */
 #include "aes_gcm.h"
@@ -15,6 +16,7 @@
 #include "run_suite.h"
 
 #include <check.h>
+#include <nettle/aes.h>
 #include <nettle/gcm.h>
 #include <stdio.h>
 #include <string.h>
@@ -256,6 +258,63 @@ START_TEST(record_lengths_against_nettle)
 }
 END_TEST
 
+/* GCM's counter is the block's last 32 bits alone (inc32, SP 800-38D
+ * 6.2): past 2^32 - 1 it wraps to 0, the nonce's 96 bits untouched. A
+ * record never gets there (its counter starts at 2), so the counter is set
+ * by hand, on each path, across a wrap inside a group of eight and of
+ * sixteen, with a short end; the key stream is nettle's AES on the blocks
+ * counted by hand. */
+static void key_stream_by_hand(const uint8_t *key, size_t key_len,
+                               const uint8_t *iv, uint32_t ctr, size_t len,
+                               uint8_t *out)
+{
+	static struct aes128_ctx a128;
+	static struct aes256_ctx a256;
+	uint8_t block[16], ks[16];
+
+	if (key_len == 32)
+		aes256_set_encrypt_key(&a256, key);
+	else
+		aes128_set_encrypt_key(&a128, key);
+	for (size_t at = 0; at < len; at += 16, ctr++) {
+		memcpy(block, iv, 12);
+		for (int i = 0; i < 4; i++)
+			block[12 + i] = (uint8_t)(ctr >> (24 - 8 * i));
+		if (key_len == 32)
+			aes256_encrypt(&a256, 16, ks, block);
+		else
+			aes128_encrypt(&a128, 16, ks, block);
+		memcpy(out + at, ks, len - at < 16 ? len - at : 16);
+	}
+}
+
+START_TEST(the_counter_wraps_in_32_bits)
+{
+	static struct aes_gcm g;
+	static const uint32_t starts[] = { 0xfffffff0u, 0xfffffff9u,
+	                                   0xffffffffu, 0xffffff80u };
+	uint8_t key[32], iv[12], zeros[600] = { 0 }, mine_ks[600], want[600];
+	size_t key_len = _i & 1 ? 32 : 16;
+
+	if (!aes_gcm_supported())
+		return;
+	random_bytes(key, sizeof key);
+	random_bytes(iv, sizeof iv);
+	aes_gcm_narrow_only(_i >> 1);
+	aes_gcm_set_key(&g, key, key_len);
+	for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++) {
+		aes_gcm_set_iv(&g, iv);
+		g.ctr = starts[i];
+		aes_gcm_encrypt(&g, mine_ks, zeros, sizeof zeros);
+		key_stream_by_hand(key, key_len, iv, starts[i], sizeof zeros,
+		                   want);
+		ck_assert_msg(memcmp(mine_ks, want, sizeof want) == 0,
+		              "the counter from %08x: not inc32", starts[i]);
+	}
+	aes_gcm_narrow_only(0);
+}
+END_TEST
+
 /* ----------------------------------------- records: ours and nettle's -- */
 
 static void record_keys(struct tls_rec_keys *k, uint16_t version,
@@ -356,6 +415,7 @@ static Suite *suite(void)
 	                    2 * (int)(sizeof vectors / sizeof vectors[0]));
 	tcase_add_test(t, short_lengths_against_nettle);
 	tcase_add_test(t, record_lengths_against_nettle);
+	tcase_add_loop_test(t, the_counter_wraps_in_32_bits, 0, 4);
 	tcase_add_loop_test(t, records_same_with_nettle, 0,
 	                    2 * (int)(sizeof gcm_kinds / sizeof gcm_kinds[0]));
 	suite_add_tcase(s, t);
