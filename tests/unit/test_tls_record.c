@@ -236,6 +236,27 @@ START_TEST(any_flipped_byte_is_refused)
 }
 END_TEST
 
+/* A record whose tag does not verify was decrypted in place before the
+ * check: its body is left zeros, not plaintext, in every cipher. */
+START_TEST(a_refused_record_leaves_no_plaintext)
+{
+	static uint8_t rec[TLS_REC_OUT_MAX];
+	const char *why = NULL;
+	struct pair p;
+	size_t n, len, body;
+
+	pair_init(&p, kinds[_i].version, kinds[_i].cipher);
+	n = seal(&p, 1000, rec);
+	body = TLS_REC_HEADER + (kinds[_i].version == TLS_VERSION_12 &&
+	                         kinds[_i].cipher != TLS_REC_CHACHA20_POLY1305 ?
+	                         TLS_REC_EXPLICIT_NONCE : 0);
+	rec[n - 1] ^= 0x80;
+	ck_assert_int_eq(open_it(&p, rec, n, &len, &why), TLS_REC_BAD);
+	for (size_t i = body; i < n - TLS_REC_TAG; i++)
+		ck_assert_msg(rec[i] == 0, "byte %zu of a refused record kept", i);
+}
+END_TEST
+
 START_TEST(a_wrong_sequence_number_fails)
 {
 	static uint8_t rec[TLS_REC_OUT_MAX];
@@ -497,6 +518,8 @@ int main(void)
 	tcase_add_test(tc, rfc8448_client_record_sealed_byte_for_byte);
 	tcase_add_loop_test(tc, every_kind_round_trips, 0, NKINDS);
 	tcase_add_loop_test(tc, any_flipped_byte_is_refused, 0, NKINDS);
+	tcase_add_loop_test(tc, a_refused_record_leaves_no_plaintext, 0,
+	                    NKINDS);
 	tcase_add_loop_test(tc, a_wrong_sequence_number_fails, 0, NKINDS);
 	tcase_add_loop_test(tc, a_replayed_record_fails, 0, NKINDS);
 	tcase_add_loop_test(tc, a_length_over_the_limit_fails_from_the_header,
