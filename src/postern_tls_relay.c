@@ -77,6 +77,9 @@ int main(void)
 	if (contract_relay_start("postern-tls-relay", &x) < 0)
 		return EXIT_USAGE;
 	if (make_ends(&client, &backend, &why) < 0) {
+		/* The client's keys may be set up when the backend's fail. */
+		tls_end_wipe(&client_tls);
+		tls_end_wipe(&backend_tls);
 		logmsg(LOG_ERR, "event=relay_error reason=\"%s\"", LOGV(why));
 		contract_log_close(&x, "error", why, NULL);
 		return EXIT_USAGE;
