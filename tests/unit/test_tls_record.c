@@ -5,22 +5,12 @@
  * the hand-off's byte layout (tls_keys.c). */
 #include "tls_record.h"
 
+#include "record_check.h"
 #include "run_suite.h"
 
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
-
-static size_t unhex(const char *h, uint8_t *out)
-{
-	size_t n = 0;
-	unsigned v;
-
-	for (; h[0] && h[1]; h += 2)
-		if (sscanf(h, "%2x", &v) == 1)
-			out[n++] = (uint8_t)v;
-	return n;
-}
 
 /* RFC 8448 section 3: the application traffic keys and IVs. */
 #define SERVER_KEY "9f02283b6c9c07efc26bb9f2ac92e356"
