@@ -24,15 +24,16 @@ static int fail(struct tls_end *t, const char *why)
 }
 
 /* The fatal alert the peer's last record earned (RFC 8446 6.2), sealed
- * and offered to the socket once; only when no record of ours is partly
- * out, since it would break that record's framing. The peer may be gone:
- * what the socket does not take is left. */
+ * and offered to the socket once. The peer may be gone: what the socket
+ * does not take is left. */
 static void send_alert(struct tls_end *t, int fd, uint8_t alert)
 {
 	const uint8_t body[2] = { 2, alert };   /* fatal */
 	size_t n;
 
-	if (alert == TLS_ALERT_NONE || t->wlen != 0)
+	/* A record of ours partly out would lose its framing; nothing
+	 * follows our close_notify. */
+	if (alert == TLS_ALERT_NONE || t->wlen != 0 || t->closed)
 		return;
 	n = tls_rec_seal(&t->tx, TLS_CT_ALERT, body, sizeof body, t->wbuf);
 	if (n > t->whigh)
