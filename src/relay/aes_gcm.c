@@ -24,6 +24,8 @@
 
 #if defined(__x86_64__)
 
+#include "cpu_x86.h"
+
 #include <cpuid.h>
 #include <immintrin.h>
 
@@ -50,24 +52,15 @@ int aes_gcm_supported(void)
 	return known;
 }
 
-/* The wide path's instructions, and the system saving the YMM registers
- * (XCR0's SSE and AVX bits) across a switch. */
+/* The wide path's instructions, with the YMM registers usable. */
 int aes_gcm_wide_supported(void)
 {
 	static int known = -1;
-	unsigned a, b, c, d, xcr0, xcr0_high;
+	unsigned b, c;
 
-	if (known >= 0)
-		return known;
-	known = 0;
-	if (!aes_gcm_supported() || !__get_cpuid(1, &a, &b, &c, &d) ||
-	    !(c & bit_OSXSAVE) || !(c & bit_AVX))
-		return known;
-	__asm__ volatile("xgetbv" : "=a"(xcr0), "=d"(xcr0_high) : "c"(0));
-	(void)xcr0_high;
-	if ((xcr0 & 6) != 6 || !__get_cpuid_count(7, 0, &a, &b, &c, &d))
-		return known;
-	known = (b & bit_AVX2) && (c & bit_VAES) && (c & bit_VPCLMULQDQ);
+	if (known < 0)
+		known = aes_gcm_supported() && cpu_ymm_features(&b, &c) &&
+		        (b & bit_AVX2) && (c & bit_VAES) && (c & bit_VPCLMULQDQ);
 	return known;
 }
 

@@ -14,6 +14,8 @@
 
 #if defined(__x86_64__)
 
+#include "cpu_x86.h"
+
 #include <cpuid.h>
 
 #define WIDE __attribute__((target("avx2")))
@@ -27,19 +29,10 @@ typedef unsigned __int128 u128;
 int chacha_poly_supported(void)
 {
 	static int known = -1;
-	unsigned a, b, c, d, xcr0, xcr0_high;
+	unsigned b, c;
 
-	if (known >= 0)
-		return known;
-	known = 0;
-	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE) ||
-	    !(c & bit_AVX))
-		return known;
-	__asm__ volatile("xgetbv" : "=a"(xcr0), "=d"(xcr0_high) : "c"(0));
-	(void)xcr0_high;
-	if ((xcr0 & 6) != 6 || !__get_cpuid_count(7, 0, &a, &b, &c, &d))
-		return known;
-	known = (b & bit_AVX2) != 0;
+	if (known < 0)
+		known = cpu_ymm_features(&b, &c) && (b & bit_AVX2);
 	return known;
 }
 
