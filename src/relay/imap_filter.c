@@ -770,7 +770,6 @@ static enum guard_result kind_backend(void *state, const char *in, size_t len,
 	return imap_filter_backend(state, in, len, consumed, client);
 }
 
-
 const struct guard_kind guard_imap = {
 	.name = "imap",
 	.state_size = sizeof(struct imap_filter),

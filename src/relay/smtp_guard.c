@@ -464,7 +464,6 @@ static enum guard_result kind_backend(void *state, const char *in, size_t len,
 	return smtp_guard_backend(state, in, len, consumed, client);
 }
 
-
 const struct guard_kind guard_smtp = {
 	.name = "smtp",
 	.state_size = sizeof(struct smtp_guard),
